@@ -1,0 +1,56 @@
+"""Array namespace resolution (NumPy or CuPy) and dtype rules.
+
+The namespace is resolved once at a public entry point and passed down.
+CuPy is never imported unless a CuPy array is passed in.
+"""
+import numpy as np
+
+__all__ = ["get_namespace", "is_cupy_array", "to_numpy", "float_dtype", "asarray"]
+
+
+def is_cupy_array(x):
+    """True when ``x`` is a CuPy ndarray (without importing CuPy)."""
+    return type(x).__module__.split(".")[0] == "cupy"
+
+
+def get_namespace(*arrays):
+    """Return the array module (``numpy`` or ``cupy``) for ``arrays``.
+
+    Mixing CuPy and NumPy arrays raises ``TypeError`` (no silent transfers).
+    """
+    n_cupy = sum(is_cupy_array(a) for a in arrays if a is not None)
+    if n_cupy == 0:
+        return np
+    n_arrays = sum(isinstance(a, np.ndarray) for a in arrays if a is not None)
+    if n_arrays:
+        raise TypeError("got a mix of CuPy and NumPy arrays; pass all array "
+                        "arguments on the same device")
+    import cupy
+    return cupy
+
+
+def to_numpy(x):
+    """Return ``x`` as a NumPy array (copying from the GPU if needed)."""
+    if is_cupy_array(x):
+        return x.get()
+    return np.asarray(x)
+
+
+def float_dtype(*arrays):
+    """Floating dtype for a computation on ``arrays``.
+
+    float32 stays float32 when every floating input is float32 (and no input
+    is float64); integers and everything else compute in float64.
+    """
+    dts = [np.dtype(getattr(a, "dtype", np.float64)) for a in arrays if a is not None]
+    floats = [d for d in dts if d.kind == "f"]
+    if floats and all(d == np.float32 for d in floats) and \
+            all(d.kind != "f" or d == np.float32 for d in dts) and \
+            len(floats) == len(dts):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def asarray(x, xp=np, dtype=None):
+    """``xp.asarray(x, dtype)``, keeping arrays already in place uncopied."""
+    return xp.asarray(x, dtype=dtype)

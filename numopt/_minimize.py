@@ -1,0 +1,232 @@
+"""``numopt.minimize``: one front door for numopt's methods and SciPy's.
+
+The method table :data:`MINIMIZE_METHODS` lists numopt's own methods with
+their capabilities. Names owned by SciPy are forwarded unchanged to
+:func:`scipy.optimize.minimize`.
+"""
+import importlib
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+
+from ._callback import make_callback
+from ._objective import Objective
+from ._result import OptimizeResult
+from ._validation import check_array, check_callable
+
+__all__ = ["minimize", "MINIMIZE_METHODS", "SCIPY_METHODS", "MethodSpec"]
+
+#: Methods forwarded to :func:`scipy.optimize.minimize`.
+SCIPY_METHODS = frozenset({
+    "nelder-mead", "powell", "cg", "bfgs", "newton-cg", "l-bfgs-b", "tnc", "cobyla",
+    "cobyqa", "slsqp", "trust-constr", "dogleg", "trust-ncg", "trust-exact",
+    "trust-krylov",
+})
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One entry of :data:`MINIMIZE_METHODS`.
+
+    Attributes
+    ----------
+    name : str
+        Lower-case method name.
+    target : str
+        ``"module:function"`` of the implementation, imported on first use.
+        The function is called as ``impl(objective, x0, callback=cb, rng=rng,
+        **options)`` and returns an :class:`OptimizeResult`.
+    summary : str
+        One line for :func:`numopt.show_options`.
+    uses_jac, uses_hess, uses_hessp : bool
+        Which derivative arguments the method reads.
+    constraints : str
+        ``'none'``, ``'eq'`` or ``'ineq'``.
+    bounds : bool
+        Whether ``bounds`` are honoured.
+    stochastic : bool
+        Whether ``jac`` may be a stochastic oracle ``jac(x, rng)``.
+    tol_options : tuple of str
+        Options that ``tol`` sets when they are not given explicitly.
+    """
+
+    name: str
+    target: str
+    summary: str
+    uses_jac: bool = True
+    uses_hess: bool = False
+    uses_hessp: bool = False
+    constraints: str = "none"
+    bounds: bool = False
+    stochastic: bool = False
+    tol_options: tuple = field(default=("gtol",))
+
+    def load(self):
+        """Import and return the implementation function."""
+        module, func = self.target.split(":")
+        return getattr(importlib.import_module(module), func)
+
+
+#: numopt's own methods, by name.
+MINIMIZE_METHODS = {}
+
+
+def register_method(spec):
+    """Add ``spec`` to :data:`MINIMIZE_METHODS` (used by numopt's subpackages)."""
+    if spec.name in SCIPY_METHODS:
+        raise ValueError(f"method name {spec.name!r} belongs to SciPy")
+    MINIMIZE_METHODS[spec.name] = spec
+    return spec
+
+
+register_method(MethodSpec(
+    name="gn-newton",
+    target="numopt.newton._gn_newton:_minimize_gn_newton",
+    summary="regularized Newton, gradient-normalized smoothness (approximate Hessians)",
+    uses_jac=True, uses_hess=True, uses_hessp=True, tol_options=("gtol",)))
+
+
+def _resolve_method(method):
+    name = method.lower()
+    try:
+        return MINIMIZE_METHODS[name]
+    except KeyError:
+        valid = sorted(MINIMIZE_METHODS) + sorted(SCIPY_METHODS)
+        raise ValueError(f"unknown method {method!r}; valid methods are: "
+                         f"{', '.join(valid)}, or a callable") from None
+
+
+def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
+             bounds=None, constraints=(), tol=None, callback=None, options=None,
+             rng=None):
+    """Minimize a scalar function of one or more variables.
+
+    The signature is that of :func:`scipy.optimize.minimize` plus ``rng``.
+    SciPy's methods (``'bfgs'``, ``'l-bfgs-b'``, ``'slsqp'``,
+    ``'trust-constr'``, ...) and callables are forwarded to SciPy unchanged;
+    numopt's own methods are listed by :func:`numopt.show_options`.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``; with ``jac=True`` it returns ``(f, g)``.
+    x0 : array_like, shape (n,)
+        Initial guess. Never modified.
+    args : tuple, optional
+        Extra arguments passed to ``fun``, ``jac``, ``hess`` and ``hessp``.
+    method : str or callable, optional
+        Method name (case-insensitive). Default: SciPy's choice.
+    jac : callable, bool or {'2-point', '3-point', 'cs'}, optional
+        Gradient. When omitted, numopt's methods use finite differences.
+    hess : callable, optional
+        ``hess(x, *args)`` returning a dense array, a sparse matrix or a
+        :class:`scipy.sparse.linalg.LinearOperator`.
+    hessp : callable, optional
+        ``hessp(x, p, *args)``: Hessian times a vector.
+    bounds, constraints
+        As in SciPy, for methods that support them.
+    tol : float, optional
+        Termination tolerance; sets the method's own tolerance option
+        (e.g. ``gtol``) unless that option is given explicitly.
+    callback : callable, optional
+        ``callback(intermediate_result)``; raising ``StopIteration`` stops
+        the method with status 99. A callable taking ``xk`` also works.
+    options : dict, optional
+        Method options; see :func:`numopt.show_options`. Unknown options
+        warn with :class:`scipy.optimize.OptimizeWarning`.
+    rng : {None, int, numpy.random.Generator}, optional
+        Randomness for stochastic methods. Ignored by deterministic ones.
+
+    Returns
+    -------
+    OptimizeResult
+        With ``x``, ``fun``, ``jac``, ``success``, ``status``, ``message``,
+        ``nit``, ``nfev``, ``njev``, ``nhev`` and method-specific fields.
+        Status codes: 0 success, 1 iteration limit, 2 precision loss or line
+        search failure, 3 NaN or overflow, 99 stopped by callback.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import rosen, rosen_der, rosen_hess
+    >>> from numopt import minimize
+    >>> res = minimize(rosen, [-1.2, 1.0], method='gn-newton', jac=rosen_der,
+    ...                hess=rosen_hess)
+    >>> res.success, bool(np.allclose(res.x, 1.0))
+    (True, True)
+
+    The same call with a SciPy method name is forwarded to SciPy:
+
+    >>> res = minimize(rosen, [-1.2, 1.0], method='bfgs', jac=rosen_der)
+    >>> res.success
+    True
+    """
+    check_callable(fun, "fun")
+    if not isinstance(args, tuple):
+        args = (args,)
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"`options` must be a dict or None, got {type(options).__name__}")
+    options = dict(options or {})
+
+    if method is None or callable(method):
+        return scipy.optimize.minimize(fun, x0, args=args, method=method, jac=jac,
+                                       hess=hess, hessp=hessp, bounds=bounds,
+                                       constraints=constraints, tol=tol,
+                                       callback=callback, options=options)
+    if not isinstance(method, str):
+        raise TypeError(f"`method` must be a string or a callable, got {type(method).__name__}")
+    name = method.lower()
+    if name in SCIPY_METHODS:
+        return scipy.optimize.minimize(fun, x0, args=args, method=name, jac=jac,
+                                       hess=hess, hessp=hessp, bounds=bounds,
+                                       constraints=constraints, tol=tol,
+                                       callback=callback, options=options)
+    spec = _resolve_method(name)
+
+    x0 = check_array(x0, "x0", ndim=(0, 1), copy=True).reshape(-1)
+    if x0.size == 0:
+        raise ValueError("`x0` must have at least one element")
+    _warn_unused(spec, jac, hess, hessp, bounds, constraints)
+    if tol is not None:
+        for key in spec.tol_options:
+            options.setdefault(key, tol)
+
+    problem = Objective(fun, x0, args=args, jac=jac if spec.uses_jac else None,
+                        hess=hess if spec.uses_hess else None,
+                        hessp=hessp if spec.uses_hessp else None,
+                        constraints=constraints, bounds=bounds)
+    impl = spec.load()
+    res = impl(problem, x0.copy(), callback=make_callback(callback), rng=rng, **options)
+    if not isinstance(res, OptimizeResult):  # pragma: no cover - contract check
+        raise TypeError(f"method {name!r} returned {type(res).__name__}, not OptimizeResult")
+    res.setdefault("nfev", problem.nfev)
+    res["nfev"] = max(int(res["nfev"]), problem.nfev)
+    res.setdefault("njev", problem.njev)
+    res.setdefault("nhev", problem.nhev)
+    return res
+
+
+def _given(v):
+    return v is not None and v is not False and not (isinstance(v, (tuple, list)) and not v)
+
+
+def _warn_unused(spec, jac, hess, hessp, bounds, constraints):
+    if _given(jac) and not spec.uses_jac:
+        warnings.warn(f"Method {spec.name} does not use gradient information (jac).",
+                      RuntimeWarning, stacklevel=3)
+    if _given(hess) and not spec.uses_hess:
+        warnings.warn(f"Method {spec.name} does not use Hessian information (hess).",
+                      RuntimeWarning, stacklevel=3)
+    if _given(hessp) and not spec.uses_hessp:
+        warnings.warn(f"Method {spec.name} does not use Hessian-vector product "
+                      "information (hessp).", RuntimeWarning, stacklevel=3)
+    if _given(constraints) and spec.constraints == "none":
+        warnings.warn(f"Method {spec.name} cannot handle constraints.",
+                      RuntimeWarning, stacklevel=3)
+    if bounds is not None and not spec.bounds:
+        warnings.warn(f"Method {spec.name} cannot handle bounds.",
+                      RuntimeWarning, stacklevel=3)
+
+

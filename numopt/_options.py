@@ -1,0 +1,83 @@
+"""Unknown-option checks and :func:`show_options`."""
+import inspect
+import textwrap
+import warnings
+
+from ._result import OptimizeWarning
+
+__all__ = ["_check_unknown_options", "show_options"]
+
+
+def _check_unknown_options(unknown_options, method=None, stacklevel=4):
+    """Warn with :class:`OptimizeWarning` when a solver received unknown options."""
+    if unknown_options:
+        names = ", ".join(sorted(map(str, unknown_options)))
+        where = f" for method {method!r}" if method else ""
+        warnings.warn(f"Unknown solver options{where}: {names}", OptimizeWarning,
+                      stacklevel=stacklevel)
+
+
+def _options_doc(func):
+    """Extract the ``Options`` section of a solver docstring."""
+    doc = inspect.getdoc(func) or ""
+    lines = doc.splitlines()
+    out, inside = [], False
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if line.strip() == "Options" and set(nxt.strip()) == {"-"}:
+            inside = True
+            continue
+        if inside:
+            if set(line.strip()) == {"-"} and out and out[-1].strip():
+                # reached the next section: drop its title
+                out.pop()
+                break
+            out.append(line)
+    text = "\n".join(out[1:] if out and set(out[0].strip()) == {"-"} else out)
+    return textwrap.dedent(text).strip() or doc
+
+
+def show_options(method=None, disp=True):
+    """Show the options accepted by a :func:`numopt.minimize` method.
+
+    Parameters
+    ----------
+    method : str, optional
+        Method name (numopt's own or SciPy's). If omitted, list all methods
+        with a one-line summary.
+    disp : bool
+        Print the text (default). When False, return it instead.
+
+    Returns
+    -------
+    str or None
+        The text, when ``disp`` is False.
+
+    Examples
+    --------
+    >>> import numopt
+    >>> text = numopt.show_options('gn-newton', disp=False)
+    >>> 'gtol' in text
+    True
+    """
+    from ._minimize import MINIMIZE_METHODS, SCIPY_METHODS, _resolve_method
+
+    if method is None:
+        rows = []
+        for name, spec in sorted(MINIMIZE_METHODS.items()):
+            rows.append(f"{name:<22} {spec.summary}")
+        for name in sorted(SCIPY_METHODS):
+            rows.append(f"{name:<22} forwarded to scipy.optimize.minimize")
+        text = "\n".join(rows)
+    else:
+        name = str(method).lower()
+        if name in SCIPY_METHODS:
+            from scipy.optimize import show_options as _sp_show
+            text = _sp_show("minimize", name, disp=False)
+        else:
+            spec = _resolve_method(name)
+            text = _options_doc(spec.load())
+    if disp:
+        print(text)
+        return None
+    return text

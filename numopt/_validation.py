@@ -1,0 +1,140 @@
+"""Shared argument checks. Every error names the argument and what was expected."""
+import numbers
+
+import numpy as np
+
+from ._backend import get_namespace, is_cupy_array
+
+__all__ = ["check_array", "check_callable", "check_scalar", "check_rng", "check_choice",
+           "check_finite", "check_square"]
+
+
+def check_callable(f, name, allow_none=False):
+    """Raise ``TypeError`` unless ``f`` is callable (or None when allowed)."""
+    if f is None and allow_none:
+        return None
+    if not callable(f):
+        raise TypeError(f"`{name}` must be callable, got {type(f).__name__}")
+    return f
+
+
+def check_finite(x, name):
+    """Raise ``ValueError`` if ``x`` holds NaN or inf."""
+    xp = get_namespace(x)
+    if not bool(xp.all(xp.isfinite(x))):
+        raise ValueError(f"`{name}` must contain only finite values (found NaN or inf)")
+    return x
+
+
+def check_array(x, name, *, ndim=None, shape=None, dtype=None, finite=True,
+                nonneg=False, copy=False, xp=None, min_size=None):
+    """Convert ``x`` to a floating array and validate it.
+
+    Parameters
+    ----------
+    x : array_like
+    name : str
+        Argument name used in error messages.
+    ndim : int or tuple of int, optional
+        Allowed number(s) of dimensions.
+    shape : tuple, optional
+        Expected shape; ``None`` entries match anything.
+    dtype : dtype, optional
+        Target dtype. Default: keep float32/float64, convert others to float64.
+    finite : bool
+        Reject NaN/inf.
+    nonneg : bool
+        Reject negative entries.
+    copy : bool
+        Always return a copy (use when the solver writes into it).
+    xp : module, optional
+        Array namespace; resolved from ``x`` when omitted.
+    min_size : int, optional
+        Minimum number of elements.
+    """
+    if xp is None:
+        xp = get_namespace(x) if is_cupy_array(x) else np
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"`{name}` must be array_like of numbers, got {type(x).__name__}")
+    try:
+        arr = xp.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"`{name}` must be array_like of numbers: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        if arr.dtype.kind == "c":
+            raise TypeError(f"`{name}` must be real, got complex dtype {arr.dtype}")
+        raise TypeError(f"`{name}` must be numeric, got dtype {arr.dtype}")
+    if dtype is None:
+        dtype = arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64
+    arr = arr.astype(dtype, copy=copy)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(map(str, allowed))
+            raise ValueError(f"`{name}` must be {want}-dimensional, got shape {arr.shape}")
+    if shape is not None:
+        ok = len(shape) == arr.ndim and all(s is None or s == t for s, t in zip(shape, arr.shape))
+        if not ok:
+            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + \
+                   ("," if len(shape) == 1 else "") + ")"
+            raise ValueError(f"`{name}` must have shape {want}, got {arr.shape}")
+    if min_size is not None and arr.size < min_size:
+        raise ValueError(f"`{name}` must have at least {min_size} element(s), got {arr.size}")
+    if finite:
+        check_finite(arr, name)
+    if nonneg and arr.size and bool((arr < 0).any()):
+        raise ValueError(f"`{name}` must be non-negative (found negative entries)")
+    return arr
+
+
+def check_scalar(value, name, *, lower=None, upper=None, lower_inclusive=True,
+                 upper_inclusive=True, integer=False, allow_none=False):
+    """Validate a real (or integer) scalar within bounds and return it."""
+    if value is None and allow_none:
+        return None
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an integer" if integer else "a real number"
+        raise TypeError(f"`{name}` must be {what}, got {type(value).__name__}")
+    if not integer and not np.isfinite(value):
+        raise ValueError(f"`{name}` must be finite, got {value}")
+    if lower is not None and (value < lower or (value == lower and not lower_inclusive)):
+        op = ">=" if lower_inclusive else ">"
+        raise ValueError(f"`{name}` must be {op} {lower}, got {value}")
+    if upper is not None and (value > upper or (value == upper and not upper_inclusive)):
+        op = "<=" if upper_inclusive else "<"
+        raise ValueError(f"`{name}` must be {op} {upper}, got {value}")
+    return int(value) if integer else float(value)
+
+
+def check_choice(value, name, choices):
+    """Return ``value`` (lower-cased when a string) if it is one of ``choices``."""
+    v = value.lower() if isinstance(value, str) else value
+    if v not in choices:
+        opts = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{name}` must be one of {opts}; got {value!r}")
+    return v
+
+
+def check_rng(rng):
+    """``numpy.random.default_rng(rng)``: a Generator, a seed, or None."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, np.random.RandomState):
+        raise TypeError("`rng` must be a numpy.random.Generator, an int seed, a "
+                        "SeedSequence or None; legacy RandomState is not accepted")
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"`rng` must be a numpy.random.Generator, an int seed or None: "
+                        f"{exc}") from None
+
+
+def check_square(A, name):
+    """Raise ``ValueError`` unless ``A`` (dense, sparse or operator) is square."""
+    shape = getattr(A, "shape", None)
+    if shape is None or len(shape) != 2:
+        raise ValueError(f"`{name}` must be a 2-D matrix, got shape {shape}")
+    if shape[0] != shape[1]:
+        raise ValueError(f"`{name}` must be square, got shape {shape}")
+    return A

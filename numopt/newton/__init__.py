@@ -1,0 +1,8 @@
+"""Regularized Newton methods with approximate Hessians.
+
+Reached through :func:`numopt.minimize` with ``method='gn-newton'``;
+:func:`gn_newton` is the same solver as a function.
+"""
+from ._api import gn_newton
+
+__all__ = ["gn_newton"]

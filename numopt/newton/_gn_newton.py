@@ -1,0 +1,232 @@
+"""Regularized Newton with approximate Hessians and gradient-normalized smoothness.
+
+Semenov, Jaggi, Doikov, "Gradient-Normalized Smoothness for Optimization with
+Approximate Hessians" (2025). Each iteration solves
+
+    (H_k + λ_k I) Δ = -g_k,   λ_k = ‖g_k‖ / γ_k,
+
+and accepts the step when ``f(x) - f(x+Δ) >= ‖∇f(x+Δ)‖² / (8 λ_k)``. On
+acceptance γ doubles (less regularization next time); on rejection it halves
+and the step is recomputed. ``H_k`` may be the exact Hessian or any positive
+semi-definite approximation (Gauss-Newton, Fisher), given densely, sparsely,
+as a :class:`~scipy.sparse.linalg.LinearOperator` or through ``hessp``.
+"""
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg as spla
+
+from .._options import _check_unknown_options
+from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
+                       make_result)
+from .._validation import check_choice, check_scalar
+
+try:  # optional CHOLMOD
+    from sksparse.cholmod import CholmodNotPositiveDefiniteError, cholesky as _cholmod
+    _HAVE_CHOLMOD = True
+except ImportError:  # pragma: no cover - depends on the environment
+    _HAVE_CHOLMOD = False
+
+    class CholmodNotPositiveDefiniteError(Exception):
+        """Placeholder type so the except clause below stays valid."""
+
+__all__ = ["_minimize_gn_newton"]
+
+
+class _StepFailed(Exception):
+    """The regularized system could not be solved (not positive definite)."""
+
+
+def _cg(matvec, b, rtol, maxiter):
+    """Conjugate gradients for SPD ``matvec``; raises _StepFailed on negative curvature."""
+    x = np.zeros_like(b)
+    r = b.copy()
+    p = r.copy()
+    rr = r @ r
+    stop = (rtol * np.sqrt(rr)) ** 2
+    it = 0
+    for it in range(1, maxiter + 1):
+        Ap = matvec(p)
+        pAp = p @ Ap
+        if not pAp > 0:
+            raise _StepFailed("negative curvature in CG")
+        alpha = rr / pAp
+        x += alpha * p
+        r -= alpha * Ap
+        rr_new = r @ r
+        if rr_new <= stop:
+            break
+        p *= rr_new / rr
+        p += r
+        rr = rr_new
+    return x, it
+
+
+class _System:
+    """Solves (H + λI) Δ = -g for one H and several λ."""
+
+    def __init__(self, H, matvec, n, solver, cg_maxiter):
+        self.n = n
+        self.cg_iters = 0
+        self.cg_maxiter = cg_maxiter
+        self._factor = None
+        if H is None or isinstance(H, spla.LinearOperator):
+            self.kind = "operator"
+            self.matvec = matvec if H is None else H.matvec
+        elif scipy.sparse.issparse(H):
+            self.kind = "sparse"
+            self.H = scipy.sparse.csc_matrix(H, dtype=float)
+        else:
+            self.kind = "dense"
+            self.H = np.asarray(H, dtype=float)
+        if solver == "cg" and self.kind != "operator":
+            Hm = self.H
+            self.matvec = lambda v: Hm @ v
+            self.kind = "operator"
+
+    def solve(self, g, lam, forcing):
+        if self.kind == "dense":
+            A = self.H + lam * np.eye(self.n)
+            try:
+                c = scipy.linalg.cho_factor(A, check_finite=False)
+            except np.linalg.LinAlgError:
+                raise _StepFailed("H + λI not positive definite") from None
+            return -scipy.linalg.cho_solve(c, g, check_finite=False)
+        if self.kind == "sparse":
+            if _HAVE_CHOLMOD:
+                try:
+                    if self._factor is None:
+                        self._factor = _cholmod(self.H, beta=lam)
+                    else:
+                        self._factor.cholesky_inplace(self.H, beta=lam)
+                except CholmodNotPositiveDefiniteError:
+                    self._factor = None
+                    raise _StepFailed("H + λI not positive definite") from None
+                return -self._factor(g)
+            A = (self.H + lam * scipy.sparse.identity(self.n, format="csc")).tocsc()
+            d = -spla.spsolve(A, g)
+            if not np.all(np.isfinite(d)) or not (g @ d) < 0:
+                raise _StepFailed("H + λI not positive definite")
+            return d
+        mv = self.matvec
+
+        def shifted(v):
+            return mv(v) + lam * v
+        d, it = _cg(shifted, -g, min(0.5, forcing), self.cg_maxiter)
+        self.cg_iters += it
+        return d
+
+
+def _minimize_gn_newton(problem, x0, callback=None, rng=None, gtol=1e-8, maxiter=200,
+                        gamma0=1.0, gamma_min=1e-9, gamma_max=1e12, max_tries=40,
+                        solver="auto", cg_maxiter=None, disp=False, **unknown_options):
+    """Regularized Newton method with gradient-normalized smoothness.
+
+    Semenov, Jaggi and Doikov (2025). Each iteration solves
+    ``(H + λI) Δ = -∇f`` with ``λ = ‖∇f‖ / γ`` and accepts the step when
+    ``f(x) - f(x + Δ) >= ‖∇f(x + Δ)‖² / (8λ)``; γ doubles after an accepted
+    step and halves after a rejected one. ``H`` may be the exact Hessian or
+    an approximation (Gauss-Newton, Fisher): the acceptance test keeps the
+    method globally convergent either way.
+
+    Options
+    -------
+    gtol : float
+        Stop when ``‖∇f(x)‖₂ <= gtol`` (default 1e-8).
+    maxiter : int
+        Maximum number of outer iterations, each evaluating one Hessian
+        (default 200).
+    gamma0 : float
+        Initial γ (default 1.0). Larger values start closer to pure Newton.
+    gamma_min, gamma_max : float
+        Bounds on γ (defaults 1e-9 and 1e12).
+    max_tries : int
+        Maximum step trials per iteration before reporting precision loss
+        (default 40).
+    solver : {'auto', 'cholesky', 'cg'}
+        Linear solver for the regularized system. ``'auto'`` uses a dense
+        Cholesky for arrays, CHOLMOD (scikit-sparse) or SciPy's sparse LU
+        for sparse matrices, and conjugate gradients for LinearOperators,
+        ``hessp`` and finite-difference Hessian products.
+    cg_maxiter : int, optional
+        CG iteration cap per solve (default ``2 n + 10``).
+    disp : bool
+        Print a line per iteration.
+    """
+    _check_unknown_options(unknown_options, "gn-newton")
+    gtol = check_scalar(gtol, "gtol", lower=0)
+    maxiter = check_scalar(maxiter, "maxiter", lower=0, integer=True)
+    gamma = check_scalar(gamma0, "gamma0", lower=0, lower_inclusive=False)
+    gamma_min = check_scalar(gamma_min, "gamma_min", lower=0, lower_inclusive=False)
+    gamma_max = check_scalar(gamma_max, "gamma_max", lower=gamma_min)
+    max_tries = check_scalar(max_tries, "max_tries", lower=1, integer=True)
+    solver = check_choice(solver, "solver", ("auto", "cholesky", "cg"))
+    n = problem.n
+    cg_maxiter = 2 * n + 10 if cg_maxiter is None else check_scalar(
+        cg_maxiter, "cg_maxiter", lower=1, integer=True)
+
+    x = np.asarray(x0, dtype=float).copy()
+    f, g = problem.fun_and_grad(x)
+    gnorm = float(np.linalg.norm(g))
+    nit = 0
+    n_rejected = 0
+    history = {"gnorm": [gnorm], "gamma": [gamma], "fun": [f]}
+
+    def finish(status, detail=None):
+        return make_result(x, status, detail=detail,
+                           warn=status in (MAXITER, PRECISION_LOSS, NAN_ENCOUNTERED),
+                           fun=f, jac=g, nit=nit, nfev=problem.nfev, njev=problem.njev,
+                           nhev=problem.nhev, gamma=gamma, n_rejected=n_rejected,
+                           history=history, stacklevel=5)
+
+    if not (np.isfinite(f) and np.all(np.isfinite(g))):
+        return finish(NAN_ENCOUNTERED, "The objective or gradient is not finite at x0.")
+    if gnorm <= gtol:
+        return finish(SUCCESS)
+
+    while nit < maxiter:
+        nit += 1
+        if problem.has_hess:
+            H, matvec = problem.hess(x), None
+            if not isinstance(H, spla.LinearOperator) and not scipy.sparse.issparse(H):
+                H = np.asarray(H, dtype=float)
+                if not np.all(np.isfinite(H)):
+                    return finish(NAN_ENCOUNTERED, "The Hessian is not finite.")
+        else:
+            xk = x.copy()
+            H, matvec = None, (lambda v, xk=xk: problem.hessp(xk, v))
+        system = _System(H, matvec, n, solver, cg_maxiter)
+        accepted = False
+        for _ in range(max_tries):
+            lam = gnorm / (gamma + 1e-8)
+            try:
+                d = system.solve(g, lam, forcing=np.sqrt(gnorm))
+            except _StepFailed:
+                gamma = max(gamma / 2.0, gamma_min)
+                n_rejected += 1
+                continue
+            x_new = x + d
+            f_new, g_new = problem.fun_and_grad(x_new)
+            if np.isfinite(f_new) and np.all(np.isfinite(g_new)):
+                gn_new = float(g_new @ g_new)
+                if f - f_new >= gn_new / (8.0 * lam):
+                    accepted = True
+                    gamma = min(2.0 * gamma, gamma_max)
+                    break
+            gamma = max(gamma / 2.0, gamma_min)
+            n_rejected += 1
+        if not accepted:
+            return finish(PRECISION_LOSS, f"No step was accepted in {max_tries} trials.")
+        x, f, g = x_new, f_new, g_new
+        gnorm = float(np.sqrt(gn_new))
+        history["gnorm"].append(gnorm)
+        history["gamma"].append(gamma)
+        history["fun"].append(f)
+        if disp:
+            print(f"gn-newton it {nit:4d}  f = {f: .10e}  |g| = {gnorm:.3e}  "
+                  f"lambda = {lam:.3e}")
+        if callback(x, fun=f, jac=g, nit=nit, gamma=gamma):
+            return finish(CALLBACK_STOP)
+        if gnorm <= gtol:
+            return finish(SUCCESS)
+    return finish(MAXITER)
