@@ -17,7 +17,7 @@ class _Callback:
 
     def __init__(self, func):
         if not callable(func):
-            raise TypeError(f"callback must be callable or None, got {type(func).__name__}")
+            raise TypeError(f"`callback` must be callable or None, got {type(func).__name__}")
         self._func = func
         try:
             params = list(inspect.signature(func).parameters)
