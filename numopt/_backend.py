@@ -39,14 +39,11 @@ def to_numpy(x):
 def float_dtype(*arrays):
     """Floating dtype for a computation on ``arrays``.
 
-    float32 stays float32 when every floating input is float32 (and no input
-    is float64); integers and everything else compute in float64.
+    float32 when every input is float32; float64 otherwise (integers,
+    float64, mixtures, Python scalars).
     """
     dts = [np.dtype(getattr(a, "dtype", np.float64)) for a in arrays if a is not None]
-    floats = [d for d in dts if d.kind == "f"]
-    if floats and all(d == np.float32 for d in floats) and \
-            all(d.kind != "f" or d == np.float32 for d in dts) and \
-            len(floats) == len(dts):
+    if dts and all(d == np.float32 for d in dts):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
 
