@@ -8,7 +8,6 @@ import importlib
 import warnings
 from dataclasses import dataclass, field
 
-import numpy as np
 import scipy.optimize
 
 from ._callback import make_callback

@@ -239,3 +239,35 @@ def test_show_options():
     assert "gtol" in numopt.show_options("BFGS", disp=False)
     with pytest.raises(ValueError, match="unknown method"):
         numopt.show_options("nope")
+
+
+def test_jac_true_and_caching_do_not_double_count():
+    calls = {"f": 0}
+
+    def fg(x):
+        calls["f"] += 1
+        return rosen(x), rosen_der(x)
+
+    res = minimize(fg, [-1.2, 1.0], method="gn-newton", jac=True, hess=rosen_hess)
+    ref = minimize(rosen, [-1.2, 1.0], method="gn-newton", jac=rosen_der, hess=rosen_hess)
+    assert res.success and np.array_equal(res.x, ref.x)
+    assert res.nfev == calls["f"] == res.njev == ref.nfev
+    with pytest.raises(ValueError, match="must return a tuple"):
+        minimize(rosen, [-1.2, 1.0], method="gn-newton", jac=True)
+
+
+@pytest.mark.parametrize("scheme", ["2-point", "3-point", "cs"])
+def test_finite_difference_schemes(scheme):
+    fun = (lambda x: np.sum(np.cosh(x - 1.0))) if scheme == "cs" else \
+        (lambda x: float(np.sum(np.cosh(x - 1.0))))
+    res = minimize(fun, np.zeros(3), method="gn-newton", jac=scheme,
+                   hess=lambda x: np.diag(np.cosh(x - 1.0)), options={"gtol": 1e-7})
+    assert res.success and np.allclose(res.x, 1.0, atol=1e-6)
+    with pytest.raises(ValueError, match="`jac` must be callable, True, or one of"):
+        minimize(fun, np.zeros(3), method="gn-newton", jac="5-point")
+
+
+def test_rng_is_accepted_and_float32_x0():
+    x0 = np.array([-1.2, 1.0], dtype=np.float32)
+    res = minimize(rosen, x0, method="gn-newton", jac=rosen_der, hess=rosen_hess, rng=3)
+    assert res.success and x0.dtype == np.float32 and np.allclose(res.x, 1.0)

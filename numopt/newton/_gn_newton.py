@@ -45,7 +45,8 @@ def _cg(matvec, b, rtol, maxiter):
     rr = r @ r
     stop = (rtol * np.sqrt(rr)) ** 2
     it = 0
-    for it in range(1, maxiter + 1):
+    while it < maxiter:
+        it += 1
         Ap = matvec(p)
         pAp = p @ Ap
         if not pAp > 0:
