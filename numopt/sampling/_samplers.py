@@ -1,0 +1,233 @@
+"""Random designs for weighted least squares: optimal i.i.d., projection DPP,
+(generalized) volume-rescaled sampling and repeated DPPs."""
+import numpy as np
+
+from .._validation import check_choice, check_rng, check_scalar
+from . import _kernels as K
+from ._bases import FiniteBasis, PolynomialBasis
+
+__all__ = ["sample_optimal", "sample_projection_dpp", "sample_volume_rescaled",
+           "sample_repeated_dpp", "sample_points", "SAMPLINGS"]
+
+#: Sampling schemes of :func:`sample_points` and :func:`weighted_least_squares`.
+SAMPLINGS = ("iid", "dpp", "volume", "generalized-volume", "repeated-dpp")
+
+
+def _check_basis(basis):
+    if not isinstance(basis, (PolynomialBasis, FiniteBasis)):
+        raise TypeError("`basis` must be a PolynomialBasis (numopt.sampling.polynomial_basis) "
+                        f"or a FiniteBasis (numopt.sampling.finite_basis), got "
+                        f"{type(basis).__name__}")
+    return basis
+
+
+def _out(basis, idx_or_x, return_indices):
+    if isinstance(basis, FiniteBasis):
+        return idx_or_x if return_indices else basis.candidates[idx_or_x]
+    if return_indices:
+        raise ValueError("`return_indices=True` needs a FiniteBasis (a finite candidate set)")
+    return idx_or_x
+
+
+def _iid(basis, n, rng):
+    if isinstance(basis, FiniteBasis):
+        lev = np.einsum("ij,ij->i", basis.Q, basis.Q)
+        return rng.choice(basis.candidates.shape[0], size=n, p=lev / lev.sum())
+    return K.sample_optimal(basis.code, basis.indices, n, rng)
+
+
+def _dpp(basis, rng):
+    if isinstance(basis, FiniteBasis):
+        return K.finite_projection_dpp(basis.Q, rng)
+    return K.projection_dpp(basis.code, basis.indices, rng)[0]
+
+
+def sample_optimal(basis, n, rng=None, *, return_indices=False):
+    """``n`` i.i.d. points from the optimal density ``rho_m = k_m / m``.
+
+    ``k_m(x) = sum_j phi_j(x)^2`` is the Christoffel function of the
+    orthonormal basis. Sampling is exact: ``rho_m`` is the uniform mixture of
+    the densities ``phi_j^2 dmu``, each a product of univariate densities
+    (rejection from the arcsine law for Legendre, acceptance ``cos^2`` for
+    Chebyshev, inverse CDF for Hermite).
+
+    Parameters
+    ----------
+    basis : PolynomialBasis or FiniteBasis
+    n : int
+    rng : {None, int, numpy.random.Generator}
+    return_indices : bool
+        For a :class:`FiniteBasis`: return candidate indices instead of points.
+
+    Returns
+    -------
+    ndarray, shape (n, d) (or (n,) indices)
+
+    Examples
+    --------
+    >>> from numopt.sampling import polynomial_basis, sample_optimal
+    >>> X = sample_optimal(polynomial_basis('legendre', dim=5), 1000, rng=0)
+    >>> X.shape, bool(abs(X).max() <= 1)
+    ((1000, 1), True)
+    """
+    _check_basis(basis)
+    n = check_scalar(n, "n", lower=0, integer=True)
+    return _out(basis, _iid(basis, n, check_rng(rng)), return_indices)
+
+
+def sample_projection_dpp(basis, rng=None, *, return_indices=False):
+    """``m`` points of the projection DPP with kernel ``K_m(x, y) = phi(x) . phi(y)``.
+
+    The joint density with respect to ``mu^m`` is
+    ``det[K_m(x_i, x_j)] / m!``; each point's marginal is ``rho_m``. Drawn by
+    the HKPV chain rule: point ``i`` is proposed from ``rho_m`` and accepted
+    with probability ``||(I - P_i) phi(x)||^2 / k_m(x)`` (``m H_m`` proposals
+    on average). On a :class:`FiniteBasis` the chain rule runs exactly over
+    the candidates with marginal kernel ``Q Q^T``.
+
+    Parameters
+    ----------
+    basis : PolynomialBasis or FiniteBasis
+    rng : {None, int, numpy.random.Generator}
+    return_indices : bool
+        For a :class:`FiniteBasis`: return candidate indices.
+
+    Returns
+    -------
+    ndarray, shape (m, d) (or (m,) indices)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.sampling import polynomial_basis, sample_projection_dpp
+    >>> B = polynomial_basis('legendre', dim=6, d=2)
+    >>> X = sample_projection_dpp(B, rng=1)
+    >>> X.shape, len(np.unique(X, axis=0))
+    ((6, 2), 6)
+    """
+    _check_basis(basis)
+    return _out(basis, _dpp(basis, check_rng(rng)), return_indices)
+
+
+def sample_volume_rescaled(basis, n, rng=None, *, generalized=True, return_indices=False):
+    """Volume-rescaled sample of size ``n >= m`` (Derezinski, Warmuth, Hsu 2022).
+
+    The sample has density proportional to ``det(sum_i v(x_i) v(x_i)^T)``
+    times the product of a base law. It equals, in random order, one
+    projection-DPP draw (``m`` points) plus ``n - m`` i.i.d. points of the base
+    law:
+
+    * ``generalized=True`` (Nouy & Michel): features ``v = sqrt(w) phi``
+      with ``w = m / k_m``, base law ``rho_m``. Since ``E_rho[v v^T] = I``,
+      the determinantal part is the projection DPP of ``K_m`` w.r.t. ``mu``,
+      and the i.i.d. part comes from ``rho_m``. Use with weights ``w``.
+    * ``generalized=False``: features ``phi``, base law ``mu``; the
+      determinantal part is the same DPP and the i.i.d. part comes from
+      ``mu``. Unweighted least squares on this sample is unbiased.
+
+    Parameters
+    ----------
+    basis : PolynomialBasis or FiniteBasis
+    n : int
+        Sample size, at least ``basis.dim``.
+    rng : {None, int, numpy.random.Generator}
+    generalized : bool
+    return_indices : bool
+
+    Returns
+    -------
+    ndarray, shape (n, d) (or (n,) indices)
+
+    Examples
+    --------
+    >>> from numopt.sampling import polynomial_basis, sample_volume_rescaled
+    >>> X = sample_volume_rescaled(polynomial_basis('hermite', dim=4), 10, rng=0)
+    >>> X.shape
+    (10, 1)
+    """
+    _check_basis(basis)
+    n = check_scalar(n, "n", integer=True)
+    if n < basis.dim:
+        raise ValueError(f"`n` must be >= dim = {basis.dim} for volume-rescaled sampling, "
+                         f"got {n}")
+    rng = check_rng(rng)
+    dpp = _dpp(basis, rng)
+    if generalized:
+        rest = _iid(basis, n - basis.dim, rng)
+    elif isinstance(basis, FiniteBasis):
+        rest = basis.sample_measure(n - basis.dim, rng)
+    else:
+        rest = basis.sample_measure(n - basis.dim, rng)
+    both = np.concatenate([dpp, rest], axis=0)
+    both = both[rng.permutation(n)]
+    return _out(basis, both, return_indices)
+
+
+def sample_repeated_dpp(basis, repeats, rng=None, *, return_indices=False):
+    """Union of ``repeats`` independent projection-DPP draws (``repeats * m`` points).
+
+    Parameters
+    ----------
+    basis : PolynomialBasis or FiniteBasis
+    repeats : int
+    rng : {None, int, numpy.random.Generator}
+    return_indices : bool
+
+    Returns
+    -------
+    ndarray, shape (repeats * m, d) (or indices)
+
+    Examples
+    --------
+    >>> from numopt.sampling import polynomial_basis, sample_repeated_dpp
+    >>> sample_repeated_dpp(polynomial_basis('chebyshev', dim=5), 3, rng=0).shape
+    (15, 1)
+    """
+    _check_basis(basis)
+    repeats = check_scalar(repeats, "repeats", lower=1, integer=True)
+    rng = check_rng(rng)
+    parts = [_dpp(basis, rng) for _ in range(repeats)]
+    return _out(basis, np.concatenate(parts, axis=0), return_indices)
+
+
+def sample_points(basis, n, sampling="iid", rng=None, *, return_indices=False):
+    """Draw a design of ``n`` points with one of the schemes of :data:`SAMPLINGS`.
+
+    Parameters
+    ----------
+    basis : PolynomialBasis or FiniteBasis
+    n : int
+        ``'dpp'``: must equal ``basis.dim``; ``'repeated-dpp'``: a multiple of
+        it; ``'volume'``, ``'generalized-volume'``: at least ``basis.dim``.
+    sampling : {'iid', 'dpp', 'volume', 'generalized-volume', 'repeated-dpp'}
+    rng : {None, int, numpy.random.Generator}
+    return_indices : bool
+
+    Returns
+    -------
+    ndarray, shape (n, d) (or (n,) indices)
+
+    Examples
+    --------
+    >>> from numopt.sampling import polynomial_basis, sample_points
+    >>> sample_points(polynomial_basis('legendre', dim=4), 8, 'repeated-dpp', rng=0).shape
+    (8, 1)
+    """
+    _check_basis(basis)
+    sampling = check_choice(sampling, "sampling", SAMPLINGS)
+    n = check_scalar(n, "n", lower=1, integer=True)
+    m = basis.dim
+    if sampling == "iid":
+        return sample_optimal(basis, n, rng, return_indices=return_indices)
+    if sampling == "dpp":
+        if n != m:
+            raise ValueError(f"`n` must equal dim = {m} for sampling='dpp', got {n} "
+                             "(use 'repeated-dpp' or a volume scheme for n > dim)")
+        return sample_projection_dpp(basis, rng, return_indices=return_indices)
+    if sampling == "repeated-dpp":
+        if n % m:
+            raise ValueError(f"`n` must be a multiple of dim = {m} for "
+                             f"sampling='repeated-dpp', got {n}")
+        return sample_repeated_dpp(basis, n // m, rng, return_indices=return_indices)
+    return sample_volume_rescaled(basis, n, rng, generalized=(sampling == "generalized-volume"),
+                                  return_indices=return_indices)

@@ -1,0 +1,247 @@
+"""Weighted least-squares approximation from random point evaluations."""
+import numpy as np
+
+from .._result import CALLBACK_STOP, MAXITER, PRECISION_LOSS, SUCCESS, make_result
+from .._validation import check_choice, check_rng, check_scalar
+from ._bases import FiniteBasis, PolynomialBasis, finite_basis, polynomial_basis
+from ._samplers import SAMPLINGS, sample_points
+
+__all__ = ["weighted_least_squares"]
+
+_DEFAULT_QUAD = {1: 400, 2: 100, 3: 40}
+
+
+def _make_basis(basis, dim, d, index_set, candidates, probabilities):
+    if isinstance(basis, (PolynomialBasis, FiniteBasis)):
+        if dim is not None and dim != basis.dim:
+            raise ValueError(f"`dim`={dim} does not match the basis dimension {basis.dim}")
+        return basis
+    if callable(basis):
+        if candidates is None:
+            raise ValueError("a feature map `basis=phi` needs a finite `candidates` set")
+        B = finite_basis(basis, candidates, probabilities)
+        if dim is not None and dim != B.dim:
+            raise ValueError(f"`dim`={dim} does not match the {B.dim} features of `basis`")
+        return B
+    if candidates is not None:
+        raise ValueError("`candidates` is only used with a callable feature map `basis`")
+    if dim is None:
+        raise ValueError("`dim` (the dimension m of the approximation space) is required")
+    return polynomial_basis(basis, dim, d, index_set=index_set)
+
+
+def _eval_f(f, X, d, name="f"):
+    arg = X[:, 0].copy() if d == 1 else X.copy()
+    y = np.asarray(f(arg))
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` must return real numbers, got dtype {y.dtype}")
+    y = y.astype(np.float64).reshape(-1) if y.size == X.shape[0] else None
+    if y is None:
+        raise ValueError(f"`{name}` must return one value per point: got shape "
+                         f"{np.shape(f(arg))} for {X.shape[0]} points")
+    bad = ~np.isfinite(y)
+    if bad.any():
+        raise ValueError(f"`{name}` returned non-finite values (NaN or inf) at "
+                         f"{int(bad.sum())} of {y.size} points, e.g. x = {X[bad][0].tolist()}")
+    return y
+
+
+def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid", *,
+                           d=1, index_set="total-degree", candidates=None, probabilities=None,
+                           conditioned=False, delta=0.5, max_resample=100,
+                           compute_error=True, quadrature_points=None, callback=None,
+                           rng=None):
+    r"""Approximate ``f`` in ``V_m`` by weighted least squares on a random design.
+
+    Solves :math:`\min_{v \in V_m} \frac1n \sum_i w(x_i) (f(x_i) - v(x_i))^2`
+    with :math:`w = m / k_m` (Christoffel weights; ``w = 1`` for
+    ``sampling='volume'``) for points drawn by one of the schemes of
+    Nouy & Michel (2023):
+
+    * ``'iid'``: i.i.d. from the optimal density ``rho_m = k_m / m``;
+    * ``'dpp'``: one projection DPP with kernel ``K_m`` (``n = m``);
+    * ``'repeated-dpp'``: union of ``n / m`` independent DPPs;
+    * ``'volume'``: volume-rescaled sampling w.r.t. ``mu`` (DPP plus
+      ``n - m`` i.i.d. points from ``mu``), unweighted;
+    * ``'generalized-volume'``: volume-rescaled sampling with weighted
+      features ``sqrt(w) phi`` w.r.t. ``rho_m`` (DPP plus ``n - m`` i.i.d.
+      points from ``rho_m``), weighted.
+
+    Parameters
+    ----------
+    f : callable
+        Vectorised function: ``f(x)`` with ``x`` of shape (n,) when ``d = 1``
+        and (n, d) otherwise; returns n real values. It is evaluated once, on
+        the final design.
+    basis : {'legendre', 'hermite', 'chebyshev'}, PolynomialBasis, FiniteBasis or callable
+        A family name (with ``dim``, ``d``, ``index_set``), a basis object,
+        or a feature map ``phi(X) -> (n, m)`` used with ``candidates``.
+    dim : int
+        Dimension ``m`` of ``V_m`` (inferred from a basis object or ``phi``).
+    n : int
+        Number of evaluations, ``n >= m``. Default: ``m`` for ``'dpp'``;
+        required otherwise.
+    sampling : {'iid', 'dpp', 'volume', 'generalized-volume', 'repeated-dpp'}
+    d : int
+        Number of variables (family name only).
+    index_set : {'total-degree', 'hyperbolic-cross', 'tensor'}
+    candidates : array_like, shape (N, d), optional
+        Finite domain for a callable ``basis``.
+    probabilities : array_like, shape (N,), optional
+        Measure on ``candidates`` (default uniform).
+    conditioned : bool
+        Redraw the design (before evaluating ``f``) until the empirical Gram
+        matrix satisfies ``||G - I||_2 <= delta``.
+    delta : float in (0, 1)
+        Stability threshold of the conditioned variant.
+    max_resample : int
+        Maximum number of designs drawn by the conditioned variant; when it
+        is reached the last design is used and ``status = 1``.
+    compute_error : bool
+        Compute ``error``, ``best_error`` and ``error_ratio``: exactly on a
+        finite candidate set; by a tensor Gauss rule of the reference measure
+        for polynomial bases with ``d <= 3``; otherwise NaN.
+    quadrature_points : int, optional
+        Gauss points per variable for the error (default 400, 100, 40 for
+        d = 1, 2, 3, and at least ``2 * max_degree + 20``).
+    callback : callable, optional
+        ``callback(intermediate_result)`` after each design of the
+        conditioned variant (fields ``x`` = points, ``stability``, ``nit``);
+        raising ``StopIteration`` stops with status 99 on that design.
+    rng : {None, int, numpy.random.Generator}
+
+    Returns
+    -------
+    OptimizeResult
+        ``x`` / ``coef``: coefficients in the orthonormal basis; ``basis``;
+        ``points`` (n, d) (and ``indices`` on a finite set); ``values``
+        (``f`` at the points); ``weights``; ``gram`` (the empirical Gram
+        matrix ``G = (1/n) sum_i w_i phi(x_i) phi(x_i)^T``); ``stability``
+        (``||G - I||_2``); ``residual`` (weighted empirical RMS residual);
+        ``error_estimate`` (leave-one-out cross-validation estimate of the
+        L2 error, NaN when ``n = m``); ``error`` (L2(mu) error),
+        ``best_error`` (error of the L2 projection on ``V_m``),
+        ``error_ratio`` (their ratio); ``nit`` (designs drawn), ``nfev``
+        (evaluations of ``f`` at the design), ``success``, ``status``,
+        ``message``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.sampling import weighted_least_squares
+    >>> runge = lambda x: 1 / (1 + 25 * x**2)
+    >>> res = weighted_least_squares(runge, 'legendre', dim=20, n=40,
+    ...                              sampling='repeated-dpp', rng=0)
+    >>> res.coef.shape, res.points.shape
+    ((20,), (40, 1))
+    >>> bool(res.error_ratio < 2), round(float(res.best_error), 4)
+    (True, 0.0081)
+    """
+    if not callable(f):
+        raise TypeError(f"`f` must be callable, got {type(f).__name__}")
+    sampling = check_choice(sampling, "sampling", SAMPLINGS)
+    if dim is not None:
+        dim = check_scalar(dim, "dim", lower=1, integer=True)
+    if isinstance(basis, str) or isinstance(basis, (PolynomialBasis, FiniteBasis)) \
+            or callable(basis):
+        B = _make_basis(basis, dim, d, index_set, candidates, probabilities)
+    else:
+        raise TypeError("`basis` must be a family name, a PolynomialBasis/FiniteBasis or a "
+                        f"callable feature map, got {type(basis).__name__}")
+    m = B.dim
+    if n is None:
+        if sampling != "dpp":
+            raise ValueError(f"`n` (the number of evaluations) is required for "
+                             f"sampling={sampling!r}")
+        n = m
+    n = check_scalar(n, "n", integer=True)
+    if n < m:
+        raise ValueError(f"`n` must be >= dim = {m} for weighted least squares, got {n}")
+    delta = check_scalar(delta, "delta", lower=0, upper=1, lower_inclusive=False,
+                         upper_inclusive=False)
+    max_resample = check_scalar(max_resample, "max_resample", lower=1, integer=True)
+    rng = check_rng(rng)
+    finite = isinstance(B, FiniteBasis)
+
+    status, detail = SUCCESS, None
+    nit = 0
+    while True:
+        nit += 1
+        drawn = sample_points(B, n, sampling, rng, return_indices=finite)
+        if finite:
+            idx, X = drawn, B.candidates[drawn]
+            F = B.feature_rows(idx)
+        else:
+            idx, X = None, drawn
+            F = B(X)
+        k = np.einsum("ij,ij->i", F, F)
+        w = np.ones(n) if sampling == "volume" else m / k
+        A = F * np.sqrt(w / n)[:, None]
+        G = A.T @ A
+        stab = float(np.linalg.norm(G - np.eye(m), 2))
+        if callback is not None and conditioned:
+            from scipy.optimize import OptimizeResult
+            try:
+                callback(OptimizeResult(x=X, stability=stab, nit=nit))
+            except StopIteration:
+                status = CALLBACK_STOP
+                break
+        if not conditioned or stab <= delta:
+            break
+        if nit >= max_resample:
+            status = MAXITER
+            detail = (f"||G - I|| = {stab:.3g} > delta = {delta:g} after {nit} designs; "
+                      "the last design was used")
+            break
+
+    y = _eval_f(f, X, B.d)
+    b = y * np.sqrt(w / n)
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    rank = int(np.sum(s > s[0] * max(A.shape) * np.finfo(float).eps)) if s.size and s[0] > 0 \
+        else 0
+    if rank < m:
+        coef = Vt[:rank].T @ ((U[:, :rank].T @ b) / s[:rank])
+        if status == SUCCESS:
+            status = PRECISION_LOSS
+            detail = f"the weighted design matrix is rank deficient (rank {rank} < {m})"
+    else:
+        coef = Vt.T @ ((U.T @ b) / s)
+    r = y - F @ coef
+    residual = float(np.sqrt(np.sum(w * r * r) / n))
+    h = np.einsum("ij,ij->i", U[:, :rank], U[:, :rank])
+    if np.all(h < 1 - 1e-8):
+        loo = r / (1 - h)
+        error_estimate = float(np.sqrt(np.sum(w * loo * loo) / n))
+    else:
+        error_estimate = np.nan
+
+    err = best = np.nan
+    if compute_error:
+        err, best = _errors(f, B, coef, quadrature_points)
+    ratio = err / best if best > 0 else (np.nan if np.isnan(err) or err > 0 else 1.0)
+    extra = {"indices": idx} if finite else {}
+    return make_result(coef, status, detail=detail, warn=status not in (SUCCESS, CALLBACK_STOP),
+                       nit=nit, nfev=n, coef=coef, basis=B, points=X, values=y, weights=w,
+                       gram=G, stability=stab, residual=residual,
+                       error_estimate=error_estimate, error=float(err), best_error=float(best),
+                       error_ratio=float(ratio), sampling=sampling, **extra)
+
+
+def _errors(f, B, coef, quadrature_points):
+    """(error of ``coef``, best approximation error) in L2 of the reference measure."""
+    if isinstance(B, FiniteBasis):
+        nodes, wq = B.candidates, B.probabilities
+        Fq = B.feature_rows(np.arange(nodes.shape[0])) if np.all(wq > 0) else B(nodes)
+    else:
+        if B.d > 3:
+            return np.nan, np.nan
+        q = quadrature_points
+        if q is None:
+            q = max(_DEFAULT_QUAD[B.d], 2 * int(B.indices.max()) + 20)
+        nodes, wq = B.quadrature(q)
+        Fq = B(nodes)
+    fq = _eval_f(f, nodes, B.d)
+    cbest = Fq.T @ (wq * fq)  # L2 projection (orthonormal basis)
+    err = np.sqrt(np.sum(wq * (fq - Fq @ coef) ** 2))
+    best = np.sqrt(np.sum(wq * (fq - Fq @ cbest) ** 2))
+    return err, best
