@@ -1,8 +1,10 @@
 """Orthonormal bases: tensorised polynomials and feature maps on finite candidate sets."""
+import functools
 import itertools
 import math
 
 import numpy as np
+from scipy import special
 
 from .._validation import check_array, check_callable, check_choice, check_rng, check_scalar
 from . import _kernels as K
@@ -183,18 +185,25 @@ class PolynomialBasis(_Basis):
         points = check_scalar(points, "points", lower=1, integer=True)
         if points ** self.d > 5_000_000:
             raise ValueError(f"a tensor rule with {points}**{self.d} nodes is too large")
-        if self.code == K.LEGENDRE:
-            t, w = np.polynomial.legendre.leggauss(points)
-        elif self.code == K.HERMITE:
-            t, w = np.polynomial.hermite_e.hermegauss(points)
-        else:
-            t, w = np.polynomial.chebyshev.chebgauss(points)
-        w = w / w.sum()
-        grids = np.meshgrid(*([t] * self.d), indexing="ij")
-        wgrids = np.meshgrid(*([w] * self.d), indexing="ij")
-        nodes = np.stack([g.ravel() for g in grids], axis=1)
-        weights = np.prod(np.stack([g.ravel() for g in wgrids], axis=1), axis=1)
-        return nodes, weights
+        nodes, weights = _tensor_gauss(self.code, points, self.d)
+        return nodes.copy(), weights.copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _tensor_gauss(code, points, d):
+    """Tensor Gauss rule of a family's probability measure (SciPy's O(points) root finders)."""
+    if code == K.LEGENDRE:
+        t, w = special.roots_legendre(points)
+    elif code == K.HERMITE:
+        t, w = special.roots_hermitenorm(points)
+    else:
+        t, w = special.roots_chebyt(points)
+    w = w / w.sum()
+    grids = np.meshgrid(*([t] * d), indexing="ij")
+    wgrids = np.meshgrid(*([w] * d), indexing="ij")
+    nodes = np.stack([g.ravel() for g in grids], axis=1)
+    weights = np.prod(np.stack([g.ravel() for g in wgrids], axis=1), axis=1)
+    return nodes, weights
 
 
 def polynomial_basis(family="legendre", dim=None, d=1, *, degree=None, index_set="total-degree"):

@@ -114,7 +114,7 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
     -------
     OptimizeResult
         ``x`` / ``coef``: coefficients in the orthonormal basis; ``basis``;
-        ``points`` (n, d) (and ``indices`` on a finite set); ``values``
+        ``points`` (n, d) (and ``indices`` on a finite set); ``fvals``
         (``f`` at the points); ``weights``; ``gram`` (the empirical Gram
         matrix ``G = (1/n) sum_i w_i phi(x_i) phi(x_i)^T``); ``stability``
         (``||G - I||_2``); ``residual`` (weighted empirical RMS residual);
@@ -221,7 +221,7 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
     ratio = err / best if best > 0 else (np.nan if np.isnan(err) or err > 0 else 1.0)
     extra = {"indices": idx} if finite else {}
     return make_result(coef, status, detail=detail, warn=status not in (SUCCESS, CALLBACK_STOP),
-                       nit=nit, nfev=n, coef=coef, basis=B, points=X, values=y, weights=w,
+                       nit=nit, nfev=n, coef=coef, basis=B, points=X, fvals=y, weights=w,
                        gram=G, stability=stab, residual=residual,
                        error_estimate=error_estimate, error=float(err), best_error=float(best),
                        error_ratio=float(ratio), sampling=sampling, **extra)
