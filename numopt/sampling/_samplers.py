@@ -36,9 +36,60 @@ def _iid(basis, n, rng):
     return K.sample_optimal(basis.code, basis.indices, n, rng)
 
 
-def _dpp(basis, rng):
+def _is_univariate_ope(basis):
+    """d = 1 with degrees 0..m-1: the DPP is an orthogonal polynomial ensemble."""
+    return (isinstance(basis, PolynomialBasis) and basis.d == 1
+            and np.array_equal(basis.indices[:, 0], np.arange(basis.dim)))
+
+
+def _tridiagonal(basis, rng):
+    """Eigenvalues of a random Jacobi matrix whose law is the OPE (beta = 2).
+
+    Hermite: Dumitriu-Edelman model, diagonal N(0, 1), off-diagonal
+    ``sqrt(Gamma(k, 1))`` for k = m-1, ..., 1 (``chi_{2k} / sqrt 2``).
+    Legendre / Chebyshev: Killip-Nenciu model for the Jacobi ensemble on
+    [0, 1] with weight ``x^(a-1) (1-x)^(b-1)`` (a = b = 1, resp. 1/2), from
+    independent Beta canonical moments, mapped to [-1, 1].
+    """
+    m = basis.dim
+    if m == 1:
+        return K.sample_optimal(basis.code, basis.indices, 1, rng)
+    if basis.code == K.HERMITE:
+        diag = rng.standard_normal(m)
+        off = np.sqrt(rng.standard_gamma(np.arange(m - 1, 0, -1.0)))
+        return _eigvals_tridiagonal(diag, off).reshape(m, 1)
+    a = b = 1.0 if basis.code == K.LEGENDRE else 0.5
+    k = np.arange(m - 1, -1, -1.0)                  # beta/2 (m - i), i = 1..m
+    c_odd = rng.beta(k + a, k + b)                  # c_1, c_3, ..., c_{2m-1}
+    c_even = np.zeros(m)                            # c_0 = 0, c_2, ..., c_{2m-2}
+    c_even[1:] = rng.beta(k[:-1], k[1:] + a + b)
+    xi_odd = (1.0 - c_even) * c_odd                 # xi_{2i-1}
+    xi_even = np.zeros(m)                           # xi_0 = 0, xi_2, ..., xi_{2m-2}
+    xi_even[1:] = (1.0 - c_odd[:-1]) * c_even[1:]
+    diag = xi_even + xi_odd
+    off = np.sqrt(xi_odd[:-1] * xi_even[1:])
+    x = _eigvals_tridiagonal(diag, off)
+    return np.clip(2.0 * x - 1.0, -1.0, 1.0).reshape(m, 1)
+
+
+def _eigvals_tridiagonal(diag, off):
+    """Sorted eigenvalues of a symmetric tridiagonal matrix (LAPACK dsterf)."""
+    from scipy.linalg import eigvalsh_tridiagonal
+    from scipy.linalg.lapack import dsterf
+    w, info = dsterf(diag, off)
+    if info != 0:  # pragma: no cover - dsterf failing to converge
+        w = eigvalsh_tridiagonal(diag, off)
+    return np.sort(w)
+
+
+def _dpp(basis, rng, method="auto"):
     if isinstance(basis, FiniteBasis):
         return K.finite_projection_dpp(basis.Q, rng)
+    if method == "tridiagonal" or (method == "auto" and _is_univariate_ope(basis)):
+        if not _is_univariate_ope(basis):
+            raise ValueError("method='tridiagonal' needs a univariate basis of degrees "
+                             "0, ..., dim - 1")
+        return _tridiagonal(basis, rng)
     return K.projection_dpp(basis.code, basis.indices, rng)[0]
 
 
@@ -75,7 +126,7 @@ def sample_optimal(basis, n, rng=None, *, return_indices=False):
     return _out(basis, _iid(basis, n, check_rng(rng)), return_indices)
 
 
-def sample_projection_dpp(basis, rng=None, *, return_indices=False):
+def sample_projection_dpp(basis, rng=None, *, method="auto", return_indices=False):
     """``m`` points of the projection DPP with kernel ``K_m(x, y) = phi(x) . phi(y)``.
 
     The joint density with respect to ``mu^m`` is
@@ -85,10 +136,18 @@ def sample_projection_dpp(basis, rng=None, *, return_indices=False):
     on average). On a :class:`FiniteBasis` the chain rule runs exactly over
     the candidates with marginal kernel ``Q Q^T``.
 
+    In one variable the DPP of the first ``m`` orthonormal polynomials is
+    an orthogonal polynomial ensemble, i.e. the eigenvalues of a random
+    tridiagonal matrix (Dumitriu & Edelman 2002 for Hermite, Killip & Nenciu
+    2004 for the Jacobi family: Legendre, Chebyshev); ``method='auto'``
+    uses that O(m^2) model there and the chain rule elsewhere.
+
     Parameters
     ----------
     basis : PolynomialBasis or FiniteBasis
     rng : {None, int, numpy.random.Generator}
+    method : {'auto', 'chain', 'tridiagonal'}
+        Sampler for polynomial bases (ignored on a finite set).
     return_indices : bool
         For a :class:`FiniteBasis`: return candidate indices.
 
@@ -106,7 +165,8 @@ def sample_projection_dpp(basis, rng=None, *, return_indices=False):
     ((6, 2), 6)
     """
     _check_basis(basis)
-    return _out(basis, _dpp(basis, check_rng(rng)), return_indices)
+    method = check_choice(method, "method", ("auto", "chain", "tridiagonal"))
+    return _out(basis, _dpp(basis, check_rng(rng), method), return_indices)
 
 
 def sample_volume_rescaled(basis, n, rng=None, *, generalized=True, return_indices=False):

@@ -21,12 +21,14 @@ def _rho_cdf_legendre(m):
     return lambda t: anti(np.clip(t, -1, 1))
 
 
-def test_dpp_marginal_is_rho_m_ks():
+@pytest.mark.parametrize("method", ["chain", "tridiagonal"])
+def test_dpp_marginal_is_rho_m_ks(method):
     """Acceptance: pooled DPP points (20k) follow rho_m, KS at alpha = 1e-3."""
     m = 20
     B = polynomial_basis("legendre", m)
     rng = np.random.default_rng(2024)
-    X = np.concatenate([sample_projection_dpp(B, rng)[:, 0] for _ in range(20_000 // m)])
+    X = np.concatenate([sample_projection_dpp(B, rng, method=method)[:, 0]
+                        for _ in range(20_000 // m)])
     assert X.size == 20_000
     assert stats.kstest(X, _rho_cdf_legendre(m)).pvalue > 1e-3
     # the uniform law (a wrong sampler's marginal) is rejected by the same test
@@ -117,7 +119,7 @@ def test_finite_dpp_inclusion_probabilities_match_dppy():
 
 @pytest.mark.parametrize("generalized", [False, True])
 def test_volume_rescaled_least_squares_is_unbiased(generalized):
-    """Derezinski-Warmuth-Hsu: E[LS estimate] equals the L2 projection (closed form on a finite set)."""
+    """Derezinski-Warmuth-Hsu: E[LS estimate] is the L2 projection (closed form, finite set)."""
     N, m, n, trials = 40, 3, 5, 6000
     rng = np.random.default_rng(1)
     cand = np.sort(rng.uniform(-1, 1, N))
@@ -193,3 +195,66 @@ def test_sampler_bad_input():
         sample_projection_dpp(B, return_indices=True)
     with pytest.raises(TypeError, match="rng"):
         sample_optimal(B, 3, rng=np.random.RandomState(0))
+
+
+def _count_moments(B, lo, hi):
+    """Closed-form mean and variance of the number of DPP points in [lo, hi] (d = 1).
+
+    With M = int_A phi phi^T dmu: E N(A) = tr M, Var N(A) = tr(M - M^2).
+    """
+    from scipy import special
+    t, w = special.roots_legendre(200)
+    x = lo + (hi - lo) * (t + 1) / 2
+    if B.family == "legendre":
+        dens = np.full_like(x, 0.5)
+    elif B.family == "chebyshev":
+        dens = 1 / (np.pi * np.sqrt(1 - x ** 2))
+    else:
+        dens = stats.norm.pdf(x)
+    F = B(x)
+    M = (F * (w * dens * (hi - lo) / 2)[:, None]).T @ F
+    return np.trace(M), np.trace(M - M @ M)
+
+
+@pytest.mark.parametrize("family", ["legendre", "chebyshev", "hermite"])
+@pytest.mark.parametrize("method", ["chain", "tridiagonal"])
+def test_dpp_number_variance_closed_form(family, method):
+    """A joint (not only marginal) statistic: variance of counts in an interval.
+
+    A DPP has Var N(A) = tr(M - M^2), far below the i.i.d. value m p (1 - p).
+    """
+    m, trials = 10, 3000
+    B = polynomial_basis(family, m)
+    lo, hi = (-0.3, 0.5) if family != "hermite" else (-0.5, 1.0)
+    mean, var = _count_moments(B, lo, hi)
+    rng = np.random.default_rng(8)
+    counts = np.array([np.count_nonzero((X >= lo) & (X <= hi)) for X in
+                       (sample_projection_dpp(B, rng, method=method) for _ in range(trials))])
+    assert counts.mean() == pytest.approx(mean, abs=4 * np.sqrt(var / trials))
+    assert counts.var(ddof=1) == pytest.approx(var, rel=0.15)
+    p = mean / m
+    assert var < 0.5 * m * p * (1 - p)  # the test separates a DPP from i.i.d. points
+
+
+@pytest.mark.parametrize("family", ["legendre", "chebyshev", "hermite"])
+def test_tridiagonal_model_matches_chain_rule(family):
+    """Two exact samplers of the same DPP: marginal KS and two-sample KS of the extremes."""
+    m, trials = 8, 2000
+    B = polynomial_basis(family, m)
+    rng = np.random.default_rng(4)
+    a = np.array([sample_projection_dpp(B, rng, method="tridiagonal")[:, 0]
+                  for _ in range(trials)])
+    b = np.array([sample_projection_dpp(B, rng, method="chain")[:, 0] for _ in range(trials)])
+    assert stats.ks_2samp(a.max(axis=1), b.max(axis=1)).pvalue > 1e-3
+    assert stats.ks_2samp(np.sort(a, 1)[:, 2], np.sort(b, 1)[:, 2]).pvalue > 1e-3
+    if family == "legendre":
+        assert stats.kstest(a.ravel(), _rho_cdf_legendre(m)).pvalue > 1e-3
+
+
+def test_tridiagonal_needs_univariate_basis():
+    with pytest.raises(ValueError, match="tridiagonal"):
+        sample_projection_dpp(polynomial_basis("legendre", 3, 2), method="tridiagonal")
+    with pytest.raises(ValueError, match="method"):
+        sample_projection_dpp(polynomial_basis("legendre", 3), method="gibbs")
+    X = sample_projection_dpp(polynomial_basis("hermite", 1), rng=0)
+    assert X.shape == (1, 1)
