@@ -291,3 +291,4 @@ def finite_projection_dpp(Q, rng):
             r[a] -= c * c
         r[pick] = 0.0
     return idx
+
