@@ -161,8 +161,8 @@ def main():
     B = polynomial_basis("legendre", 20)
     for s in SCHEMES:
         rng = np.random.default_rng(0)
-        t = _best_of(lambda: weighted_least_squares(runge, B, n=40, sampling=s, rng=rng,
-                                                    compute_error=False)) * 1e3
+        t = _best_of(lambda s=s, rng=rng: weighted_least_squares(
+            runge, B, n=40, sampling=s, rng=rng, compute_error=False)) * 1e3
         r = _ratios(s)
         print(f"{s:<20}{t:>10.3f}{np.median(r):>17.2f}{np.quantile(r, 0.9):>14.2f}")
 

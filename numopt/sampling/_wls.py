@@ -100,7 +100,8 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
     compute_error : bool
         Compute ``error``, ``best_error`` and ``error_ratio``: exactly on a
         finite candidate set; by a tensor Gauss rule of the reference measure
-        for polynomial bases with ``d <= 3``; otherwise NaN.
+        for polynomial bases with ``d <= 3``; otherwise (or when ``f`` is
+        not finite at a quadrature node, or its L2 norm overflows) NaN.
     quadrature_points : int, optional
         Gauss points per variable for the error (default 400, 100, 40 for
         d = 1, 2, 3, and at least ``2 * max_degree + 20``).
@@ -218,7 +219,10 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
     err = best = np.nan
     if compute_error:
         err, best = _errors(f, B, coef, quadrature_points)
-    ratio = err / best if best > 0 else (np.nan if np.isnan(err) or err > 0 else 1.0)
+    if np.isnan(err):
+        ratio = np.nan
+    else:
+        ratio = err / best if best > 0 else (1.0 if err == 0 else np.inf)
     extra = {"indices": idx} if finite else {}
     return make_result(coef, status, detail=detail, warn=status not in (SUCCESS, CALLBACK_STOP),
                        nit=nit, nfev=n, coef=coef, basis=B, points=X, fvals=y, weights=w,
@@ -240,8 +244,14 @@ def _errors(f, B, coef, quadrature_points):
             q = max(_DEFAULT_QUAD[B.d], 2 * int(B.indices.max()) + 20)
         nodes, wq = B.quadrature(q)
         Fq = B(nodes)
-    fq = _eval_f(f, nodes, B.d)
-    cbest = Fq.T @ (wq * fq)  # L2 projection (orthonormal basis)
-    err = np.sqrt(np.sum(wq * (fq - Fq @ coef) ** 2))
-    best = np.sqrt(np.sum(wq * (fq - Fq @ cbest) ** 2))
+    try:
+        fq = _eval_f(f, nodes, B.d)
+    except ValueError:  # f not finite at some quadrature node: no error estimate
+        return np.nan, np.nan
+    with np.errstate(over="ignore", invalid="ignore"):
+        cbest = Fq.T @ (wq * fq)  # L2 projection (orthonormal basis)
+        err = np.sqrt(np.sum(wq * (fq - Fq @ coef) ** 2))
+        best = np.sqrt(np.sum(wq * (fq - Fq @ cbest) ** 2))
+    if not (np.isfinite(err) and np.isfinite(best)):
+        return np.nan, np.nan
     return err, best

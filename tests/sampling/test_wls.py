@@ -208,3 +208,14 @@ def test_bad_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         weighted_least_squares(runge, "legendre", dim=3, n=7, rng=0)  # no warning when fine
+
+
+def test_error_is_nan_when_f_not_square_integrable_on_the_rule():
+    B = polynomial_basis("hermite", 6, 2)
+    def f(X):  # not in L2 of the Gaussian; huge but finite on the 200-point rule
+        return np.exp(-np.clip(X[:, 0] * X[:, 1], -700, 700))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = weighted_least_squares(f, B, n=30, rng=0, quadrature_points=200)
+    assert res.success and np.isnan(res.error) and np.isnan(res.error_ratio)
