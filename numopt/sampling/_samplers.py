@@ -224,7 +224,7 @@ def sample_volume_rescaled(basis, n, rng=None, *, generalized=True, return_indic
 
 
 def sample_repeated_dpp(basis, repeats, rng=None, *, return_indices=False):
-    """Union of ``repeats`` independent projection-DPP draws (``repeats * m`` points).
+    """Union of independent projection-DPP draws: ``repeats`` times ``m`` points.
 
     Parameters
     ----------
@@ -251,7 +251,7 @@ def sample_repeated_dpp(basis, repeats, rng=None, *, return_indices=False):
 
 
 def sample_points(basis, n, sampling="iid", rng=None, *, return_indices=False):
-    """Draw a design of ``n`` points with one of the schemes of :data:`SAMPLINGS`.
+    """Draw a design of n points by any scheme of ``SAMPLINGS``, chosen by name.
 
     Parameters
     ----------
