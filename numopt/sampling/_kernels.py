@@ -268,6 +268,9 @@ def finite_projection_dpp(Q, rng):
                 pick = a
                 if acc > u:
                     break
+        if pick < 0:
+            raise ValueError("finite DPP: no candidate has a positive residual; the "
+                             "columns of Q must be orthonormal")
         idx[i] = pick
         for j in range(m):
             v[j] = Q[pick, j]

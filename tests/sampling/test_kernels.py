@@ -117,3 +117,8 @@ def test_finite_projection_dpp_same_stream_as_naive(N, m):
         got = K.finite_projection_dpp(np.ascontiguousarray(Q), np.random.default_rng(seed))
         ref = _naive.finite_projection_dpp(Q, np.random.default_rng(seed))
         np.testing.assert_array_equal(got, ref)
+
+
+def test_finite_projection_dpp_rejects_degenerate_kernel():
+    with pytest.raises(ValueError, match="orthonormal"):
+        K.finite_projection_dpp(np.zeros((5, 2)), np.random.default_rng(0))
