@@ -76,6 +76,19 @@ def _best_of(fn, repeat=5, number=None):
     return best
 
 
+def _interleaved(fns, rounds=30):
+    """Median time per call of each function, calls interleaved (fair under load)."""
+    for f in fns.values():
+        f()
+    times = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, f in fns.items():
+            t = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
 class ProjectionDPP:
     params = ([1, 2], [25, 100], ["numopt", "numopt-chain", "dppy", "dppy-chain"])
     param_names = ["d", "m", "impl"]
@@ -135,18 +148,16 @@ class WeightedLeastSquares:
 
 
 def main():
-    print("Legendre projection DPP, one draw [ms] (best of 5 rounds)\n")
+    print("Legendre projection DPP, one draw [ms]: median of 30 interleaved rounds\n")
     print(f"{'d':>2}{'m':>5}{'numopt':>10}{'numopt-chain':>14}{'DPPy':>10}{'DPPy-chain':>12}"
           f"{'DPPy/numopt':>13}{'DPPy-chain/numopt-chain':>25}")
     for d in [1, 2]:
         for m in [25, 100]:
-            t = {}
-            for impl in ["numopt", "numopt-chain", "dppy", "dppy-chain"]:
-                if d == 2 and impl.endswith("chain"):
-                    t[impl] = np.nan
-                    continue
-                t[impl] = _best_of(_dpp_sampler(impl, d, m)) * 1e3
-            chain_ratio = t["dppy-chain"] / t["numopt-chain"] if d == 1 else np.nan
+            impls = ["numopt", "dppy"] + (["numopt-chain", "dppy-chain"] if d == 1 else [])
+            t = _interleaved({i: _dpp_sampler(i, d, m) for i in impls})
+            t = {i: t.get(i, np.nan) * 1e3 for i in ["numopt", "numopt-chain", "dppy",
+                                                     "dppy-chain"]}
+            chain_ratio = t["dppy-chain"] / t["numopt-chain"]
             print(f"{d:>2}{m:>5}{t['numopt']:>10.3f}{t['numopt-chain']:>14.3f}{t['dppy']:>10.3f}"
                   f"{t['dppy-chain']:>12.3f}{t['dppy'] / t['numopt']:>13.1f}{chain_ratio:>25.1f}")
     print("\nFinite projection DPP (rank m on N candidates), one draw [ms]\n")
