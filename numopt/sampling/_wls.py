@@ -35,10 +35,10 @@ def _eval_f(f, X, d, name="f"):
     y = np.asarray(f(arg))
     if y.dtype.kind not in "biuf":
         raise TypeError(f"`{name}` must return real numbers, got dtype {y.dtype}")
-    y = y.astype(np.float64).reshape(-1) if y.size == X.shape[0] else None
-    if y is None:
+    if y.size != X.shape[0]:
         raise ValueError(f"`{name}` must return one value per point: got shape "
-                         f"{np.shape(f(arg))} for {X.shape[0]} points")
+                         f"{y.shape} for {X.shape[0]} points")
+    y = y.astype(np.float64).reshape(-1)
     bad = ~np.isfinite(y)
     if bad.any():
         raise ValueError(f"`{name}` returned non-finite values (NaN or inf) at "

@@ -219,3 +219,18 @@ def test_error_is_nan_when_f_not_square_integrable_on_the_rule():
         warnings.simplefilter("error")
         res = weighted_least_squares(f, B, n=30, rng=0, quadrature_points=200)
     assert res.success and np.isnan(res.error) and np.isnan(res.error_ratio)
+
+
+def test_rank_deficient_design_reports_precision_loss():
+    """i.i.d. draws on 3 candidates repeat points: status 2, minimum-norm fit, a warning."""
+    phi = lambda x: np.hstack([x ** 0, x, x ** 2])  # noqa: E731
+    with pytest.warns(OptimizeWarning, match="rank deficient"):
+        res = weighted_least_squares(lambda x: x ** 2, phi, n=3, candidates=[-1.0, 0.0, 1.0],
+                                     rng=0)
+    assert res.status == 2 and not res.success
+    assert len(set(res.indices.tolist())) < 3
+    assert np.all(np.isfinite(res.coef))
+    # the DPP never repeats a point: same problem, exact interpolation
+    ok = weighted_least_squares(lambda x: x ** 2, phi, sampling="dpp",
+                                candidates=[-1.0, 0.0, 1.0], rng=0)
+    assert ok.success and ok.error < 1e-12
