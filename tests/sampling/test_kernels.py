@@ -6,9 +6,22 @@ import pytest
 from scipy import stats
 
 from numopt.sampling import _kernels as K
-from numopt.sampling import multi_indices
+from numopt.sampling import multi_indices as _multi_indices
 
 from . import _naive
+
+
+def multi_indices(*args, **kw):
+    """Read-only, like PolynomialBasis.indices, so the kernels compile one signature."""
+    idx = _multi_indices(*args, **kw)
+    idx.setflags(write=False)
+    return idx
+
+
+def _readonly(a):
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    a.setflags(write=False)
+    return a
 
 
 @pytest.mark.parametrize("family", [0, 1, 2])
@@ -114,11 +127,11 @@ def test_finite_projection_dpp_same_stream_as_naive(N, m):
     rng = np.random.default_rng(3)
     Q = np.linalg.qr(rng.standard_normal((N, m)))[0]
     for seed in range(5):
-        got = K.finite_projection_dpp(np.ascontiguousarray(Q), np.random.default_rng(seed))
+        got = K.finite_projection_dpp(_readonly(Q), np.random.default_rng(seed))
         ref = _naive.finite_projection_dpp(Q, np.random.default_rng(seed))
         np.testing.assert_array_equal(got, ref)
 
 
 def test_finite_projection_dpp_rejects_degenerate_kernel():
     with pytest.raises(ValueError, match="orthonormal"):
-        K.finite_projection_dpp(np.zeros((5, 2)), np.random.default_rng(0))
+        K.finite_projection_dpp(_readonly(np.zeros((5, 2))), np.random.default_rng(0))
