@@ -91,14 +91,15 @@ def hermite_cdf(k, t):
     follows from ``d/dt[gamma phi_k phi_{k-1}] = sqrt(k) gamma (phi_{k-1}^2 - phi_k^2)``.
     Returns ``(F_k(t), phi_k(t)^2 gamma(t))``.
     """
-    g = _INV_SQRT_2PI * math.exp(-0.5 * t * t)
+    # run the recurrence on phi_j sqrt(gamma) (Hermite functions, bounded by
+    # ~1) instead of phi_j, so that large degrees neither overflow nor lose the tail
     F = 0.5 * math.erfc(-t / _SQRT2)
-    pm, p = 0.0, 1.0  # phi_{j-1}, phi_j
+    pm, p = 0.0, math.sqrt(_INV_SQRT_2PI) * math.exp(-0.25 * t * t)
     for j in range(1, k + 1):
         pn = (t * p - math.sqrt(j - 1.0) * pm) / math.sqrt(float(j))
         pm, p = p, pn
-        F -= g * p * pm / math.sqrt(float(j))
-    return F, p * p * g
+        F -= p * pm / math.sqrt(float(j))
+    return F, p * p
 
 
 @njit

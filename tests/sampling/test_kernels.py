@@ -135,3 +135,19 @@ def test_finite_projection_dpp_same_stream_as_naive(N, m):
 def test_finite_projection_dpp_rejects_degenerate_kernel():
     with pytest.raises(ValueError, match="orthonormal"):
         K.finite_projection_dpp(_readonly(np.zeros((5, 2))), np.random.default_rng(0))
+
+
+def test_hermite_cdf_large_degree_is_stable():
+    """k = 300: finite, monotone, symmetric CDF whose derivative is the returned density."""
+    k = 300
+    t = np.linspace(-45, 45, 3001)
+    F = np.array([K.hermite_cdf(k, ti)[0] for ti in t])
+    dens = np.array([K.hermite_cdf(k, ti)[1] for ti in t])
+    assert np.all(np.isfinite(F)) and np.all(np.isfinite(dens))
+    assert F[0] == pytest.approx(0.0, abs=1e-12) and F[-1] == pytest.approx(1.0, abs=1e-12)
+    assert np.all(np.diff(F) >= -1e-12)
+    np.testing.assert_allclose(F + F[::-1], 1.0, atol=1e-10)
+    trap = np.concatenate([[0.0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(t))])
+    np.testing.assert_allclose(F, trap, atol=2e-4)
+    x = K.sample_univariate(1, k, np.random.default_rng(0))
+    assert abs(x) < math.sqrt(4 * k + 2) + 12
