@@ -214,9 +214,7 @@ def sample_volume_rescaled(basis, n, rng=None, *, generalized=True, return_indic
     dpp = _dpp(basis, rng)
     if generalized:
         rest = _iid(basis, n - basis.dim, rng)
-    elif isinstance(basis, FiniteBasis):
-        rest = basis.sample_measure(n - basis.dim, rng)
-    else:
+    else:  # points of mu (indices of the candidates on a finite set)
         rest = basis.sample_measure(n - basis.dim, rng)
     both = np.concatenate([dpp, rest], axis=0)
     both = both[rng.permutation(n)]
