@@ -15,7 +15,7 @@ from ._objective import Objective
 from ._result import OptimizeResult
 from ._validation import check_array, check_callable
 
-__all__ = ["minimize", "MINIMIZE_METHODS", "SCIPY_METHODS", "MethodSpec"]
+__all__ = ["minimize", "MINIMIZE_METHODS", "SCIPY_METHODS", "MethodSpec", "OPTIM_METHODS"]
 
 #: Methods forwarded to :func:`scipy.optimize.minimize`.
 SCIPY_METHODS = frozenset({
@@ -85,6 +85,31 @@ register_method(MethodSpec(
     target="numopt.newton._gn_newton:_minimize_gn_newton",
     summary="regularized Newton, gradient-normalized smoothness (approximate Hessians)",
     uses_jac=True, uses_hess=True, uses_hessp=True, tol_options=("gtol",)))
+
+#: numopt.optim optimizers reachable as ``minimize(method=name)``: (name, summary).
+#: Each name runs ``numopt.optim.<name>`` (dashes -> underscores) through the
+#: generic loop of ``numopt/optim/_minimize_impl.py``; append rows to add more.
+OPTIM_METHODS = [
+    ("sgd", "SGD with (Nesterov) momentum (numopt.optim.sgd)"),
+    ("adam", "Adam, torch.optim update rule (numopt.optim.adam)"),
+    ("adamw", "Adam with decoupled weight decay (numopt.optim.adamw)"),
+    ("amsgrad", "AMSGrad, torch or paper convention (numopt.optim.amsgrad)"),
+    ("lion", "Lion, sign of interpolated momentum (numopt.optim.lion)"),
+    ("adabelief", "AdaBelief (numopt.optim.adabelief)"),
+    ("diffgrad", "diffGrad v2, friction-scaled Adam (numopt.optim.diffgrad)"),
+    ("adamomentum", "AdaMomentum / AdaM3 (numopt.optim.adamomentum)"),
+]
+
+
+def _register_optim(name, summary):
+    """Register one numopt.optim optimizer as a stochastic-capable minimize method."""
+    return register_method(MethodSpec(
+        name=name, target=f"numopt.optim._minimize_impl:minimize_{name.replace('-', '_')}",
+        summary=summary, uses_jac=True, stochastic=True, tol_options=("gtol",)))
+
+
+for _name, _summary in OPTIM_METHODS:
+    _register_optim(_name, _summary)
 
 
 def _resolve_method(method):

@@ -1,0 +1,59 @@
+"""Deep-learning optimizers over NumPy (or CuPy) arrays, composable like optax.
+
+An optimizer is a :class:`GradientTransformation`: ``init(params) -> state``
+and ``update(grads, state, params=None, **extra) -> (updates, state)`` over a
+*tree* of arrays (a dict, a list or tuple, or a single array). Apply the
+updates with :func:`apply_updates`, compose transformations with
+:func:`chain`, route parameters with :func:`partition` / :func:`masked`, or
+let :class:`Optimizer` update arrays in place in a training loop. Every
+optimizer is also a :func:`numopt.minimize` method of the same name.
+
+Optimizers
+----------
+sgd, adam, adamw, amsgrad, lion, adabelief, diffgrad, adamomentum
+    Element-wise rules, one fused Numba pass per parameter array.
+dog, ldog
+    Distance over Gradients (parameter-free step sizes), with
+    :class:`PolynomialDecayAverager`.
+sania
+    Scale-invariant Polyak-type steps (AdaGrad-SQR, Adam-SQR); needs ``value=``.
+
+Building blocks
+---------------
+chain, identity, scale, scale_by_learning_rate, scale_by_schedule,
+scale_by_adam, scale_by_belief, add_decayed_weights, clip_by_global_norm,
+trace, apply_if_finite, partition, masked
+
+Schedules
+---------
+constant_schedule, linear_schedule, cosine_decay_schedule,
+warmup_cosine_decay_schedule
+"""
+from ._averaging import PolynomialDecayAverager
+from ._alias import adabelief, adam, adamomentum, adamw, amsgrad, diffgrad, lion, sgd
+from ._base import GradientTransformation, apply_updates, chain, identity
+from ._routing import masked, partition
+from ._schedules import (constant_schedule, cosine_decay_schedule, linear_schedule,
+                         warmup_cosine_decay_schedule)
+from ._transforms import (add_decayed_weights, apply_if_finite, clip_by_global_norm, scale,
+                          scale_by_adam, scale_by_belief, scale_by_learning_rate,
+                          scale_by_schedule, trace)
+from ._tree import tree_copy, tree_leaves, tree_map, tree_zeros_like
+from ._wrapper import Optimizer, load_state_dict, state_dict
+
+__all__ = [
+    # optimizers
+    "sgd", "adam", "adamw", "amsgrad", "lion", "adabelief", "diffgrad", "adamomentum",
+    # core
+    "GradientTransformation", "chain", "identity", "apply_updates", "Optimizer",
+    "state_dict", "load_state_dict", "PolynomialDecayAverager",
+    # building blocks
+    "scale", "scale_by_learning_rate", "scale_by_schedule", "scale_by_adam",
+    "scale_by_belief", "add_decayed_weights", "clip_by_global_norm", "trace",
+    "apply_if_finite", "partition", "masked",
+    # schedules
+    "constant_schedule", "linear_schedule", "cosine_decay_schedule",
+    "warmup_cosine_decay_schedule",
+    # trees
+    "tree_map", "tree_leaves", "tree_copy", "tree_zeros_like",
+]
