@@ -98,6 +98,9 @@ OPTIM_METHODS = [
     ("adabelief", "AdaBelief (numopt.optim.adabelief)"),
     ("diffgrad", "diffGrad v2, friction-scaled Adam (numopt.optim.diffgrad)"),
     ("adamomentum", "AdaMomentum / AdaM3 (numopt.optim.adamomentum)"),
+    ("dog", "DoG, parameter-free distance-over-gradients steps (numopt.optim.dog)"),
+    ("ldog", "layer-wise DoG (numopt.optim.ldog)"),
+    ("sania", "SANIA scale-invariant Polyak steps, uses f (numopt.optim.sania)"),
 ]
 
 

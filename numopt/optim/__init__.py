@@ -31,6 +31,8 @@ warmup_cosine_decay_schedule
 """
 from ._averaging import PolynomialDecayAverager
 from ._alias import adabelief, adam, adamomentum, adamw, amsgrad, diffgrad, lion, sgd
+from ._dog import dog, ldog
+from ._sania import sania
 from ._base import GradientTransformation, apply_updates, chain, identity
 from ._routing import masked, partition
 from ._schedules import (constant_schedule, cosine_decay_schedule, linear_schedule,
@@ -44,6 +46,7 @@ from ._wrapper import Optimizer, load_state_dict, state_dict
 __all__ = [
     # optimizers
     "sgd", "adam", "adamw", "amsgrad", "lion", "adabelief", "diffgrad", "adamomentum",
+    "dog", "ldog", "sania",
     # core
     "GradientTransformation", "chain", "identity", "apply_updates", "Optimizer",
     "state_dict", "load_state_dict", "PolynomialDecayAverager",

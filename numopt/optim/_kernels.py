@@ -14,13 +14,15 @@ each kernel compiles twice at most. Slow references: ``tests/optim/_naive.py``.
 """
 import math
 
+import numpy as np
+
 from .._jit import njit
 
 __all__ = ["adam_kernel", "sgd_kernel", "lion_kernel", "belief_kernel", "diffgrad_kernel",
-           "sq_norm", "all_finite_kernel"]
+           "sq_norm", "sq_dist", "all_finite_kernel"]
 
 
-@njit(fastmath=True)
+@njit(fastmath=True, error_model="numpy")
 def adam_kernel(p, g, out, m, v, vmax, hp, flags):  # pragma: no cover - compiled
     """Adam / AdamW / AMSGrad (torch form; the paper's AMSGrad via hp).
 
@@ -53,7 +55,7 @@ def adam_kernel(p, g, out, m, v, vmax, hp, flags):  # pragma: no cover - compile
             out[i] = d
 
 
-@njit(fastmath=True)
+@njit(fastmath=True, error_model="numpy")
 def sgd_kernel(p, g, out, buf, hp, flags):  # pragma: no cover - compiled
     """SGD with momentum / Nesterov (torch form, no dampening).
 
@@ -81,7 +83,7 @@ def sgd_kernel(p, g, out, buf, hp, flags):  # pragma: no cover - compiled
             out[i] = d
 
 
-@njit(fastmath=True)
+@njit(fastmath=True, error_model="numpy")
 def lion_kernel(p, g, out, m, hp, flags):  # pragma: no cover - compiled
     """Lion: ``-lr * (sign(b1 m + (1-b1) g) + wd p)``, then ``m = b2 m + (1-b2) g``.
 
@@ -107,7 +109,7 @@ def lion_kernel(p, g, out, m, hp, flags):  # pragma: no cover - compiled
             out[i] = d
 
 
-@njit(fastmath=True)
+@njit(fastmath=True, error_model="numpy")
 def belief_kernel(p, g, out, m, s, hp, flags):  # pragma: no cover - compiled
     """AdaBelief (mode 0: s tracks (g - m)²) and AdaMomentum (mode 1: s tracks m²).
 
@@ -145,7 +147,7 @@ def belief_kernel(p, g, out, m, s, hp, flags):  # pragma: no cover - compiled
             out[i] = d
 
 
-@njit(fastmath=True)
+@njit(fastmath=True, error_model="numpy")
 def diffgrad_kernel(p, g, out, m, v, prev, hp, flags):  # pragma: no cover - compiled
     """diffGrad v2: friction ``xi = sigmoid(|g_prev - g|)`` on Adam's momentum.
 
@@ -171,12 +173,12 @@ def diffgrad_kernel(p, g, out, m, v, prev, hp, flags):  # pragma: no cover - com
             out[i] = d
 
 
-@njit(fastmath=True)
+@njit(fastmath=True, error_model="numpy")
 def sq_norm(x):  # pragma: no cover - compiled
     """Sum of squares in float64."""
     acc = 0.0
     for i in range(x.shape[0]):
-        xi = float(x[i])
+        xi = np.float64(x[i])
         acc += xi * xi
     return acc
 
@@ -188,3 +190,13 @@ def all_finite_kernel(x):  # pragma: no cover - compiled
         if not math.isfinite(x[i]):
             return False
     return True
+
+
+@njit(fastmath=True, error_model="numpy")
+def sq_dist(a, b):  # pragma: no cover - compiled
+    """``sum((a - b)**2)`` in float64, without a temporary."""
+    acc = 0.0
+    for i in range(a.shape[0]):
+        d = np.float64(a[i]) - np.float64(b[i])
+        acc += d * d
+    return acc
