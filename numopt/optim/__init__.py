@@ -17,6 +17,17 @@ dog, ldog
     :class:`PolynomialDecayAverager`.
 sania
     Scale-invariant Polyak-type steps (AdaGrad-SQR, Adam-SQR); needs ``value=``.
+muon, namo, namo_d, auon, hybrid_auon, drop_muon, frugal
+    Matrix-aware (orthogonalized or subspace) optimizers; vectors go to AdamW.
+sophia, adahessian, mfac
+    Curvature-aware: Hutchinson / Gauss-Newton-Bartlett diagonals (``hvp=`` or
+    ``hess_diag=`` in ``update``), M-FAC's windowed inverse Fisher.
+distributed
+    EControl error feedback over simulated workers with Top-k / random-k.
+
+Oracles and building blocks for them
+------------------------------------
+orthogonalize, scale_by_muon, hutchinson_diag, gauss_newton_bartlett, mfac_ihvp
 
 Building blocks
 ---------------
@@ -40,6 +51,12 @@ from ._schedules import (constant_schedule, cosine_decay_schedule, linear_schedu
 from ._transforms import (add_decayed_weights, apply_if_finite, clip_by_global_norm, scale,
                           scale_by_adam, scale_by_belief, scale_by_learning_rate,
                           scale_by_schedule, trace)
+from ._orthogonalize import orthogonalize
+from ._curvature import gauss_newton_bartlett, hutchinson_diag, mfac_ihvp
+from ._matrix import auon, drop_muon, hybrid_auon, muon, namo, namo_d, scale_by_muon
+from ._frugal import frugal
+from ._second_order import adahessian, mfac, sophia
+from . import distributed
 from ._tree import tree_copy, tree_leaves, tree_map, tree_zeros_like
 from ._wrapper import Optimizer, load_state_dict, state_dict
 
@@ -47,6 +64,9 @@ __all__ = [
     # optimizers
     "sgd", "adam", "adamw", "amsgrad", "lion", "adabelief", "diffgrad", "adamomentum",
     "dog", "ldog", "sania",
+    "muon", "namo", "namo_d", "auon", "hybrid_auon", "drop_muon", "frugal",
+    "sophia", "adahessian", "mfac", "distributed",
+    "orthogonalize", "scale_by_muon", "hutchinson_diag", "gauss_newton_bartlett", "mfac_ihvp",
     # core
     "GradientTransformation", "chain", "identity", "apply_updates", "Optimizer",
     "state_dict", "load_state_dict", "PolynomialDecayAverager",
