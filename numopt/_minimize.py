@@ -15,7 +15,8 @@ from ._objective import Objective
 from ._result import OptimizeResult
 from ._validation import check_array, check_callable
 
-__all__ = ["minimize", "MINIMIZE_METHODS", "SCIPY_METHODS", "MethodSpec", "OPTIM_METHODS"]
+__all__ = ["minimize", "MINIMIZE_METHODS", "SCIPY_METHODS", "MethodSpec", "OPTIM_METHODS",
+           "OPTIM_METHODS_2"]
 
 #: Methods forwarded to :func:`scipy.optimize.minimize`.
 SCIPY_METHODS = frozenset({
@@ -113,6 +114,38 @@ def _register_optim(name, summary):
 
 for _name, _summary in OPTIM_METHODS:
     _register_optim(_name, _summary)
+
+#: numopt.optim part 2 (matrix- and curvature-aware): name, summary, uses hessp.
+OPTIM_METHODS_2 = [
+    ("muon", "Muon, Newton-Schulz orthogonalized momentum (numopt.optim.muon)", False),
+    ("namo", "NAMO, Muon with an Adam-style norm step (numopt.optim.namo)", False),
+    ("namo-d", "NAMO-D, per-column NAMO (numopt.optim.namo_d)", False),
+    ("auon", "AuON, cosh-braked normalized momentum (numopt.optim.auon)", False),
+    ("hybrid-auon", "Hybrid-AuON, one Newton-Schulz step + AuON (numopt.optim.hybrid_auon)",
+     False),
+    ("drop-muon", "Drop-Muon, Muon on random progressive layer subsets "
+                  "(numopt.optim.drop_muon)", False),
+    ("frugal", "FRUGAL, AdamW in a subspace + signSGD on the rest (numopt.optim.frugal)",
+     False),
+    ("sophia-g", "Sophia with Hutchinson curvature from hessp (numopt.optim.sophia)", True),
+    ("sophia-h", "Sophia-H, Gaussian Hutchinson curvature from hessp (numopt.optim.sophia)",
+     True),
+    ("adahessian", "AdaHessian, Hutchinson diagonal from hessp (numopt.optim.adahessian)",
+     True),
+    ("mfac", "M-FAC, windowed inverse empirical Fisher (numopt.optim.mfac)", False),
+]
+
+for _name, _summary, _hvp in OPTIM_METHODS_2:
+    register_method(MethodSpec(
+        name=_name, summary=_summary, uses_jac=True, uses_hess=_hvp, uses_hessp=_hvp,
+        target=f"numopt.optim._minimize_part2:minimize_{_name.replace('-', '_')}",
+        stochastic=True, tol_options=("gtol",)))
+
+register_method(MethodSpec(
+    name="econtrol", target="numopt.optim._minimize_part2:minimize_econtrol",
+    summary="EControl compressed distributed GD over simulated workers "
+            "(numopt.optim.distributed)", uses_jac=True, stochastic=True,
+    tol_options=("gtol",)))
 
 
 def _resolve_method(method):
