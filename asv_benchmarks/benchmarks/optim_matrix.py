@@ -44,7 +44,6 @@ def ns_flops(m, n, steps=5):
 
 
 def _torch_ns(G):
-    import torch
     a, b, c = 3.4445, -4.7750, 2.0315
     X = G / (G.norm() + 1e-7)
     for _ in range(5):
@@ -165,12 +164,12 @@ def main():
         torch = None
     for n in SIZES:
         G = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
-        t = _best(lambda: optim.orthogonalize(G))
+        t = _best(lambda G=G: optim.orthogonalize(G))
         rate = ns_flops(n, n) / t / 1e9
         gemm = gemm_rate(n)
         if torch is not None:
             Gt = torch.from_numpy(G)
-            tt = _best(lambda: _torch_ns(Gt))
+            tt = _best(lambda Gt=Gt: _torch_ns(Gt))
             tcol = f"{tt * 1e3:11.2f} {tt / t:13.2f}"
         else:
             tcol = f"{'-':>11} {'-':>13}"
@@ -181,7 +180,7 @@ def main():
     for name in STEP_METHODS:
         b = OptimizerStep()
         b.setup(name)
-        t = _best(lambda: b.time_step(name))
+        t = _best(lambda b=b, name=name: b.time_step(name))
         ref = ""
         if torch is not None and name in ("muon", "adamw"):
             tt = _torch_step_time(name)
