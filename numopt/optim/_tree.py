@@ -1,8 +1,9 @@
 """Minimal pytree utilities over dicts, lists, tuples and arrays.
 
 A *tree* is an array (NumPy or CuPy; a leaf), or a ``dict`` / ``list`` /
-``tuple`` whose values are trees. Dict children are visited in the key order
-of the first tree given; other trees must have the same key set. ``None`` is
+``tuple`` whose values are trees. Dict children are visited in sorted key
+order (as in JAX), so trees built in different insertion orders line up;
+other trees must have the same key set. ``None`` is
 an empty subtree (no leaves), as in optax/JAX, so masked-out parameters can be
 spelt ``None``.
 """
@@ -12,6 +13,18 @@ __all__ = ["tree_map", "tree_leaves", "tree_unflatten_like", "tree_paths", "tree
            "tree_copy", "tree_check_same", "tree_size"]
 
 _NODES = (dict, list, tuple)
+
+
+def _items(d):
+    """Dict items in sorted key order (insertion order if keys do not sort).
+
+    Sorting makes the leaf order canonical, as in JAX: gradients built in a
+    different key order than the parameters still line up with the state.
+    """
+    try:
+        return sorted(d.items(), key=lambda kv: kv[0])
+    except TypeError:
+        return list(d.items())
 
 
 def _is_node(x):
@@ -36,7 +49,7 @@ def _map(fn, path, tree, rest, names):
                 raise _mismatch(path, f"{nm} is missing keys {missing} and has extra keys "
                                       f"{extra}")
         return {k: _map(fn, f"{path}/{k}" if path else str(k), v, [r[k] for r in rest], names)
-                for k, v in tree.items()}
+                for k, v in _items(tree)}
     if isinstance(tree, (list, tuple)):
         for r, nm in zip(rest, names):
             if not isinstance(r, (list, tuple)) or len(r) != len(tree):
@@ -87,7 +100,7 @@ def tree_leaves(tree):
         if x is None:
             return
         if isinstance(x, dict):
-            for v in x.values():
+            for _, v in _items(x):
                 visit(v)
         elif isinstance(x, (list, tuple)):
             for v in x:
@@ -106,7 +119,7 @@ def tree_paths(tree):
         if x is None:
             return
         if isinstance(x, dict):
-            for k, v in x.items():
+            for k, v in _items(x):
                 visit(v, f"{path}/{k}" if path else str(k))
         elif isinstance(x, (list, tuple)):
             for i, v in enumerate(x):

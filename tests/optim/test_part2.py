@@ -553,3 +553,13 @@ class TestMinimize:
             numopt.minimize(self._f, np.zeros(24), method="muon", jac=self._g,
                             options={"shape": (6, 4), "maxiter": 2, "lrr": 1})
         assert any("lrr" in str(x.message) for x in w)
+
+
+def test_grads_in_other_key_order_line_up_with_state():
+    # dict leaves are visited in sorted key order, so gradients built in a different
+    # insertion order than the parameters still match the optimizer state
+    params = {"W1": np.ones((3, 2)), "b1": np.zeros(3), "W2": np.ones((2, 3))}
+    grads = {"W2": np.full((2, 3), 2.0), "b1": np.ones(3), "W1": np.full((3, 2), 3.0)}
+    for opt in (optim.muon(0.1), optim.adamw(0.1), optim.frugal(0.1, rng=0)):
+        u, _ = opt.update(grads, opt.init(params), params)
+        assert {k: v.shape for k, v in u.items()} == {k: v.shape for k, v in params.items()}
