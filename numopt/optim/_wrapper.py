@@ -158,16 +158,17 @@ class Optimizer:
         params
             The same object, updated in place.
         """
-        tree_check_same(self._template, params, "params", "the parameters given at "
-                                                          "construction")
-        tree_check_same(self._template, grads, "grads", "params")
+        t = self.transform
+        if t.step_inplace is None:  # the fused step checks the structures itself
+            tree_check_same(self._template, params, "params", "the parameters given at "
+                                                              "construction")
+            tree_check_same(self._template, grads, "grads", "params")
         if self.nonfinite != "ignore" and not grads_all_finite(grads):
             if self.nonfinite == "raise":
                 raise ValueError("`grads` contain NaN or inf; pass nonfinite='skip' to skip "
                                  "such steps")
             self.n_skipped += 1
             return params
-        t = self.transform
         if t.step_inplace is not None:
             self.state = t.step_inplace(params, grads, self.state, **extra)
         else:
