@@ -358,3 +358,88 @@ def test_minimize_callback_stop():
     res = numopt.minimize(lambda x: float(x @ x), [1.0], method="sgd", jac=lambda x: 2 * x,
                           callback=cb, options={"learning_rate": 0.1})
     assert res.status == 99 and res.nit == 3
+
+
+# ------------------------------------------------------------------- more errors & options
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="nesterov"):
+        optim.sgd(0.1, nesterov=True)
+    with pytest.raises(ValueError, match="convention"):
+        optim.amsgrad(convention="optax")
+    with pytest.raises(ValueError, match="preconditioner"):
+        optim.sania(preconditioner="shampoo")
+    with pytest.raises(ValueError, match="weight_decay"):
+        optim.adamw(weight_decay=-1.0)
+    with pytest.raises(ValueError, match="reps_rel"):
+        optim.dog(reps_rel=0.0)
+    with pytest.raises(TypeError, match="floating"):
+        optim.adam().init({"w": np.arange(3)})
+    with pytest.raises(TypeError, match="GradientTransformation"):
+        optim.chain(optim.adam(), "sgd")
+    with pytest.raises(TypeError, match="GradientTransformation"):
+        optim.Optimizer(lambda g: g, {"w": np.ones(1)})
+    with pytest.raises(ValueError, match="needs `params`"):
+        opt = optim.adamw(0.1)
+        opt.update(np.ones(2), opt.init(np.ones(2)))
+    with pytest.raises(ValueError, match="needs `params`"):
+        opt = optim.dog()
+        opt.update(np.ones(2), opt.init(np.ones(2)))
+
+
+def test_show_options_lists_optimizer_keywords():
+    text = numopt.show_options("lion", disp=False)
+    for word in ("maxiter", "stochastic", "learning_rate", "b1", "b2", "weight_decay"):
+        assert word in text
+
+
+def test_generic_impl_runs_a_custom_factory():
+    """What part 2 relies on: any factory becomes a minimize impl."""
+    from numopt.optim._minimize_impl import make_minimize_impl
+
+    def signsgd(learning_rate=0.1):
+        return optim.chain(optim.scale(1.0), optim.scale_by_learning_rate(learning_rate))
+    impl = make_minimize_impl("signsgd", signsgd)
+    from numopt._objective import Objective
+    from numopt._callback import make_callback
+    prob = Objective(lambda x: float(x @ x), np.ones(2), jac=lambda x: 2 * x)
+    res = impl(prob, np.ones(2), callback=make_callback(None), rng=None, learning_rate=0.25,
+               maxiter=1)
+    np.testing.assert_allclose(res.x, [0.5, 0.5])
+
+
+def test_minimize_sania_and_dog_average():
+    p = numopt.problems.logistic_regression(300, 6, reg=0.0, rng=1)
+    fstar = so.minimize(p.fun, p.x0, jac=p.jac, method="bfgs", options={"gtol": 1e-10}).fun
+
+    def shifted(x):
+        return p.fun(x) - fstar
+    res = numopt.minimize(shifted, p.x0, method="sania", jac=p.jac,
+                          options={"preconditioner": "adam", "maxiter": 300})
+    assert res.fun < 0.1 * shifted(p.x0)
+    res = numopt.minimize(p.fun, p.x0, method="dog", jac=p.jac,
+                          options={"maxiter": 300, "averaging": 8.0})
+    assert res.x_avg.shape == p.x0.shape and p.fun(res.x_avg) < p.fun(p.x0)
+
+
+def test_minimize_stochastic_combined_fun_passes_minibatch_loss():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((400, 4))
+    b = A @ np.array([1.0, 2.0, -1.0, 0.5])
+    seen = []
+
+    def fun(x, rng=None):
+        if rng is None:
+            return 0.5 * np.mean((A @ x - b) ** 2)
+        idx = rng.integers(0, 400, size=16)
+        r = A[idx] @ x - b[idx]
+        seen.append(0.5 * np.mean(r ** 2))
+        return seen[-1], A[idx].T @ r / 16
+
+    res = numopt.minimize(fun, np.zeros(4), method="sania", jac=True, rng=3,
+                          options={"stochastic": True, "maxiter": 400,
+                                   "preconditioner": "adam"})
+    assert res.nit == 400 and res.fun == seen[-1]
+    assert fun(res.x) < 1e-2 * fun(np.zeros(4))
+    with pytest.raises(ValueError, match="stochastic"):
+        numopt.minimize(lambda x: float(x @ x), [1.0], method="adam",
+                        options={"stochastic": True})
