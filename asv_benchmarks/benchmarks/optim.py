@@ -96,7 +96,7 @@ class Stepper:
         return sum(v.nbytes for v in optim.state_dict(self.opt.state).values()) / d
 
 
-def time_per_step(stepper, min_time=0.2, repeat=5):
+def _measure_step(stepper, min_time=0.2, repeat=5):
     """Best-of-``repeat`` seconds per step."""
     n = 1
     while True:
@@ -149,7 +149,7 @@ def main():
                 if not s.available:
                     t[impl] = float("nan")
                     continue
-                t[impl] = time_per_step(s) * 1e6
+                t[impl] = _measure_step(s) * 1e6
                 if impl == "numba":
                     mem = s.state_bytes_per_param()
             print(f"{d:>9} {name:<10}{t['numba']:>10.1f}{t['numba+check']:>10.1f}"
