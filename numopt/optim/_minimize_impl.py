@@ -10,6 +10,7 @@ import inspect
 
 import numpy as np
 
+from .._callback import _no_callback
 from .._options import _check_unknown_options
 from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
 from .._validation import check_rng, check_scalar
@@ -59,6 +60,8 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
     if not isinstance(stochastic, bool):
         raise TypeError(f"`stochastic` must be a bool, got {type(stochastic).__name__}")
     rng = check_rng(rng)
+    if callback is None:
+        callback = _no_callback
     opt = factory(**fopts)
 
     x = np.array(x0, copy=True)
@@ -120,8 +123,14 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
             avg.update(x)
         if disp and (nit % every == 0 or nit == maxiter):
             print(f"{name} step {nit:6d}  f = {f if f is not None else float('nan'): .6e}")
-        if callback(x, nit=nit, jac=g):
-            return finish(CALLBACK_STOP)
+        if callback is not _no_callback:
+            fields = {"nit": nit}
+            if not stochastic:  # f(x) is reused by the next step's oracle (cached)
+                fields["fun"] = problem.fun(x)
+            elif f is not None:
+                fields["minibatch_fun"] = f
+            if callback(x, **fields):
+                return finish(CALLBACK_STOP)
     if gtol is not None and not stochastic:
         f, g = problem.fun_and_grad(x)
         if float(np.linalg.norm(g)) <= gtol:

@@ -93,13 +93,27 @@ def test_apply_updates_does_not_mutate_and_keeps_dtype():
     assert q["w"].dtype == np.float32 and np.all(p["w"] == 1) and np.all(q["w"] == 1.5)
 
 
-def test_update_does_not_mutate_grads_or_params():
+ALL_FACTORIES = [
+    lambda: optim.sgd(0.1, momentum=0.9, weight_decay=0.1), lambda: optim.adam(0.1),
+    lambda: optim.adamw(0.1), lambda: optim.amsgrad(0.1), lambda: optim.lion(0.1, 0.9, 0.99, 0.1),
+    lambda: optim.adabelief(0.1, weight_decay=0.1), lambda: optim.diffgrad(0.1),
+    lambda: optim.adamomentum(0.1), lambda: optim.dog(weight_decay=0.1), lambda: optim.ldog(),
+    lambda: optim.sania(), lambda: optim.chain(optim.clip_by_global_norm(0.1),
+                                               optim.scale_by_belief(),
+                                               optim.add_decayed_weights(0.1),
+                                               optim.scale_by_learning_rate(0.1)),
+]
+
+
+@pytest.mark.parametrize("make", ALL_FACTORIES)
+def test_update_does_not_mutate_grads_or_params(make):
     p = _params()
     g = optim.tree_map(lambda x: x * 0.3, p)
     p0, g0 = optim.tree_copy(p), optim.tree_copy(g)
-    for opt in [optim.adamw(0.1), optim.sgd(0.1, momentum=0.9), optim.lion(0.1, 0.9, 0.99, 0.1)]:
+    for opt in [make()]:
         s = opt.init(p)
-        opt.update(g, s, p)
+        opt.update(g, s, p, value=1.0)
+        opt.update(g, s, p, value=1.0)
         for a, b in zip(optim.tree_leaves(p) + optim.tree_leaves(g),
                         optim.tree_leaves(p0) + optim.tree_leaves(g0)):
             np.testing.assert_array_equal(a, b)
@@ -120,6 +134,27 @@ def test_partition_by_label_function_matches_separate_optimizers():
         us, ss = sg.update(g["b"], ss, p["b"])
         np.testing.assert_allclose(u["W"], ua, rtol=1e-15)
         np.testing.assert_allclose(u["b"], us, rtol=1e-15)
+
+
+def test_partition_in_place_matches_functional():
+    rng = np.random.default_rng(7)
+    p = {"W": rng.standard_normal((3, 3)), "b": rng.standard_normal(3)}
+    q = optim.tree_copy(p)
+
+    def make():
+        return optim.partition({"mat": optim.adamw(0.1), "vec": optim.lion(0.01)},
+                               lambda t: {k: "mat" if v.ndim == 2 else "vec"
+                                          for k, v in t.items()})
+    w = optim.Optimizer(make(), p)
+    tx = make()
+    s = tx.init(q)
+    for _ in range(6):
+        g = {"W": rng.standard_normal((3, 3)), "b": rng.standard_normal(3)}
+        w.step(p, g)
+        u, s = tx.update(g, s, q)
+        q = optim.apply_updates(q, u)
+    for k in p:
+        np.testing.assert_allclose(p[k], q[k], rtol=1e-13)
 
 
 def test_partition_unknown_label():
@@ -351,13 +386,25 @@ def test_minimize_float32_x0_stays_float32():
     np.testing.assert_allclose(res.x, 0.95, rtol=1e-6)
 
 
-def test_minimize_callback_stop():
+def test_minimize_callback_stop_and_fields():
+    seen = []
+    nfev = []
+
+    def fun(x):
+        nfev.append(1)
+        return float(x @ x)
+
     def cb(intermediate_result):
+        seen.append((intermediate_result.nit, intermediate_result.fun,
+                     intermediate_result.x.copy()))
         if intermediate_result.nit == 3:
             raise StopIteration
-    res = numopt.minimize(lambda x: float(x @ x), [1.0], method="sgd", jac=lambda x: 2 * x,
+    res = numopt.minimize(fun, [1.0], method="sgd", jac=lambda x: 2 * x,
                           callback=cb, options={"learning_rate": 0.1})
     assert res.status == 99 and res.nit == 3
+    for nit, f, x in seen:
+        assert f == pytest.approx(float(x @ x)) and x[0] == pytest.approx(0.8 ** nit)
+    assert len(nfev) == 4  # f at x0 and after each step: the callback costs no extra call
 
 
 # ------------------------------------------------------------------- more errors & options
