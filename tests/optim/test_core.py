@@ -490,3 +490,16 @@ def test_minimize_stochastic_combined_fun_passes_minibatch_loss():
     with pytest.raises(ValueError, match="stochastic"):
         numopt.minimize(lambda x: float(x @ x), [1.0], method="adam",
                         options={"stochastic": True})
+
+
+@pytest.mark.parametrize("make", [lambda: optim.adam(0.1),
+                                  lambda: optim.chain(optim.scale_by_adam(),
+                                                      optim.scale_by_learning_rate(0.1))])
+def test_optimizer_step_rejects_other_structures(make):
+    p = {"w": np.ones(2), "b": np.ones(1)}
+    opt = optim.Optimizer(make(), p)
+    with pytest.raises(ValueError, match="missing keys"):
+        opt.step({"w": np.ones(2)}, {"w": np.ones(2), "b": np.ones(1)})
+    with pytest.raises(ValueError, match="shape"):
+        opt.step(p, {"w": np.ones(3), "b": np.ones(1)})
+    assert np.all(p["w"] == 1.0)
