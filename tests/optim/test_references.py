@@ -287,9 +287,10 @@ def test_matches_authors_rule(case, problem):
     _assert_traj(_run_numopt(ours(), x0, jac, inplace=True), expected)
 
 
-def test_ldog_is_per_array_dog():
+@pytest.mark.parametrize("problem", sorted(PROBLEMS))
+def test_ldog_is_per_array_dog(problem):
     """L-DoG on a two-array tree equals the per-group reference; DoG differs from it."""
-    _, jac, x0 = _logreg()
+    _, jac, x0 = PROBLEMS[problem]()
     split = 4
     groups = [np.arange(split), np.arange(split, x0.size)]
     expected = ref_dog(x0, jac, groups, reps_rel=1e-3)
