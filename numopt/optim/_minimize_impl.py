@@ -37,6 +37,10 @@ averaging : float, optional
     iterate is returned as ``res.x_avg`` (recommended with DoG).
 disp : bool
     Print the objective ten times over the run.
+Extra oracles
+    Each update receives ``value=f(x)`` (when known) and, in deterministic
+    mode, ``hvp(v)``: the Hessian at ``x`` times ``v`` (``hessp``, ``hess``
+    or a gradient difference). Optimizers ignore what they do not use.
 **optimizer options
     Keyword arguments of the optimizer factory ``numopt.optim.{name}``:
 {params}
@@ -112,6 +116,8 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
         if gtol is not None and not stochastic and float(np.linalg.norm(g)) <= gtol:
             return finish(SUCCESS)
         extra = {} if f is None else {"value": f}
+        if not stochastic:  # Hessian-vector products at x, for optimizers that use them
+            extra["hvp"] = (lambda xk: (lambda v: problem.hessp(xk, np.asarray(v, float))))(x)
         updates, state = opt.update(g.astype(x.dtype, copy=False), state, x, **extra)
         x_new = x + updates
         if not np.all(np.isfinite(x_new)):

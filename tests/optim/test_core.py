@@ -503,3 +503,27 @@ def test_optimizer_step_rejects_other_structures(make):
     with pytest.raises(ValueError, match="shape"):
         opt.step(p, {"w": np.ones(3), "b": np.ones(1)})
     assert np.all(p["w"] == 1.0)
+
+
+def test_generic_impl_passes_hvp_oracle():
+    from numopt._callback import make_callback
+    from numopt._objective import Objective
+    from numopt.optim._minimize_impl import make_minimize_impl
+    seen = []
+
+    def newton_like(learning_rate=1.0):
+        def init(params):
+            return ()
+
+        def update(grads, state, params=None, hvp=None, **extra):
+            h = hvp(np.ones_like(grads))  # diagonal quadratic: H @ 1 = diag(H)
+            seen.append(h)
+            return -learning_rate * grads / h, state
+        return optim.GradientTransformation(init, update)
+    d = np.array([1.0, 4.0, 9.0])
+    prob = Objective(lambda x: 0.5 * float(x @ (d * x)), np.ones(3), jac=lambda x: d * x,
+                     hessp=lambda x, v: d * v)
+    res = make_minimize_impl("nl", newton_like)(prob, np.ones(3), callback=make_callback(None),
+                                                maxiter=1)
+    np.testing.assert_allclose(seen[0], d)
+    np.testing.assert_allclose(res.x, 0.0, atol=1e-15)
