@@ -87,7 +87,8 @@ register_method(MethodSpec(
     summary="regularized Newton, gradient-normalized smoothness (approximate Hessians)",
     uses_jac=True, uses_hess=True, uses_hessp=True, tol_options=("gtol",)))
 
-#: numopt.optim optimizers reachable as ``minimize(method=name)``: (name, summary).
+#: numopt.optim optimizers reachable as ``minimize(method=name)``: (name, summary) or
+#: (name, summary, {MethodSpec overrides}).
 #: Each name runs ``numopt.optim.<name>`` (dashes -> underscores) through the
 #: generic loop of ``numopt/optim/_minimize_impl.py``; append rows to add more.
 OPTIM_METHODS = [
@@ -105,15 +106,21 @@ OPTIM_METHODS = [
 ]
 
 
-def _register_optim(name, summary):
-    """Register one numopt.optim optimizer as a stochastic-capable minimize method."""
+def _register_optim(name, summary, **spec):
+    """Register one numopt.optim optimizer as a stochastic-capable minimize method.
+
+    ``spec`` overrides MethodSpec fields (e.g. ``uses_hessp=True`` for
+    optimizers that call the ``hvp`` oracle).
+    """
+    fields = dict(uses_jac=True, stochastic=True, tol_options=("gtol",))
+    fields.update(spec)
     return register_method(MethodSpec(
         name=name, target=f"numopt.optim._minimize_impl:minimize_{name.replace('-', '_')}",
-        summary=summary, uses_jac=True, stochastic=True, tol_options=("gtol",)))
+        summary=summary, **fields))
 
 
-for _name, _summary in OPTIM_METHODS:
-    _register_optim(_name, _summary)
+for _row in OPTIM_METHODS:
+    _register_optim(_row[0], _row[1], **(_row[2] if len(_row) > 2 else {}))
 
 #: numopt.optim part 2 (matrix- and curvature-aware): name, summary, uses hessp.
 OPTIM_METHODS_2 = [

@@ -16,10 +16,6 @@ __all__ = ["sgd", "adam", "adamw", "amsgrad", "lion", "adabelief", "diffgrad",
            "adamomentum"]
 
 
-def _wd_term(xp, p, wd):
-    return 0.0 if wd == 0.0 else wd * p
-
-
 # ----------------------------------------------------------------------------- Adam family
 def _adam_xp(xp, p, g, bufs, hp, flags):
     m, v, vmax = bufs  # vmax is None without AMSGrad

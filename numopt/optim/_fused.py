@@ -18,9 +18,9 @@ from .._backend import get_namespace, is_cupy_array
 from .._validation import check_choice
 from ._base import GradientTransformation, check_grads
 from ._kernels import all_finite_kernel
-from ._tree import tree_leaves, tree_map, tree_unflatten_like
+from ._tree import tree_check_same, tree_leaves, tree_unflatten_like
 
-__all__ = ["fused_transform", "check_impl"]
+__all__ = ["fused_transform", "check_impl", "grads_all_finite"]
 
 IMPLS = ("auto", "numba", "xp")
 
@@ -89,7 +89,6 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
                              "update(grads, state, params)")
         pl = None
         if params is not None and needs_params:
-            from ._tree import tree_check_same
             tree_check_same(ref, params, "params", "state")
             pl = tree_leaves(params)
         bl = [tree_leaves(state[b]) if b in buffers else None for b in kernel_buffers]
@@ -126,7 +125,6 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
 
     def step_inplace(params, grads, state, **extra):
         gl, _, bl, hp, flags = _prepare(grads, state, params)
-        from ._tree import tree_check_same
         tree_check_same(state[buffers[0]], params, "params", "state")
         pl = tree_leaves(params)
         for i, (p, g) in enumerate(zip(pl, gl)):
@@ -158,7 +156,3 @@ def grads_all_finite(grads):
             if not bool(xp.all(xp.isfinite(g))):
                 return False
     return True
-
-
-def tree_cast(tree, dtype):
-    return tree_map(lambda x: x.astype(dtype), tree)

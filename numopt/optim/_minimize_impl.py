@@ -10,6 +10,7 @@ import inspect
 
 import numpy as np
 
+from .._callback import _no_callback
 from .._options import _check_unknown_options
 from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
 from .._validation import check_rng, check_scalar
@@ -36,6 +37,10 @@ averaging : float, optional
     iterate is returned as ``res.x_avg`` (recommended with DoG).
 disp : bool
     Print the objective ten times over the run.
+Extra oracles
+    Each update receives ``value=f(x)`` (when known) and, in deterministic
+    mode, ``hvp(v)``: the Hessian at ``x`` times ``v`` (``hessp``, ``hess``
+    or a gradient difference). Optimizers ignore what they do not use.
 **optimizer options
     Keyword arguments of the optimizer factory ``numopt.optim.{name}``:
 {params}
@@ -59,6 +64,8 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
     if not isinstance(stochastic, bool):
         raise TypeError(f"`stochastic` must be a bool, got {type(stochastic).__name__}")
     rng = check_rng(rng)
+    if callback is None:
+        callback = _no_callback
     opt = factory(**fopts)
 
     x = np.array(x0, copy=True)
@@ -109,6 +116,8 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
         if gtol is not None and not stochastic and float(np.linalg.norm(g)) <= gtol:
             return finish(SUCCESS)
         extra = {} if f is None else {"value": f}
+        if not stochastic:  # Hessian-vector products at x, for optimizers that use them
+            extra["hvp"] = (lambda xk: (lambda v: problem.hessp(xk, np.asarray(v, float))))(x)
         updates, state = opt.update(g.astype(x.dtype, copy=False), state, x, **extra)
         x_new = x + updates
         if not np.all(np.isfinite(x_new)):
@@ -120,8 +129,14 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
             avg.update(x)
         if disp and (nit % every == 0 or nit == maxiter):
             print(f"{name} step {nit:6d}  f = {f if f is not None else float('nan'): .6e}")
-        if callback(x, nit=nit, jac=g):
-            return finish(CALLBACK_STOP)
+        if callback is not _no_callback:
+            fields = {"nit": nit}
+            if not stochastic:  # f(x) is reused by the next step's oracle (cached)
+                fields["fun"] = problem.fun(x)
+            elif f is not None:
+                fields["minibatch_fun"] = f
+            if callback(x, **fields):
+                return finish(CALLBACK_STOP)
     if gtol is not None and not stochastic:
         f, g = problem.fun_and_grad(x)
         if float(np.linalg.norm(g)) <= gtol:

@@ -32,11 +32,13 @@ def _is_node(x):
 
 
 def _mismatch(path, what):
+    path = "/".join(map(str, path))
     where = f" at {path!r}" if path else ""
     return ValueError(f"tree structures do not match{where}: {what}")
 
 
 def _map(fn, path, tree, rest, names):
+    # ``path`` is a tuple of keys, formatted only for error messages
     if tree is None:
         return None
     if isinstance(tree, dict):
@@ -48,7 +50,7 @@ def _map(fn, path, tree, rest, names):
                 extra = sorted(map(str, r.keys() - tree.keys()))
                 raise _mismatch(path, f"{nm} is missing keys {missing} and has extra keys "
                                       f"{extra}")
-        return {k: _map(fn, f"{path}/{k}" if path else str(k), v, [r[k] for r in rest], names)
+        return {k: _map(fn, path + (k,), v, [r[k] for r in rest], names)
                 for k, v in _items(tree)}
     if isinstance(tree, (list, tuple)):
         for r, nm in zip(rest, names):
@@ -57,7 +59,7 @@ def _map(fn, path, tree, rest, names):
                     type(r).__name__
                 raise _mismatch(path, f"expected a sequence of length {len(tree)} for {nm}, "
                                       f"got {got}")
-        out = [_map(fn, f"{path}/{i}" if path else str(i), v, [r[i] for r in rest], names)
+        out = [_map(fn, path + (i,), v, [r[i] for r in rest], names)
                for i, v in enumerate(tree)]
         return tuple(out) if isinstance(tree, tuple) else out
     for r, nm in zip(rest, names):
@@ -89,7 +91,7 @@ def tree_map(fn, tree, *rest, names=None):
     """
     if names is None:
         names = [f"tree #{i + 2}" for i in range(len(rest))]
-    return _map(fn, "", tree, list(rest), list(names))
+    return _map(fn, (), tree, list(rest), list(names))
 
 
 def tree_leaves(tree):
@@ -133,7 +135,7 @@ def tree_paths(tree):
 def tree_unflatten_like(tree, leaves):
     """Rebuild a tree with the structure of ``tree`` from a list of ``leaves``."""
     it = iter(leaves)
-    out = _map(lambda _: next(it), "", tree, [], [])
+    out = _map(lambda _: next(it), (), tree, [], [])
     if next(it, _END) is not _END:
         raise ValueError("too many leaves for the tree structure")
     return out

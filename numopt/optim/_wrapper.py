@@ -1,5 +1,6 @@
 """Stateful wrapper for training loops and ``state_dict`` serialisation."""
 import numbers
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -7,7 +8,7 @@ from .._backend import get_namespace, to_numpy
 from .._validation import check_choice
 from ._base import GradientTransformation
 from ._fused import grads_all_finite
-from ._tree import tree_check_same, tree_leaves
+from ._tree import tree_check_same, tree_leaves, tree_map
 
 __all__ = ["Optimizer", "state_dict", "load_state_dict"]
 
@@ -134,8 +135,8 @@ class Optimizer:
                             f"{type(transform).__name__}")
         self.transform = transform
         self.nonfinite = check_choice(nonfinite, "nonfinite", ("raise", "skip", "ignore"))
-        self._params_ref = [(tuple(p.shape), p.dtype) for p in tree_leaves(params)]
-        self._template = params
+        # the structure and shapes only (no reference to the caller's arrays)
+        self._template = tree_map(lambda p: SimpleNamespace(shape=tuple(p.shape)), params)
         self.state = transform.init(params)
         self.n_steps = 0
         self.n_skipped = 0
@@ -158,16 +159,17 @@ class Optimizer:
         params
             The same object, updated in place.
         """
-        tree_check_same(self._template, params, "params", "the parameters given at "
-                                                          "construction")
-        tree_check_same(self._template, grads, "grads", "params")
+        t = self.transform
+        if t.step_inplace is None:  # the fused step checks the structures itself
+            tree_check_same(self._template, params, "params", "the parameters given at "
+                                                              "construction")
+            tree_check_same(self._template, grads, "grads", "params")
         if self.nonfinite != "ignore" and not grads_all_finite(grads):
             if self.nonfinite == "raise":
                 raise ValueError("`grads` contain NaN or inf; pass nonfinite='skip' to skip "
                                  "such steps")
             self.n_skipped += 1
             return params
-        t = self.transform
         if t.step_inplace is not None:
             self.state = t.step_inplace(params, grads, self.state, **extra)
         else:

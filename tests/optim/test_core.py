@@ -93,13 +93,27 @@ def test_apply_updates_does_not_mutate_and_keeps_dtype():
     assert q["w"].dtype == np.float32 and np.all(p["w"] == 1) and np.all(q["w"] == 1.5)
 
 
-def test_update_does_not_mutate_grads_or_params():
+ALL_FACTORIES = [
+    lambda: optim.sgd(0.1, momentum=0.9, weight_decay=0.1), lambda: optim.adam(0.1),
+    lambda: optim.adamw(0.1), lambda: optim.amsgrad(0.1), lambda: optim.lion(0.1, 0.9, 0.99, 0.1),
+    lambda: optim.adabelief(0.1, weight_decay=0.1), lambda: optim.diffgrad(0.1),
+    lambda: optim.adamomentum(0.1), lambda: optim.dog(weight_decay=0.1), lambda: optim.ldog(),
+    lambda: optim.sania(), lambda: optim.chain(optim.clip_by_global_norm(0.1),
+                                               optim.scale_by_belief(),
+                                               optim.add_decayed_weights(0.1),
+                                               optim.scale_by_learning_rate(0.1)),
+]
+
+
+@pytest.mark.parametrize("make", ALL_FACTORIES)
+def test_update_does_not_mutate_grads_or_params(make):
     p = _params()
     g = optim.tree_map(lambda x: x * 0.3, p)
     p0, g0 = optim.tree_copy(p), optim.tree_copy(g)
-    for opt in [optim.adamw(0.1), optim.sgd(0.1, momentum=0.9), optim.lion(0.1, 0.9, 0.99, 0.1)]:
+    for opt in [make()]:
         s = opt.init(p)
-        opt.update(g, s, p)
+        opt.update(g, s, p, value=1.0)
+        opt.update(g, s, p, value=1.0)
         for a, b in zip(optim.tree_leaves(p) + optim.tree_leaves(g),
                         optim.tree_leaves(p0) + optim.tree_leaves(g0)):
             np.testing.assert_array_equal(a, b)
@@ -120,6 +134,27 @@ def test_partition_by_label_function_matches_separate_optimizers():
         us, ss = sg.update(g["b"], ss, p["b"])
         np.testing.assert_allclose(u["W"], ua, rtol=1e-15)
         np.testing.assert_allclose(u["b"], us, rtol=1e-15)
+
+
+def test_partition_in_place_matches_functional():
+    rng = np.random.default_rng(7)
+    p = {"W": rng.standard_normal((3, 3)), "b": rng.standard_normal(3)}
+    q = optim.tree_copy(p)
+
+    def make():
+        return optim.partition({"mat": optim.adamw(0.1), "vec": optim.lion(0.01)},
+                               lambda t: {k: "mat" if v.ndim == 2 else "vec"
+                                          for k, v in t.items()})
+    w = optim.Optimizer(make(), p)
+    tx = make()
+    s = tx.init(q)
+    for _ in range(6):
+        g = {"W": rng.standard_normal((3, 3)), "b": rng.standard_normal(3)}
+        w.step(p, g)
+        u, s = tx.update(g, s, q)
+        q = optim.apply_updates(q, u)
+    for k in p:
+        np.testing.assert_allclose(p[k], q[k], rtol=1e-13)
 
 
 def test_partition_unknown_label():
@@ -351,10 +386,144 @@ def test_minimize_float32_x0_stays_float32():
     np.testing.assert_allclose(res.x, 0.95, rtol=1e-6)
 
 
-def test_minimize_callback_stop():
+def test_minimize_callback_stop_and_fields():
+    seen = []
+    nfev = []
+
+    def fun(x):
+        nfev.append(1)
+        return float(x @ x)
+
     def cb(intermediate_result):
+        seen.append((intermediate_result.nit, intermediate_result.fun,
+                     intermediate_result.x.copy()))
         if intermediate_result.nit == 3:
             raise StopIteration
-    res = numopt.minimize(lambda x: float(x @ x), [1.0], method="sgd", jac=lambda x: 2 * x,
+    res = numopt.minimize(fun, [1.0], method="sgd", jac=lambda x: 2 * x,
                           callback=cb, options={"learning_rate": 0.1})
     assert res.status == 99 and res.nit == 3
+    for nit, f, x in seen:
+        assert f == pytest.approx(float(x @ x)) and x[0] == pytest.approx(0.8 ** nit)
+    assert len(nfev) == 4  # f at x0 and after each step: the callback costs no extra call
+
+
+# ------------------------------------------------------------------- more errors & options
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="nesterov"):
+        optim.sgd(0.1, nesterov=True)
+    with pytest.raises(ValueError, match="convention"):
+        optim.amsgrad(convention="optax")
+    with pytest.raises(ValueError, match="preconditioner"):
+        optim.sania(preconditioner="shampoo")
+    with pytest.raises(ValueError, match="weight_decay"):
+        optim.adamw(weight_decay=-1.0)
+    with pytest.raises(ValueError, match="reps_rel"):
+        optim.dog(reps_rel=0.0)
+    with pytest.raises(TypeError, match="floating"):
+        optim.adam().init({"w": np.arange(3)})
+    with pytest.raises(TypeError, match="GradientTransformation"):
+        optim.chain(optim.adam(), "sgd")
+    with pytest.raises(TypeError, match="GradientTransformation"):
+        optim.Optimizer(lambda g: g, {"w": np.ones(1)})
+    with pytest.raises(ValueError, match="needs `params`"):
+        opt = optim.adamw(0.1)
+        opt.update(np.ones(2), opt.init(np.ones(2)))
+    with pytest.raises(ValueError, match="needs `params`"):
+        opt = optim.dog()
+        opt.update(np.ones(2), opt.init(np.ones(2)))
+
+
+def test_show_options_lists_optimizer_keywords():
+    text = numopt.show_options("lion", disp=False)
+    for word in ("maxiter", "stochastic", "learning_rate", "b1", "b2", "weight_decay"):
+        assert word in text
+
+
+def test_generic_impl_runs_a_custom_factory():
+    """What part 2 relies on: any factory becomes a minimize impl."""
+    from numopt.optim._minimize_impl import make_minimize_impl
+
+    def signsgd(learning_rate=0.1):
+        return optim.chain(optim.scale(1.0), optim.scale_by_learning_rate(learning_rate))
+    impl = make_minimize_impl("signsgd", signsgd)
+    from numopt._objective import Objective
+    from numopt._callback import make_callback
+    prob = Objective(lambda x: float(x @ x), np.ones(2), jac=lambda x: 2 * x)
+    res = impl(prob, np.ones(2), callback=make_callback(None), rng=None, learning_rate=0.25,
+               maxiter=1)
+    np.testing.assert_allclose(res.x, [0.5, 0.5])
+
+
+def test_minimize_sania_and_dog_average():
+    p = numopt.problems.logistic_regression(300, 6, reg=0.0, rng=1)
+    fstar = so.minimize(p.fun, p.x0, jac=p.jac, method="bfgs", options={"gtol": 1e-10}).fun
+
+    def shifted(x):
+        return p.fun(x) - fstar
+    res = numopt.minimize(shifted, p.x0, method="sania", jac=p.jac,
+                          options={"preconditioner": "adam", "maxiter": 300})
+    assert res.fun < 0.1 * shifted(p.x0)
+    res = numopt.minimize(p.fun, p.x0, method="dog", jac=p.jac,
+                          options={"maxiter": 300, "averaging": 8.0})
+    assert res.x_avg.shape == p.x0.shape and p.fun(res.x_avg) < p.fun(p.x0)
+
+
+def test_minimize_stochastic_combined_fun_passes_minibatch_loss():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((400, 4))
+    b = A @ np.array([1.0, 2.0, -1.0, 0.5])
+    seen = []
+
+    def fun(x, rng=None):
+        if rng is None:
+            return 0.5 * np.mean((A @ x - b) ** 2)
+        idx = rng.integers(0, 400, size=16)
+        r = A[idx] @ x - b[idx]
+        seen.append(0.5 * np.mean(r ** 2))
+        return seen[-1], A[idx].T @ r / 16
+
+    res = numopt.minimize(fun, np.zeros(4), method="sania", jac=True, rng=3,
+                          options={"stochastic": True, "maxiter": 400,
+                                   "preconditioner": "adam"})
+    assert res.nit == 400 and res.fun == seen[-1]
+    assert fun(res.x) < 1e-2 * fun(np.zeros(4))
+    with pytest.raises(ValueError, match="stochastic"):
+        numopt.minimize(lambda x: float(x @ x), [1.0], method="adam",
+                        options={"stochastic": True})
+
+
+@pytest.mark.parametrize("make", [lambda: optim.adam(0.1),
+                                  lambda: optim.chain(optim.scale_by_adam(),
+                                                      optim.scale_by_learning_rate(0.1))])
+def test_optimizer_step_rejects_other_structures(make):
+    p = {"w": np.ones(2), "b": np.ones(1)}
+    opt = optim.Optimizer(make(), p)
+    with pytest.raises(ValueError, match="missing keys"):
+        opt.step({"w": np.ones(2)}, {"w": np.ones(2), "b": np.ones(1)})
+    with pytest.raises(ValueError, match="shape"):
+        opt.step(p, {"w": np.ones(3), "b": np.ones(1)})
+    assert np.all(p["w"] == 1.0)
+
+
+def test_generic_impl_passes_hvp_oracle():
+    from numopt._callback import make_callback
+    from numopt._objective import Objective
+    from numopt.optim._minimize_impl import make_minimize_impl
+    seen = []
+
+    def newton_like(learning_rate=1.0):
+        def init(params):
+            return ()
+
+        def update(grads, state, params=None, hvp=None, **extra):
+            h = hvp(np.ones_like(grads))  # diagonal quadratic: H @ 1 = diag(H)
+            seen.append(h)
+            return -learning_rate * grads / h, state
+        return optim.GradientTransformation(init, update)
+    d = np.array([1.0, 4.0, 9.0])
+    prob = Objective(lambda x: 0.5 * float(x @ (d * x)), np.ones(3), jac=lambda x: d * x,
+                     hessp=lambda x, v: d * v)
+    res = make_minimize_impl("nl", newton_like)(prob, np.ones(3), callback=make_callback(None),
+                                                maxiter=1)
+    np.testing.assert_allclose(seen[0], d)
+    np.testing.assert_allclose(res.x, 0.0, atol=1e-15)
