@@ -45,7 +45,7 @@ def loss_and_grad(p):
     return loss, g
 
 
-def train(opt, steps=300):
+def train(opt, steps=200):
     p = init_params()
     state = opt.init(p)
     losses = []
@@ -63,8 +63,8 @@ candidates = {
     "AuON": lambda lr: optim.auon(lr),
     "AdamW": lambda lr: optim.adamw(lr, weight_decay=0.0),
 }
-grids = {"Muon": [0.01, 0.03, 0.1], "NAMO": [0.01, 0.03, 0.1], "AuON": [0.01, 0.03, 0.1],
-         "AdamW": [1e-3, 3e-3, 1e-2]}
+grids = {"Muon": [0.03, 0.1], "NAMO": [0.03, 0.1], "AuON": [0.03, 0.1],
+         "AdamW": [3e-3, 1e-2]}
 
 fig, ax = plt.subplots(figsize=(6, 4))
 for name, make in candidates.items():
