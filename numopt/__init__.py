@@ -10,17 +10,16 @@ OptimizeWarning -- SciPy's warning class (re-exported)
 Subpackages
 -----------
 newton      -- regularized Newton with approximate Hessians ('gn-newton')
+optim       -- deep-learning optimizers over NumPy arrays ('adam', 'lion', 'dog', ...)
 problems    -- test problems shared by tests, benchmarks and examples
 sampling    -- projection DPPs, volume sampling, optimal weighted least squares
 """
 from ._minimize import MINIMIZE_METHODS, minimize
 from ._options import show_options
 from ._result import OptimizeResult, OptimizeWarning
-from . import newton, problems
-from . import sampling
+from . import newton, optim, problems, sampling
 
 __version__ = "0.1.0"
 
 __all__ = ["minimize", "show_options", "OptimizeResult", "OptimizeWarning",
-           "MINIMIZE_METHODS", "newton", "problems", "__version__"]
-__all__ += ["sampling"]
+           "MINIMIZE_METHODS", "newton", "optim", "problems", "sampling", "__version__"]

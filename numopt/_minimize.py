@@ -15,7 +15,8 @@ from ._objective import Objective
 from ._result import OptimizeResult
 from ._validation import check_array, check_callable
 
-__all__ = ["minimize", "MINIMIZE_METHODS", "SCIPY_METHODS", "MethodSpec"]
+__all__ = ["minimize", "MINIMIZE_METHODS", "SCIPY_METHODS", "MethodSpec", "OPTIM_METHODS",
+           "OPTIM_METHODS_2"]
 
 #: Methods forwarded to :func:`scipy.optimize.minimize`.
 SCIPY_METHODS = frozenset({
@@ -85,6 +86,73 @@ register_method(MethodSpec(
     target="numopt.newton._gn_newton:_minimize_gn_newton",
     summary="regularized Newton, gradient-normalized smoothness (approximate Hessians)",
     uses_jac=True, uses_hess=True, uses_hessp=True, tol_options=("gtol",)))
+
+#: numopt.optim optimizers reachable as ``minimize(method=name)``: (name, summary) or
+#: (name, summary, {MethodSpec overrides}).
+#: Each name runs ``numopt.optim.<name>`` (dashes -> underscores) through the
+#: generic loop of ``numopt/optim/_minimize_impl.py``; append rows to add more.
+OPTIM_METHODS = [
+    ("sgd", "SGD with (Nesterov) momentum (numopt.optim.sgd)"),
+    ("adam", "Adam, torch.optim update rule (numopt.optim.adam)"),
+    ("adamw", "Adam with decoupled weight decay (numopt.optim.adamw)"),
+    ("amsgrad", "AMSGrad, torch or paper convention (numopt.optim.amsgrad)"),
+    ("lion", "Lion, sign of interpolated momentum (numopt.optim.lion)"),
+    ("adabelief", "AdaBelief (numopt.optim.adabelief)"),
+    ("diffgrad", "diffGrad v2, friction-scaled Adam (numopt.optim.diffgrad)"),
+    ("adamomentum", "AdaMomentum / AdaM3 (numopt.optim.adamomentum)"),
+    ("dog", "DoG, parameter-free distance-over-gradients steps (numopt.optim.dog)"),
+    ("ldog", "layer-wise DoG (numopt.optim.ldog)"),
+    ("sania", "SANIA scale-invariant Polyak steps, uses f (numopt.optim.sania)"),
+]
+
+
+def _register_optim(name, summary, **spec):
+    """Register one numopt.optim optimizer as a stochastic-capable minimize method.
+
+    ``spec`` overrides MethodSpec fields (e.g. ``uses_hessp=True`` for
+    optimizers that call the ``hvp`` oracle).
+    """
+    fields = dict(uses_jac=True, stochastic=True, tol_options=("gtol",))
+    fields.update(spec)
+    return register_method(MethodSpec(
+        name=name, target=f"numopt.optim._minimize_impl:minimize_{name.replace('-', '_')}",
+        summary=summary, **fields))
+
+
+for _row in OPTIM_METHODS:
+    _register_optim(_row[0], _row[1], **(_row[2] if len(_row) > 2 else {}))
+
+#: numopt.optim part 2 (matrix- and curvature-aware): name, summary, uses hessp.
+OPTIM_METHODS_2 = [
+    ("muon", "Muon, Newton-Schulz orthogonalized momentum (numopt.optim.muon)", False),
+    ("namo", "NAMO, Muon with an Adam-style norm step (numopt.optim.namo)", False),
+    ("namo-d", "NAMO-D, per-column NAMO (numopt.optim.namo_d)", False),
+    ("auon", "AuON, cosh-braked normalized momentum (numopt.optim.auon)", False),
+    ("hybrid-auon", "Hybrid-AuON, one Newton-Schulz step + AuON (numopt.optim.hybrid_auon)",
+     False),
+    ("drop-muon", "Drop-Muon, Muon on random progressive layer subsets "
+                  "(numopt.optim.drop_muon)", False),
+    ("frugal", "FRUGAL, AdamW in a subspace + signSGD on the rest (numopt.optim.frugal)",
+     False),
+    ("sophia-g", "Sophia with Hutchinson curvature from hessp (numopt.optim.sophia)", True),
+    ("sophia-h", "Sophia-H, Gaussian Hutchinson curvature from hessp (numopt.optim.sophia)",
+     True),
+    ("adahessian", "AdaHessian, Hutchinson diagonal from hessp (numopt.optim.adahessian)",
+     True),
+    ("mfac", "M-FAC, windowed inverse empirical Fisher (numopt.optim.mfac)", False),
+]
+
+for _name, _summary, _hvp in OPTIM_METHODS_2:
+    register_method(MethodSpec(
+        name=_name, summary=_summary, uses_jac=True, uses_hess=_hvp, uses_hessp=_hvp,
+        target=f"numopt.optim._minimize_part2:minimize_{_name.replace('-', '_')}",
+        stochastic=True, tol_options=("gtol",)))
+
+register_method(MethodSpec(
+    name="econtrol", target="numopt.optim._minimize_part2:minimize_econtrol",
+    summary="EControl compressed distributed GD over simulated workers "
+            "(numopt.optim.distributed)", uses_jac=True, stochastic=True,
+    tol_options=("gtol",)))
 
 
 def _resolve_method(method):

@@ -57,10 +57,49 @@ def demo_sampling():
             f"|best - numpy| = {abs(res.best_error - best):.1e}", t)
 
 
+def demo_optim():
+    """numopt.optim Adam (full gradient) on logistic regression vs SciPy L-BFGS-B."""
+    import scipy.optimize as so
+
+    import numopt
+    from numopt.problems import logistic_regression
+    p = logistic_regression(2000, 20, rng=0)
+    res, t = _timed(lambda: numopt.minimize(p.fun, p.x0, method="adam", jac=p.jac,
+                                            options={"learning_rate": 0.05, "maxiter": 1500}))
+    ref = so.minimize(p.fun, p.x0, method="l-bfgs-b", jac=p.jac, options={"gtol": 1e-10})
+    err = float(np.max(np.abs(res.x - ref.x)))
+    return ("optim", "adam", "logistic regression 2000x20", res.success and err < 1e-4,
+            f"{res.nit} steps", f"|x - L-BFGS-B|max = {err:.1e}", t)
+
+
+def demo_muon():
+    """numopt.optim Muon on matrix least squares vs the closed-form lstsq solution."""
+    import numopt
+    from numopt import optim
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((200, 40)), rng.standard_normal((200, 20))
+    X = np.linalg.lstsq(A, B, rcond=None)[0]
+
+    def f(x):
+        return 0.5 * np.sum((A @ x.reshape(40, 20) - B) ** 2) / 200
+
+    def g(x):
+        return (A.T @ (A @ x.reshape(40, 20) - B) / 200).ravel()
+    res, t = _timed(lambda: numopt.minimize(
+        f, np.zeros(800), method="muon", jac=g,
+        options={"shape": (40, 20), "maxiter": 500,
+                 "learning_rate": optim.cosine_decay_schedule(0.05, 500)}))
+    err = float(np.linalg.norm(res.x - X.ravel()) / np.linalg.norm(X))
+    return ("optim", "muon", "matrix least squares 40x20", res.success and err < 1e-3,
+            f"{res.nit} steps", f"|X - lstsq|/|X| = {err:.1e}", t)
+
+
 #: (name, function) pairs; each function returns one table row.
 DEMOS = [
     ("gn-newton", demo_gn_newton),
     ("sampling", demo_sampling),
+    ("optim", demo_optim),
+    ("muon", demo_muon),
 ]
 
 
