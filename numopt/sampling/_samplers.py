@@ -249,7 +249,7 @@ def sample_repeated_dpp(basis, repeats, rng=None, *, return_indices=False):
 
 
 def sample_points(basis, n, sampling="iid", rng=None, *, return_indices=False):
-    """Draw a design of n points by any scheme of ``SAMPLINGS``, chosen by name.
+    """Draw a design of n points by the sampling scheme named ``sampling``.
 
     Parameters
     ----------
