@@ -246,8 +246,12 @@ def sketch_and_project(A, b, x0=None, *, sketch="gaussian", block_size=None, tol
         W = _sketch_cols(kind, A, AT, S, Ssp)
         rhs = S.T @ r if S is not None else Ssp.T @ r
         G = W.T @ W
-        # least-squares solve handles rank-deficient sketches (zero buckets)
-        y = scipy.linalg.lstsq(G, rhs, check_finite=False, lapack_driver="gelsy")[0]
+        try:
+            y = scipy.linalg.cho_solve(scipy.linalg.cho_factor(G, check_finite=False), rhs,
+                                       check_finite=False)
+        except np.linalg.LinAlgError:
+            # rank-deficient sketch (e.g. an empty count-sketch bucket): pseudo-inverse
+            y = scipy.linalg.lstsq(G, rhs, check_finite=False, lapack_driver="gelsy")[0]
         x += W @ y
         r = b - A @ x
         rnorm = float(np.linalg.norm(r))
