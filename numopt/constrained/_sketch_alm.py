@@ -88,8 +88,9 @@ class _KKT:
             Jm = J
 
             def mv(z):
+                z = np.ravel(z)
                 u, w = z[:n], z[n:]
-                top = H.matvec(u) + t * u + _rmatvec(Jm, w)
+                top = np.ravel(H.matvec(u)) + t * u + _rmatvec(Jm, w)
                 bot = np.asarray(Jm @ u, dtype=float).reshape(-1) - mu * w
                 return np.concatenate([top, bot])
 
@@ -315,6 +316,8 @@ def _minimize_sketch_alm(problem, x0, callback=None, rng=None, gtol=1e-8, maxite
     lam = np.zeros(m)
     gL = g
     last_rank = None
+    k_cur = block_size
+    n_block_growth = 0
 
     def finish(status, detail=None):
         kkt = kkt_of(gL, c) if is_finite(gL, c) else np.nan
@@ -345,8 +348,6 @@ def _minimize_sketch_alm(problem, x0, callback=None, rng=None, gtol=1e-8, maxite
         lam = check_array(lambda0, "lambda0", ndim=1, shape=(m,), dtype=float, copy=True)
     gL = g + _rmatvec(J, lam)
 
-    k_cur = block_size
-    n_block_growth = 0
     while True:
         kkt = kkt_of(gL, c)
         history["kkt"].append(kkt)
@@ -378,6 +379,11 @@ def _minimize_sketch_alm(problem, x0, callback=None, rng=None, gtol=1e-8, maxite
             rank_count = 0
 
         H = lagrangian_hessian(x, J, lam)
+        if isinstance(H, spla.LinearOperator) and n <= _DENSE_FD_MAX:
+            # small problems: n products give the matrix and enable the reduced-Hessian
+            # check below; larger ones stay matrix-free
+            H = np.asarray(H.matmat(np.eye(n)), dtype=float)
+            H = 0.5 * (H + H.T)
         if not _finite_matrix(H):
             return finish(NAN_ENCOUNTERED, "The Hessian of the Lagrangian is not finite.")
         t = 0.0

@@ -56,6 +56,9 @@ class ConstrainedTestProblem:
     x_opt: Optional[np.ndarray] = None
     extra: dict = field(default_factory=dict)
 
+    def __getitem__(self, key):
+        return self.extra[key]
+
     @property
     def n(self):
         """Number of variables."""
