@@ -257,12 +257,14 @@ def test_rng_reproducible_and_inputs_not_mutated():
     p = hs_problem(56)
     x0 = p.x0.copy()
     lam0 = np.ones(4)
-    r1 = minimize(p.fun, x0, method="sketch-alm", jac=p.jac, hess=p.hess,
-                  constraints=p.constraints(), options={"lambda0": lam0, "maxiter": 3},
-                  rng=7)
-    r2 = minimize(p.fun, x0, method="sketch-alm", jac=p.jac, hess=p.hess,
-                  constraints=p.constraints(), options={"lambda0": lam0, "maxiter": 3},
-                  rng=np.random.default_rng(7))
+    with pytest.warns(OptimizeWarning, match="Maximum number"):
+        r1 = minimize(p.fun, x0, method="sketch-alm", jac=p.jac, hess=p.hess,
+                      constraints=p.constraints(), options={"lambda0": lam0, "maxiter": 3},
+                      rng=7)
+    with pytest.warns(OptimizeWarning, match="Maximum number"):
+        r2 = minimize(p.fun, x0, method="sketch-alm", jac=p.jac, hess=p.hess,
+                      constraints=p.constraints(), options={"lambda0": lam0, "maxiter": 3},
+                      rng=np.random.default_rng(7))
     np.testing.assert_array_equal(r1.x, r2.x)
     assert r1.sketch_steps == r2.sketch_steps
     np.testing.assert_array_equal(x0, p.x0)
