@@ -278,3 +278,12 @@ def test_functional_api_and_show_options():
     text = numopt.show_options("sketch-alm", disp=False)
     assert "theta" in text and "block_size" in text
     assert numopt.MINIMIZE_METHODS["sketch-alm"].constraints == "eq"
+
+
+@pytest.mark.parametrize("solver", ["gaussian", "direct"])
+@pytest.mark.parametrize("number", [61, 77])
+def test_tight_tolerance_unit_newton_step_accepted(number, solver):
+    # near the solution the merit decrease is below rounding of f; the unit Newton
+    # step must still be taken (no stagnation until maxiter)
+    res = _solve(hs_problem(number), options={"solver": solver, "gtol": 1e-11})
+    assert res.success and res.kkt_residual <= 1e-11 and res.nit < 20
