@@ -17,7 +17,8 @@ import numpy as np
 import scipy.optimize as so
 
 import numopt
-from numopt.problems import HS_EQUALITY, hs_problem, pde_tracking
+from numopt.problems import (HS_EQUALITY, constrained_logistic_regression, hs_problem,
+                             pde_tracking)
 
 TOL = 1e-8
 HS_METHODS = ["sketch-alm", "sketch-alm-direct", "trust-constr", "slsqp"]
@@ -121,6 +122,20 @@ def main():
     print(f"\nsketch-alm (gaussian sketch) needs fewer outer iterations than trust-constr "
           f"on {wins}/{len(HS_EQUALITY)} problems")
     print("total time [s]: " + ", ".join(f"{m} {t:.3f}" for m, t in totals.items()))
+
+    print(f"\nConstrained logistic regression (10 linear rows + ||w||^2 = 1), KKT tolerance "
+          f"{TOL:g}\n")
+    print(f"{'samples x d':>12}{'method':>20}{'ok':>5}{'nit':>6}{'time [s]':>10}{'KKT':>10}"
+          f"{'tc/this':>9}")
+    for ns, d in [(1000, 30), (5000, 100), (5000, 300)]:
+        p = constrained_logistic_regression(ns, d, rng=0)
+        methods = ["sketch-alm", "sketch-alm-direct", "trust-constr"]
+        rows = {m: solve(p, m) for m in methods}
+        for m in methods:
+            r = rows[m]
+            ratio = rows["trust-constr"]["time"] / r["time"]
+            print(f"{f'{ns}x{d}':>12}{m:>20}{'yes' if r['ok'] else 'NO':>5}{r['nit']:>6}"
+                  f"{r['time']:>10.3f}{r['kkt']:>10.1e}{ratio:>9.2f}")
 
     print(f"\nPDE-constrained tracking, KKT tolerance {TOL:g}\n")
     print(f"{'N':>5}{'n':>8}{'method':>20}{'ok':>5}{'nit':>6}{'time [s]':>10}"

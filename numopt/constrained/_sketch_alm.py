@@ -39,7 +39,7 @@ __all__ = ["_minimize_sketch_alm"]
 
 _SOLVERS = ("gaussian", "countsketch", "kaczmarz", "direct")
 _DENSE_FD_MAX = 200  # form finite-difference Hessians densely up to this n
-_DENSE_CHECK_MAX = 2000  # reduced-Hessian / rank checks on dense matrices up to this size
+_DENSE_CHECK_MAX = 500  # reduced-Hessian / rank checks on dense matrices up to this size
 
 
 def _finite_matrix(A):
@@ -388,12 +388,19 @@ def _minimize_sketch_alm(problem, x0, callback=None, rng=None, gtol=1e-8, maxite
             return finish(NAN_ENCOUNTERED, "The Hessian of the Lagrangian is not finite.")
         t = 0.0
         if dense_checks and isinstance(H, np.ndarray) and n <= _DENSE_CHECK_MAX:
-            Z = scipy.linalg.null_space(J) if not deficient else np.eye(n)
+            if deficient:
+                Z = np.eye(n)
+            else:  # orthonormal null-space basis of J from a complete QR of Jᵀ
+                Z = scipy.linalg.qr(J.T, mode="full", check_finite=False)[0][:, m:]
             if Z.shape[1] > 0:
-                lmin = float(scipy.linalg.eigvalsh(Z.T @ H @ Z, subset_by_index=[0, 0],
-                                                   check_finite=False)[0])
-                if lmin < 1e-6:
-                    t = xi_B - lmin
+                R = Z.T @ H @ Z
+                R = 0.5 * (R + R.T)
+                try:  # cheap test first: λ_min(ZᵀHZ) >= 1e-6 <=> Cholesky succeeds
+                    scipy.linalg.cholesky(R - 1e-6 * np.eye(R.shape[0]), check_finite=False)
+                except np.linalg.LinAlgError:
+                    lmin = float(scipy.linalg.eigvalsh(R, subset_by_index=[0, 0],
+                                                       check_finite=False)[0])
+                    t = xi_B - min(lmin, 1e-6)
         # H ∇ₓL for the merit gradient (true Lagrangian Hessian, not B)
         if qn is None and (exact_f or n <= _DENSE_FD_MAX) and cons.has_hess:
             HgL = _matvec(H, gL)
