@@ -180,3 +180,13 @@ def test_sketch_bad_input():
         sketch_and_project(A, b, sketch="srht")
     with pytest.raises(ValueError, match="at least one row"):
         sketch_and_project(np.zeros((0, 3)), np.zeros(0))
+
+
+def test_countsketch_with_empty_buckets_still_projects():
+    # k = m buckets for m rows: some buckets are empty, so SᵀA has zero rows and the
+    # Gram matrix is singular; the pseudo-inverse projection must still converge
+    A, b, x = _system(10, 10, seed=13)
+    res = sketch_and_project(A, b, sketch="countsketch", block_size=10, tol=1e-10,
+                             maxiter=5000, rng=0)
+    assert res.success
+    np.testing.assert_allclose(res.x, x, atol=1e-7)
