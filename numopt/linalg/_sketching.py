@@ -124,7 +124,9 @@ def randomized_kaczmarz(A, b, x0=None, *, sampling="row-norm", tol=1e-8, atol=0.
     if kind == "dense":
         rn2 = np.einsum("ij,ij->i", A, A)
     else:
-        rn2 = csr_row_norms2(A.indptr.astype(np.int64), A.data)
+        indptr = A.indptr.astype(np.int64)
+        indices = A.indices.astype(np.int64)
+        rn2 = csr_row_norms2(indptr, A.data)
     total = float(rn2.sum())
     level = _stop_level(b, tol, atol)
     rnorm = float(np.linalg.norm(b - A @ x))
@@ -147,8 +149,7 @@ def randomized_kaczmarz(A, b, x0=None, *, sampling="row-norm", tol=1e-8, atol=0.
         if kind == "dense":
             kaczmarz_dense_sweep(A, b, x, idx, rn2)
         else:
-            kaczmarz_csr_sweep(A.indptr.astype(np.int64), A.indices.astype(np.int64),
-                               A.data, b, x, idx, rn2)
+            kaczmarz_csr_sweep(indptr, indices, A.data, b, x, idx, rn2)
         nit += k
         rnorm = float(np.linalg.norm(b - A @ x))
         history.append(rnorm)
