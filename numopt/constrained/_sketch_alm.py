@@ -379,6 +379,8 @@ def _minimize_sketch_alm(problem, x0, callback=None, rng=None, gtol=1e-8, maxite
             rank_count = 0
 
         H = lagrangian_hessian(x, J, lam)
+        if scipy.sparse.issparse(H) and n <= _DENSE_FD_MAX and not scipy.sparse.issparse(J):
+            H = H.toarray()  # small: dense checks below
         if isinstance(H, spla.LinearOperator) and n <= _DENSE_FD_MAX:
             # small problems: n products give the matrix and enable the reduced-Hessian
             # check below; larger ones stay matrix-free

@@ -287,3 +287,26 @@ def test_tight_tolerance_unit_newton_step_accepted(number, solver):
     # step must still be taken (no stagnation until maxiter)
     res = _solve(hs_problem(number), options={"solver": solver, "gtol": 1e-11})
     assert res.success and res.kkt_residual <= 1e-11 and res.nit < 20
+
+
+@pytest.mark.parametrize("form", ["sparse", "operator"])
+def test_hessian_as_sparse_or_operator(form):
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import aslinearoperator
+    p = hs_problem(77)
+    wrap = sp.csr_matrix if form == "sparse" else aslinearoperator
+    res = minimize(p.fun, p.x0, method="sketch-alm", jac=p.jac,
+                   hess=lambda x: wrap(p.hess(x)), constraints=p.constraints(), rng=0)
+    assert res.success and abs(res.fun - p.f_opt) <= 1e-6
+
+
+def test_lambda0_options_and_disp(capsys):
+    p = hs_problem(42)
+    res = _solve(p, options={"lambda0": "lstsq", "disp": True})
+    assert res.success and abs(res.fun - p.f_opt) <= 1e-6
+    out = capsys.readouterr().out
+    assert out.count("sketch-alm it") == res.nit
+    with pytest.raises(ValueError, match="`lambda0` must have shape"):
+        _solve(p, options={"lambda0": np.zeros(3)})
+    with pytest.raises(ValueError, match="`lambda0` must be one of"):
+        _solve(p, options={"lambda0": "zeros"})
