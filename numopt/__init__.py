@@ -9,6 +9,7 @@ OptimizeWarning -- SciPy's warning class (re-exported)
 
 Subpackages
 -----------
+constrained -- equality constraints: exact augmented Lagrangian + sketching ('sketch-alm')
 newton      -- regularized Newton with approximate Hessians ('gn-newton')
 optim       -- deep-learning optimizers over NumPy arrays ('adam', 'lion', 'dog', ...)
 problems    -- test problems shared by tests, benchmarks and examples
@@ -17,9 +18,9 @@ sampling    -- projection DPPs, volume sampling, optimal weighted least squares
 from ._minimize import MINIMIZE_METHODS, minimize
 from ._options import show_options
 from ._result import OptimizeResult, OptimizeWarning
-from . import newton, optim, problems, sampling
+from . import constrained, newton, optim, problems, sampling
 
 __version__ = "0.1.0"
 
-__all__ = ["minimize", "show_options", "OptimizeResult", "OptimizeWarning",
-           "MINIMIZE_METHODS", "newton", "optim", "problems", "sampling", "__version__"]
+__all__ = ["minimize", "show_options", "OptimizeResult", "OptimizeWarning", "MINIMIZE_METHODS",
+           "constrained", "newton", "optim", "problems", "sampling", "__version__"]

@@ -154,6 +154,14 @@ register_method(MethodSpec(
             "(numopt.optim.distributed)", uses_jac=True, stochastic=True,
     tol_options=("gtol",)))
 
+register_method(MethodSpec(
+    name="sketch-alm",
+    target="numopt.constrained._sketch_alm:_minimize_sketch_alm",
+    summary="exact augmented Lagrangian Newton with randomized sketching (equality "
+            "constraints)",
+    uses_jac=True, uses_hess=True, uses_hessp=True, constraints="eq", stochastic=False,
+    tol_options=("gtol",)))
+
 
 def _resolve_method(method):
     name = method.lower()

@@ -7,5 +7,9 @@ Random generators take ``rng``.
 """
 from ._base import TestProblem
 from ._smooth import logistic_regression, rosenbrock, softmax_regression
+from ._hs import HS_EQUALITY, ConstrainedTestProblem, hs_problem, hs_problems
+from ._constrained import constrained_logistic_regression, pde_tracking
 
 __all__ = ["TestProblem", "rosenbrock", "logistic_regression", "softmax_regression"]
+__all__ += ["ConstrainedTestProblem", "HS_EQUALITY", "hs_problem", "hs_problems",
+            "constrained_logistic_regression", "pde_tracking"]

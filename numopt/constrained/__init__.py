@@ -1,0 +1,8 @@
+"""Equality-constrained optimization: exact augmented Lagrangian + sketching.
+
+Reached through :func:`numopt.minimize` with ``method='sketch-alm'``;
+:func:`sketch_alm` is the same solver as a function.
+"""
+from ._api import sketch_alm
+
+__all__ = ["sketch_alm"]

@@ -1,0 +1,52 @@
+"""Functional entry point for the sketched exact augmented Lagrangian method."""
+from .._minimize import minimize
+
+__all__ = ["sketch_alm"]
+
+
+def sketch_alm(fun, x0, constraints, jac=None, hess=None, hessp=None, args=(),
+               callback=None, rng=None, **options):
+    """Minimize ``fun`` subject to equality constraints (AdaSketch-Newton).
+
+    Shorthand for ``numopt.minimize(fun, x0, method='sketch-alm', ...)``;
+    keyword ``options`` are the method's options (see
+    ``numopt.show_options('sketch-alm')``).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``.
+    x0 : array_like, shape (n,)
+        Starting point.
+    constraints : dict, NonlinearConstraint, LinearConstraint or list
+        Equality constraints: ``{'type': 'eq', 'fun': c, 'jac': J, 'hess':
+        H}`` with ``H(x, v)`` the Hessian of ``vᵀc``, or SciPy constraint
+        objects with ``lb == ub``.
+    jac, hess, hessp : callable, optional
+        Gradient, Hessian and Hessian-vector product of ``fun``.
+    args : tuple
+        Extra arguments for ``fun``, ``jac``, ``hess``, ``hessp``.
+    callback : callable, optional
+        ``callback(intermediate_result)``.
+    rng : {None, int, numpy.random.Generator}
+        Randomness of the sketches.
+    **options
+        ``gtol``, ``maxiter``, ``solver``, ``block_size``, ``theta``, ...
+
+    Returns
+    -------
+    OptimizeResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.constrained import sketch_alm
+    >>> res = sketch_alm(lambda x: x @ x, [1.0, 2.0],
+    ...                  {'type': 'eq', 'fun': lambda x: x[0] + x[1] - 1},
+    ...                  jac=lambda x: 2 * x, rng=0)
+    >>> res.success, np.round(res.x, 6), np.round(res.multipliers, 6)
+    (True, array([0.5, 0.5]), array([-1.]))
+    """
+    return minimize(fun, x0, args=args, method="sketch-alm", jac=jac, hess=hess,
+                    hessp=hessp, constraints=constraints, callback=callback,
+                    options=options, rng=rng)

@@ -1,0 +1,223 @@
+"""Equality constraints in SciPy's forms, stacked into one ``c(x) = 0``.
+
+Accepted: dicts ``{'type': 'eq', 'fun', 'jac', 'args', 'hess'}`` (``hess``
+is a numopt extension with :class:`~scipy.optimize.NonlinearConstraint`'s
+convention ``hess(x, v)`` = Hessian of ``vᵀc``),
+:class:`~scipy.optimize.NonlinearConstraint` and
+:class:`~scipy.optimize.LinearConstraint` with ``lb == ub``.
+"""
+import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg as spla
+from scipy.optimize import HessianUpdateStrategy, LinearConstraint, NonlinearConstraint
+from scipy.optimize._numdiff import approx_derivative
+
+__all__ = ["EqualityConstraints", "INEQUALITY_METHODS"]
+
+#: Methods to suggest for inequality constraints.
+INEQUALITY_METHODS = "'slsqp', 'trust-constr', 'cobyla' or 'cobyqa'"
+
+_FD = ("2-point", "3-point", "cs")
+
+
+def _ineq_error(what):
+    return ValueError(f"method 'sketch-alm' supports equality constraints only; {what}. "
+                      f"Use method {INEQUALITY_METHODS} for inequality constraints.")
+
+
+class _Block:
+    """One constraint block ``c_k(x) - target = 0`` with its derivatives."""
+
+    def __init__(self, fun, jac, hess, target, args=(), linear=None, name="constraint"):
+        self.fun, self.jac, self.hess = fun, jac, hess
+        self.target = target
+        self.args = tuple(args)
+        self.linear = linear  # the matrix A when the block is A x - b
+        self.name = name
+        self.m = None
+
+    def value(self, x):
+        if self.linear is not None:
+            return np.asarray(self.linear @ x, dtype=float).reshape(-1) - self.target
+        out = np.atleast_1d(np.asarray(self.fun(x.copy(), *self.args), dtype=float))
+        if out.ndim != 1:
+            raise ValueError(f"{self.name}: `fun` must return a scalar or a 1-D array, "
+                             f"got shape {out.shape}")
+        return out - self.target
+
+    def jacobian(self, x, c0, n):
+        if self.linear is not None:
+            return self.linear
+        if callable(self.jac):
+            J = self.jac(x.copy(), *self.args)
+            if scipy.sparse.issparse(J):
+                J = scipy.sparse.csr_matrix(J, dtype=float)
+            else:
+                J = np.atleast_2d(np.asarray(J, dtype=float))
+            if J.shape != (c0.size, n):
+                raise ValueError(f"{self.name}: `jac` must return a ({c0.size}, {n}) "
+                                 f"matrix, got shape {J.shape}")
+            return J
+        method = self.jac if self.jac in _FD else "2-point"
+
+        def fx(z):
+            out = np.atleast_1d(self.fun(z, *self.args))
+            return out if method == "cs" else np.asarray(out, dtype=float)
+
+        J = approx_derivative(fx, x, method=method, f0=c0 + self.target)
+        return np.atleast_2d(np.asarray(J, dtype=float)).reshape(c0.size, n)
+
+
+class EqualityConstraints:
+    """All equality constraints of a problem, stacked.
+
+    Attributes
+    ----------
+    m : int
+        Total number of equations.
+    blocks : list
+        One entry per user constraint (for splitting multipliers).
+    has_hess : bool
+        Every nonlinear block has a callable ``hess(x, v)``.
+    quasi_newton : HessianUpdateStrategy or None
+        A strategy (``BFGS()``, ``SR1()``) given as a constraint's ``hess``.
+    """
+
+    def __init__(self, constraints, x0):
+        if isinstance(constraints, (dict, NonlinearConstraint, LinearConstraint)):
+            constraints = [constraints]
+        if constraints is None:
+            constraints = []
+        try:
+            constraints = list(constraints)
+        except TypeError:
+            raise TypeError("`constraints` must be a dict, a NonlinearConstraint, a "
+                            "LinearConstraint or a sequence of them") from None
+        if not constraints:
+            raise ValueError("method 'sketch-alm' needs at least one equality constraint "
+                             "(`constraints` is empty); use an unconstrained method")
+        n = x0.size
+        self.n = n
+        self.blocks = []
+        self.quasi_newton = None
+        for k, con in enumerate(constraints):
+            name = f"constraints[{k}]"
+            if isinstance(con, dict):
+                ctype = con.get("type")
+                if not isinstance(ctype, str) or ctype.lower() not in ("eq", "ineq"):
+                    raise ValueError(f"{name}['type'] must be 'eq', got {ctype!r}")
+                if ctype.lower() == "ineq":
+                    raise _ineq_error(f"{name} has type 'ineq'")
+                unknown = set(con) - {"type", "fun", "jac", "args", "hess"}
+                if unknown:
+                    raise ValueError(f"{name} has unknown keys {sorted(unknown)}; expected "
+                                     "'type', 'fun', 'jac', 'args', 'hess'")
+                fun = con.get("fun")
+                if not callable(fun):
+                    raise TypeError(f"{name}['fun'] must be callable")
+                jac = con.get("jac")
+                if jac is not None and not callable(jac) and jac not in _FD:
+                    raise ValueError(f"{name}['jac'] must be callable or one of {_FD}")
+                args = con.get("args", ())
+                if not isinstance(args, tuple):
+                    args = (args,)
+                hess = self._hess(con.get("hess"), name)
+                self.blocks.append(_Block(fun, jac, hess, 0.0, args, name=name))
+            elif isinstance(con, NonlinearConstraint):
+                target = self._equal_bounds(con.lb, con.ub, name)
+                jac = con.jac
+                if not callable(jac) and jac not in _FD:
+                    raise ValueError(f"{name}.jac must be callable or one of {_FD}")
+                hess = self._hess(con.hess, name)
+                self.blocks.append(_Block(con.fun, jac, hess, target, name=name))
+            elif isinstance(con, LinearConstraint):
+                target = self._equal_bounds(con.lb, con.ub, name)
+                A = con.A
+                if scipy.sparse.issparse(A):
+                    A = scipy.sparse.csr_matrix(A, dtype=float)
+                else:
+                    A = np.atleast_2d(np.asarray(A, dtype=float))
+                if A.shape[1] != n:
+                    raise ValueError(f"{name}.A must have {n} columns, got shape {A.shape}")
+                self.blocks.append(_Block(None, None, None, target, linear=A, name=name))
+            else:
+                raise TypeError(f"{name} must be a dict, NonlinearConstraint or "
+                                f"LinearConstraint, got {type(con).__name__}")
+        self.ncev = 0
+        self.njev = 0
+        self.nhev = 0
+        c = self.value(x0)
+        self.m = c.size
+        if self.m == 0:
+            raise ValueError("the constraints have no equations (m = 0)")
+        self.has_hess = all(b.linear is not None or b.hess is not None for b in self.blocks)
+        self.any_sparse = any(scipy.sparse.issparse(b.linear) for b in self.blocks)
+
+    def _hess(self, hess, name):
+        if hess is None:
+            return None
+        if isinstance(hess, HessianUpdateStrategy):
+            self.quasi_newton = hess
+            return None
+        if not callable(hess):
+            raise TypeError(f"{name}: `hess` must be callable, a HessianUpdateStrategy "
+                            "(BFGS(), SR1()) or None")
+        return hess
+
+    @staticmethod
+    def _equal_bounds(lb, ub, name):
+        lb = np.atleast_1d(np.asarray(lb, dtype=float))
+        ub = np.atleast_1d(np.asarray(ub, dtype=float))
+        if not (np.all(np.isfinite(lb)) and np.all(np.isfinite(ub))) or \
+                np.any(np.broadcast_to(lb, np.broadcast_shapes(lb.shape, ub.shape))
+                       != np.broadcast_to(ub, np.broadcast_shapes(lb.shape, ub.shape))):
+            raise _ineq_error(f"{name} has lb != ub (an inequality)")
+        return lb if lb.size > 1 else float(lb[0])
+
+    def value(self, x):
+        """c(x), all blocks stacked."""
+        self.ncev += 1
+        parts = []
+        for b in self.blocks:
+            v = b.value(x)
+            b.m = v.size
+            parts.append(v)
+        return np.concatenate(parts)
+
+    def jacobian(self, x, c):
+        """The (m, n) Jacobian: dense, or CSR when any block is sparse."""
+        self.njev += 1
+        parts, i = [], 0
+        for b in self.blocks:
+            parts.append(b.jacobian(x, c[i:i + b.m], self.n))
+            i += b.m
+        if any(scipy.sparse.issparse(p) for p in parts):
+            return scipy.sparse.vstack([scipy.sparse.csr_matrix(p) for p in parts],
+                                       format="csr")
+        return np.vstack(parts)
+
+    def hessian(self, x, v):
+        """Σ v_i ∇²c_i(x) (dense, sparse or LinearOperator); None for linear blocks only."""
+        out, i = None, 0
+        for b in self.blocks:
+            vb = v[i:i + b.m]
+            i += b.m
+            if b.linear is not None:
+                continue
+            self.nhev += 1
+            H = b.hess(x.copy(), vb.copy())
+            if not (scipy.sparse.issparse(H) or isinstance(H, spla.LinearOperator)):
+                H = np.asarray(H, dtype=float)
+            if tuple(H.shape) != (self.n, self.n):
+                raise ValueError(f"{b.name}: `hess` must return a ({self.n}, {self.n}) "
+                                 f"matrix, got shape {tuple(H.shape)}")
+            out = H if out is None else out + H
+        return out
+
+    def split(self, v):
+        """Split a stacked multiplier vector per constraint block (trust-constr's ``v``)."""
+        out, i = [], 0
+        for b in self.blocks:
+            out.append(v[i:i + b.m].copy())
+            i += b.m
+        return out

@@ -1,0 +1,171 @@
+"""Scalable equality-constrained test problems: constrained logistic regression
+and PDE-constrained tracking (the experiments of Hong, Na, Mahoney, Kolar 2023)."""
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from scipy.special import expit, log_expit
+
+from .._validation import check_rng, check_scalar
+from ._hs import ConstrainedTestProblem
+from ._smooth import _classification_data
+
+__all__ = ["constrained_logistic_regression", "pde_tracking"]
+
+
+def constrained_logistic_regression(n_samples=500, n_features=30, n_linear=10, rng=None):
+    """Logistic regression with linear equality constraints and a unit-norm constraint.
+
+    ``min_w mean_i log(1 + exp(-y_i x_iᵀw))`` subject to ``A w = b``
+    (``n_linear`` Gaussian rows) and ``‖w‖² = 1``, on data from a noisy
+    logistic teacher. ``b = A w₀`` for a random unit vector ``w₀``, so the
+    feasible set is not empty.
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+        Data size (``n_features > n_linear + 1``).
+    n_linear : int
+        Number of linear constraints (default 10).
+    rng : {None, int, numpy.random.Generator}
+
+    Returns
+    -------
+    ConstrainedTestProblem
+        ``m = n_linear + 1`` constraints; start ``x0 = 1/√d``; ``f_opt`` is
+        not known in closed form (None). ``extra`` holds ``X``, ``y``, ``A``,
+        ``b``.
+
+    Examples
+    --------
+    >>> from numopt.problems import constrained_logistic_regression
+    >>> p = constrained_logistic_regression(200, 20, rng=0)
+    >>> p.n, p.m
+    (20, 11)
+    """
+    n_samples = check_scalar(n_samples, "n_samples", lower=1, integer=True)
+    n_features = check_scalar(n_features, "n_features", lower=2, integer=True)
+    n_linear = check_scalar(n_linear, "n_linear", lower=0, integer=True)
+    if n_linear + 1 >= n_features:
+        raise ValueError(f"`n_linear` + 1 must be < `n_features`, got n_linear={n_linear}, "
+                         f"n_features={n_features}")
+    rng = check_rng(rng)
+    X, y = _classification_data(n_samples, n_features, rng)
+    A = rng.standard_normal((n_linear, n_features)) / np.sqrt(n_features)
+    w0 = rng.standard_normal(n_features)
+    w0 /= np.linalg.norm(w0)
+    b = A @ w0
+    Xy = X * y[:, None]
+    N = float(n_samples)
+
+    def fun(w):
+        return float(-np.mean(log_expit(Xy @ w)))
+
+    def jac(w):
+        return -(Xy.T @ expit(-(Xy @ w))) / N
+
+    def hess(w):
+        s = expit(Xy @ w)
+        d = s * (1.0 - s)
+        return (X.T * d) @ X / N
+
+    def hessp(w, p):
+        s = expit(Xy @ w)
+        return X.T @ ((s * (1.0 - s)) * (X @ p)) / N
+
+    def cons(w):
+        return np.concatenate([A @ w - b, [w @ w - 1.0]])
+
+    def cons_jac(w):
+        return np.vstack([A, 2.0 * w[None, :]])
+
+    def cons_hess(w, v):
+        return 2.0 * v[-1] * np.eye(n_features)
+
+    x0 = np.full(n_features, 1.0 / np.sqrt(n_features))
+    return ConstrainedTestProblem("constrained-logreg", fun, jac, hess, hessp, cons, cons_jac,
+                                  cons_hess, x0, None, None,
+                                  dict(X=X, y=y, A=A, b=b))
+
+
+def _laplacian_stencil(N):
+    """The 5-point stencil matrix (h²Δ_h, zero Dirichlet) on an N x N interior grid."""
+    e = np.ones(N)
+    T = sp.diags([e[:-1], -2.0 * e, e[:-1]], [-1, 0, 1], format="csr")
+    eye = sp.identity(N, format="csr")
+    return (sp.kron(eye, T) + sp.kron(T, eye)).tocsr()
+
+
+def pde_tracking(N=32, alpha=0.1):
+    """Discretized PDE-constrained tracking problem (5-point Laplacian).
+
+    ``min ½‖w - w*‖² + (α/2)‖z‖²`` subject to ``L w + z = 0``, where ``L``
+    is the 5-point stencil matrix (``h²Δ_h`` with zero Dirichlet boundary)
+    on an ``N x N`` interior grid, ``w`` the state, ``z`` the source and
+    ``w*(s, t) = sin(πs) sin(2πt) + s t (1 - s)(1 - t)``. Unknowns
+    ``x = (w, z)``, ``n = 2N²``, ``m = N²``; the Hessian and Jacobian are
+    sparse. With ``alpha = 0.1`` this is the notes' ``0.05 ‖z‖²``.
+
+    Parameters
+    ----------
+    N : int
+        Interior grid points per side (``N = 71`` gives ``n > 10⁴``).
+    alpha : float
+        Control cost.
+
+    Returns
+    -------
+    ConstrainedTestProblem
+        ``x_opt`` and ``f_opt`` from a sparse solve of the reduced
+        optimality system ``(I + α LᵀL) w = w*``,
+        ``z = -L w``; start ``x0 = 0``.
+
+    Examples
+    --------
+    >>> from numopt.problems import pde_tracking
+    >>> p = pde_tracking(8)
+    >>> p.n, p.m, bool(abs(p.cons(p.x_opt)).max() < 1e-12)
+    (128, 64, True)
+    """
+    N = check_scalar(N, "N", lower=1, integer=True)
+    alpha = check_scalar(alpha, "alpha", lower=0, lower_inclusive=False)
+    L = _laplacian_stencil(N)
+    M = N * N
+    h = 1.0 / (N + 1)
+    s = np.arange(1, N + 1) * h
+    S, T = np.meshgrid(s, s, indexing="ij")
+    w_star = (np.sin(np.pi * S) * np.sin(2 * np.pi * T) + S * T * (1 - S) * (1 - T)).ravel()
+    J = sp.hstack([L, sp.identity(M, format="csr")], format="csr")
+    hdiag = np.concatenate([np.ones(M), np.full(M, alpha)])
+    H = sp.diags(hdiag, format="csr")
+    zero = sp.csr_matrix((2 * M, 2 * M))
+
+    def fun(x):
+        w, z = x[:M], x[M:]
+        d = w - w_star
+        return float(0.5 * d @ d + 0.5 * alpha * z @ z)
+
+    def jac(x):
+        return np.concatenate([x[:M] - w_star, alpha * x[M:]])
+
+    def hess(x):
+        return H
+
+    def hessp(x, p):
+        return hdiag * p
+
+    def cons(x):
+        return L @ x[:M] + x[M:]
+
+    def cons_jac(x):
+        return J
+
+    def cons_hess(x, v):
+        return zero
+
+    A = (sp.identity(M, format="csc") + alpha * (L.T @ L)).tocsc()
+    w = spla.spsolve(A, w_star)
+    x_opt = np.concatenate([w, -(L @ w)])
+    f_opt = fun(x_opt)
+    return ConstrainedTestProblem(f"pde-tracking-{N}", fun, jac, hess, hessp, cons, cons_jac,
+                                  cons_hess, np.zeros(2 * M), f_opt, x_opt,
+                                  dict(L=L, w_star=w_star, alpha=alpha, N=N))
