@@ -7,5 +7,9 @@ Random generators take ``rng``.
 """
 from ._base import TestProblem
 from ._smooth import logistic_regression, rosenbrock, softmax_regression
+from ._tensor import (GaussianSumPotential, erf_newton, lattice_potential, newton_long_range,
+                      newton_sinc_quadrature, random_charges_potential, runge, slater)
 
 __all__ = ["TestProblem", "rosenbrock", "logistic_regression", "softmax_regression"]
+__all__ += ["GaussianSumPotential", "newton_sinc_quadrature", "newton_long_range",
+            "random_charges_potential", "lattice_potential", "slater", "runge", "erf_newton"]

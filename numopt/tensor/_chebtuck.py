@@ -649,16 +649,16 @@ def chebyshev_tucker(f, domain, degree=128, tol=1e-7, rank=None, method="hosvd",
         coef = [vals2coeffs(S, axis=0) for S in side]
         info["cp_rank"] = int(weights.size)
         info["nfev"] = 0
-        core0, bases, normC = rhosvd(weights, coef, 0.5 * tol, max_ranks)
-        n0 = float(np.linalg.norm(core0))
-        rel = 0.5 * tol * normC / n0 if n0 > 0 else 0.0
-        core, W, _ = st_hosvd(core0, rel, max_ranks)
+        core0, bases, bound = rhosvd(weights, coef, 0.5 * tol, max_ranks)
+        normC = float(np.linalg.norm(core0))  # a lower bound of ||C|| (projection)
+        core, W, disc_st = st_hosvd(core0, 0.5 * tol, max_ranks)
         factors = [B @ Wk for B, Wk in zip(bases, W)]
+        disc = bound + disc_st
         if method == "als":
-            cp = (weights, coef)
-            core, factors, nit, conv = hooi(None, factors, maxiter=maxiter, cp=cp)
+            core, factors, nit, conv = hooi(None, factors, maxiter=maxiter,
+                                            cp=(weights, coef))
+            disc = bound + float(np.sqrt(max(normC ** 2 - np.linalg.norm(core) ** 2, 0.0)))
             info.update(nit=nit, converged=conv)
-        disc = float(np.sqrt(max(normC ** 2 - np.linalg.norm(core) ** 2, 0.0)))
     rel_tucker = disc / normC if normC > 0 else 0.0
     tail = _cheb_tail(core, factors)
     chopped = 0.0

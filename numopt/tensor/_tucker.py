@@ -54,28 +54,34 @@ def _tail_rank(s, thresh, max_rank):
     return min(r, max_rank, s.size) if s.size else 1
 
 
-def _left_basis(A, thresh=0.0):
-    """Orthonormal left basis ``U`` of ``A``, the norms ``s`` of the rows of
-    ``B = U^T A`` (the singular values, in decreasing order) and ``B``.
+def _left_basis(A, thresh=0.0, gram=False):
+    """Orthonormal left basis ``U`` of ``A``, singular values ``s`` (decreasing)
+    and, when already computed, ``B = U^T A`` (else ``None``).
 
-    A wide unfolding (many more columns than rows) goes through the Gram
-    matrix ``A A^T`` (eigh, half the flops of an SVD and BLAS-3). Its
-    eigenvectors are accurate only down to ``sqrt(eps) * ||A||``, so the
-    row norms of ``B`` are recomputed directly: the tail
-    ``sum_{j >= r} s_j^2`` is then the exact (to ``eps ||A||``) error of
-    projecting onto the first ``r`` vectors, whatever their accuracy. The
-    ranks are near-optimal only when the truncation threshold ``thresh`` is
-    above ``sqrt(eps) ||A||``; below it the (slower) SVD is used.
+    * Gram route (``gram=True``, or a wide ``A`` whose truncation threshold
+      ``thresh`` is above ``2 sqrt(eps) ||A||``): ``eigh(A A^T)``, half the
+      flops of an SVD and BLAS-3. Its eigenvectors are accurate only down to
+      ``sqrt(eps) ||A||``, so ``s`` are the row norms of ``B = U^T A``
+      computed directly: the tail ``sum_{j >= r} s_j^2`` is then the exact
+      (to ``eps ||A||``) error of projecting onto the first ``r`` vectors.
+    * Wide ``A`` otherwise: R-SVD (Householder QR of ``A^T``, then the SVD of
+      the small triangular factor), accurate down to ``eps ||A||``.
+    * Else the LAPACK SVD.
     """
     m, n = A.shape
     normA = float(np.linalg.norm(A))
-    if n > 4 * m and m > 16 and thresh >= 2.0 * np.sqrt(np.finfo(float).eps) * normA:
+    wide = n > 4 * m and m > 16
+    if gram or (wide and thresh >= 2.0 * np.sqrt(np.finfo(float).eps) * normA):
         w, U = np.linalg.eigh(A @ A.T)
         U = U[:, ::-1]
         B = U.T @ A
         s = np.linalg.norm(B, axis=1)
         order = np.argsort(-s, kind="stable")
         return U[:, order], s[order], B[order]
+    if wide:
+        R = scipy.linalg.qr(A.T, mode="r", check_finite=False)[0][:m]
+        U, s = _svd(R.T)
+        return U, s, None
     U, s = _svd(A)
     return U, s, None
 
@@ -121,15 +127,23 @@ def cp_project(weights, factors, bases):
     return _kr_sum(proj, np.asarray(weights, dtype=np.float64), [P.shape[0] for P in proj])
 
 
-def _kr_sum(proj, weights, ranks):
-    """sum_r w_r proj_1[:, r] o ... o proj_d[:, r] as a dense (r_1,...,r_d) array."""
+def _kr_sum(proj, weights, ranks, block=128):
+    """sum_r w_r proj_1[:, r] o ... o proj_d[:, r] as a dense (r_1,...,r_d) array.
+
+    Runs over blocks of ``block`` CP terms so that the Khatri-Rao product of
+    the first d-1 modes never holds more than ``block`` columns.
+    """
     d = len(proj)
     if d == 1:
         return proj[0] @ weights
-    left = proj[0] * weights[None, :]
-    for P in proj[1:-1]:
-        left = (left[:, None, :] * P[None, :, :]).reshape(-1, weights.size)
-    return (left @ proj[-1].T).reshape(ranks)
+    out = np.zeros((int(np.prod(ranks[:-1])), ranks[-1]))
+    for s in range(0, weights.size, block):
+        sl = slice(s, s + block)
+        left = proj[0][:, sl] * weights[None, sl]
+        for P in proj[1:-1]:
+            left = (left[:, None, :] * P[None, :, sl]).reshape(-1, left.shape[1])
+        out += left @ proj[-1][:, sl].T
+    return out.reshape(ranks)
 
 
 def rhosvd(weights, factors, tol, max_ranks):
@@ -138,10 +152,14 @@ def rhosvd(weights, factors, tol, max_ranks):
     The columns are normalised and their norms moved into the weights; the
     mode-``k`` basis is the leading left singular vectors of the side matrix.
     With unit columns, ``||C - C_r|| <= ||w|| sum_k tail_k`` (Khoromskij &
-    Khoromskaia 2008), so each mode keeps the smallest rank whose tail is
-    below ``tol * ||C|| / (d ||w||)``: a guaranteed relative error ``tol``.
+    Khoromskaia 2008; Cauchy-Schwarz over the CP terms). Since the core norm
+    is a lower bound of ``||C||``, each mode first keeps the tail below
+    ``tol / (2 d)`` (relative to ``||w||``); if the bound
+    ``||w|| sum_k tail_k <= tol ||core||`` then fails (cancelling terms), the
+    bases are recomputed with the threshold it asks for.
 
-    Returns ``core, bases, normC``.
+    Returns ``core, bases, bound`` with ``bound`` the guaranteed absolute
+    Frobenius error of the projection.
     """
     w = np.array(weights, dtype=np.float64)
     facs = []
@@ -151,19 +169,24 @@ def rhosvd(weights, factors, tol, max_ranks):
         w = np.where(nz, w * nrm, 0.0)
         facs.append(np.where(nz[None, :], U / np.where(nz, nrm, 1.0)[None, :], 0.0))
     d = len(facs)
-    normC = cp_norm(w, facs)
     normw = float(np.linalg.norm(w))
-    if normC == 0.0:
-        bases = [np.eye(U.shape[0], 1) for U in facs]
-        return np.zeros((1,) * d), bases, 0.0
-    thresh = tol * normC / (d * normw)
-    bases = []
-    for k, U in enumerate(facs):
-        B, s = _svd(U)
-        r = _tail_rank(s, thresh, max_ranks[k])
-        bases.append(B[:, :r])
-    core = cp_project(w, facs, bases)
-    return core, bases, normC
+    if normw == 0.0:
+        return np.zeros((1,) * d), [np.eye(U.shape[0], 1) for U in facs], 0.0
+    svds = [_left_basis(U)[:2] for U in facs]
+
+    def project(eta):
+        bases, tails = [], 0.0
+        for k, (B, s) in enumerate(svds):
+            r = _tail_rank(s, eta, max_ranks[k])
+            tails += float(np.sqrt(np.sum(s[r:] ** 2)))
+            bases.append(B[:, :r])
+        return cp_project(w, facs, bases), bases, normw * tails
+
+    core, bases, bound = project(0.5 * tol / d)
+    ncore = float(np.linalg.norm(core))
+    if bound > tol * ncore and ncore > 0:
+        core, bases, bound = project(0.9 * tol * ncore / (d * normw))
+    return core, bases, bound
 
 
 def _project_all_but(C, bases, k, cp=None):
@@ -197,9 +220,10 @@ def hooi(C, bases, maxiter=20, rtol=1e-12, cp=None):
     d = len(bases)
     prev = -np.inf
     converged = False
-    it = 0
+    nit = 0
     core = None
     for it in range(1, maxiter + 1):
+        nit = it
         for k in range(d):
             Y = _project_all_but(C, bases, k, cp)
             U, _ = _svd(Y)
@@ -213,4 +237,4 @@ def hooi(C, bases, maxiter=20, rtol=1e-12, cp=None):
             converged = True
             break
         prev = nrm
-    return np.ascontiguousarray(core), bases, it, converged
+    return np.ascontiguousarray(core), bases, nit, converged
