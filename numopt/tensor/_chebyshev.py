@@ -28,16 +28,18 @@ def from_unit(t, a, b):
     return 0.5 * (b - a) * t + 0.5 * (a + b)
 
 
-def vals2coeffs(values, axis=0):
+def vals2coeffs(values, axis=0, overwrite=False):
     """Chebyshev coefficients from values at the second-kind points (DCT-I).
 
     ``values`` holds ``n + 1 >= 2`` samples along ``axis`` at
     ``cos(pi j / n)``; the result holds the coefficients of the unique
     interpolating polynomial of degree ``n`` along the same axis.
+    ``overwrite=True`` lets the transform reuse the memory of ``values``.
     """
     values = np.asarray(values, dtype=np.float64)
     n = values.shape[axis] - 1
-    c = scipy.fft.dct(values, type=1, axis=axis) / n
+    c = scipy.fft.dct(values, type=1, axis=axis, overwrite_x=overwrite)
+    c /= n
     idx = [slice(None)] * c.ndim
     idx[axis] = 0
     c[tuple(idx)] *= 0.5

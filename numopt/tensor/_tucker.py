@@ -77,6 +77,8 @@ def _left_basis(A, thresh=0.0, gram=False):
         B = U.T @ A
         s = np.linalg.norm(B, axis=1)
         order = np.argsort(-s, kind="stable")
+        if np.array_equal(order, np.arange(m)):
+            return U, s, B
         return U[:, order], s[order], B[order]
     if wide:
         R = scipy.linalg.qr(A.T, mode="r", check_finite=False)[0][:m]
