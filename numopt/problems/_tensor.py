@@ -89,7 +89,7 @@ class GaussianSumPotential:
         self.ndim = self.centers.shape[1]
         self.cp_rank = n * self.t.size
 
-    def __call__(self, points, chunk=4096):
+    def __call__(self, points, chunk=256):
         """Exact values at ``points`` of shape ``(n_points, d)``."""
         x = check_array(points, "points", ndim=2, shape=(None, self.ndim), dtype=np.float64)
         out = np.empty(x.shape[0])

@@ -650,7 +650,8 @@ def chebyshev_tucker(f, domain, degree=128, tol=1e-7, rank=None, method="hosvd",
         del C
     else:
         weights, side = _cp_side_values(f, domain, nodes, d)
-        coef = [vals2coeffs(S, axis=0) for S in side]
+        coef = [vals2coeffs(S, axis=0, overwrite=True) for S in side]
+        del side
         info["cp_rank"] = int(weights.size)
         info["nfev"] = 0
         core0, bases, bound = rhosvd(weights, coef, 0.5 * tol, max_ranks)

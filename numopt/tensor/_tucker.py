@@ -169,7 +169,9 @@ def rhosvd(weights, factors, tol, max_ranks):
         nrm = np.linalg.norm(U, axis=0)
         nz = nrm > 0
         w = np.where(nz, w * nrm, 0.0)
-        facs.append(np.where(nz[None, :], U / np.where(nz, nrm, 1.0)[None, :], 0.0))
+        inv = np.zeros_like(nrm)
+        inv[nz] = 1.0 / nrm[nz]
+        facs.append(U * inv[None, :])
     d = len(facs)
     normw = float(np.linalg.norm(w))
     if normw == 0.0:
