@@ -14,13 +14,14 @@ newton      -- regularized Newton with approximate Hessians ('gn-newton')
 optim       -- deep-learning optimizers over NumPy arrays ('adam', 'lion', 'dog', ...)
 problems    -- test problems shared by tests, benchmarks and examples
 sampling    -- projection DPPs, volume sampling, optimal weighted least squares
+tensor      -- mesh-free Chebyshev-Tucker approximation of multivariate functions
 """
 from ._minimize import MINIMIZE_METHODS, minimize
 from ._options import show_options
 from ._result import OptimizeResult, OptimizeWarning
-from . import constrained, newton, optim, problems, sampling
+from . import constrained, newton, optim, problems, sampling, tensor
 
 __version__ = "0.1.0"
 
 __all__ = ["minimize", "show_options", "OptimizeResult", "OptimizeWarning", "MINIMIZE_METHODS",
-           "constrained", "newton", "optim", "problems", "sampling", "__version__"]
+           "constrained", "newton", "optim", "problems", "sampling", "tensor", "__version__"]
