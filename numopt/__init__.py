@@ -10,14 +10,17 @@ OptimizeWarning -- SciPy's warning class (re-exported)
 Subpackages
 -----------
 newton      -- regularized Newton with approximate Hessians ('gn-newton')
+ot          -- entropic optimal transport: Sinkhorn, log-domain Sinkhorn, Sinkhorn-Newton-Sparse
 problems    -- test problems shared by tests, benchmarks and examples
 """
 from ._minimize import MINIMIZE_METHODS, minimize
 from ._options import show_options
 from ._result import OptimizeResult, OptimizeWarning
 from . import newton, problems
+from . import ot
 
 __version__ = "0.1.0"
 
 __all__ = ["minimize", "show_options", "OptimizeResult", "OptimizeWarning",
            "MINIMIZE_METHODS", "newton", "problems", "__version__"]
+__all__ += ["ot"]

@@ -7,5 +7,9 @@ Random generators take ``rng``.
 """
 from ._base import TestProblem
 from ._smooth import logistic_regression, rosenbrock, softmax_regression
+from ._ot import (OTProblem, ot_densities_1d, ot_densities_2d, ot_image_histograms,
+                  ot_point_clouds, ot_random_assignment)
 
 __all__ = ["TestProblem", "rosenbrock", "logistic_regression", "softmax_regression"]
+__all__ += ["OTProblem", "ot_point_clouds", "ot_random_assignment", "ot_densities_1d",
+            "ot_densities_2d", "ot_image_histograms"]
