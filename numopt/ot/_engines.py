@@ -68,10 +68,12 @@ def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False):
         with np.errstate(over="ignore"):
             u = np.exp((f0 - shift) / reg)
             v = np.exp(g0 / reg)
-            w = K.T @ u
+        w = np.empty(m)
+        kern.rmatvec(K, u, np.empty((kern.n_chunks(n), m)), w)
     else:
         u = np.full(n, 1.0 / n)
-        w = K.T @ u
+        w = np.empty(m)
+        kern.rmatvec(K, u, np.empty((kern.n_chunks(n), m)), w)
         with np.errstate(divide="ignore", over="ignore"):
             v = b / w
     st = _State(f=None, g=None, engine="sinkhorn", K=K, shift=shift)
@@ -109,16 +111,33 @@ def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False):
     return st
 
 
-def _g_update(g, s, logb, reg, M, f):
+class _Work:
+    """Work buffers of the row-parallel log-domain kernels."""
+
+    def __init__(self, n, m):
+        self.nchunk = kern.n_chunks(n)
+        self.part = np.empty((self.nchunk, m))
+        self.vbuf = kern.work_buffers(self.nchunk, m)  # e, fb, fbi, sc, scf
+        self.s = np.empty(m)
+
+    def col_lse(self, M, f, reg):
+        out = np.empty(M.shape[1])
+        kern.col_lse(M, f, reg, self.part, *self.vbuf, out)
+        return out
+
+    def log_sweep(self, M, loga, g, reg, f):
+        kern.log_sweep(M, loga, g, reg, f, self.part, *self.vbuf, self.s)
+        return self.s
+
+
+def _g_update(g, s, logb, reg, M, f, work):
     """``g += reg (log b - log s)``; exact log-sum-exp for underflowed columns."""
     bad = ~(s > TINY)
     if np.any(bad):
-        cols = np.flatnonzero(bad).astype(np.int64)
-        out = np.empty(cols.shape[0])
-        kern.col_lse(M, f, reg, cols, out)
+        lse = work.col_lse(M, f, reg)
         good = ~bad
         g[good] += reg * (logb[good] - np.log(s[good]))
-        g[cols] = reg * (logb[cols] - out)
+        g[bad] = reg * (logb[bad] - lse[bad])
     else:
         g += reg * (logb - np.log(s))
     return g
@@ -129,24 +148,19 @@ def log_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, t_star
     import time
     n, m = M.shape
     loga, logb = np.log(a), np.log(b)
+    work = _Work(n, m)
     f = np.zeros(n) if f0 is None else np.array(f0, dtype=np.float64)
     if g0 is None:
-        out = np.empty(m)
-        kern.col_lse(M, f, reg, np.arange(m, dtype=np.int64), out)
-        g = reg * (logb - out)
+        g = reg * (logb - work.col_lse(M, f, reg))
     else:
         g = np.array(g0, dtype=np.float64)
-    nchunk = kern.n_chunks(n)
-    part = np.empty((nchunk, m))
-    ebuf = np.empty((nchunk, m))
-    s = np.empty(m)
     st = _State(f=f, g=g, engine="sinkhorn_log")
     t0 = time.perf_counter() if t_start is None else t_start
     status = MAXITER
     it = 0
     err = np.inf
     for it in range(1, maxiter + 1):
-        kern.log_sweep(M, loga, g, reg, f, part, ebuf, s)
+        s = work.log_sweep(M, loga, g, reg, f)
         err = float(np.linalg.norm(s - b))
         if record:
             st.errs.append(err)
@@ -157,7 +171,7 @@ def log_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, t_star
         if err <= tol:
             status = SUCCESS
             break
-        g = _g_update(g, s, logb, reg, M, f)
+        g = _g_update(g, s, logb, reg, M, f, work)
     st.f, st.g, st.nit, st.err, st.status = f, g, it, err, status
     return st
 

@@ -39,6 +39,8 @@ except Exception:  # pragma: no cover - depends on the install
     HAVE_CHOLMOD = False
 
 SOLVERS = ("auto", "cholesky", "cg")
+#: initial kept entries per row when the density adapts
+DENSITY0 = 16.0
 ARMIJO = 1e-4
 
 
@@ -111,9 +113,7 @@ def _threshold_from_hist(hist, target):
     """Relative threshold keeping at least ``target`` entries (row-max relative)."""
     cum = np.cumsum(hist)
     kb = int(np.searchsorted(cum, target))
-    kb = min(kb, hist.shape[0] - 1)
-    if kb == hist.shape[0] - 1:
-        return 0.0
+    kb = min(kb, hist.shape[0] - 2)  # entries below exp(-40) x row max: never kept
     return math.exp(-(kb + 1) / kern.BIN_SCALE)
 
 
@@ -175,17 +175,18 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     # stage 2: sparse Newton
     t_newton = time.perf_counter()
     loga, logb = np.log(a), np.log(b)
-    nchunk = kern.n_chunks(n)
+    work = eng._Work(n, m)
+    nchunk, part, s = work.nchunk, work.part, work.s
+    vb = work.vbuf[:1] + work.vbuf[2:]
     P = np.empty((n, m))
     rowmax = np.empty(n)
-    part = np.empty((nchunk, m))
     hist_part = np.zeros((nchunk, kern.NBINS), dtype=np.int64)
-    s = np.empty(m)
+    hstride = max(1, min(m // 8, 16))
     counts = np.empty(n, dtype=np.int64)
     indptr = np.empty(n + 1, dtype=np.int64)
     empty_i = np.empty(0, dtype=np.int64)
     empty_d = np.empty(0)
-    dens = (2.0 / min(n, m)) if density is None else float(density)
+    dens = (DENSITY0 / min(n, m)) if density is None else float(density)
     adaptive = density is None
     if solver == "auto":
         solver = "cholesky"
@@ -193,14 +194,20 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     status = MAXITER
     err_prev = np.inf
     nit = 0
-    nnz_hist = []
+    nnz_hist, cg_iters = [], []
     alpha = 1.0
     err = st.err
     t_solve = t_sweep = 0.0
+    mv_out = np.empty(n)
+
+    def Pmv(v):
+        kern.matvec(P, v, mv_out)
+        return mv_out
+
     fresh = False  # P holds the plan of the final (f, g)
     for nit in range(1, maxiter + 1):
         t0 = time.perf_counter()
-        kern.plan_sweep(M, loga, g, reg, f, P, rowmax, part, hist_part, s)
+        kern.plan_sweep(M, loga, g, reg, f, P, rowmax, part, hist_part, hstride, *vb, s)
         t_sweep += time.perf_counter() - t0
         fresh = True
         err = float(np.linalg.norm(s - b))
@@ -231,12 +238,13 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
         nnz_hist.append(nnz)
         rhs = reg * (b - s)
         rtol = min(0.1, max(1e-12, err))
-        dy, dx, _ = _newton_direction(Pt, a, s, rhs, solver, rtol, max_cg)
+        dy, dx, info = _newton_direction(Pt, a, s, rhs, solver, rtol, max_cg)
+        cg_iters.append(info.get("cg_iter", 0))
         t_solve += time.perf_counter() - t0
-        alpha = _line_search(dx, dy, a, s, b, P.dot, reg)
+        alpha = _line_search(dx, dy, a, s, b, Pmv, reg)
         if alpha == 0.0:
             # Newton failed: a few Sinkhorn steps and a denser Hessian
-            g = eng._g_update(g, s, logb, reg, M, f)
+            g = eng._g_update(g, s, logb, reg, M, f, work)
             sub = eng.log_numba(a, b, M, reg, 10, tol, f, g, record, t_start)
             errs.extend(sub.errs)
             times.extend(sub.times)
@@ -253,7 +261,7 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
         fresh = False
     else:
         # maxiter Newton steps done: report the error of the final point
-        kern.plan_sweep(M, loga, g, reg, f, P, rowmax, part, hist_part, s)
+        kern.plan_sweep(M, loga, g, reg, f, P, rowmax, part, hist_part, hstride, *vb, s)
         fresh = True
         err = float(np.linalg.norm(s - b))
         status = SUCCESS if err <= tol else MAXITER
@@ -263,6 +271,7 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     out = eng._State(f=f, g=g, nit=nit_sink + nit, err=err, status=status, engine="sns",
                      errs=errs, times=times)
     out.extra.update(nit_sinkhorn=nit_sink, nit_newton=nit, timings=timings, nnz=nnz_hist,
+                     cg_iter=cg_iters,
                      P=P if fresh else None)
     return out
 
