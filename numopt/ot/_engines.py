@@ -99,6 +99,8 @@ def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False):
             if err <= tol:
                 status = SUCCESS
                 break
+            if it == maxiter:  # keep the (u, v) pair of the last iterate (as POT)
+                break
             last = (u, v)
             v = b / w
             if not np.all(np.isfinite(v)):
@@ -171,6 +173,8 @@ def log_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, t_star
         if err <= tol:
             status = SUCCESS
             break
+        if it == maxiter:
+            break
         g = _g_update(g, s, logb, reg, M, f, work)
     st.f, st.g, st.nit, st.err, st.status = f, g, it, err, status
     return st
@@ -226,6 +230,8 @@ def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
         if err <= tol:
             status = SUCCESS
             break
+        if it == maxiter:
+            break
         v = b / w
     st = _State(f=reg * xp.log(u) + shift, g=reg * xp.log(v), nit=it, err=err,
                 status=status, engine="sinkhorn", K=K, shift=shift)
@@ -249,6 +255,8 @@ def log_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
             break
         if err <= tol:
             status = SUCCESS
+            break
+        if it == maxiter:
             break
         if bool(xp.all(s > TINY)):
             g = g + reg * (logb - xp.log(s))
