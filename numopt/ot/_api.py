@@ -1,4 +1,5 @@
 """Public entry points: POT-compatible ``sinkhorn``/``sinkhorn2`` and ``solve``."""
+import contextlib
 import time
 import warnings
 
@@ -19,6 +20,23 @@ __all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "s
 METHODS = ("sinkhorn", "sinkhorn_log", "sns")
 ENGINES = ("auto", "numba", "xp")
 _SNS_OPTS = ("n_warmup", "density", "solver", "max_cg")
+#: below this many cost entries the Numba kernels run on one thread (a parallel
+#: region costs more than it saves, and much more on a busy machine)
+SERIAL_BELOW = 4_000_000
+
+
+@contextlib.contextmanager
+def _threads(n_threads, size):
+    """Run the kernels on ``n_threads`` threads (auto: 1 for small problems)."""
+    import numba
+    old = numba.get_num_threads()
+    want = n_threads if n_threads is not None else (1 if size < SERIAL_BELOW else old)
+    want = max(1, min(int(want), numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(want)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
 
 
 def _pop_options(kwargs, method):
@@ -27,6 +45,10 @@ def _pop_options(kwargs, method):
     maxiter = kwargs.pop("maxiter", None)
     tol = kwargs.pop("tol", None)
     engine = check_choice(kwargs.pop("engine", "auto"), "engine", ENGINES)
+    n_threads = kwargs.pop("n_threads", None)
+    if n_threads is not None:
+        n_threads = check_int(n_threads, "n_threads", 1)
+    opts["n_threads"] = n_threads
     if method == "sns":
         for key in _SNS_OPTS:
             if key in kwargs:
@@ -68,7 +90,15 @@ def _warm(warmstart, reg, n, m, xp):
 
 def _run(a, b, M, reg, method, maxiter, tol, engine, warmstart, opts):
     """Solve one problem (1-D ``b``); return (state, plan, xp, dtypes...)."""
+    opts = dict(opts)
+    n_threads = opts.pop("n_threads", None)
     xp, a, b, M, reg, out_dtype = check_ot_inputs(a, b, M, reg)
+    with _threads(n_threads, M.shape[0] * M.shape[1]):
+        return _run_inner(xp, a, b, M, reg, out_dtype, method, maxiter, tol, engine,
+                          warmstart, opts)
+
+
+def _run_inner(xp, a, b, M, reg, out_dtype, method, maxiter, tol, engine, warmstart, opts):
     n, m = M.shape
     f0, g0 = _warm(warmstart, reg, n, m, xp)
     use_numba = xp is np and engine != "xp"
@@ -191,8 +221,9 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
         ``(log_u, log_v)`` as in POT: dual potentials divided by ``reg``.
     **kwargs
         ``engine`` (``'auto'``, ``'numba'``, ``'xp'``: the vectorised
-        NumPy/CuPy path) and, for ``'sns'``, ``n_warmup``, ``density``,
-        ``solver``, ``max_cg``.
+        NumPy/CuPy path), ``n_threads`` (Numba threads; default: one thread
+        below 4e6 cost entries, all above) and, for ``'sns'``, ``n_warmup``,
+        ``density``, ``solver``, ``max_cg``.
 
     Returns
     -------
