@@ -6,9 +6,11 @@ Each Newton iteration
    plan ``P`` (:func:`._kernels.plan_sweep`, one exp per entry), so the row
    marginals are exact and the column-marginal error is POT's;
 2. keeps, in every row, the entries of ``P`` within a factor ``thr`` of the
-   row maximum, with ``thr`` chosen from a histogram so that the kept
-   density is ``density`` (adapted: x0.9 after a good step, x2 after a poor
-   one);
+   row maximum, with ``thr`` chosen from a (sampled) histogram so that the
+   kept density is ``density`` (adapted, starting at 16 entries per row:
+   x0.9 after a full step that divides the error by 100, x2 after a full
+   step that divides it by less than 10); entries below ``exp(-40)`` times
+   the row maximum are never kept;
 3. solves the Newton system of the dual in the column potential after
    eliminating the row block (Schur complement
    ``S = diag(c) - P~^T diag(1/a) P~``, a weighted graph Laplacian, with
@@ -41,6 +43,10 @@ except Exception:  # pragma: no cover - depends on the install
 SOLVERS = ("auto", "cholesky", "cg")
 #: initial kept entries per row when the density adapts
 DENSITY0 = 16.0
+#: a full Newton step contracting the error below GOOD x shrinks the density by
+#: 0.9; one contracting by less than POOR x doubles it
+GOOD = 0.01
+POOR = 0.1
 ARMIJO = 1e-4
 
 
@@ -189,7 +195,7 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     dens = (DENSITY0 / min(n, m)) if density is None else float(density)
     adaptive = density is None
     if solver == "auto":
-        solver = "cholesky"
+        solver = "cg"
     max_cg = 10 * m if max_cg is None else max_cg
     status = MAXITER
     err_prev = np.inf
@@ -221,9 +227,9 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
             status = SUCCESS
             break
         if adaptive and nit > 1:
-            if alpha == 1.0 and err <= 0.1 * err_prev:
+            if alpha == 1.0 and err <= GOOD * err_prev:
                 dens = max(dens * 0.9, 1.0 / (n * m))
-            elif alpha == 1.0 and err > 0.25 * err_prev:
+            elif alpha == 1.0 and err > POOR * err_prev:
                 dens = min(dens * 2.0, 1.0)
         err_prev = err
         hist = hist_part.sum(axis=0)
@@ -278,7 +284,10 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
 
 def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="auto",
            f0=None, g0=None, max_cg=None):
-    """Vectorised SNS (NumPy or CuPy): masked dense plan, CG on the Schur complement."""
+    """Vectorised SNS (NumPy or CuPy): masked dense plan, CG on the Schur complement.
+
+    ``solver`` is accepted for a uniform interface; this path always uses CG.
+    """
     n, m = M.shape
     t_start = time.perf_counter()
     timings = {}
@@ -292,7 +301,7 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
         return st
     t_newton = time.perf_counter()
     loga, logb = xp.log(a), xp.log(b)
-    dens = (2.0 / min(n, m)) if density is None else float(density)
+    dens = (DENSITY0 / min(n, m)) if density is None else float(density)
     adaptive = density is None
     max_cg = 10 * m if max_cg is None else max_cg
     status, err_prev, alpha, err, nit = MAXITER, np.inf, 1.0, st.err, 0
@@ -309,9 +318,9 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
             status = SUCCESS
             break
         if adaptive and nit > 1:
-            if alpha == 1.0 and err <= 0.1 * err_prev:
+            if alpha == 1.0 and err <= GOOD * err_prev:
                 dens = max(dens * 0.9, 1.0 / (n * m))
-            elif alpha == 1.0 and err > 0.25 * err_prev:
+            elif alpha == 1.0 and err > POOR * err_prev:
                 dens = min(dens * 2.0, 1.0)
         err_prev = err
         rel = P / P.max(axis=1, keepdims=True)
