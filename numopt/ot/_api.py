@@ -7,8 +7,7 @@ import numpy as np
 
 from numopt._backend import to_numpy
 from numopt._options import _check_unknown_options
-from numopt._result import (MAXITER, NAN_ENCOUNTERED, SUCCESS, OptimizeWarning,
-                            make_result)
+from numopt._result import NAN_ENCOUNTERED, SUCCESS, OptimizeWarning, make_result
 from numopt._validation import check_choice
 
 from . import _engines as eng

@@ -98,7 +98,7 @@ def _pcg(matvec, rhs, diag, rtol, maxiter, xp=np):
     if bnorm == 0:
         return x, 0
     k = 0
-    for k in range(1, maxiter + 1):
+    for k in range(1, maxiter + 1):  # noqa: B007 (k is returned)
         q = matvec(p)
         pq = float(p @ q)
         if not pq > 0:
@@ -300,7 +300,7 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
         st.engine = "sns"
         return st
     t_newton = time.perf_counter()
-    loga, logb = xp.log(a), xp.log(b)
+    loga = xp.log(a)
     dens = (DENSITY0 / min(n, m)) if density is None else float(density)
     adaptive = density is None
     max_cg = 10 * m if max_cg is None else max_cg

@@ -99,8 +99,8 @@ def test_solve_result_fields_are_consistent():
 
 def test_solve_methods_agree_and_reject_missing_reg():
     p = ot_point_clouds(30, rng=6)
-    plans = [solve(p.M, p.a, p.b, 0.01, method=m, tol=1e-12).plan for m in ("sinkhorn", "sinkhorn_log",
-                                                                 "sns")]
+    plans = [solve(p.M, p.a, p.b, 0.01, method=m, tol=1e-12).plan
+             for m in ("sinkhorn", "sinkhorn_log", "sns")]
     assert _rel(plans[0], plans[2]) < 1e-8 and _rel(plans[1], plans[2]) < 1e-8
     with pytest.raises(ValueError, match="`reg`"):
         solve(p.M)
