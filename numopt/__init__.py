@@ -12,6 +12,7 @@ Subpackages
 constrained -- equality constraints: exact augmented Lagrangian + sketching ('sketch-alm')
 newton      -- regularized Newton with approximate Hessians ('gn-newton')
 optim       -- deep-learning optimizers over NumPy arrays ('adam', 'lion', 'dog', ...)
+ot          -- optimal transport: Sinkhorn (scaling, log domain), Sinkhorn-Newton-Sparse
 problems    -- test problems shared by tests, benchmarks and examples
 sampling    -- projection DPPs, volume sampling, optimal weighted least squares
 tensor      -- mesh-free Chebyshev-Tucker approximation of multivariate functions
@@ -19,9 +20,9 @@ tensor      -- mesh-free Chebyshev-Tucker approximation of multivariate function
 from ._minimize import MINIMIZE_METHODS, minimize
 from ._options import show_options
 from ._result import OptimizeResult, OptimizeWarning
-from . import constrained, newton, optim, problems, sampling, tensor
+from . import constrained, newton, optim, ot, problems, sampling, tensor
 
 __version__ = "0.1.0"
 
 __all__ = ["minimize", "show_options", "OptimizeResult", "OptimizeWarning", "MINIMIZE_METHODS",
-           "constrained", "newton", "optim", "problems", "sampling", "tensor", "__version__"]
+           "constrained", "newton", "optim", "ot", "problems", "sampling", "tensor", "__version__"]

@@ -11,9 +11,13 @@ from ._hs import HS_EQUALITY, ConstrainedTestProblem, hs_problem, hs_problems
 from ._constrained import constrained_logistic_regression, pde_tracking
 from ._tensor import (GaussianSumPotential, erf_newton, lattice_potential, newton_long_range,
                       newton_sinc_quadrature, random_charges_potential, runge, slater)
+from ._ot import (OTProblem, ot_densities_1d, ot_densities_2d, ot_image_histograms,
+                  ot_point_clouds, ot_random_assignment)
 
 __all__ = ["TestProblem", "rosenbrock", "logistic_regression", "softmax_regression"]
 __all__ += ["ConstrainedTestProblem", "HS_EQUALITY", "hs_problem", "hs_problems",
             "constrained_logistic_regression", "pde_tracking"]
 __all__ += ["GaussianSumPotential", "newton_sinc_quadrature", "newton_long_range",
             "random_charges_potential", "lattice_potential", "slater", "runge", "erf_newton"]
+__all__ += ["OTProblem", "ot_point_clouds", "ot_random_assignment", "ot_densities_1d",
+            "ot_densities_2d", "ot_image_histograms"]

@@ -1,0 +1,232 @@
+"""numopt.ot against POT (``ot.sinkhorn``, ``ot.sinkhorn_log``, ``ot.emd2``) and regot.
+
+Problem: two clouds of n uniform points in [0, 1]^2, squared Euclidean cost
+divided by its maximum, uniform weights (``numopt.problems.ot_point_clouds``).
+Every solver runs to a marginal error of ``TOL = 1e-9`` (numopt and POT: the
+column error ``||P^T 1 - b||_2`` after the row update; regot: its own
+gradient norm). Tracked: wall time, iterations, final marginal error of the
+returned plan (max of the row and column 2-norm errors).
+
+Run as a script for a side-by-side table (single-threaded BLAS/Numba
+recommended on a shared machine)::
+
+    OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python asv_benchmarks/benchmarks/ot.py \
+        --n 500 1000 2000 --reg 1e-2 1e-3 1e-4
+"""
+import argparse
+import os
+import sys
+import time
+import warnings
+
+# run as a script, this file's folder comes first on sys.path and would shadow POT's `ot`
+if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
+        os.path.abspath(__file__)):
+    sys.path.pop(0)
+
+import numpy as np
+
+from numopt.ot import _engines, _kernels
+from numopt.ot import solve as np_solve
+from numopt.problems import ot_point_clouds
+
+try:
+    import ot as pot
+except ImportError:  # pragma: no cover
+    pot = None
+try:
+    import regot
+except ImportError:  # pragma: no cover
+    regot = None
+
+TOL = 1e-9
+NUMOPT = ["numopt-sinkhorn", "numopt-sinkhorn_log", "numopt-sns"]
+REFERENCES = ["pot-sinkhorn", "pot-sinkhorn_log", "pot-emd2", "regot-ssns"]
+#: POT's log-domain solver costs ~60-90x a scaling iteration; skip it where it
+#: would process more than this many (iterations x cost entries)
+POT_LOG_BUDGET = 2e8
+
+
+def _problem(n):
+    return ot_point_clouds(n, rng=0)
+
+
+def _err(P, a, b):
+    return float(max(np.linalg.norm(P.sum(1) - a), np.linalg.norm(P.sum(0) - b)))
+
+
+def run(name, p, reg, maxiter=200_000):
+    """Solve with ``name``; return (seconds, iterations, marginal error)."""
+    a, b, M = p.a, p.b, p.M
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = time.perf_counter()
+        if name.startswith("numopt-"):
+            method = name.split("-", 1)[1]
+            res = np_solve(M, a, b, reg, method=method, tol=TOL,
+                           max_iter=1000 if method == "sns" else maxiter)
+            el = time.perf_counter() - t
+            return el, res.nit, _err(res.plan, a, b)
+        if name == "pot-sinkhorn" or name == "pot-sinkhorn_log":
+            method = name.split("-", 1)[1]
+            P, log = pot.sinkhorn(a, b, M, reg, method=method, numItermax=maxiter,
+                                  stopThr=TOL, log=True)
+            el = time.perf_counter() - t
+            return el, log["niter"] + 1, _err(P, a, b)
+        if name == "pot-emd2":
+            G = pot.emd(a, b, M, numItermax=10_000_000)
+            el = time.perf_counter() - t
+            return el, np.nan, _err(G, a, b)
+        if name == "regot-ssns":
+            r = regot.sinkhorn_ssns(np.asfortranarray(M), a, b, reg, tol=TOL, max_iter=1000)
+            el = time.perf_counter() - t
+            return el, r.niter, _err(r.plan, a, b)
+    raise ValueError(name)
+
+
+def _available(name, n, reg):
+    if name.startswith("pot") and pot is None:
+        return False
+    if name.startswith("regot") and regot is None:
+        return False
+    if name == "pot-sinkhorn_log":
+        # iterations grow like 1/reg; estimate from 171 iterations at reg = 1e-2
+        return 171 * (1e-2 / reg) * n * n <= POT_LOG_BUDGET
+    return True
+
+
+def _warm():
+    p = _problem(50)
+    for name in NUMOPT:
+        run(name, p, 1e-2)
+        run(name, p, 1e-4)
+
+
+class OTSolvers:
+    """Time / iterations / error to TOL for each solver."""
+
+    params = ([500, 1000], [1e-2, 1e-3, 1e-4], NUMOPT + REFERENCES)
+    param_names = ["n", "reg", "solver"]
+    timeout = 600
+
+    def setup(self, n, reg, solver):
+        if not _available(solver, n, reg):
+            raise NotImplementedError("solver not installed or too slow here")
+        _warm()
+        self.p = _problem(n)
+
+    def time_solve(self, n, reg, solver):
+        run(solver, self.p, reg)
+
+    def track_iterations(self, n, reg, solver):
+        return run(solver, self.p, reg)[1]
+
+    track_iterations.unit = "iterations"
+
+    def track_marginal_error(self, n, reg, solver):
+        return run(solver, self.p, reg)[2]
+
+    track_marginal_error.unit = "L2 error"
+
+
+def sweep_rates(n):
+    """Seconds per fused scaling sweep, log-domain sweep, 2 BLAS gemv, one read of K.
+
+    The read of ``K`` (``K.sum()``, SIMD, memory bound) is the bandwidth floor
+    of an iteration: the fused sweep reads ``K`` exactly once.
+    """
+    p = _problem(n)
+    reg = 1e-2
+    K = np.exp(-p.M / reg)
+    a, v, u, w = p.a, np.ones(n), np.empty(n), np.empty(n)
+    work = _engines._Work(n, n)
+    f, g = np.zeros(n), np.zeros(n)
+    loga = np.log(a)
+
+    def best(fn, r=20):
+        fn()
+        out = np.inf
+        for _ in range(r):
+            t = time.perf_counter()
+            fn()
+            out = min(out, time.perf_counter() - t)
+        return out
+
+    ts = best(lambda: _kernels.scaling_sweep(K, a, v, u, work.part, w))
+    tl = best(lambda: work.log_sweep(p.M, loga, g, reg, f))
+    tg = best(lambda: (K @ v, K.T @ u))
+    tr = best(lambda: K.sum())
+    return ts, tl, tg, tr
+
+
+class Sweeps:
+    """Cost of one Sinkhorn iteration: fused scaling, fused log domain, 2 BLAS gemv."""
+
+    params = [1000, 2000]
+    param_names = ["n"]
+
+    def setup(self, n):
+        self.rates = sweep_rates(n)
+
+    def track_scaling_sweep_gbps(self, n):
+        return 8.0 * n * n / self.rates[0] / 1e9
+
+    track_scaling_sweep_gbps.unit = "GB/s"
+
+    def track_log_over_scaling(self, n):
+        return self.rates[1] / self.rates[0]
+
+    track_log_over_scaling.unit = "ratio"
+
+    def track_scaling_over_read_floor(self, n):
+        return self.rates[0] / self.rates[3]
+
+    track_scaling_over_read_floor.unit = "ratio"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, nargs="+", default=[500, 1000, 2000])
+    ap.add_argument("--reg", type=float, nargs="+", default=[1e-2, 1e-3, 1e-4])
+    ap.add_argument("--solvers", nargs="+", default=NUMOPT + REFERENCES)
+    args = ap.parse_args(argv)
+    _warm()
+    print("Per-iteration cost (best of 20):")
+    print(f"{'n':>6} {'scaling [ms]':>13} {'GB/s':>7} {'read K [ms]':>12} {'sweep/read':>11} "
+          f"{'log [ms]':>9} {'log/scaling':>12} {'2x BLAS gemv [ms]':>18}")
+    for n in args.n:
+        ts, tl, tg, tr = sweep_rates(n)
+        gbs = 8.0 * n * n / ts / 1e9
+        print(f"{n:>6} {ts * 1e3:>13.3f} {gbs:>7.1f} {tr * 1e3:>12.3f} {ts / tr:>11.2f} "
+              f"{tl * 1e3:>9.3f} {tl / ts:>12.1f} {tg * 1e3:>18.3f}")
+    print(f"\nTime to marginal error {TOL:g} (2-D point clouds, squared Euclidean / max):")
+    hdr = (f"{'n':>6} {'reg':>7} {'solver':<20} {'time [s]':>9} {'iters':>8} {'error':>9} "
+           f"{'pot-sinkhorn/this':>18} {'regot/this':>11}")
+    print(hdr)
+    print("-" * len(hdr))
+    for n in args.n:
+        p = _problem(n)
+        for reg in args.reg:
+            rows = {}
+            for name in args.solvers:
+                if not _available(name, n, reg):
+                    rows[name] = None
+                    continue
+                rows[name] = run(name, p, reg)
+            ref = rows.get("pot-sinkhorn")
+            rg = rows.get("regot-ssns")
+            for name, r in rows.items():
+                if r is None:
+                    print(f"{n:>6} {reg:>7.0e} {name:<20} {'skipped':>9}")
+                    continue
+                el, it, err = r
+                ratio = f"{ref[0] / el:.2f}" if ref else "-"
+                ratio2 = f"{rg[0] / el:.2f}" if rg else "-"
+                its = "-" if not np.isfinite(it) else str(int(it))
+                print(f"{n:>6} {reg:>7.0e} {name:<20} {el:>9.3f} {its:>8} {err:>9.1e} "
+                      f"{ratio:>18} {ratio2:>11}")
+            print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""Entropic optimal transport: Sinkhorn (scaling and log domain) and Sinkhorn-Newton-Sparse.
+
+POT-compatible signatures (``ot.sinkhorn(a, b, M, reg)``): a POT user switches
+by changing the import.
+
+sinkhorn                -- entropic OT plan ('sinkhorn', 'sinkhorn_log', 'sns')
+sinkhorn2               -- transport cost <M, P>; batched b (m x k)
+sinkhorn_log            -- fused log-domain Sinkhorn
+sinkhorn_newton_sparse  -- Sinkhorn-Newton-Sparse with adaptive sparsity
+solve                   -- result object (plan, potentials, values, errors, timings)
+"""
+from ._api import sinkhorn, sinkhorn2, sinkhorn_log, sinkhorn_newton_sparse, solve
+
+__all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "solve"]

@@ -1,0 +1,278 @@
+"""Sinkhorn engines (scaling and log domain) on float64 arrays.
+
+Every engine works on validated float64 inputs with positive masses and
+returns a :class:`_State`: the dual potentials ``f, g`` in POT units
+(``P_ij = exp((f_i + g_j - M_ij) / reg)``), the iteration count, the final
+column-marginal error ``||P^T 1 - b||_2`` measured after the row update
+(POT's convention), a status code and the engine that produced them.
+
+Two families:
+
+* ``*_numba``: NumPy arrays, Numba kernels from :mod:`._kernels`
+  (one fused pass over ``K`` or ``M`` per iteration, error for free).
+* ``*_xp``: vectorised array-API code for NumPy or CuPy (``xp``), used for
+  CuPy inputs, batched ``b`` and as the tested reference path.
+"""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS
+
+from . import _kernels as kern
+
+#: exponent range above which exp(-M / reg) underflows (float64)
+UNDERFLOW_RANGE = 700.0
+#: column sums below this are recomputed with an exact log-sum-exp
+TINY = 1e-200
+
+
+@dataclass
+class _State:
+    f: object
+    g: object
+    nit: int = 0
+    err: float = np.inf
+    status: int = MAXITER
+    engine: str = ""
+    errs: list = field(default_factory=list)
+    times: list = field(default_factory=list)
+    K: object = None      # scaling kernel (shifted), when the scaling engine ran
+    shift: float = 0.0    # K = exp(-(M - shift) / reg)
+    extra: dict = field(default_factory=dict)
+
+
+def kernel_underflows(M, reg, xp=np):
+    """True when ``exp(-(M - min M) / reg)`` has entries below the float64 range."""
+    rng = float(M.max() - M.min())
+    return rng / reg > UNDERFLOW_RANGE
+
+
+# --------------------------------------------------------------------------
+# Numba engines
+# --------------------------------------------------------------------------
+
+def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False):
+    """Scaling (Sinkhorn-Knopp) iterations with the fused kernel.
+
+    Returns ``None`` when the scaling vectors stop being finite and positive
+    (the caller then switches to the log domain); the last good potentials
+    are in ``state.extra['last']``.
+    """
+    import time
+    n, m = M.shape
+    shift = float(M.min())
+    K = np.exp(-(M - shift) / reg)
+    if f0 is not None:
+        with np.errstate(over="ignore"):
+            u = np.exp((f0 - shift) / reg)
+            v = np.exp(g0 / reg)
+        w = np.empty(m)
+        kern.rmatvec(K, u, np.empty((kern.n_chunks(n), m)), w)
+    else:
+        u = np.full(n, 1.0 / n)
+        w = np.empty(m)
+        kern.rmatvec(K, u, np.empty((kern.n_chunks(n), m)), w)
+        with np.errstate(divide="ignore", over="ignore"):
+            v = b / w
+    st = _State(f=None, g=None, engine="sinkhorn", K=K, shift=shift)
+    if not (np.all(np.isfinite(v)) and np.all(v > 0)):
+        return None
+    part = np.empty((kern.n_chunks(n), m))
+    last = (u.copy(), v.copy())
+    t0 = time.perf_counter()
+    status = MAXITER
+    it = 0
+    err = np.inf
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        for it in range(1, maxiter + 1):
+            kern.scaling_sweep(K, a, v, u, part, w)
+            err = float(np.linalg.norm(v * w - b))
+            if record:
+                st.errs.append(err)
+                st.times.append(time.perf_counter() - t0)
+            if not (math.isfinite(err) and np.all(w > 0) and np.all(u > 0)
+                    and np.all(np.isfinite(u))):
+                st.extra["last"] = last
+                return None
+            if err <= tol:
+                status = SUCCESS
+                break
+            if it == maxiter:  # keep the (u, v) pair of the last iterate (as POT)
+                break
+            last = (u, v)
+            v = b / w
+            if not np.all(np.isfinite(v)):
+                st.extra["last"] = last
+                return None
+    st.f = reg * np.log(u) + shift
+    st.g = reg * np.log(v)
+    st.nit, st.err, st.status = it, err, status
+    st.extra["uv"] = (u, v)
+    return st
+
+
+class _Work:
+    """Work buffers of the row-parallel log-domain kernels."""
+
+    def __init__(self, n, m):
+        self.nchunk = kern.n_chunks(n)
+        self.part = np.empty((self.nchunk, m))
+        self.vbuf = kern.work_buffers(self.nchunk, m)  # e, fb, fbi, sc, scf
+        self.s = np.empty(m)
+
+    def col_lse(self, M, f, reg):
+        out = np.empty(M.shape[1])
+        kern.col_lse(M, f, reg, self.part, *self.vbuf, out)
+        return out
+
+    def log_sweep(self, M, loga, g, reg, f):
+        kern.log_sweep(M, loga, g, reg, f, self.part, *self.vbuf, self.s)
+        return self.s
+
+
+def _g_update(g, s, logb, reg, M, f, work):
+    """``g += reg (log b - log s)``; exact log-sum-exp for underflowed columns."""
+    bad = ~(s > TINY)
+    if np.any(bad):
+        lse = work.col_lse(M, f, reg)
+        good = ~bad
+        g[good] += reg * (logb[good] - np.log(s[good]))
+        g[bad] = reg * (logb[bad] - lse[bad])
+    else:
+        g += reg * (logb - np.log(s))
+    return g
+
+
+def log_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, t_start=None):
+    """Log-domain Sinkhorn with the fused kernel (one exp per entry per iteration)."""
+    import time
+    n, m = M.shape
+    loga, logb = np.log(a), np.log(b)
+    work = _Work(n, m)
+    f = np.zeros(n) if f0 is None else np.array(f0, dtype=np.float64)
+    if g0 is None:
+        g = reg * (logb - work.col_lse(M, f, reg))
+    else:
+        g = np.array(g0, dtype=np.float64)
+    st = _State(f=f, g=g, engine="sinkhorn_log")
+    t0 = time.perf_counter() if t_start is None else t_start
+    status = MAXITER
+    it = 0
+    err = np.inf
+    for it in range(1, maxiter + 1):
+        s = work.log_sweep(M, loga, g, reg, f)
+        err = float(np.linalg.norm(s - b))
+        if record:
+            st.errs.append(err)
+            st.times.append(time.perf_counter() - t0)
+        if not math.isfinite(err):
+            status = NAN_ENCOUNTERED
+            break
+        if err <= tol:
+            status = SUCCESS
+            break
+        if it == maxiter:
+            break
+        g = _g_update(g, s, logb, reg, M, f, work)
+    st.f, st.g, st.nit, st.err, st.status = f, g, it, err, status
+    return st
+
+
+def auto_numba(a, b, M, reg, maxiter, tol, method, f0=None, g0=None, record=False):
+    """``method='sinkhorn'``: scaling unless the kernel underflows or the
+    scaling breaks down, then the log domain (warm-started)."""
+    if method == "sinkhorn" and not kernel_underflows(M, reg):
+        st = scaling_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
+        if st is not None:
+            return st
+    return log_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
+
+
+# --------------------------------------------------------------------------
+# Vectorised engines (NumPy or CuPy)
+# --------------------------------------------------------------------------
+
+def _lse(x, axis, xp):
+    mx = x.max(axis=axis, keepdims=True)
+    mx = xp.where(xp.isfinite(mx), mx, 0)
+    out = xp.log(xp.exp(x - mx).sum(axis=axis, keepdims=True)) + mx
+    return xp.squeeze(out, axis=axis)
+
+
+def _norm(x, xp):
+    return float(xp.sqrt((x * x).sum()))
+
+
+def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
+    """Vectorised scaling iterations; ``b`` may be ``(m, k)`` (batched)."""
+    n, m = M.shape
+    batched = b.ndim == 2
+    shift = float(M.min())
+    K = xp.exp(-(M - shift) / reg)
+    aa = a[:, None] if batched else a
+    if f0 is not None:
+        u = xp.exp((f0 - shift) / reg)
+        v = xp.exp(g0 / reg)
+    else:
+        u = xp.full((n, b.shape[1]) if batched else n, 1.0 / n, dtype=M.dtype)
+        v = b / (K.T @ u)
+    if not bool(xp.all(xp.isfinite(v))):
+        return None
+    status, it, err = MAXITER, 0, np.inf
+    for it in range(1, maxiter + 1):
+        u = aa / (K @ v)
+        w = K.T @ u
+        err = _norm(v * w - b, xp)
+        if not math.isfinite(err) or not bool(xp.all(w > 0)):
+            return None
+        if err <= tol:
+            status = SUCCESS
+            break
+        if it == maxiter:
+            break
+        v = b / w
+    st = _State(f=reg * xp.log(u) + shift, g=reg * xp.log(v), nit=it, err=err,
+                status=status, engine="sinkhorn", K=K, shift=shift)
+    st.extra["uv"] = (u, v)
+    return st
+
+
+def log_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
+    """Vectorised log-domain iterations (1-D ``b``)."""
+    n, m = M.shape
+    loga, logb = xp.log(a), xp.log(b)
+    f = xp.zeros(n, dtype=M.dtype) if f0 is None else f0
+    g = reg * (logb - _lse((f[:, None] - M) / reg, 0, xp)) if g0 is None else g0
+    status, it, err = MAXITER, 0, np.inf
+    for it in range(1, maxiter + 1):
+        f = reg * (loga - _lse((g[None, :] - M) / reg, 1, xp))
+        s = xp.exp((f[:, None] + g[None, :] - M) / reg).sum(axis=0)
+        err = _norm(s - b, xp)
+        if not math.isfinite(err):
+            status = NAN_ENCOUNTERED
+            break
+        if err <= tol:
+            status = SUCCESS
+            break
+        if it == maxiter:
+            break
+        if bool(xp.all(s > TINY)):
+            g = g + reg * (logb - xp.log(s))
+        else:
+            g = reg * (logb - _lse((f[:, None] - M) / reg, 0, xp))
+    return _State(f=f, g=g, nit=it, err=err, status=status, engine="sinkhorn_log")
+
+
+def auto_xp(xp, a, b, M, reg, maxiter, tol, method, f0=None, g0=None):
+    if method == "sinkhorn" and not kernel_underflows(M, reg, xp):
+        st = scaling_xp(xp, a, b, M, reg, maxiter, tol, f0, g0)
+        if st is not None:
+            return st
+    return log_xp(xp, a, b, M, reg, maxiter, tol, f0, g0)
+
+
+def plan_from_potentials(f, g, M, reg, xp=np):
+    """``exp((f_i + g_j - M_ij) / reg)``."""
+    return xp.exp((f[:, None] + g[None, :] - M) / reg)

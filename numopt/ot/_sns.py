@@ -1,0 +1,361 @@
+"""Sinkhorn-Newton-Sparse (Tang et al., ICLR 2024) with adaptive sparsity.
+
+Each Newton iteration
+
+1. does an exact row update of the log-domain Sinkhorn that also stores the
+   plan ``P`` (:func:`._kernels.plan_sweep`, one exp per entry), so the row
+   marginals are exact and the column-marginal error is POT's;
+2. keeps, in every row, the entries of ``P`` within a factor ``thr`` of the
+   row maximum, with ``thr`` chosen from a (sampled) histogram so that the
+   kept density is ``density`` (adapted, starting at 16 entries per row:
+   x0.9 after a full step that divides the error by 100, x2 after a full
+   step that divides it by less than 10); entries below ``exp(-40)`` times
+   the row maximum are never kept;
+3. solves the Newton system of the dual in the column potential after
+   eliminating the row block (Schur complement
+   ``S = diag(c) - P~^T diag(1/a) P~``, a weighted graph Laplacian, with
+   the last potential fixed to remove the null direction) by sparse
+   Cholesky (CHOLMOD when scikit-sparse imports, SuperLU otherwise) or by
+   Jacobi-preconditioned CG;
+4. line-searches the dual ``D(f, g) = <f,a> + <g,b> - reg sum P`` along
+   ``(dx, dy)`` with ``dx = -P~ dy / a``: a trial costs one mat-vec with the
+   stored ``P`` (``D(z + t d) - D(z)`` is evaluated with ``expm1`` so it
+   stays accurate when the step is tiny).
+"""
+import math
+import time
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS
+
+from . import _engines as eng
+from . import _kernels as kern
+
+try:  # optional: CHOLMOD
+    from sksparse.cholmod import CholmodError, cholesky as _cholmod
+    HAVE_CHOLMOD = True
+except Exception:  # pragma: no cover - depends on the install
+    HAVE_CHOLMOD = False
+
+SOLVERS = ("auto", "cholesky", "cg")
+#: initial kept entries per row when the density adapts
+DENSITY0 = 16.0
+#: a full Newton step contracting the error below GOOD x shrinks the density by
+#: 0.9; one contracting by less than POOR x doubles it
+GOOD = 0.01
+POOR = 0.1
+ARMIJO = 1e-4
+
+
+def _phi(t, xp=np):
+    """``expm1(t) - t``, accurate for small ``|t|``."""
+    small = xp.abs(t) < 1e-3
+    series = t * t * (0.5 + t * (1.0 / 6.0 + t / 24.0))
+    return xp.where(small, series, xp.expm1(t) - t)
+
+
+def _delta_dual(alpha, dx, dy, a, c, b, Pmv, reg, xp=np):
+    """``D(f + alpha dx, g + alpha dy) - D(f, g)`` after an exact row update.
+
+    ``Pmv(v) = P @ v``. With row sums ``r = a``:
+    ``dD = alpha dy.(b - c) - reg [sum a phi(tx) + sum c phi(ty) + Ex^T P Ey]``
+    where ``t = alpha d / reg``, ``E = expm1(t)``, ``phi(t) = expm1(t) - t``.
+    """
+    tx, ty = alpha * dx / reg, alpha * dy / reg
+    if float(xp.abs(tx).max()) > 600 or float(xp.abs(ty).max()) > 600:
+        return -np.inf
+    ex, ey = xp.expm1(tx), xp.expm1(ty)
+    quad = float(ex @ Pmv(ey))
+    val = alpha * float(dy @ (b - c)) - reg * (float(a @ _phi(tx, xp)) + float(c @ _phi(ty, xp))
+                                               + quad)
+    return val if math.isfinite(val) else -np.inf
+
+
+def _line_search(dx, dy, a, c, b, Pmv, reg, xp=np, max_halvings=30):
+    slope = float(dy @ (b - c))
+    if not slope > 0:
+        return 0.0
+    alpha = 1.0
+    for _ in range(max_halvings):
+        d = _delta_dual(alpha, dx, dy, a, c, b, Pmv, reg, xp)
+        if d >= ARMIJO * alpha * slope:
+            return alpha
+        alpha *= 0.5
+    return 0.0
+
+
+def _pcg(matvec, rhs, diag, rtol, maxiter, xp=np):
+    """Jacobi-preconditioned CG; returns ``(x, iterations)``."""
+    x = xp.zeros_like(rhs)
+    r = rhs.copy()
+    z = r / diag
+    p = z.copy()
+    rz = float(r @ z)
+    bnorm = float(xp.sqrt(rhs @ rhs))
+    if bnorm == 0:
+        return x, 0
+    k = 0
+    for k in range(1, maxiter + 1):  # noqa: B007 (k is returned)
+        q = matvec(p)
+        pq = float(p @ q)
+        if not pq > 0:
+            break
+        al = rz / pq
+        x += al * p
+        r -= al * q
+        if float(xp.sqrt(r @ r)) <= rtol * bnorm:
+            break
+        z = r / diag
+        rz_new = float(r @ z)
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+    return x, k
+
+
+def _threshold_from_hist(hist, target):
+    """Relative threshold keeping at least ``target`` entries (row-max relative)."""
+    cum = np.cumsum(hist)
+    kb = int(np.searchsorted(cum, target))
+    kb = min(kb, hist.shape[0] - 2)  # entries below exp(-40) x row max: never kept
+    return math.exp(-(kb + 1) / kern.BIN_SCALE)
+
+
+def _newton_direction(Pt, a, c, rhs, solver, rtol, maxiter_cg):
+    """Solve ``S dy = rhs`` (last entry fixed to 0); return dy, dx, info."""
+    m = c.shape[0]
+    ia = 1.0 / a
+    info = {}
+    if m == 1:
+        dy = np.zeros(1)
+        return dy, -(Pt @ dy) * ia, info
+    if solver == "cg":
+        PtT = Pt.T.tocsr()
+
+        def mv(v):
+            full = np.append(v, 0.0)
+            return (c * full - PtT @ ((Pt @ full) * ia))[:-1]
+
+        colsq = np.asarray(Pt.multiply(Pt).T @ ia).ravel()
+        diag = np.maximum(c - colsq, 1e-300)[:-1]
+        x, k = _pcg(mv, rhs[:-1], diag, rtol, maxiter_cg)
+        info["cg_iter"] = k
+        dy = np.append(x, 0.0)
+    else:
+        B = sp.diags(np.sqrt(ia)) @ Pt
+        S = (sp.diags(c) - (B.T @ B)).tocsc()[:-1, :-1]
+        S.sort_indices()
+        dy = None
+        if HAVE_CHOLMOD:
+            try:
+                dy = np.append(_cholmod(S)(rhs[:-1]), 0.0)
+                info["factor"] = "cholmod"
+            except CholmodError:
+                dy = None
+        if dy is None:
+            dy = np.append(spla.spsolve(S, rhs[:-1]), 0.0)
+            info["factor"] = "superlu"
+        info["nnz_schur"] = int(S.nnz)
+    dx = -(Pt @ dy) * ia
+    return dy, dx, info
+
+
+def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="auto",
+              f0=None, g0=None, record=False, max_cg=None):
+    """SNS on NumPy arrays with Numba kernels. ``maxiter`` bounds Newton steps."""
+    n, m = M.shape
+    t_start = time.perf_counter()
+    timings = {}
+    # stage 1: Sinkhorn warm-up
+    st = eng.auto_numba(a, b, M, reg, n_warmup, tol, "sinkhorn", f0, g0, record)
+    timings["warmup"] = time.perf_counter() - t_start
+    errs, times = list(st.errs), list(st.times)
+    nit_sink = st.nit
+    f, g = st.f, st.g
+    if st.status == SUCCESS or st.status == NAN_ENCOUNTERED:
+        st.extra.update(nit_sinkhorn=nit_sink, nit_newton=0, timings=timings)
+        st.engine = "sns"
+        return st
+    # stage 2: sparse Newton
+    t_newton = time.perf_counter()
+    loga, logb = np.log(a), np.log(b)
+    work = eng._Work(n, m)
+    nchunk, part, s = work.nchunk, work.part, work.s
+    vb = work.vbuf[:1] + work.vbuf[2:]
+    P = np.empty((n, m))
+    rowmax = np.empty(n)
+    hist_part = np.zeros((nchunk, kern.NBINS), dtype=np.int64)
+    hstride = max(1, min(m // 8, 16))
+    counts = np.empty(n, dtype=np.int64)
+    indptr = np.empty(n + 1, dtype=np.int64)
+    empty_i = np.empty(0, dtype=np.int64)
+    empty_d = np.empty(0)
+    dens = (DENSITY0 / min(n, m)) if density is None else float(density)
+    adaptive = density is None
+    if solver == "auto":
+        solver = "cg"
+    max_cg = 10 * m if max_cg is None else max_cg
+    status = MAXITER
+    err_prev = np.inf
+    nit = 0
+    nnz_hist, cg_iters = [], []
+    alpha = 1.0
+    err = st.err
+    t_solve = t_sweep = 0.0
+    mv_out = np.empty(n)
+
+    def Pmv(v):
+        kern.matvec(P, v, mv_out)
+        return mv_out
+
+    fresh = False  # P holds the plan of the final (f, g)
+    for nit in range(1, maxiter + 1):
+        t0 = time.perf_counter()
+        kern.plan_sweep(M, loga, g, reg, f, P, rowmax, part, hist_part, hstride, *vb, s)
+        t_sweep += time.perf_counter() - t0
+        fresh = True
+        err = float(np.linalg.norm(s - b))
+        if record:
+            errs.append(err)
+            times.append(time.perf_counter() - t_start)
+        if not math.isfinite(err):
+            status = NAN_ENCOUNTERED
+            break
+        if err <= tol:
+            status = SUCCESS
+            break
+        if adaptive and nit > 1:
+            if alpha == 1.0 and err <= GOOD * err_prev:
+                dens = max(dens * 0.9, 1.0 / (n * m))
+            elif alpha == 1.0 and err > POOR * err_prev:
+                dens = min(dens * 2.0, 1.0)
+        err_prev = err
+        hist = hist_part.sum(axis=0)
+        thr = _threshold_from_hist(hist, dens * n * m)
+        t0 = time.perf_counter()
+        kern.sparsify(P, rowmax, thr, counts, indptr, empty_i, empty_d)
+        nnz = int(indptr[-1])
+        indices = np.empty(nnz, dtype=np.int64)
+        data = np.empty(nnz)
+        kern.sparsify(P, rowmax, thr, counts, indptr, indices, data)
+        Pt = sp.csr_matrix((data, indices, indptr), shape=(n, m))
+        nnz_hist.append(nnz)
+        rhs = reg * (b - s)
+        rtol = min(0.1, max(1e-12, err))
+        dy, dx, info = _newton_direction(Pt, a, s, rhs, solver, rtol, max_cg)
+        cg_iters.append(info.get("cg_iter", 0))
+        t_solve += time.perf_counter() - t0
+        alpha = _line_search(dx, dy, a, s, b, Pmv, reg)
+        if alpha == 0.0:
+            # Newton failed: a few Sinkhorn steps and a denser Hessian
+            g = eng._g_update(g, s, logb, reg, M, f, work)
+            sub = eng.log_numba(a, b, M, reg, 10, tol, f, g, record, t_start)
+            errs.extend(sub.errs)
+            times.extend(sub.times)
+            f, g = sub.f, sub.g
+            nit_sink += sub.nit
+            fresh = False
+            dens = min(dens * 4.0, 1.0)
+            if sub.status == SUCCESS:
+                err = sub.err
+                status = SUCCESS
+                break
+            continue
+        g = g + alpha * dy
+        fresh = False
+    else:
+        # maxiter Newton steps done: report the error of the final point
+        kern.plan_sweep(M, loga, g, reg, f, P, rowmax, part, hist_part, hstride, *vb, s)
+        fresh = True
+        err = float(np.linalg.norm(s - b))
+        status = SUCCESS if err <= tol else MAXITER
+    timings["newton"] = time.perf_counter() - t_newton
+    timings["newton_sweeps"] = t_sweep
+    timings["newton_solves"] = t_solve
+    out = eng._State(f=f, g=g, nit=nit_sink + nit, err=err, status=status, engine="sns",
+                     errs=errs, times=times)
+    out.extra.update(nit_sinkhorn=nit_sink, nit_newton=nit, timings=timings, nnz=nnz_hist,
+                     cg_iter=cg_iters,
+                     P=P if fresh else None)
+    return out
+
+
+def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="auto",
+           f0=None, g0=None, max_cg=None):
+    """Vectorised SNS (NumPy or CuPy): masked dense plan, CG on the Schur complement.
+
+    ``solver`` is accepted for a uniform interface; this path always uses CG.
+    """
+    n, m = M.shape
+    t_start = time.perf_counter()
+    timings = {}
+    st = eng.auto_xp(xp, a, b, M, reg, n_warmup, tol, "sinkhorn", f0, g0)
+    timings["warmup"] = time.perf_counter() - t_start
+    nit_sink = st.nit
+    f, g = st.f, st.g
+    if st.status in (SUCCESS, NAN_ENCOUNTERED):
+        st.extra.update(nit_sinkhorn=nit_sink, nit_newton=0, timings=timings)
+        st.engine = "sns"
+        return st
+    t_newton = time.perf_counter()
+    loga = xp.log(a)
+    dens = (DENSITY0 / min(n, m)) if density is None else float(density)
+    adaptive = density is None
+    max_cg = 10 * m if max_cg is None else max_cg
+    status, err_prev, alpha, err, nit = MAXITER, np.inf, 1.0, st.err, 0
+    ia = 1.0 / a
+    for nit in range(1, maxiter + 1):
+        f = reg * (loga - eng._lse((g[None, :] - M) / reg, 1, xp))
+        P = xp.exp((f[:, None] + g[None, :] - M) / reg)
+        s = P.sum(axis=0)
+        err = eng._norm(s - b, xp)
+        if not math.isfinite(err):
+            status = NAN_ENCOUNTERED
+            break
+        if err <= tol:
+            status = SUCCESS
+            break
+        if adaptive and nit > 1:
+            if alpha == 1.0 and err <= GOOD * err_prev:
+                dens = max(dens * 0.9, 1.0 / (n * m))
+            elif alpha == 1.0 and err > POOR * err_prev:
+                dens = min(dens * 2.0, 1.0)
+        err_prev = err
+        rel = P / P.max(axis=1, keepdims=True)
+        k = int(min(n * m, max(1, math.ceil(dens * n * m))))
+        thr = xp.partition(rel.ravel(), n * m - k)[n * m - k]
+        Pt = xp.where(rel >= thr, P, 0.0)
+        rhs = reg * (b - s)
+
+        def mv(v, Pt=Pt, s=s):
+            full = xp.concatenate([v, xp.zeros(1, dtype=v.dtype)])
+            return (s * full - Pt.T @ ((Pt @ full) * ia))[:-1]
+
+        diag = xp.maximum(s - (Pt * Pt).T @ ia, 1e-300)[:-1]
+        rtol = min(0.1, max(1e-12, err))
+        x, _ = _pcg(mv, rhs[:-1], diag, rtol, max_cg, xp)
+        dy = xp.concatenate([x, xp.zeros(1, dtype=x.dtype)])
+        dx = -(Pt @ dy) * ia
+        alpha = _line_search(dx, dy, a, s, b, P.__matmul__, reg, xp)
+        if alpha == 0.0:
+            sub = eng.log_xp(xp, a, b, M, reg, 10, tol, f, g)
+            f, g = sub.f, sub.g
+            nit_sink += sub.nit
+            dens = min(dens * 4.0, 1.0)
+            if sub.status == SUCCESS:
+                err, status = sub.err, SUCCESS
+                break
+            continue
+        g = g + alpha * dy
+    else:
+        f = reg * (loga - eng._lse((g[None, :] - M) / reg, 1, xp))
+        s = xp.exp((f[:, None] + g[None, :] - M) / reg).sum(axis=0)
+        err = eng._norm(s - b, xp)
+        status = SUCCESS if err <= tol else MAXITER
+    timings["newton"] = time.perf_counter() - t_newton
+    out = eng._State(f=f, g=g, nit=nit_sink + nit, err=err, status=status, engine="sns")
+    out.extra.update(nit_sinkhorn=nit_sink, nit_newton=nit, timings=timings)
+    return out
+

@@ -1,0 +1,200 @@
+"""Optimal-transport instances: point clouds, random assignment, densities, images."""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import check_rng, check_scalar
+
+__all__ = ["OTProblem", "ot_point_clouds", "ot_random_assignment", "ot_densities_1d",
+           "ot_densities_2d", "ot_image_histograms"]
+
+
+@dataclass
+class OTProblem:
+    """A discrete OT instance: weights ``a`` (n,), ``b`` (m,) and cost ``M`` (n, m).
+
+    Attributes
+    ----------
+    name : str
+    a, b : ndarray
+        Non-negative weights with the same total mass (1).
+    M : ndarray
+        Cost matrix.
+    extra : dict
+        Problem data (``'x'``, ``'y'`` support points, ``'p'`` exponent...).
+    """
+
+    __test__ = False
+
+    name: str
+    a: np.ndarray
+    b: np.ndarray
+    M: np.ndarray
+    extra: dict = field(default_factory=dict)
+
+
+def _sqdist(x, y):
+    d = (x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2.0 * x @ y.T
+    return np.maximum(d, 0.0)
+
+
+def ot_point_clouds(n, m=None, dim=2, *, normalize=True, uniform=True, rng=None):
+    """Two clouds of uniform points in ``[0, 1]^dim``, squared Euclidean cost.
+
+    Parameters
+    ----------
+    n, m : int
+        Sizes of the two clouds (``m = n`` by default).
+    dim : int
+        Dimension (2 or 3 typically).
+    normalize : bool
+        Divide ``M`` by its maximum (the convention of the benchmarks).
+    uniform : bool
+        Uniform weights; otherwise weights drawn from U[0.5, 1.5], normalised.
+    rng : Generator or int, optional
+
+    Returns
+    -------
+    OTProblem
+
+    Examples
+    --------
+    >>> from numopt.problems import ot_point_clouds
+    >>> p = ot_point_clouds(4, 3, rng=0)
+    >>> p.M.shape, round(float(p.a.sum()), 12), float(p.M.max())
+    ((4, 3), 1.0, 1.0)
+    """
+    n = check_scalar(n, "n", lower=1, integer=True)
+    m = n if m is None else check_scalar(m, "m", lower=1, integer=True)
+    dim = check_scalar(dim, "dim", lower=1, integer=True)
+    rng = check_rng(rng)
+    x, y = rng.random((n, dim)), rng.random((m, dim))
+    M = _sqdist(x, y)
+    if normalize and M.max() > 0:
+        M /= M.max()
+    if uniform:
+        a, b = np.full(n, 1.0 / n), np.full(m, 1.0 / m)
+    else:
+        a, b = rng.uniform(0.5, 1.5, n), rng.uniform(0.5, 1.5, m)
+        a, b = a / a.sum(), b / b.sum()
+    return OTProblem(f"point clouds {n}x{m} in {dim}-D", a, b, M, {"x": x, "y": y})
+
+
+def ot_random_assignment(n, *, rng=None):
+    """Random assignment: ``C_ij ~ U[0, 1]``, uniform weights (Tang et al. 2024).
+
+    Examples
+    --------
+    >>> from numopt.problems import ot_random_assignment
+    >>> p = ot_random_assignment(5, rng=1)
+    >>> p.M.shape, bool(p.M.min() >= 0 and p.M.max() <= 1)
+    ((5, 5), True)
+    """
+    n = check_scalar(n, "n", lower=1, integer=True)
+    rng = check_rng(rng)
+    M = rng.random((n, n))
+    a = np.full(n, 1.0 / n)
+    return OTProblem(f"random assignment {n}", a, a.copy(), M)
+
+
+def _gauss_mix(t, centers, widths, weights):
+    out = np.zeros_like(t)
+    for c, w, p in zip(centers, widths, weights):
+        out += p * np.exp(-0.5 * ((t - c) / w) ** 2)
+    return out
+
+
+def ot_densities_1d(n, *, p=2, rng=None):
+    """Two Gaussian-mixture densities on a grid of ``n`` points of [0, 1].
+
+    Cost ``|x_i - x_j|^p`` (``p = 1``: W1, ``p = 2``: W2^2). The exact W1 is
+    the L1 distance between the CDFs times the grid step (used in tests).
+
+    Examples
+    --------
+    >>> from numopt.problems import ot_densities_1d
+    >>> p = ot_densities_1d(100, p=1, rng=0)
+    >>> p.M.shape, round(float(p.b.sum()), 12)
+    ((100, 100), 1.0)
+    """
+    n = check_scalar(n, "n", lower=2, integer=True)
+    p = check_scalar(p, "p", lower=0, lower_inclusive=False)
+    rng = check_rng(rng)
+    x = np.linspace(0.0, 1.0, n)
+    dens = []
+    for _ in range(2):
+        k = int(rng.integers(1, 4))
+        d = _gauss_mix(x, rng.uniform(0.15, 0.85, k), rng.uniform(0.03, 0.12, k),
+                       rng.uniform(0.5, 1.5, k)) + 1e-6
+        dens.append(d / d.sum())
+    M = np.abs(x[:, None] - x[None, :]) ** p
+    return OTProblem(f"1-D densities n={n} p={p:g}", dens[0], dens[1], M, {"x": x, "p": p})
+
+
+def ot_densities_2d(side, *, p=2, rng=None):
+    """Two Gaussian-mixture densities on a ``side x side`` grid of [0, 1]^2.
+
+    Cost: ``|x - y|_2^p`` between grid points (n = side^2).
+
+    Examples
+    --------
+    >>> from numopt.problems import ot_densities_2d
+    >>> p = ot_densities_2d(6, rng=0)
+    >>> p.M.shape
+    (36, 36)
+    """
+    side = check_scalar(side, "side", lower=2, integer=True)
+    p = check_scalar(p, "p", lower=0, lower_inclusive=False)
+    rng = check_rng(rng)
+    t = np.linspace(0.0, 1.0, side)
+    X, Y = np.meshgrid(t, t, indexing="ij")
+    pts = np.stack([X.ravel(), Y.ravel()], axis=1)
+    dens = []
+    for _ in range(2):
+        d = np.zeros(side * side)
+        for _ in range(int(rng.integers(1, 4))):
+            c = rng.uniform(0.2, 0.8, 2)
+            w = rng.uniform(0.05, 0.15)
+            d += rng.uniform(0.5, 1.5) * np.exp(-0.5 * ((pts - c) ** 2).sum(1) / w ** 2)
+        d += 1e-6
+        dens.append(d / d.sum())
+    M = np.sqrt(_sqdist(pts, pts)) ** p
+    return OTProblem(f"2-D densities {side}x{side} p={p:g}", dens[0], dens[1], M,
+                     {"x": pts, "p": p})
+
+
+def ot_image_histograms(side=28, *, p=2, rng=None):
+    """Two MNIST-like images: random thick strokes on a ``side x side`` grid.
+
+    Each image is a sum of a few blurred line segments (positive background
+    1e-6 so every pixel carries mass), normalised to mass 1; cost
+    ``|x - y|_2^p`` between pixel centres, divided by its maximum.
+
+    Examples
+    --------
+    >>> from numopt.problems import ot_image_histograms
+    >>> p = ot_image_histograms(8, rng=0)
+    >>> p.M.shape, bool((p.a > 0).all())
+    ((64, 64), True)
+    """
+    side = check_scalar(side, "side", lower=2, integer=True)
+    p = check_scalar(p, "p", lower=0, lower_inclusive=False)
+    rng = check_rng(rng)
+    t = (np.arange(side) + 0.5) / side
+    X, Y = np.meshgrid(t, t, indexing="ij")
+    pts = np.stack([X.ravel(), Y.ravel()], axis=1)
+    imgs = []
+    for _ in range(2):
+        img = np.zeros(side * side)
+        for _ in range(int(rng.integers(2, 5))):
+            p0, p1 = rng.uniform(0.2, 0.8, 2), rng.uniform(0.2, 0.8, 2)
+            s = np.linspace(0, 1, 20)[:, None]
+            seg = p0 + s * (p1 - p0)
+            d2 = _sqdist(pts, seg).min(axis=1)
+            img += np.exp(-0.5 * d2 / (0.6 / side) ** 2)
+        img += 1e-6
+        imgs.append(img / img.sum())
+    M = np.sqrt(_sqdist(pts, pts)) ** p
+    M /= M.max()
+    return OTProblem(f"image histograms {side}x{side} p={p:g}", imgs[0], imgs[1], M,
+                     {"x": pts, "p": p})
