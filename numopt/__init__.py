@@ -10,14 +10,17 @@ OptimizeWarning -- SciPy's warning class (re-exported)
 Subpackages
 -----------
 newton      -- regularized Newton with approximate Hessians ('gn-newton')
+linalg      -- SOR, SSOR-PCG and online tuning of the relaxation parameter
 problems    -- test problems shared by tests, benchmarks and examples
 """
 from ._minimize import MINIMIZE_METHODS, minimize
 from ._options import show_options
 from ._result import OptimizeResult, OptimizeWarning
 from . import newton, problems
+from . import linalg
 
 __version__ = "0.1.0"
 
 __all__ = ["minimize", "show_options", "OptimizeResult", "OptimizeWarning",
            "MINIMIZE_METHODS", "newton", "problems", "__version__"]
+__all__ += ["linalg"]

@@ -7,5 +7,9 @@ Random generators take ``rng``.
 """
 from ._base import TestProblem
 from ._smooth import logistic_regression, rosenbrock, softmax_regression
+from ._linalg import (SystemSequence, convection_diffusion_sequence, heat_equation_sequence,
+                      poisson_2d, shifted_laplacian_sequence)
 
 __all__ = ["TestProblem", "rosenbrock", "logistic_regression", "softmax_regression"]
+__all__ += ["poisson_2d", "SystemSequence", "shifted_laplacian_sequence",
+            "heat_equation_sequence", "convection_diffusion_sequence"]

@@ -1,0 +1,205 @@
+"""Numba kernels for SOR, SSOR and (preconditioned) conjugate gradients on CSR matrices.
+
+Every kernel takes ``indptr``/``indices`` as int64 and ``data``/vectors as
+float64, C-contiguous (the Python wrappers cast), so each kernel compiles
+once. ``diag`` is the diagonal of ``A`` (nonzero, checked by the caller).
+Slow pure-Python references live in ``tests/linalg/_naive.py``.
+
+The SOR update of row ``i`` is written in residual form,
+``x[i] += omega * (b[i] - sum_j a_ij x[j]) / a_ii``, with the sum taken over
+the stored entries of row ``i`` in storage order (diagonal included, using
+the current ``x[i]``); this is the Gauss-Seidel/SOR update for the splitting
+``A = D + L + U`` and needs no branch on the diagonal.
+"""
+import numpy as np
+
+from .._jit import njit
+
+# sweep codes
+FORWARD = 0
+BACKWARD = 1
+SYMMETRIC = 2
+
+# status codes returned by the solver kernels
+K_CONVERGED = 0
+K_MAXITER = 1
+K_BREAKDOWN = 2
+K_DIVERGED = 3
+
+
+@njit
+def sor_sweep(indptr, indices, data, diag, b, x, omega, sweep):
+    """One SOR sweep in place on ``x`` (sweep: 0 forward, 1 backward, 2 symmetric)."""
+    n = x.shape[0]
+    if sweep != BACKWARD:
+        for i in range(n):
+            s = b[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                s -= data[k] * x[indices[k]]
+            x[i] += omega * s / diag[i]
+    if sweep != FORWARD:
+        for i in range(n - 1, -1, -1):
+            s = b[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                s -= data[k] * x[indices[k]]
+            x[i] += omega * s / diag[i]
+
+
+@njit
+def residual_norm(indptr, indices, data, b, x):
+    """``‖b - A x‖₂``."""
+    n = x.shape[0]
+    acc = 0.0
+    for i in range(n):
+        s = b[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            s -= data[k] * x[indices[k]]
+        acc += s * s
+    return np.sqrt(acc)
+
+
+@njit
+def matvec(indptr, indices, data, x, out):
+    """``out = A x``."""
+    n = out.shape[0]
+    for i in range(n):
+        s = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            s += data[k] * x[indices[k]]
+        out[i] = s
+
+
+@njit
+def sor_solve(indptr, indices, data, diag, b, x, omega, sweep, atol, maxiter, hist,
+              div_factor):
+    """SOR iterations in place on ``x`` until ``‖b - Ax‖ <= atol``.
+
+    ``hist`` (length ``maxiter + 1``) receives ``‖b - A x_k‖`` for
+    ``k = 0..nit``. Returns ``(nit, code)`` with code 0 converged,
+    1 iteration limit, 3 diverged (residual grew by ``div_factor`` or became
+    non-finite; ``x`` is then the last iterate before that sweep).
+    """
+    r = residual_norm(indptr, indices, data, b, x)
+    hist[0] = r
+    if r <= atol:
+        return 0, K_CONVERGED
+    if not np.isfinite(r):
+        return 0, K_DIVERGED
+    limit = div_factor * r
+    n = x.shape[0]
+    xold = np.empty(n)
+    for it in range(1, maxiter + 1):
+        xold[:] = x
+        sor_sweep(indptr, indices, data, diag, b, x, omega, sweep)
+        r = residual_norm(indptr, indices, data, b, x)
+        hist[it] = r
+        if r <= atol:
+            return it, K_CONVERGED
+        if not (r <= limit):  # also catches NaN
+            x[:] = xold
+            return it, K_DIVERGED
+    return maxiter, K_MAXITER
+
+
+@njit
+def ssor_apply(indptr, indices, data, diag, r, omega, z):
+    """``z = M⁻¹ r`` for the SSOR preconditioner, by two triangular sweeps.
+
+    ``M = (D/ω + L) (D/ω)⁻¹ (D/ω + U) / (2 - ω)
+        = (D + ωL) D⁻¹ (D + ωU) / (ω (2 - ω))``.
+    Forward: ``(D/ω + L) y = r``; backward: ``(D/ω + U) z = (D/ω) y``,
+    i.e. ``z_i = y_i - (ω/d_i) Σ_{j>i} a_ij z_j``; then ``z *= 2 - ω``.
+    Only the strictly lower (forward) or upper (backward) entries of each
+    row are used, so the diagonal is read from ``diag``.
+    """
+    n = r.shape[0]
+    for i in range(n):
+        s = r[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if j < i:
+                s -= data[k] * z[j]
+        z[i] = omega * s / diag[i]
+    for i in range(n - 1, -1, -1):
+        s = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if j > i:
+                s += data[k] * z[j]
+        z[i] -= omega * s / diag[i]
+    c = 2.0 - omega
+    for i in range(n):
+        z[i] *= c
+
+
+@njit
+def pcg_solve(indptr, indices, data, diag, b, x, omega, precondition, atol, maxiter, hist):
+    """(SSOR-preconditioned) conjugate gradients in place on ``x``.
+
+    ``precondition`` False gives plain CG. ``hist`` (length ``maxiter + 1``)
+    receives the recurrence residual norms ``‖r_k‖``. Returns
+    ``(nit, code)``: 0 converged, 1 iteration limit, 2 breakdown
+    (``pᵀAp <= 0`` or ``rᵀM⁻¹r <= 0``: A or M not positive definite; ``x`` is
+    the last iterate), 3 non-finite values (``x`` is the last finite iterate).
+    """
+    n = x.shape[0]
+    r = np.empty(n)
+    z = np.empty(n)
+    q = np.empty(n)
+    matvec(indptr, indices, data, x, q)
+    for i in range(n):
+        r[i] = b[i] - q[i]
+    rr = 0.0
+    for i in range(n):
+        rr += r[i] * r[i]
+    rn = np.sqrt(rr)
+    hist[0] = rn
+    if rn <= atol:
+        return 0, K_CONVERGED
+    if not np.isfinite(rn):
+        return 0, K_DIVERGED
+    if precondition:
+        ssor_apply(indptr, indices, data, diag, r, omega, z)
+    else:
+        z[:] = r
+    p = z.copy()
+    rz = 0.0
+    for i in range(n):
+        rz += r[i] * z[i]
+    if not (rz > 0.0):
+        return 0, K_BREAKDOWN if np.isfinite(rz) else K_DIVERGED
+    for it in range(1, maxiter + 1):
+        matvec(indptr, indices, data, p, q)
+        pq = 0.0
+        for i in range(n):
+            pq += p[i] * q[i]
+        if not (pq > 0.0):
+            return it - 1, K_BREAKDOWN if np.isfinite(pq) else K_DIVERGED
+        alpha = rz / pq
+        rr = 0.0
+        for i in range(n):
+            x[i] += alpha * p[i]
+            r[i] -= alpha * q[i]
+            rr += r[i] * r[i]
+        rn = np.sqrt(rr)
+        hist[it] = rn
+        if not np.isfinite(rn):
+            for i in range(n):
+                x[i] -= alpha * p[i]
+            return it - 1, K_DIVERGED
+        if rn <= atol:
+            return it, K_CONVERGED
+        if precondition:
+            ssor_apply(indptr, indices, data, diag, r, omega, z)
+        else:
+            z[:] = r
+        rz_new = 0.0
+        for i in range(n):
+            rz_new += r[i] * z[i]
+        if not (rz_new > 0.0):
+            return it, K_BREAKDOWN if np.isfinite(rz_new) else K_DIVERGED
+        beta = rz_new / rz
+        rz = rz_new
+        for i in range(n):
+            p[i] = z[i] + beta * p[i]
+    return maxiter, K_MAXITER
