@@ -11,15 +11,16 @@ __all__ = ["CSRSystem", "prepare_matrix", "check_rhs", "check_omega"]
 
 
 class CSRSystem:
-    """A square matrix as int64/float64 CSR arrays plus its diagonal.
+    """A square matrix as int32 (int64 when huge)/float64 CSR arrays plus its diagonal.
 
     Build it once with :func:`prepare_matrix` and reuse it across solves
     (the tuners do).
     """
 
-    __slots__ = ("indptr", "indices", "data", "diag", "n", "dtype", "nnz")
+    __slots__ = ("indptr", "indices", "data", "diag", "n", "dtype", "nnz", "_split")
 
     def __init__(self, indptr, indices, data, diag, dtype):
+        self._split = None
         self.indptr = indptr
         self.indices = indices
         self.data = data
@@ -27,6 +28,23 @@ class CSRSystem:
         self.n = diag.shape[0]
         self.dtype = dtype
         self.nnz = data.shape[0]
+
+    @property
+    def split(self):
+        """(2, n) array: end of each row's strictly lower part, start of its upper part."""
+        if self._split is None:
+            counts = np.diff(self.indptr)
+            rows = np.repeat(np.arange(self.n, dtype=self.indices.dtype), counts)
+            nlow = np.bincount(rows[self.indices < rows], minlength=self.n)
+            nlow_eq = np.bincount(rows[self.indices <= rows], minlength=self.n)
+            start = self.indptr[:-1]
+            self._split = np.ascontiguousarray(
+                np.stack([start + nlow, start + nlow_eq]).astype(self.indptr.dtype))
+        return self._split
+
+    def wdiag(self, omega):
+        """``omega / diag`` for the kernels."""
+        return omega / self.diag
 
     def matvec(self, x):
         from ._kernels import matvec
@@ -72,8 +90,9 @@ def prepare_matrix(A, name="A", require_diag=True):
             raise ValueError(f"`{name}` has a zero on its diagonal (row {int(zero[0])}"
                              f"{' and others' if zero.size > 1 else ''}); SOR and SSOR divide "
                              "by the diagonal entries")
-    return CSRSystem(np.ascontiguousarray(M.indptr, dtype=np.int64),
-                     np.ascontiguousarray(M.indices, dtype=np.int64),
+    itype = np.int32 if M.nnz < 2 ** 31 - 1 else np.int64
+    return CSRSystem(np.ascontiguousarray(M.indptr, dtype=itype),
+                     np.ascontiguousarray(M.indices, dtype=itype),
                      np.ascontiguousarray(M.data, dtype=np.float64), diag, np.dtype(dtype))
 
 

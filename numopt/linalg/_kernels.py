@@ -1,12 +1,15 @@
 """Numba kernels for SOR, SSOR and (preconditioned) conjugate gradients on CSR matrices.
 
-Every kernel takes ``indptr``/``indices`` as int64 and ``data``/vectors as
-float64, C-contiguous (the Python wrappers cast), so each kernel compiles
-once. ``diag`` is the diagonal of ``A`` (nonzero, checked by the caller).
+Every kernel takes ``indptr``/``indices`` as int32 (int64 only for matrices
+with more than 2**31 - 1 entries) and ``data``/vectors as float64,
+C-contiguous (the Python wrappers cast), so each kernel compiles once in
+practice. ``wdiag`` is ``omega / diag(A)`` (the diagonal is nonzero, checked by
+the caller): a multiplication instead of a division on the sweep's
+loop-carried path.
 Slow pure-Python references live in ``tests/linalg/_naive.py``.
 
 The SOR update of row ``i`` is written in residual form,
-``x[i] += omega * (b[i] - sum_j a_ij x[j]) / a_ii``, with the sum taken over
+``x[i] += (b[i] - sum_j a_ij x[j]) * (omega / a_ii)``, with the sum taken over
 the stored entries of row ``i`` in storage order (diagonal included, using
 the current ``x[i]``); this is the Gauss-Seidel/SOR update for the splitting
 ``A = D + L + U`` and needs no branch on the diagonal.
@@ -28,21 +31,24 @@ K_DIVERGED = 3
 
 
 @njit
-def sor_sweep(indptr, indices, data, diag, b, x, omega, sweep):
-    """One SOR sweep in place on ``x`` (sweep: 0 forward, 1 backward, 2 symmetric)."""
+def sor_sweep(indptr, indices, data, wdiag, b, x, sweep):
+    """One SOR sweep in place on ``x`` (sweep: 0 forward, 1 backward, 2 symmetric).
+
+    ``wdiag = omega / diag(A)``.
+    """
     n = x.shape[0]
     if sweep != BACKWARD:
         for i in range(n):
             s = b[i]
             for k in range(indptr[i], indptr[i + 1]):
                 s -= data[k] * x[indices[k]]
-            x[i] += omega * s / diag[i]
+            x[i] += s * wdiag[i]
     if sweep != FORWARD:
         for i in range(n - 1, -1, -1):
             s = b[i]
             for k in range(indptr[i], indptr[i + 1]):
                 s -= data[k] * x[indices[k]]
-            x[i] += omega * s / diag[i]
+            x[i] += s * wdiag[i]
 
 
 @njit
@@ -58,7 +64,7 @@ def residual_norm(indptr, indices, data, b, x):
     return np.sqrt(acc)
 
 
-@njit
+@njit(fastmath=True)
 def matvec(indptr, indices, data, x, out):
     """``out = A x``."""
     n = out.shape[0]
@@ -70,7 +76,7 @@ def matvec(indptr, indices, data, x, out):
 
 
 @njit
-def sor_solve(indptr, indices, data, diag, b, x, omega, sweep, atol, maxiter, hist,
+def sor_solve(indptr, indices, data, wdiag, b, x, sweep, atol, maxiter, hist,
               div_factor):
     """SOR iterations in place on ``x`` until ``‖b - Ax‖ <= atol``.
 
@@ -90,7 +96,7 @@ def sor_solve(indptr, indices, data, diag, b, x, omega, sweep, atol, maxiter, hi
     xold = np.empty(n)
     for it in range(1, maxiter + 1):
         xold[:] = x
-        sor_sweep(indptr, indices, data, diag, b, x, omega, sweep)
+        sor_sweep(indptr, indices, data, wdiag, b, x, sweep)
         r = residual_norm(indptr, indices, data, b, x)
         hist[it] = r
         if r <= atol:
@@ -101,8 +107,8 @@ def sor_solve(indptr, indices, data, diag, b, x, omega, sweep, atol, maxiter, hi
     return maxiter, K_MAXITER
 
 
-@njit
-def ssor_apply(indptr, indices, data, diag, r, omega, z):
+@njit(fastmath=True)
+def ssor_apply(indptr, indices, data, split, wdiag, r, omega, z):
     """``z = M⁻¹ r`` for the SSOR preconditioner, by two triangular sweeps.
 
     ``M = (D/ω + L) (D/ω)⁻¹ (D/ω + U) / (2 - ω)
@@ -110,30 +116,29 @@ def ssor_apply(indptr, indices, data, diag, r, omega, z):
     Forward: ``(D/ω + L) y = r``; backward: ``(D/ω + U) z = (D/ω) y``,
     i.e. ``z_i = y_i - (ω/d_i) Σ_{j>i} a_ij z_j``; then ``z *= 2 - ω``.
     Only the strictly lower (forward) or upper (backward) entries of each
-    row are used, so the diagonal is read from ``diag``.
+    row are used: with sorted column indices, row ``i``'s strictly lower
+    entries are ``indptr[i]:split[0, i]`` and its strictly upper entries
+    ``split[1, i]:indptr[i+1]``. ``wdiag = omega / diag(A)``.
     """
     n = r.shape[0]
     for i in range(n):
         s = r[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if j < i:
-                s -= data[k] * z[j]
-        z[i] = omega * s / diag[i]
+        for k in range(indptr[i], split[0, i]):
+            s -= data[k] * z[indices[k]]
+        z[i] = s * wdiag[i]
     for i in range(n - 1, -1, -1):
         s = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if j > i:
-                s += data[k] * z[j]
-        z[i] -= omega * s / diag[i]
+        for k in range(split[1, i], indptr[i + 1]):
+            s += data[k] * z[indices[k]]
+        z[i] -= s * wdiag[i]
     c = 2.0 - omega
     for i in range(n):
         z[i] *= c
 
 
-@njit
-def pcg_solve(indptr, indices, data, diag, b, x, omega, precondition, atol, maxiter, hist):
+@njit(fastmath=True)
+def pcg_solve(indptr, indices, data, split, wdiag, b, x, omega, precondition, atol, maxiter,
+              hist):
     """(SSOR-preconditioned) conjugate gradients in place on ``x``.
 
     ``precondition`` False gives plain CG. ``hist`` (length ``maxiter + 1``)
@@ -159,7 +164,7 @@ def pcg_solve(indptr, indices, data, diag, b, x, omega, precondition, atol, maxi
     if not np.isfinite(rn):
         return 0, K_DIVERGED
     if precondition:
-        ssor_apply(indptr, indices, data, diag, r, omega, z)
+        ssor_apply(indptr, indices, data, split, wdiag, r, omega, z)
     else:
         z[:] = r
     p = z.copy()
@@ -190,7 +195,7 @@ def pcg_solve(indptr, indices, data, diag, b, x, omega, precondition, atol, maxi
         if rn <= atol:
             return it, K_CONVERGED
         if precondition:
-            ssor_apply(indptr, indices, data, diag, r, omega, z)
+            ssor_apply(indptr, indices, data, split, wdiag, r, omega, z)
         else:
             z[:] = r
         rz_new = 0.0

@@ -92,8 +92,9 @@ def _pcg_prepared(sys, b, omega, x, tol, maxiter, dtype=np.float64):
                            detail=f"A has a negative diagonal entry (row {i}), so it is not "
                                   "positive definite; SSOR-PCG needs an SPD matrix.",
                            nit=0, residuals=residuals, omega=omega)
-    nit, kcode = K.pcg_solve(sys.indptr, sys.indices, sys.data, sys.diag, b, x,
-                             1.0 if omega is None else omega, pre, tol * bnorm, maxiter, hist)
+    w = 1.0 if omega is None else omega
+    nit, kcode = K.pcg_solve(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(w), b, x,
+                             w, pre, tol * bnorm, maxiter, hist)
     residuals = hist[:nit + 1].copy()
     detail = None
     if kcode == K.K_CONVERGED:
@@ -153,11 +154,13 @@ def ssor_preconditioner(A, omega=1.0):
     """
     sys = prepare_matrix(A)
     omega = check_omega(omega)
+    wdiag = sys.wdiag(omega)
+    split = sys.split
 
     def apply(r):
         r = np.ascontiguousarray(np.ravel(r), dtype=np.float64)
         z = np.empty(sys.n)
-        K.ssor_apply(sys.indptr, sys.indices, sys.data, sys.diag, r, omega, z)
+        K.ssor_apply(sys.indptr, sys.indices, sys.data, split, wdiag, r, omega, z)
         return z
 
     def apply_mat(R):

@@ -4,7 +4,7 @@ import scipy.linalg as sla
 
 
 def sor_sweep(indptr, indices, data, diag, b, x, omega, sweep):
-    """Same operation order as the kernel: x_i += ω (b_i - Σ_k a_ik x_k) / a_ii."""
+    """Same operation order as the kernel: x_i += (b_i - Σ_k a_ik x_k) * (ω / a_ii)."""
     x = [float(v) for v in x]
     n = len(x)
     orders = {0: [range(n)], 1: [range(n - 1, -1, -1)],
@@ -14,7 +14,7 @@ def sor_sweep(indptr, indices, data, diag, b, x, omega, sweep):
             s = float(b[i])
             for k in range(indptr[i], indptr[i + 1]):
                 s -= float(data[k]) * x[indices[k]]
-            x[i] += omega * s / float(diag[i])
+            x[i] += s * (omega / float(diag[i]))
     return np.array(x)
 
 

@@ -29,7 +29,7 @@ def test_sor_sweep_bit_for_bit(n, sweep):
     x0 = rng.standard_normal(n)
     for omega in (1.0, 1.37, 0.6):
         x = x0.copy()
-        K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.diag, b, x, omega, sweep)
+        K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.wdiag(omega), b, x, sweep)
         ref = _naive.sor_sweep(sys.indptr, sys.indices, sys.data, sys.diag, b, x0, omega,
                                sweep)
         assert np.array_equal(x, ref)
@@ -39,7 +39,7 @@ def test_sor_sweep_nonsymmetric_bit_for_bit():
     A, b, _ = convection_diffusion_sequence(2, nx=5, rng=3)[1]
     sys = prepare_matrix(A)
     x = np.zeros(sys.n)
-    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.diag, b, x, 1.2, K.SYMMETRIC)
+    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.wdiag(1.2), b, x, K.SYMMETRIC)
     ref = _naive.sor_sweep(sys.indptr, sys.indices, sys.data, sys.diag, b, np.zeros(sys.n),
                            1.2, K.SYMMETRIC)
     assert np.array_equal(x, ref)
@@ -53,7 +53,7 @@ def test_ssor_apply_matches_dense_inverse(n):
     r = rng.standard_normal(n)
     for omega in (1.0, 1.6):
         z = np.empty(n)
-        K.ssor_apply(sys.indptr, sys.indices, sys.data, sys.diag, r, omega, z)
+        K.ssor_apply(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(omega), r, omega, z)
         assert np.allclose(z, _naive.ssor_apply(A.toarray(), r, omega), rtol=1e-12, atol=1e-14)
         assert np.allclose(z, np.linalg.solve(_naive.ssor_matrix(A.toarray(), omega), r),
                            rtol=1e-10, atol=1e-12)
@@ -65,9 +65,9 @@ def test_symmetric_sor_sweep_from_zero_is_ssor_preconditioner():
     sys = prepare_matrix(A)
     b = np.random.default_rng(0).standard_normal(36)
     x = np.zeros(36)
-    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.diag, b, x, 1.3, K.SYMMETRIC)
+    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.wdiag(1.3), b, x, K.SYMMETRIC)
     z = np.empty(36)
-    K.ssor_apply(sys.indptr, sys.indices, sys.data, sys.diag, b, 1.3, z)
+    K.ssor_apply(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(1.3), b, 1.3, z)
     assert np.allclose(x, z, rtol=1e-12, atol=1e-14)
 
 
@@ -90,8 +90,9 @@ def test_pcg_kernel_matches_textbook_pcg(omega):
     b = np.random.default_rng(1).standard_normal(144)
     x = np.zeros(144)
     hist = np.empty(1001)
-    nit, code = K.pcg_solve(sys.indptr, sys.indices, sys.data, sys.diag, b, x,
-                            1.0 if omega is None else omega, omega is not None,
+    w = 1.0 if omega is None else omega
+    nit, code = K.pcg_solve(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(w), b, x,
+                            w, omega is not None,
                             1e-10 * np.linalg.norm(b), 1000, hist)
     Minv = None if omega is None else (lambda r: _naive.ssor_apply(A.toarray(), r, omega))
     xr, nr, hr = _naive.pcg(A.toarray(), b, 1e-10, 1000, Minv)
