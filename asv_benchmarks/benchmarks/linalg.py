@@ -153,16 +153,21 @@ class ShiftedLaplacianSequence:
     track_ratio_to_best_fixed.unit = "ratio"
 
 
-def _heat_run(seq, solve):
-    """Feed a heat sequence through ``solve(A, b, context, x0) -> (x, nit)``; time solves only."""
+def _heat_run(seq, solve, cpu=False):
+    """Feed a heat sequence through ``solve(A, b, context, x0) -> (x, nit)``.
+
+    Returns (seconds spent in the solves only, total iterations); wall-clock
+    seconds, or CPU seconds of this process (all its threads) when ``cpu``.
+    """
+    clock = time.process_time if cpu else time.perf_counter
     it = iter(seq)
     item = next(it)
     x, secs, total = None, 0.0, 0
     while True:
         A, b, c = item
-        t = time.perf_counter()
+        t = clock()
         x, k = solve(A, b, c, x)
-        secs += time.perf_counter() - t
+        secs += clock() - t
         total += k
         try:
             item = it.send(x)
@@ -299,14 +304,33 @@ def main():
     for name, make in HEAT_METHODS.items():
         secs_, tot = _heat_run(seq, make())
         print(f"   {name:<24}{tot:>9d} iterations {secs_:>8.2f} s")
-    print("   largest size nx = 400 (n = 1.6e5), 20 steps of the fast phase:")
+    print("   largest size nx = 400 (n = 1.6e5), 20 steps of the fast phase (solve time only;\n"
+          "   SciPy's cg also with OpenBLAS limited to 1 thread: its default threads spin on a\n"
+          "   loaded 2-core machine):")
     seq = heat_large()
-    ref = None
-    for name, make in HEAT_METHODS.items():
-        secs_, tot = _heat_run(seq, make())
-        ref = secs_ if ref is None else ref
-        print(f"   {name:<24}{tot:>9d} iterations {secs_:>8.2f} s  "
-              f"({ref / secs_:.2f}x scipy cg speed)")
+    methods = dict(HEAT_METHODS)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        def cg_one_thread():
+            def solve(A, b, c, x0):
+                with threadpool_limits(1):
+                    return scipy_cg_solver(A, b, c, x0)
+            return solve
+        methods = {"scipy cg (1 BLAS thread)": cg_one_thread, **methods}
+    except ImportError:  # pragma: no cover
+        pass
+    rows = {}
+    for name, make in methods.items():
+        wall, tot = _heat_run(seq, make())
+        cpu, _ = _heat_run(seq, make(), cpu=True)
+        rows[name] = (tot, wall, cpu)
+    ref = rows[next(iter(methods))]
+    print(f"   {'method':<26}{'iterations':>11}{'wall [s]':>10}{'cpu [s]':>9}"
+          f"{'wall vs first':>15}{'cpu vs first':>14}")
+    for name, (tot, wall, cpu) in rows.items():
+        print(f"   {name:<26}{tot:>11d}{wall:>10.2f}{cpu:>9.2f}{ref[1] / wall:>14.2f}x"
+              f"{ref[2] / cpu:>13.2f}x")
     A, b, _ = next(iter(seq))
     t0 = time.perf_counter()
     spsolve(A.tocsc(), b)
