@@ -189,3 +189,13 @@ def test_bad_input_messages():
         sor(A, b, tol=-1.0)
     with pytest.raises(TypeError, match="complex"):
         sor(A.toarray() * 1j, b)
+
+
+def test_one_by_one_system():
+    # n = 1: one SOR sweep with omega = 1 is exact; CG converges in one step.
+    r = sor(np.array([[4.0]]), np.array([2.0]), 1.0)
+    assert r.success and r.nit == 1 and r.x[0] == 0.5
+    r = sor(np.array([[4.0]]), np.array([2.0]), 1.5, tol=1e-12)
+    assert r.success and np.isclose(r.x[0], 0.5) and r.nit > 1
+    p = ssor_pcg(sp.csr_array(np.array([[4.0]])), np.array([2.0]), 1.3)
+    assert p.success and p.nit == 1 and np.isclose(p.x[0], 0.5)
