@@ -61,7 +61,7 @@ def _sweep_setup(nx):
     return sys, b, x
 
 
-def time_one_sweep(sys, b, x, repeat=30):
+def _sweep_seconds(sys, b, x, repeat=30):
     best = np.inf
     wdiag = sys.wdiag(1.5)
     for _ in range(repeat):
@@ -71,7 +71,7 @@ def time_one_sweep(sys, b, x, repeat=30):
     return best
 
 
-def time_pyamg_sweep(A, b, repeat=10):
+def _pyamg_sweep_seconds(A, b, repeat=10):
     x = np.zeros(A.shape[0])
     best = np.inf
     for _ in range(repeat):
@@ -101,7 +101,7 @@ class SORSweep:
         pyamg_relax.sor(self.A, self.x, self.b, 1.5, iterations=1, sweep="forward")
 
     def track_gbytes_per_s(self, nx):
-        return sweep_bytes(self.sys) / time_one_sweep(self.sys, self.b, self.x) / 1e9
+        return sweep_bytes(self.sys) / _sweep_seconds(self.sys, self.b, self.x) / 1e9
 
     track_gbytes_per_s.unit = "GB/s"
 
@@ -270,9 +270,9 @@ def main():
           f"{'pyamg [ms]':>12}{'pyamg/numopt':>14}")
     for nx in (300, 1000):
         sys, b, x = _sweep_setup(nx)
-        t = time_one_sweep(sys, b, x)
+        t = _sweep_seconds(sys, b, x)
         gbs = sweep_bytes(sys) / t / 1e9
-        tp = time_pyamg_sweep(poisson_2d(nx), b) if pyamg_relax is not None else np.nan
+        tp = _pyamg_sweep_seconds(poisson_2d(nx), b) if pyamg_relax is not None else np.nan
         print(f"{nx:>6}{sys.nnz:>11}{1e3 * t:>13.2f}{gbs:>8.2f}{gbs / bw:>12.2f}"
               f"{1e3 * tp:>12.2f}{tp / t:>14.2f}")
 
