@@ -11,7 +11,7 @@ __all__ = ["CSRSystem", "prepare_matrix", "check_rhs", "check_omega"]
 
 
 class CSRSystem:
-    """A square matrix as int32 (int64 when huge)/float64 CSR arrays plus its diagonal.
+    """A square matrix as uint32 (uint64 when huge)/float64 CSR arrays plus its diagonal.
 
     Build it once with :func:`prepare_matrix` and reuse it across solves
     (the tuners do).
@@ -41,6 +41,10 @@ class CSRSystem:
             self._split = np.ascontiguousarray(
                 np.stack([start + nlow, start + nlow_eq]).astype(self.indptr.dtype))
         return self._split
+
+    def scaled_data(self, wdiag):
+        """``data`` with row ``i`` multiplied by ``wdiag[i]`` (for the SSOR sweeps)."""
+        return self.data * np.repeat(wdiag, np.diff(self.indptr).astype(np.int64))
 
     def wdiag(self, omega):
         """``omega / diag`` for the kernels."""
@@ -90,7 +94,9 @@ def prepare_matrix(A, name="A", require_diag=True):
             raise ValueError(f"`{name}` has a zero on its diagonal (row {int(zero[0])}"
                              f"{' and others' if zero.size > 1 else ''}); SOR and SSOR divide "
                              "by the diagonal entries")
-    itype = np.int32 if M.nnz < 2 ** 31 - 1 else np.int64
+    # unsigned indices: Numba then skips the negative-index wraparound test on every
+    # gather x[indices[k]] (about 2x faster CSR loops)
+    itype = np.uint32 if max(M.nnz, M.shape[0]) < 2 ** 32 - 1 else np.uint64
     return CSRSystem(np.ascontiguousarray(M.indptr, dtype=itype),
                      np.ascontiguousarray(M.indices, dtype=itype),
                      np.ascontiguousarray(M.data, dtype=np.float64), diag, np.dtype(dtype))

@@ -1,7 +1,8 @@
 """Numba kernels for SOR, SSOR and (preconditioned) conjugate gradients on CSR matrices.
 
-Every kernel takes ``indptr``/``indices`` as int32 (int64 only for matrices
-with more than 2**31 - 1 entries) and ``data``/vectors as float64,
+Every kernel takes ``indptr``/``indices`` as uint32 (uint64 only for matrices
+with more than 2**32 - 2 entries; unsigned, so that Numba needs no
+negative-index wraparound test on the gathers) and ``data``/vectors as float64,
 C-contiguous (the Python wrappers cast), so each kernel compiles once in
 practice. ``wdiag`` is ``omega / diag(A)`` (the diagonal is nonzero, checked by
 the caller): a multiplication instead of a division on the sweep's
@@ -108,7 +109,7 @@ def sor_solve(indptr, indices, data, wdiag, b, x, sweep, atol, maxiter, hist,
 
 
 @njit(fastmath=True)
-def ssor_apply(indptr, indices, data, split, wdiag, r, omega, z):
+def ssor_apply(indptr, indices, sdata, split, wdiag, r, omega, z):
     """``z = M⁻¹ r`` for the SSOR preconditioner, by two triangular sweeps.
 
     ``M = (D/ω + L) (D/ω)⁻¹ (D/ω + U) / (2 - ω)
@@ -118,27 +119,29 @@ def ssor_apply(indptr, indices, data, split, wdiag, r, omega, z):
     Only the strictly lower (forward) or upper (backward) entries of each
     row are used: with sorted column indices, row ``i``'s strictly lower
     entries are ``indptr[i]:split[0, i]`` and its strictly upper entries
-    ``split[1, i]:indptr[i+1]``. ``wdiag = omega / diag(A)``.
+    ``split[1, i]:indptr[i+1]``. ``wdiag = omega / diag(A)`` and ``sdata`` is
+    ``data`` with row ``i`` scaled by ``wdiag[i]``, which keeps the
+    multiplication off the loop-carried dependency chain.
     """
     n = r.shape[0]
     for i in range(n):
-        s = r[i]
+        s = r[i] * wdiag[i]
         for k in range(indptr[i], split[0, i]):
-            s -= data[k] * z[indices[k]]
-        z[i] = s * wdiag[i]
+            s -= sdata[k] * z[indices[k]]
+        z[i] = s
     for i in range(n - 1, -1, -1):
-        s = 0.0
+        s = z[i]
         for k in range(split[1, i], indptr[i + 1]):
-            s += data[k] * z[indices[k]]
-        z[i] -= s * wdiag[i]
+            s -= sdata[k] * z[indices[k]]
+        z[i] = s
     c = 2.0 - omega
     for i in range(n):
         z[i] *= c
 
 
 @njit(fastmath=True)
-def pcg_solve(indptr, indices, data, split, wdiag, b, x, omega, precondition, atol, maxiter,
-              hist):
+def pcg_solve(indptr, indices, data, sdata, split, wdiag, b, x, omega, precondition, atol,
+              maxiter, hist):
     """(SSOR-preconditioned) conjugate gradients in place on ``x``.
 
     ``precondition`` False gives plain CG. ``hist`` (length ``maxiter + 1``)
@@ -164,7 +167,7 @@ def pcg_solve(indptr, indices, data, split, wdiag, b, x, omega, precondition, at
     if not np.isfinite(rn):
         return 0, K_DIVERGED
     if precondition:
-        ssor_apply(indptr, indices, data, split, wdiag, r, omega, z)
+        ssor_apply(indptr, indices, sdata, split, wdiag, r, omega, z)
     else:
         z[:] = r
     p = z.copy()
@@ -195,7 +198,7 @@ def pcg_solve(indptr, indices, data, split, wdiag, b, x, omega, precondition, at
         if rn <= atol:
             return it, K_CONVERGED
         if precondition:
-            ssor_apply(indptr, indices, data, split, wdiag, r, omega, z)
+            ssor_apply(indptr, indices, sdata, split, wdiag, r, omega, z)
         else:
             z[:] = r
         rz_new = 0.0

@@ -93,7 +93,9 @@ def _pcg_prepared(sys, b, omega, x, tol, maxiter, dtype=np.float64):
                                   "positive definite; SSOR-PCG needs an SPD matrix.",
                            nit=0, residuals=residuals, omega=omega)
     w = 1.0 if omega is None else omega
-    nit, kcode = K.pcg_solve(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(w), b, x,
+    wdiag = sys.wdiag(w)
+    sdata = sys.scaled_data(wdiag) if pre else sys.data
+    nit, kcode = K.pcg_solve(sys.indptr, sys.indices, sys.data, sdata, sys.split, wdiag, b, x,
                              w, pre, tol * bnorm, maxiter, hist)
     residuals = hist[:nit + 1].copy()
     detail = None
@@ -156,11 +158,12 @@ def ssor_preconditioner(A, omega=1.0):
     omega = check_omega(omega)
     wdiag = sys.wdiag(omega)
     split = sys.split
+    sdata = sys.scaled_data(wdiag)
 
     def apply(r):
         r = np.ascontiguousarray(np.ravel(r), dtype=np.float64)
         z = np.empty(sys.n)
-        K.ssor_apply(sys.indptr, sys.indices, sys.data, split, wdiag, r, omega, z)
+        K.ssor_apply(sys.indptr, sys.indices, sdata, split, wdiag, r, omega, z)
         return z
 
     def apply_mat(R):

@@ -53,7 +53,8 @@ def test_ssor_apply_matches_dense_inverse(n):
     r = rng.standard_normal(n)
     for omega in (1.0, 1.6):
         z = np.empty(n)
-        K.ssor_apply(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(omega), r, omega, z)
+        w = sys.wdiag(omega)
+        K.ssor_apply(sys.indptr, sys.indices, sys.scaled_data(w), sys.split, w, r, omega, z)
         assert np.allclose(z, _naive.ssor_apply(A.toarray(), r, omega), rtol=1e-12, atol=1e-14)
         assert np.allclose(z, np.linalg.solve(_naive.ssor_matrix(A.toarray(), omega), r),
                            rtol=1e-10, atol=1e-12)
@@ -67,7 +68,8 @@ def test_symmetric_sor_sweep_from_zero_is_ssor_preconditioner():
     x = np.zeros(36)
     K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.wdiag(1.3), b, x, K.SYMMETRIC)
     z = np.empty(36)
-    K.ssor_apply(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(1.3), b, 1.3, z)
+    w = sys.wdiag(1.3)
+    K.ssor_apply(sys.indptr, sys.indices, sys.scaled_data(w), sys.split, w, b, 1.3, z)
     assert np.allclose(x, z, rtol=1e-12, atol=1e-14)
 
 
@@ -91,7 +93,8 @@ def test_pcg_kernel_matches_textbook_pcg(omega):
     x = np.zeros(144)
     hist = np.empty(1001)
     w = 1.0 if omega is None else omega
-    nit, code = K.pcg_solve(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(w), b, x,
+    nit, code = K.pcg_solve(sys.indptr, sys.indices, sys.data, sys.scaled_data(sys.wdiag(w)),
+                            sys.split, sys.wdiag(w), b, x,
                             w, omega is not None,
                             1e-10 * np.linalg.norm(b), 1000, hist)
     Minv = None if omega is None else (lambda r: _naive.ssor_apply(A.toarray(), r, omega))
