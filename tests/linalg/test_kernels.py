@@ -29,7 +29,7 @@ def test_sor_sweep_bit_for_bit(n, sweep):
     x0 = rng.standard_normal(n)
     for omega in (1.0, 1.37, 0.6):
         x = x0.copy()
-        K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.wdiag(omega), b, x, sweep)
+        K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(omega), b, x, sweep)
         ref = _naive.sor_sweep(sys.indptr, sys.indices, sys.data, sys.diag, b, x0, omega,
                                sweep)
         assert np.array_equal(x, ref)
@@ -39,7 +39,7 @@ def test_sor_sweep_nonsymmetric_bit_for_bit():
     A, b, _ = convection_diffusion_sequence(2, nx=5, rng=3)[1]
     sys = prepare_matrix(A)
     x = np.zeros(sys.n)
-    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.wdiag(1.2), b, x, K.SYMMETRIC)
+    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(1.2), b, x, K.SYMMETRIC)
     ref = _naive.sor_sweep(sys.indptr, sys.indices, sys.data, sys.diag, b, np.zeros(sys.n),
                            1.2, K.SYMMETRIC)
     assert np.array_equal(x, ref)
@@ -66,7 +66,7 @@ def test_symmetric_sor_sweep_from_zero_is_ssor_preconditioner():
     sys = prepare_matrix(A)
     b = np.random.default_rng(0).standard_normal(36)
     x = np.zeros(36)
-    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.wdiag(1.3), b, x, K.SYMMETRIC)
+    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(1.3), b, x, K.SYMMETRIC)
     z = np.empty(36)
     w = sys.wdiag(1.3)
     K.ssor_apply(sys.indptr, sys.indices, sys.scaled_data(w), sys.split, w, b, 1.3, z)
