@@ -1,7 +1,7 @@
 """Successive over-relaxation (SOR, backward SOR, SSOR) on CSR matrices."""
 import numpy as np
 
-from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result  # noqa: F401
+from .._result import MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
 from .._validation import check_choice, check_scalar
 from . import _kernels as K
 from ._common import (check_omega, check_rhs, check_tol_maxiter, check_x0, out_dtype,

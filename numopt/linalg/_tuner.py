@@ -513,7 +513,7 @@ def _solve_sequence(tuner, systems, compare, progress):
                        desc=f"{tuner.solver} {tuner.policy}")
         except ImportError:  # pragma: no cover - tqdm is optional
             bar = None
-    results, fixed = [], []
+    results, fixed, contexts = [], [], []
     sendable = hasattr(iterator, "send")
     try:
         item = next(iterator)
@@ -526,6 +526,7 @@ def _solve_sequence(tuner, systems, compare, progress):
             fixed.append([tuner._run(sys, bb, float(w), x0).nit for w in tuner.grid])
         res = tuner._solve_prepared(sys, bb, x0, context)
         results.append(res)
+        contexts.append(np.nan if context is None else context)
         if bar is not None:
             bar.update(1)
         try:
@@ -539,7 +540,7 @@ def _solve_sequence(tuner, systems, compare, progress):
     out = OptimizeResult(
         results=results, nit=nit, omega=np.array([r.omega if r.omega is not None else np.nan
                                                   for r in results]),
-        contexts=np.array([np.nan if c is None else c for c in tuner.history["context"]]),
+        contexts=np.array(contexts, dtype=float),
         total_iterations=int(nit.sum()), success=all(r.success for r in results),
         n_failed=int(sum(not r.success for r in results)))
     if compare:

@@ -209,3 +209,13 @@ def test_bad_arguments():
         solve_sequence([], tuner="sor")
     with pytest.raises(TypeError, match="`rng`"):
         RelaxationTuner(rng="seed")
+
+
+def test_continuing_a_tuner_across_calls():
+    seq = shifted_laplacian_sequence(20, rng=7)
+    tuner = RelaxationTuner(policy="tsallis-inf", rng=0)
+    first = solve_sequence(list(seq)[:10], tuner=tuner)
+    second = solve_sequence(list(seq)[10:], tuner=tuner)
+    assert tuner.n_solves == 20 and second.contexts.shape == (10,)
+    assert np.allclose(second.contexts, seq.contexts[10:])
+    assert np.array_equal(tuner.history["nit"], np.concatenate([first.nit, second.nit]))
