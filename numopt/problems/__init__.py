@@ -13,6 +13,8 @@ from ._tensor import (GaussianSumPotential, erf_newton, lattice_potential, newto
                       newton_sinc_quadrature, random_charges_potential, runge, slater)
 from ._ot import (OTProblem, ot_densities_1d, ot_densities_2d, ot_image_histograms,
                   ot_point_clouds, ot_random_assignment)
+from ._linalg import (SystemSequence, convection_diffusion_sequence, heat_equation_sequence,
+                      poisson_2d, shifted_laplacian_sequence)
 
 __all__ = ["TestProblem", "rosenbrock", "logistic_regression", "softmax_regression"]
 __all__ += ["ConstrainedTestProblem", "HS_EQUALITY", "hs_problem", "hs_problems",
@@ -21,3 +23,5 @@ __all__ += ["GaussianSumPotential", "newton_sinc_quadrature", "newton_long_range
             "random_charges_potential", "lattice_potential", "slater", "runge", "erf_newton"]
 __all__ += ["OTProblem", "ot_point_clouds", "ot_random_assignment", "ot_densities_1d",
             "ot_densities_2d", "ot_image_histograms"]
+__all__ += ["poisson_2d", "SystemSequence", "shifted_laplacian_sequence",
+            "heat_equation_sequence", "convection_diffusion_sequence"]

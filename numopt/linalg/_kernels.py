@@ -1,0 +1,259 @@
+"""Numba kernels for SOR, SSOR and (preconditioned) conjugate gradients on CSR matrices.
+
+Every kernel takes ``indptr``/``indices`` as uint32 (uint64 only for matrices
+with more than 2**32 - 2 entries; unsigned, so that Numba needs no
+negative-index wraparound test on the gathers) and ``data``/vectors as float64,
+C-contiguous (the Python wrappers cast), so each kernel compiles once in
+practice. ``wdiag`` is ``omega / diag(A)`` (the diagonal is nonzero, checked by
+the caller): a multiplication instead of a division on the sweep's
+loop-carried path.
+Slow pure-Python references live in ``tests/linalg/_naive.py``.
+
+The SOR update of row ``i`` is written in residual form,
+``x[i] += (b[i] - sum_j a_ij x[j]) * (omega / a_ii)``, with the sum taken over
+the stored entries of row ``i`` in storage order (diagonal included, using
+the current ``x[i]``); this is the Gauss-Seidel/SOR update for the splitting
+``A = D + L + U`` and needs no branch on the diagonal.
+"""
+import numpy as np
+
+from .._jit import njit
+
+# sweep codes
+FORWARD = 0
+BACKWARD = 1
+SYMMETRIC = 2
+
+# status codes returned by the solver kernels
+K_CONVERGED = 0
+K_MAXITER = 1
+K_BREAKDOWN = 2
+K_DIVERGED = 3
+
+
+@njit
+def sor_sweep(indptr, indices, data, split, wdiag, b, x, sweep):
+    """One SOR sweep in place on ``x`` (sweep: 0 forward, 1 backward, 2 symmetric).
+
+    ``wdiag = omega / diag(A)``; ``split`` as in :func:`ssor_apply`. The
+    neighbour just updated (column ``i - 1`` going forward, ``i + 1``
+    backward) is read from a register instead of memory: the sum keeps its
+    storage order (same rounding), but the loop-carried dependency no longer
+    waits for a store-to-load round trip (about 2x faster on 5-point grids).
+    """
+    n = x.shape[0]
+    if sweep != BACKWARD:
+        prev = 0.0
+        for i in range(n):
+            s = b[i]
+            a = indptr[i]
+            e = indptr[i + 1]
+            kp = split[0, i]
+            if kp > a and indices[kp - 1] == i - 1:
+                for k in range(a, kp - 1):
+                    s -= data[k] * x[indices[k]]
+                s -= data[kp - 1] * prev
+                for k in range(kp, e):
+                    s -= data[k] * x[indices[k]]
+            else:
+                for k in range(a, e):
+                    s -= data[k] * x[indices[k]]
+            prev = x[i] + s * wdiag[i]
+            x[i] = prev
+    if sweep != FORWARD:
+        prev = 0.0
+        for i in range(n - 1, -1, -1):
+            s = b[i]
+            a = indptr[i]
+            e = indptr[i + 1]
+            kn = split[1, i]
+            if kn < e and indices[kn] == i + 1:
+                for k in range(a, kn):
+                    s -= data[k] * x[indices[k]]
+                s -= data[kn] * prev
+                for k in range(kn + 1, e):
+                    s -= data[k] * x[indices[k]]
+            else:
+                for k in range(a, e):
+                    s -= data[k] * x[indices[k]]
+            prev = x[i] + s * wdiag[i]
+            x[i] = prev
+
+
+@njit
+def residual_norm(indptr, indices, data, b, x):
+    """``‖b - A x‖₂``."""
+    n = x.shape[0]
+    acc = 0.0
+    for i in range(n):
+        s = b[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            s -= data[k] * x[indices[k]]
+        acc += s * s
+    return np.sqrt(acc)
+
+
+@njit(fastmath=True)
+def matvec(indptr, indices, data, x, out):
+    """``out = A x``."""
+    n = out.shape[0]
+    for i in range(n):
+        s = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            s += data[k] * x[indices[k]]
+        out[i] = s
+
+
+@njit
+def sor_solve(indptr, indices, data, split, wdiag, b, x, sweep, atol, maxiter, hist,
+              div_factor):
+    """SOR iterations in place on ``x`` until ``‖b - Ax‖ <= atol``.
+
+    ``hist`` (length ``maxiter + 1``) receives ``‖b - A x_k‖`` for
+    ``k = 0..nit``. Returns ``(nit, code)`` with code 0 converged,
+    1 iteration limit, 3 diverged (residual grew by ``div_factor`` or became
+    non-finite; ``x`` is then the last iterate before that sweep).
+    """
+    r = residual_norm(indptr, indices, data, b, x)
+    hist[0] = r
+    if r <= atol:
+        return 0, K_CONVERGED
+    if not np.isfinite(r):
+        return 0, K_DIVERGED
+    limit = div_factor * r
+    n = x.shape[0]
+    xold = np.empty(n)
+    for it in range(1, maxiter + 1):
+        xold[:] = x
+        sor_sweep(indptr, indices, data, split, wdiag, b, x, sweep)
+        r = residual_norm(indptr, indices, data, b, x)
+        hist[it] = r
+        if r <= atol:
+            return it, K_CONVERGED
+        if not (r <= limit):  # also catches NaN
+            x[:] = xold
+            return it, K_DIVERGED
+    return maxiter, K_MAXITER
+
+
+@njit(fastmath=True)
+def ssor_apply(indptr, indices, sdata, split, wdiag, r, omega, z):
+    """``z = M⁻¹ r`` for the SSOR preconditioner, by two triangular sweeps.
+
+    ``M = (D/ω + L) (D/ω)⁻¹ (D/ω + U) / (2 - ω)
+        = (D + ωL) D⁻¹ (D + ωU) / (ω (2 - ω))``.
+    Forward: ``(D/ω + L) y = r``; backward: ``(D/ω + U) z = (D/ω) y``,
+    i.e. ``z_i = y_i - (ω/d_i) Σ_{j>i} a_ij z_j``; then ``z *= 2 - ω``.
+    Only the strictly lower (forward) or upper (backward) entries of each
+    row are used: with sorted column indices, row ``i``'s strictly lower
+    entries are ``indptr[i]:split[0, i]`` and its strictly upper entries
+    ``split[1, i]:indptr[i+1]``. ``wdiag = omega / diag(A)`` and ``sdata`` is
+    ``data`` with row ``i`` scaled by ``wdiag[i]``, which keeps the
+    multiplication off the loop-carried dependency chain.
+    The neighbour just computed is kept in a register (see :func:`sor_sweep`).
+    """
+    n = r.shape[0]
+    prev = 0.0
+    for i in range(n):
+        s = r[i] * wdiag[i]
+        a = indptr[i]
+        e = split[0, i]
+        if e > a and indices[e - 1] == i - 1:
+            for k in range(a, e - 1):
+                s -= sdata[k] * z[indices[k]]
+            s -= sdata[e - 1] * prev
+        else:
+            for k in range(a, e):
+                s -= sdata[k] * z[indices[k]]
+        z[i] = s
+        prev = s
+    for i in range(n - 1, -1, -1):
+        s = z[i]
+        a = split[1, i]
+        e = indptr[i + 1]
+        if e > a and indices[a] == i + 1:
+            s -= sdata[a] * prev
+            for k in range(a + 1, e):
+                s -= sdata[k] * z[indices[k]]
+        else:
+            for k in range(a, e):
+                s -= sdata[k] * z[indices[k]]
+        z[i] = s
+        prev = s
+    c = 2.0 - omega
+    for i in range(n):
+        z[i] *= c
+
+
+@njit(fastmath=True)
+def pcg_solve(indptr, indices, data, sdata, split, wdiag, b, x, omega, precondition, atol,
+              maxiter, hist):
+    """(SSOR-preconditioned) conjugate gradients in place on ``x``.
+
+    ``precondition`` False gives plain CG. ``hist`` (length ``maxiter + 1``)
+    receives the recurrence residual norms ``‖r_k‖``. Returns
+    ``(nit, code)``: 0 converged, 1 iteration limit, 2 breakdown
+    (``pᵀAp <= 0`` or ``rᵀM⁻¹r <= 0``: A or M not positive definite; ``x`` is
+    the last iterate), 3 non-finite values (``x`` is the last finite iterate).
+    """
+    n = x.shape[0]
+    r = np.empty(n)
+    z = np.empty(n)
+    q = np.empty(n)
+    matvec(indptr, indices, data, x, q)
+    for i in range(n):
+        r[i] = b[i] - q[i]
+    rr = 0.0
+    for i in range(n):
+        rr += r[i] * r[i]
+    rn = np.sqrt(rr)
+    hist[0] = rn
+    if rn <= atol:
+        return 0, K_CONVERGED
+    if not np.isfinite(rn):
+        return 0, K_DIVERGED
+    if precondition:
+        ssor_apply(indptr, indices, sdata, split, wdiag, r, omega, z)
+    else:
+        z[:] = r
+    p = z.copy()
+    rz = 0.0
+    for i in range(n):
+        rz += r[i] * z[i]
+    if not (rz > 0.0):
+        return 0, K_BREAKDOWN if np.isfinite(rz) else K_DIVERGED
+    for it in range(1, maxiter + 1):
+        matvec(indptr, indices, data, p, q)
+        pq = 0.0
+        for i in range(n):
+            pq += p[i] * q[i]
+        if not (pq > 0.0):
+            return it - 1, K_BREAKDOWN if np.isfinite(pq) else K_DIVERGED
+        alpha = rz / pq
+        rr = 0.0
+        for i in range(n):
+            x[i] += alpha * p[i]
+            r[i] -= alpha * q[i]
+            rr += r[i] * r[i]
+        rn = np.sqrt(rr)
+        hist[it] = rn
+        if not np.isfinite(rn):
+            for i in range(n):
+                x[i] -= alpha * p[i]
+            return it - 1, K_DIVERGED
+        if rn <= atol:
+            return it, K_CONVERGED
+        if precondition:
+            ssor_apply(indptr, indices, sdata, split, wdiag, r, omega, z)
+        else:
+            z[:] = r
+        rz_new = 0.0
+        for i in range(n):
+            rz_new += r[i] * z[i]
+        if not (rz_new > 0.0):
+            return it, K_BREAKDOWN if np.isfinite(rz_new) else K_DIVERGED
+        beta = rz_new / rz
+        rz = rz_new
+        for i in range(n):
+            p[i] = z[i] + beta * p[i]
+    return maxiter, K_MAXITER

@@ -1,0 +1,605 @@
+"""Online tuning of the SOR relaxation parameter across a sequence of systems.
+
+Khodak, Chow, Balcan, Talwalkar, *Learning to Relax: Setting Solver
+Parameters Across a Sequence of Linear System Instances* (ICLR 2024). The
+learner sees only the iteration count of each solve (bandit feedback).
+"""
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import ArpackNoConvergence, eigs, eigsh
+
+from .._result import OptimizeResult, OptimizeWarning
+from .._validation import check_array, check_choice, check_rng, check_scalar
+from ._common import check_omega, check_rhs, prepare_matrix
+from ._pcg import _pcg_prepared
+from ._sor import _sor_prepared
+
+__all__ = ["RelaxationTuner", "solve_sequence", "optimal_jacobi_omega", "DEFAULT_GRID"]
+
+#: The authors' grid of relaxation parameters: ``linspace(1, 1.95, 20)``.
+DEFAULT_GRID = np.linspace(1.0, 1.95, 20)
+
+_POLICIES = ("tsallis-inf", "exp3", "ucb", "binned", "chebcb", "optimal-jacobi")
+_SOLVERS = ("sor", "ssor-pcg")
+
+
+def _jacobi_radius(sys):
+    """Spectral radius of the Jacobi iteration matrix ``I - D⁻¹A`` and whether A is symmetric."""
+    n = sys.n
+    A = sp.csr_array((sys.data, sys.indices, sys.indptr), shape=(n, n))
+    sym = abs(A - A.T).max() <= 1e-12 * max(abs(A).max(), 1e-300) if n > 1 else True
+    if sym and np.all(sys.diag > 0):
+        dinv = 1.0 / np.sqrt(sys.diag)
+        S = (A * dinv[:, None]) * dinv[None, :] if n <= 400 else \
+            sp.diags_array(dinv) @ A @ sp.diags_array(dinv)
+        if n <= 400:
+            mu = np.linalg.eigvalsh(np.asarray(S.toarray() if sp.issparse(S) else S))
+            lo, hi = mu[0], mu[-1]
+        else:
+            try:
+                mu = eigsh(sp.csr_array(S), k=2, which="BE", return_eigenvectors=False,
+                           tol=1e-10, maxiter=20 * n)
+            except ArpackNoConvergence as exc:
+                mu = exc.eigenvalues
+            lo, hi = float(np.min(mu)), float(np.max(mu))
+        return max(abs(1.0 - lo), abs(1.0 - hi)), True
+    J = sp.eye_array(n) - sp.diags_array(1.0 / sys.diag) @ A
+    if n <= 400:
+        lam = np.linalg.eigvals(J.toarray())
+    else:
+        try:
+            lam = eigs(sp.csr_array(J), k=1, which="LM", return_eigenvectors=False,
+                       tol=1e-10, maxiter=20 * n)
+        except ArpackNoConvergence as exc:
+            lam = exc.eigenvalues
+    return float(np.max(np.abs(lam))), False
+
+
+def optimal_jacobi_omega(A):
+    r"""Young's optimal SOR parameter from the Jacobi spectral radius.
+
+    ``ω* = 2 / (1 + sqrt(1 - β²)) = 1 + (β / (1 + sqrt(1 - β²)))²`` with
+    ``β = ρ(I - D⁻¹A)``. Exact (SOR's asymptotic rate is minimized) for
+    consistently ordered matrices whose Jacobi matrix has real eigenvalues,
+    e.g. 5-point Laplacians with a diagonal shift; a heuristic otherwise.
+    ``β`` comes from a dense eigensolver for ``n <= 400`` and from ARPACK
+    otherwise, so this costs far more than one SOR solve: it is the
+    instance-optimal *baseline* of Khodak et al., not a practical tuner.
+
+    Parameters
+    ----------
+    A : (n, n) array_like or sparse matrix
+        Nonzero diagonal.
+
+    Returns
+    -------
+    float
+        ``ω*`` in [1, 2). When ``β >= 1`` (Jacobi diverges; the formula does
+        not apply) an :class:`~scipy.optimize.OptimizeWarning` is emitted and
+        1.0 (Gauss-Seidel) is returned.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.linalg import optimal_jacobi_omega
+    >>> from numopt.problems import poisson_2d
+    >>> w = optimal_jacobi_omega(poisson_2d(10))
+    >>> round(w, 4), round(float(2 / (1 + np.sin(np.pi / 11))), 4)
+    (1.5604, 1.5604)
+    """
+    sys = prepare_matrix(A)
+    beta, _ = _jacobi_radius(sys)
+    if not beta < 1.0:
+        warnings.warn(f"The Jacobi iteration matrix has spectral radius {beta:.4g} >= 1, so "
+                      "Young's formula does not apply; returning omega = 1.0", OptimizeWarning,
+                      stacklevel=2)
+        return 1.0
+    return float(2.0 / (1.0 + np.sqrt(1.0 - beta * beta)))
+
+
+def _tsallis_probs(L, eta, newton_steps=50):
+    """Tsallis-INF (α = 1/2) distribution ``p_i = 4 (η (L_i - x))⁻²`` with ``Σ p = 1``."""
+    Lm = L - L.min()
+    x = -2.0 / eta  # then the best arm has p = 1: the sum is >= 1, Newton moves left
+    for _ in range(newton_steps):
+        u = Lm - x
+        p = 4.0 / (eta * u) ** 2
+        g = p.sum() - 1.0
+        if g <= 1e-13:
+            break
+        x -= g / (2.0 * (p / u).sum())
+    p = 4.0 / (eta * (Lm - x)) ** 2
+    return p / p.sum()
+
+
+def _exp3_probs(L, eta):
+    w = np.exp(-eta * (L - L.min()))
+    return w / w.sum()
+
+
+def _chebyshev_features(z, degree):
+    """``[T_0(z), ..., T_degree(z)]`` for ``z`` in [-1, 1]."""
+    phi = np.empty(degree + 1)
+    phi[0] = 1.0
+    if degree >= 1:
+        phi[1] = z
+    for k in range(2, degree + 1):
+        phi[k] = 2.0 * z * phi[k - 1] - phi[k - 2]
+    return phi
+
+
+class RelaxationTuner:
+    r"""Choose the relaxation ``ω`` of SOR or SSOR-PCG online across many systems.
+
+    Keep one tuner for a sequence of related systems (time steps, parameter
+    sweeps) and call :meth:`solve` for each. The tuner picks ``ω`` from
+    ``grid``, runs the solver and learns from the iteration count only
+    (bandit feedback), as in Khodak et al. (ICLR 2024).
+
+    Policies:
+
+    * ``'tsallis-inf'`` (default): Tsallis-INF (α = 1/2), ``η_t = 2/√t``,
+      importance-weighted costs ``(k - 1) / p``, normalized by the running
+      mean of ``k - 1``. Competes with the best fixed ``ω`` in hindsight.
+    * ``'exp3'``: exponential weights, ``η_t = sqrt(2 ln K / (t K))``, same
+      cost estimates.
+    * ``'ucb'``: for i.i.d. instances (stochastic bandit), play the arm with
+      the lowest confidence bound ``m_i - ucb_scale σ_i sqrt(ln t / n_i)``
+      on its mean cost ``m_i``, with ``σ_i = cv m_i`` and ``cv`` the pooled
+      coefficient of variation of the costs (they vary multiplicatively
+      with the instance's difficulty). Each arm is tried once first.
+      Deterministic; not for drifting sequences. An addition to the paper.
+    * ``'binned'`` (contextual, Tsallis-INF-CB): ``context_range`` is split
+      into ``n_bins`` bins, with an independent Tsallis-INF in each.
+    * ``'chebcb'`` (contextual, ChebCB): for every arm, ridge regression of
+      the cost on Chebyshev polynomials of the context (``degree``); arms
+      drawn by SquareCB inverse-gap weighting
+      ``p_i = 1 / (K + γ_t (ŷ_i - ŷ*) / s)``, ``γ_t = gamma_scale sqrt(K t)``.
+      Approaches the instance-optimal ``ω`` when the context determines it.
+    * ``'optimal-jacobi'``: Young's ``ω*`` of every instance from
+      :func:`optimal_jacobi_omega` (an eigenvalue solve per instance: the
+      baseline, not a practical method).
+    * a float: always that ``ω`` (a fixed baseline).
+
+    Parameters
+    ----------
+    solver : {'sor', 'ssor-pcg'}
+        ``'ssor-pcg'`` needs symmetric positive definite systems.
+    policy : str or float
+        See above.
+    grid : array_like, optional
+        Candidate ``ω`` values in (0, 2) (default :data:`DEFAULT_GRID`,
+        ``linspace(1, 1.95, 20)``, the authors' grid).
+    rng : {None, int, Generator}
+        Source of the policy's randomness.
+    tol : float
+        Relative residual tolerance of every solve.
+    maxiter : int, optional
+        Iteration cap of every solve (default 10,000 for SOR, ``10 n`` for
+        SSOR-PCG). A solve that hits it costs ``maxiter``.
+    warm_start : bool
+        Start each solve from the previous solution when the sizes match.
+    context_range : (float, float), optional
+        Range of the contexts; required by ``'binned'`` and ``'chebcb'``.
+        Contexts outside are clipped into it.
+    n_bins : int
+        Bins of ``'binned'``.
+    degree : int
+        Chebyshev degree of ``'chebcb'``.
+    eta_scale : float
+        Multiplies the learning rate of ``'tsallis-inf'``, ``'exp3'`` and
+        ``'binned'``.
+    baseline : float
+        Variance reduction of the importance-weighted estimates: the played
+        arm's estimate is ``(k - 1 - baseline s) / p`` with ``s`` the running
+        mean of ``k - 1`` (0, the default, is the authors' plain estimator;
+        larger values learn faster on average but can lock onto a bad arm
+        for a while after a lucky draw).
+    ucb_scale : float
+        Width of the confidence bounds of ``'ucb'``.
+    gamma_scale : float
+        Exploitation strength of ``'chebcb'`` (5 by default: on the shifted
+        Laplacian sequences 3 to 10 did about equally well, 1 and below
+        explored too much).
+    sweep : {'forward', 'backward', 'symmetric'}
+        SOR sweep order (``solver='sor'`` only).
+
+    Attributes
+    ----------
+    weights : ndarray
+        The policy's current probabilities over ``grid``: shape ``(K,)``;
+        ``(n_bins, K)`` for ``'binned'``; for ``'chebcb'`` the distribution
+        used at the last context. ``None`` for fixed and ``'optimal-jacobi'``.
+    history : dict of ndarray
+        ``omega``, ``arm`` (-1 when ``ω`` is not from the grid), ``nit``,
+        ``context`` (NaN when none), ``status`` of every solve so far.
+    n_solves : int
+
+    Examples
+    --------
+    >>> from numopt.linalg import RelaxationTuner
+    >>> from numopt.problems import shifted_laplacian_sequence
+    >>> seq = shifted_laplacian_sequence(300, rng=0)
+    >>> tuner = RelaxationTuner(policy="tsallis-inf", rng=0)
+    >>> for A, b, c in seq:
+    ...     res = tuner.solve(A, b)
+    >>> h = tuner.history
+    >>> gs = [RelaxationTuner(policy=1.0).solve(A, b).nit for A, b, c in seq]
+    >>> bool(h["nit"].sum() < 0.5 * sum(gs)), tuner.weights.shape
+    (True, (20,))
+    """
+
+    def __init__(self, solver="sor", policy="tsallis-inf", grid=None, rng=None, *, tol=1e-8,
+                 maxiter=None, warm_start=True, context_range=None, n_bins=5, degree=5,
+                 eta_scale=1.0, baseline=0.0, ucb_scale=1.0, gamma_scale=5.0,
+                 sweep="forward"):
+        self.solver = check_choice(solver, "solver", _SOLVERS)
+        if isinstance(policy, numbers.Real) and not isinstance(policy, bool):
+            self.fixed_omega = check_omega(policy, "policy")
+            self.policy = "fixed"
+        elif isinstance(policy, str):
+            self.policy = check_choice(policy, "policy", _POLICIES)
+            self.fixed_omega = None
+        else:
+            raise TypeError(f"`policy` must be one of {', '.join(map(repr, _POLICIES))} or a "
+                            f"float omega in (0, 2), got {type(policy).__name__}")
+        grid = DEFAULT_GRID if grid is None else grid
+        grid = check_array(grid, "grid", ndim=1, dtype=np.float64, min_size=1, copy=True)
+        if np.any(grid <= 0) or np.any(grid >= 2):
+            raise ValueError(f"`grid` values must lie in (0, 2), got min {grid.min():g}, "
+                             f"max {grid.max():g}")
+        self.grid = grid
+        self.rng = check_rng(rng)
+        self.tol = check_scalar(tol, "tol", lower=0.0)
+        self.maxiter = check_scalar(maxiter, "maxiter", lower=1, integer=True,
+                                    allow_none=True)
+        self.warm_start = bool(warm_start)
+        from ._sor import _SWEEPS
+        self._sweep = _SWEEPS[check_choice(sweep, "sweep", tuple(_SWEEPS))]
+        self.n_bins = check_scalar(n_bins, "n_bins", lower=1, integer=True)
+        self.degree = check_scalar(degree, "degree", lower=0, integer=True)
+        self.eta_scale = check_scalar(eta_scale, "eta_scale", lower=0.0, lower_inclusive=False)
+        self.baseline = check_scalar(baseline, "baseline", lower=0.0)
+        self.ucb_scale = check_scalar(ucb_scale, "ucb_scale", lower=0.0)
+        self.gamma_scale = check_scalar(gamma_scale, "gamma_scale", lower=0.0,
+                                        lower_inclusive=False)
+        if context_range is not None:
+            lo, hi = (check_scalar(v, "context_range") for v in context_range)
+            if not lo < hi:
+                raise ValueError(f"`context_range` must be (low, high) with low < high, "
+                                 f"got {tuple(context_range)}")
+            context_range = (lo, hi)
+        elif self.policy in ("binned", "chebcb"):
+            raise ValueError(f"policy {self.policy!r} is contextual: pass "
+                             "`context_range=(low, high)`")
+        self.context_range = context_range
+        self.reset()
+
+    # -- state ---------------------------------------------------------------------------
+    def reset(self):
+        """Forget everything learned (and the warm start)."""
+        K_ = self.grid.size
+        self._sum_cost = 0.0  # Σ (k - 1)
+        self.n_solves = 0
+        self._x = None
+        self._records = []
+        if self.policy in ("tsallis-inf", "exp3"):
+            self._L = np.zeros(K_)
+        elif self.policy == "ucb":
+            self._n = np.zeros(K_)
+            self._s = np.zeros(K_)
+            self._s2 = np.zeros(K_)
+        elif self.policy == "binned":
+            self._L = np.zeros((self.n_bins, K_))
+            self._t_bin = np.zeros(self.n_bins, dtype=np.int64)
+        elif self.policy == "chebcb":
+            d = self.degree + 1
+            self._G = np.tile(1e-3 * np.eye(d), (K_, 1, 1))
+            self._r = np.zeros((K_, d))
+        self._last_p = None
+
+    @property
+    def history(self):
+        keys = ("omega", "arm", "nit", "context", "status")
+        if not self._records:
+            return {k: np.array([], dtype=float if k in ("omega", "context") else np.int64)
+                    for k in keys}
+        cols = list(zip(*self._records))
+        return {k: np.asarray(v, dtype=float if k in ("omega", "context") else np.int64)
+                for k, v in zip(keys, cols)}
+
+    @property
+    def weights(self):
+        if self.policy in ("fixed", "optimal-jacobi"):
+            return None
+        if self.policy == "binned":
+            return np.stack([self._probs_from(self._L[j], max(self._t_bin[j], 1))
+                             for j in range(self.n_bins)])
+        if self.policy == "chebcb":
+            if self._last_p is None:
+                return np.full(self.grid.size, 1.0 / self.grid.size)
+            return self._last_p.copy()
+        if self.policy == "ucb":
+            return self.probabilities()
+        return self._probs_from(self._L, self.n_solves + 1)
+
+    def _scale(self):
+        m = self._sum_cost / self.n_solves if self.n_solves else 0.0
+        return m if m > 0 else 1.0  # an all-ones cost history leaves L at zero anyway
+
+    def _probs_from(self, L, t):
+        Ls = L / self._scale()
+        K_ = L.size
+        if self.policy == "exp3":
+            return _exp3_probs(Ls, self.eta_scale * np.sqrt(2.0 * np.log(max(K_, 2)) / (t * K_)))
+        return _tsallis_probs(Ls, self.eta_scale * 2.0 / np.sqrt(t))
+
+    def _bin(self, context):
+        lo, hi = self.context_range
+        z = (np.clip(context, lo, hi) - lo) / (hi - lo)
+        return min(int(z * self.n_bins), self.n_bins - 1)
+
+    def _features(self, context):
+        lo, hi = self.context_range
+        z = 2.0 * (np.clip(context, lo, hi) - lo) / (hi - lo) - 1.0
+        return _chebyshev_features(z, self.degree)
+
+    def probabilities(self, context=None):
+        """The distribution over ``grid`` the policy would draw from for ``context`` now.
+
+        ``None`` for fixed and ``'optimal-jacobi'`` policies.
+        """
+        if self.policy in ("fixed", "optimal-jacobi"):
+            return None
+        if self.policy in ("binned", "chebcb"):
+            if context is None:
+                raise ValueError(f"policy {self.policy!r} needs a `context`")
+            context = check_scalar(context, "context")
+        if self.policy == "binned":
+            j = self._bin(context)
+            return self._probs_from(self._L[j], self._t_bin[j] + 1)
+        if self.policy == "chebcb":
+            phi = self._features(context)
+            yhat = np.array([phi @ np.linalg.solve(self._G[i], self._r[i])
+                             for i in range(self.grid.size)])
+            K_ = self.grid.size
+            best = int(np.argmin(yhat))
+            gamma = self.gamma_scale * np.sqrt(K_ * (self.n_solves + 1))
+            p = 1.0 / (K_ + gamma * (yhat - yhat[best]) / self._scale())
+            p[best] = 0.0
+            p[best] = max(1.0 - p.sum(), 0.0)
+            return p / p.sum()
+        if self.policy == "ucb":
+            p = np.zeros(self.grid.size)
+            p[self._ucb_arm()] = 1.0
+            return p
+        return self._probs_from(self._L, self.n_solves + 1)
+
+    def _ucb_arm(self):
+        untried = np.flatnonzero(self._n == 0)
+        if untried.size:
+            return int(untried[0])
+        n = self._n
+        m = self._s / n
+        var = np.maximum(self._s2 / n - m * m, 0.0)
+        cv = np.sqrt(np.sum(var * n / np.maximum(m * m, 1e-300)) / n.sum())
+        t = n.sum() + 1
+        return int(np.argmin(m - self.ucb_scale * cv * m * np.sqrt(np.log(t) / n)))
+
+    # -- solving -------------------------------------------------------------------------
+    def _run(self, sys, b, omega, x0):
+        x = np.array(x0, dtype=np.float64, copy=True)
+        if self.solver == "sor":
+            maxiter = 10_000 if self.maxiter is None else self.maxiter
+            return _sor_prepared(sys, b, omega, x, self.tol, maxiter, self._sweep)
+        maxiter = 10 * sys.n if self.maxiter is None else self.maxiter
+        return _pcg_prepared(sys, b, omega, x, self.tol, maxiter)
+
+    def _choose(self, sys, context):
+        """Return (omega, arm, probability vector or None)."""
+        if self.policy == "fixed":
+            return self.fixed_omega, -1, None
+        if self.policy == "optimal-jacobi":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", OptimizeWarning)
+                return optimal_jacobi_omega(sys), -1, None
+        if self.policy == "ucb":
+            arm = self._ucb_arm()
+            p = np.zeros(self.grid.size)
+            p[arm] = 1.0
+            return float(self.grid[arm]), arm, p
+        p = self.probabilities(context)
+        arm = int(self.rng.choice(p.size, p=p))
+        return float(self.grid[arm]), arm, p
+
+    def _prepare(self, A, b, x0, context):
+        sys = prepare_matrix(A)
+        b = np.ascontiguousarray(check_rhs(b, sys.n), dtype=np.float64)
+        if context is not None:
+            context = check_scalar(context, "context")
+        elif self.policy in ("binned", "chebcb"):
+            raise ValueError(f"policy {self.policy!r} needs a `context` for every system")
+        if x0 is None:
+            x0 = self._x if (self.warm_start and self._x is not None
+                             and self._x.shape[0] == sys.n) else np.zeros(sys.n)
+        else:
+            x0 = check_rhs(x0, sys.n, "x0")
+        return sys, b, x0, context
+
+    def solve(self, A, b, context=None, x0=None):
+        """Pick ``ω``, solve ``A x = b``, learn from the iteration count.
+
+        Parameters
+        ----------
+        A : (n, n) array_like or sparse matrix
+        b : (n,) array_like
+        context : float, optional
+            Side information (e.g. a diagonal shift or a diffusion
+            coefficient); required by ``'binned'`` and ``'chebcb'``.
+        x0 : (n,) array_like, optional
+            Start; default: the previous solution (``warm_start``) or zeros.
+
+        Returns
+        -------
+        OptimizeResult
+            The solver's result (``x``, ``nit``, ``residuals``, ``status``,
+            ...) plus ``omega`` (used), ``arm`` (index into ``grid`` or -1)
+            and ``p`` (probability of that arm, 1.0 for deterministic
+            policies).
+        """
+        sys, b, x0, context = self._prepare(A, b, x0, context)
+        return self._solve_prepared(sys, b, x0, context)
+
+    def _solve_prepared(self, sys, b, x0, context):
+        omega, arm, p = self._choose(sys, context)
+        res = self._run(sys, b, omega, x0)
+        self._learn(arm, p, res.nit, context)
+        res.arm = arm
+        res.p = 1.0 if p is None else float(p[arm])
+        self._records.append((omega, arm, res.nit,
+                              np.nan if context is None else context, res.status))
+        if np.all(np.isfinite(res.x)):
+            self._x = np.asarray(res.x, dtype=np.float64)
+        return res
+
+    def _learn(self, arm, p, nit, context):
+        cost = max(float(nit) - 1.0, 0.0)
+        self.n_solves += 1
+        self._sum_cost += cost
+        if arm < 0:
+            return
+        if self.policy == "ucb":
+            self._n[arm] += 1
+            self._s[arm] += nit
+            self._s2[arm] += float(nit) ** 2
+            return
+        est = (cost - self.baseline * self._scale()) / p[arm]
+        if self.policy in ("tsallis-inf", "exp3"):
+            self._L[arm] += est
+        elif self.policy == "binned":
+            j = self._bin(context)
+            self._L[j, arm] += est
+            self._t_bin[j] += 1
+        elif self.policy == "chebcb":
+            phi = self._features(context)
+            self._G[arm] += np.outer(phi, phi)
+            self._r[arm] += phi * cost
+            self._last_p = p
+
+    def solve_sequence(self, systems, compare=False, progress=False):
+        """Solve every system of ``systems`` in order; see :func:`solve_sequence`."""
+        return _solve_sequence(self, systems, compare, progress)
+
+
+def _unpack(item):
+    if isinstance(item, dict):
+        return item["A"], item["b"], item.get("context")
+    if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+        raise TypeError("each system must be a tuple (A, b) or (A, b, context), got "
+                        f"{type(item).__name__}")
+    return item[0], item[1], (item[2] if len(item) == 3 else None)
+
+
+def _solve_sequence(tuner, systems, compare, progress):
+    iterator = iter(systems)
+    bar = None
+    if progress:
+        try:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=len(systems) if hasattr(systems, "__len__") else None,
+                       desc=f"{tuner.solver} {tuner.policy}")
+        except ImportError:  # pragma: no cover - tqdm is optional
+            bar = None
+    results, fixed, contexts = [], [], []
+    sendable = hasattr(iterator, "send")
+    try:
+        item = next(iterator)
+    except StopIteration:
+        item = None
+    while item is not None:
+        A, b, context = _unpack(item)
+        sys, bb, x0, context = tuner._prepare(A, b, None, context)
+        if compare:
+            fixed.append([tuner._run(sys, bb, float(w), x0).nit for w in tuner.grid])
+        res = tuner._solve_prepared(sys, bb, x0, context)
+        results.append(res)
+        contexts.append(np.nan if context is None else context)
+        if bar is not None:
+            bar.update(1)
+        try:
+            item = iterator.send(np.asarray(res.x, dtype=np.float64)) if sendable \
+                else next(iterator)
+        except StopIteration:
+            item = None
+    if bar is not None:
+        bar.close()
+    nit = np.array([r.nit for r in results], dtype=np.int64)
+    out = OptimizeResult(
+        results=results, nit=nit, omega=np.array([r.omega if r.omega is not None else np.nan
+                                                  for r in results]),
+        contexts=np.array(contexts, dtype=float),
+        total_iterations=int(nit.sum()), success=all(r.success for r in results),
+        n_failed=int(sum(not r.success for r in results)))
+    if compare:
+        F = np.array(fixed, dtype=np.int64).reshape(len(results), tuner.grid.size)
+        totals = F.sum(axis=0)
+        best = int(np.argmin(totals)) if F.size else 0
+        out.fixed_nit = F
+        out.fixed_totals = totals
+        out.best_fixed_omega = float(tuner.grid[best])
+        out.best_fixed_total = int(totals[best]) if F.size else 0
+        out.regret = np.cumsum(nit) - np.cumsum(F[:, best]) if F.size else nit
+        out.ratio_to_best_fixed = out.total_iterations / max(out.best_fixed_total, 1)
+    return out
+
+
+def solve_sequence(systems, solver="sor", policy="tsallis-inf", grid=None, rng=None, *,
+                   tuner=None, compare=False, progress=False, **options):
+    """Solve a sequence of linear systems, tuning ``ω`` online.
+
+    Parameters
+    ----------
+    systems : iterable
+        ``(A, b)`` or ``(A, b, context)`` tuples, e.g. a
+        :class:`numopt.problems.SystemSequence`. When the iterator is a
+        generator, the solution of each system is passed back with
+        ``send`` (time-stepping sequences build the next ``b`` from it).
+    solver, policy, grid, rng, **options
+        Passed to :class:`RelaxationTuner` (ignored when ``tuner`` is given).
+    tuner : RelaxationTuner, optional
+        A tuner to continue (its state carries over).
+    compare : bool
+        Regret bookkeeping: also solve every instance with every fixed
+        ``ω`` of the grid from the same start (K times the work).
+    progress : bool
+        Show a tqdm progress bar (when tqdm is installed).
+
+    Returns
+    -------
+    OptimizeResult
+        ``results`` (one per system), ``nit``, ``omega``, ``contexts``,
+        ``total_iterations``, ``success`` (all converged), ``n_failed``;
+        with ``compare``: ``fixed_nit`` (T, K) iteration counts,
+        ``fixed_totals``, ``best_fixed_omega``, ``best_fixed_total``,
+        ``regret`` (cumulative iterations minus the best fixed ``ω``'s) and
+        ``ratio_to_best_fixed``.
+
+    Examples
+    --------
+    >>> from numopt.linalg import solve_sequence
+    >>> from numopt.problems import shifted_laplacian_sequence
+    >>> seq = shifted_laplacian_sequence(40, rng=1)
+    >>> out = solve_sequence(seq, policy="tsallis-inf", rng=0, compare=True,
+    ...                      grid=[1.0, 1.4, 1.8])
+    >>> out.fixed_nit.shape, out.best_fixed_omega, out.success
+    ((40, 3), 1.8, True)
+    """
+    if tuner is None:
+        tuner = RelaxationTuner(solver=solver, policy=policy, grid=grid, rng=rng, **options)
+    elif not isinstance(tuner, RelaxationTuner):
+        raise TypeError(f"`tuner` must be a RelaxationTuner, got {type(tuner).__name__}")
+    return _solve_sequence(tuner, systems, bool(compare), bool(progress))
+

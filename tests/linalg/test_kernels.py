@@ -1,0 +1,104 @@
+"""Numba kernels of numopt.linalg against the slow references in _naive.py."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from numopt.linalg import _kernels as K
+from numopt.linalg._common import prepare_matrix
+from numopt.problems import convection_diffusion_sequence, poisson_2d
+
+from . import _naive
+
+
+def _random_matrix(n, rng, density=0.4, symmetric=False):
+    """Random sparse matrix with a dominant positive diagonal and unsorted-ish pattern."""
+    M = sp.random_array((n, n), density=density, rng=rng, format="csr")
+    M = M - sp.diags_array(M.diagonal())
+    if symmetric:
+        M = M + M.T
+    d = np.asarray(abs(M).sum(axis=1)).ravel() + 1.0 + rng.random(n)
+    return sp.csr_array(M + sp.diags_array(d))
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 30])
+@pytest.mark.parametrize("sweep", [K.FORWARD, K.BACKWARD, K.SYMMETRIC])
+def test_sor_sweep_bit_for_bit(n, sweep):
+    rng = np.random.default_rng(n)
+    sys = prepare_matrix(_random_matrix(n, rng))
+    b = rng.standard_normal(n)
+    x0 = rng.standard_normal(n)
+    for omega in (1.0, 1.37, 0.6):
+        x = x0.copy()
+        K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(omega), b, x, sweep)
+        ref = _naive.sor_sweep(sys.indptr, sys.indices, sys.data, sys.diag, b, x0, omega,
+                               sweep)
+        assert np.array_equal(x, ref)
+
+
+def test_sor_sweep_nonsymmetric_bit_for_bit():
+    A, b, _ = convection_diffusion_sequence(2, nx=5, rng=3)[1]
+    sys = prepare_matrix(A)
+    x = np.zeros(sys.n)
+    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(1.2), b, x, K.SYMMETRIC)
+    ref = _naive.sor_sweep(sys.indptr, sys.indices, sys.data, sys.diag, b, np.zeros(sys.n),
+                           1.2, K.SYMMETRIC)
+    assert np.array_equal(x, ref)
+
+
+@pytest.mark.parametrize("n", [1, 5, 40])
+def test_ssor_apply_matches_dense_inverse(n):
+    rng = np.random.default_rng(10 + n)
+    A = _random_matrix(n, rng, symmetric=True)
+    sys = prepare_matrix(A)
+    r = rng.standard_normal(n)
+    for omega in (1.0, 1.6):
+        z = np.empty(n)
+        w = sys.wdiag(omega)
+        K.ssor_apply(sys.indptr, sys.indices, sys.scaled_data(w), sys.split, w, r, omega, z)
+        assert np.allclose(z, _naive.ssor_apply(A.toarray(), r, omega), rtol=1e-12, atol=1e-14)
+        assert np.allclose(z, np.linalg.solve(_naive.ssor_matrix(A.toarray(), omega), r),
+                           rtol=1e-10, atol=1e-12)
+
+
+def test_symmetric_sor_sweep_from_zero_is_ssor_preconditioner():
+    # One SSOR iteration from x = 0 equals M⁻¹ b: ties the two kernels together.
+    A = poisson_2d(6) + 0.3 * sp.eye_array(36)
+    sys = prepare_matrix(A)
+    b = np.random.default_rng(0).standard_normal(36)
+    x = np.zeros(36)
+    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(1.3), b, x, K.SYMMETRIC)
+    z = np.empty(36)
+    w = sys.wdiag(1.3)
+    K.ssor_apply(sys.indptr, sys.indices, sys.scaled_data(w), sys.split, w, b, 1.3, z)
+    assert np.allclose(x, z, rtol=1e-12, atol=1e-14)
+
+
+def test_matvec_and_residual_norm():
+    rng = np.random.default_rng(4)
+    A = _random_matrix(25, rng)
+    sys = prepare_matrix(A)
+    x, b = rng.standard_normal(25), rng.standard_normal(25)
+    out = np.empty(25)
+    K.matvec(sys.indptr, sys.indices, sys.data, x, out)
+    assert np.allclose(out, A @ x, rtol=1e-14)
+    assert np.isclose(K.residual_norm(sys.indptr, sys.indices, sys.data, b, x),
+                      np.linalg.norm(b - A @ x), rtol=1e-13)
+
+
+@pytest.mark.parametrize("omega", [None, 1.0, 1.5])
+def test_pcg_kernel_matches_textbook_pcg(omega):
+    A = poisson_2d(12) + 0.05 * sp.eye_array(144)
+    sys = prepare_matrix(A)
+    b = np.random.default_rng(1).standard_normal(144)
+    x = np.zeros(144)
+    hist = np.empty(1001)
+    w = 1.0 if omega is None else omega
+    nit, code = K.pcg_solve(sys.indptr, sys.indices, sys.data, sys.scaled_data(sys.wdiag(w)),
+                            sys.split, sys.wdiag(w), b, x,
+                            w, omega is not None,
+                            1e-10 * np.linalg.norm(b), 1000, hist)
+    Minv = None if omega is None else (lambda r: _naive.ssor_apply(A.toarray(), r, omega))
+    xr, nr, hr = _naive.pcg(A.toarray(), b, 1e-10, 1000, Minv)
+    assert code == K.K_CONVERGED and nit == nr
+    assert np.allclose(hist[:nit + 1], hr, rtol=1e-6)
+    assert np.allclose(x, xr, rtol=1e-8, atol=1e-10)
