@@ -67,10 +67,11 @@ def _delta_dual(alpha, dx, dy, a, c, b, Pmv, reg, xp=np):
     tx, ty = alpha * dx / reg, alpha * dy / reg
     if float(xp.abs(tx).max()) > 600 or float(xp.abs(ty).max()) > 600:
         return -np.inf
-    ex, ey = xp.expm1(tx), xp.expm1(ty)
-    quad = float(ex @ Pmv(ey))
-    val = alpha * float(dy @ (b - c)) - reg * (float(a @ _phi(tx, xp)) + float(c @ _phi(ty, xp))
-                                               + quad)
+    with np.errstate(over="ignore", invalid="ignore"):   # an overflow means: reject alpha
+        ex, ey = xp.expm1(tx), xp.expm1(ty)
+        quad = float(ex @ Pmv(ey))
+        val = alpha * float(dy @ (b - c)) - reg * (float(a @ _phi(tx, xp))
+                                                   + float(c @ _phi(ty, xp)) + quad)
     return val if math.isfinite(val) else -np.inf
 
 
@@ -98,20 +99,29 @@ def _pcg(matvec, rhs, diag, rtol, maxiter, xp=np):
     if bnorm == 0:
         return x, 0
     k = 0
-    for k in range(1, maxiter + 1):  # noqa: B007 (k is returned)
-        q = matvec(p)
-        pq = float(p @ q)
-        if not pq > 0:
-            break
-        al = rz / pq
-        x += al * p
-        r -= al * q
-        if float(xp.sqrt(r @ r)) <= rtol * bnorm:
-            break
-        z = r / diag
-        rz_new = float(r @ z)
-        p = z + (rz_new / rz) * p
-        rz = rz_new
+    # A nearly singular Schur complement (tiny column masses) can make the
+    # recurrences overflow; stop at the last finite iterate instead.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, maxiter + 1):  # noqa: B007 (k is returned)
+            q = matvec(p)
+            pq = float(p @ q)
+            if not (pq > 0 and math.isfinite(pq)):
+                break
+            al = rz / pq
+            x_new = x + al * p
+            r_new = r - al * q
+            rn = float(xp.sqrt(r_new @ r_new))
+            if not math.isfinite(rn) or not bool(xp.all(xp.isfinite(x_new))):
+                break
+            x, r = x_new, r_new
+            if rn <= rtol * bnorm:
+                break
+            z = r / diag
+            rz_new = float(r @ z)
+            if not math.isfinite(rz_new):
+                break
+            p = z + (rz_new / rz) * p
+            rz = rz_new
     return x, k
 
 

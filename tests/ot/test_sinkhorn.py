@@ -141,6 +141,7 @@ def test_empty_weights_mean_uniform_and_noncontiguous_cost():
     assert _rel(P, ref) < 1e-8
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero encountered in log:RuntimeWarning:ot")
 def test_zero_masses_give_zero_rows():
     p = ot_point_clouds(12, 10, rng=14)
     a = p.a.copy()
