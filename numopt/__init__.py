@@ -11,13 +11,16 @@ Subpackages
 -----------
 newton      -- regularized Newton with approximate Hessians ('gn-newton')
 problems    -- test problems shared by tests, benchmarks and examples
+coordinate  -- block coordinate descent: greedy rules, Newton and message passing ('bcd')
 """
 from ._minimize import MINIMIZE_METHODS, minimize
 from ._options import show_options
 from ._result import OptimizeResult, OptimizeWarning
 from . import newton, problems
+from . import coordinate
 
 __version__ = "0.1.0"
 
 __all__ = ["minimize", "show_options", "OptimizeResult", "OptimizeWarning",
            "MINIMIZE_METHODS", "newton", "problems", "__version__"]
+__all__ += ["coordinate"]

@@ -86,6 +86,13 @@ register_method(MethodSpec(
     summary="regularized Newton, gradient-normalized smoothness (approximate Hessians)",
     uses_jac=True, uses_hess=True, uses_hessp=True, tol_options=("gtol",)))
 
+register_method(MethodSpec(
+    name="bcd",
+    target="numopt.coordinate._bcd:_minimize_bcd",
+    summary="block coordinate descent (cyclic/random/greedy blocks, Lipschitz or "
+            "line-search steps)",
+    uses_jac=True, tol_options=("gtol",)))
+
 
 def _resolve_method(method):
     name = method.lower()

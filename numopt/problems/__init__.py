@@ -7,5 +7,9 @@ Random generators take ``rng``.
 """
 from ._base import TestProblem
 from ._smooth import logistic_regression, rosenbrock, softmax_regression
+from ._coordinate import (GraphData, RegressionData, bcd_least_squares, bcd_logistic,
+                          bcd_softmax, lattice_label_propagation, moons_label_propagation)
 
 __all__ = ["TestProblem", "rosenbrock", "logistic_regression", "softmax_regression"]
+__all__ += ["RegressionData", "GraphData", "bcd_least_squares", "bcd_logistic", "bcd_softmax",
+            "lattice_label_propagation", "moons_label_propagation"]
