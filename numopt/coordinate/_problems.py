@@ -197,11 +197,13 @@ class _GLM(_Problem):
     def delta_smooth(self, x, Z, idx, delta):
         dz, rows = self._dz(idx, delta)
         Zr = Z[rows]
-        new = self._loss_rows(Zr + dz[rows], rows)
-        old = self._loss_rows(Zr, rows)
+        if hasattr(self, "_dloss_given"):
+            dl = self._dloss_given(Zr, dz[rows], self.y[rows])
+        else:
+            dl = self._loss_rows(Zr + dz[rows], rows) - self._loss_rows(Zr, rows)
         xb = x[idx]
-        d2 = 0.5 * self.l2 * float((xb + delta) @ (xb + delta) - xb @ xb)
-        return self.scale * float((new - old).sum()) + d2
+        d2 = 0.5 * self.l2 * float(delta @ (2.0 * xb + delta))
+        return self.scale * float(dl.sum()) + d2
 
     def _loss_rows(self, Zr, rows):
         return self._loss_given(Zr, self.y[rows])
@@ -287,6 +289,9 @@ class LeastSquares(_GLM):
 
     def _psi_given(self, Zr, yr):
         return Zr - yr
+
+    def _dloss_given(self, Zr, dZr, yr):
+        return dZr * (Zr - yr + 0.5 * dZr)
 
 
 class Lasso(LeastSquares):
@@ -397,7 +402,9 @@ class L1Logistic(Logistic):
 
 
 class Softmax(_GLM):
-    """Multinomial logistic regression ``(1/n) Σ [logsumexp(x_iᵀ W) - x_iᵀ W_{:, y_i}] + l2/2 ‖W‖²``.
+    """Multinomial logistic regression.
+
+    ``(1/n) Σ_i [logsumexp(x_iᵀ W) - x_iᵀ W_{:, y_i}] + l2/2 ‖W‖²``.
 
     The variables are ``W.ravel()`` with ``W`` of shape ``(n_features,
     n_classes)`` (index ``j * n_classes + c``). The fixed block bound uses
