@@ -261,6 +261,14 @@ def bcd(problem, x0=None, *, partition="order", block_size=1, selection="cyclic"
         raise ValueError("`x0` must be non-negative for a problem with positive=True")
 
     variable = isinstance(partition, str) and partition.lower() == "variable"
+    if (isinstance(problem, LeastSquares) and update == "lb" and selection == "cyclic"
+            and block_size == 1 and isinstance(partition, str)
+            and partition.lower() == "order"):
+        # compiled path: single-coordinate cyclic least squares / Lasso
+        maxiter = 1000 * n if maxiter is None else check_scalar(maxiter, "maxiter", lower=0,
+                                                                integer=True)
+        return _cd_least_squares(problem, x, np.arange(n, dtype=np.int64), tol, maxiter, cb,
+                                 working_set, disp)
     L = np.asarray(problem.lipschitz, dtype=np.float64)
     if isinstance(partition, str):
         part = check_choice(partition, "partition", FIXED_PARTITIONS + ("variable",))

@@ -109,11 +109,12 @@ class _GLM(_Problem):
 
     k = 1
     curvature = 1.0   # upper bound on loss''
+    _A_csr = None
+    _dd = None
 
     def _setup(self, A, y, scale, l2, alpha=0.0, positive=False, name="X"):
         self.A = _as_matrix(A, name)
         self.sparse = sp.issparse(self.A)
-        self.A_csr = self.A.tocsr() if self.sparse else None
         self.m, self.d = self.A.shape
         self.n = self.d * self.k
         self.y = y
@@ -126,8 +127,21 @@ class _GLM(_Problem):
         col = _col_sq_norms(self.A)
         self._colnorm2 = col
         self.lipschitz = np.repeat(self.curvature * self.scale * col, self.k) + self.l2
-        self.diag_dominance = (np.repeat(self.curvature * self.scale * _abs_gram_rowsum(self.A),
-                                         self.k) + self.l2)
+
+    @property
+    def A_csr(self):
+        """Row-compressed copy of ``A`` (built on first use, for maintained gradients)."""
+        if self._A_csr is None and self.sparse:
+            self._A_csr = self.A.tocsr()
+        return self._A_csr
+
+    @property
+    def diag_dominance(self):
+        """Row sums of the entrywise absolute block-Hessian bound (for GSD)."""
+        if self._dd is None:
+            self._dd = (np.repeat(self.curvature * self.scale * _abs_gram_rowsum(self.A),
+                                  self.k) + self.l2)
+        return self._dd
 
     # -- loss pieces (rows R of Z) ------------------------------------------------------
     def _loss(self, Z, rows):
