@@ -134,6 +134,12 @@ class _ObjectiveProblem(_Problem):
         xt[idx] += delta
         return self.obj.fun(xt) - state[0]
 
+    def block_grad_at(self, x, idx, delta):
+        """``∇_b f(x + d)`` for the trial point of the adaptive step."""
+        xt = x.copy()
+        xt[idx] += delta
+        return self.obj.grad(xt)[idx]
+
     def block_bound(self, idx):
         L = self.lipschitz[idx]
         if self.scalar_L:
@@ -504,7 +510,7 @@ def _bcd_loop(problem, x, blocks, variable, tau, selection, update, maxiter, tol
     perm = None
     refresh = max(n_blocks, 1)
     # generic objectives give f(x + d) - f(x) only to rounding of f
-    eps_f = 1e-15 if cheap else 0.0
+    eps_f = 1e-12 if cheap else 0.0
 
     def optimality():
         s = problem.optimality(x, g)
@@ -598,8 +604,16 @@ def _bcd_loop(problem, x, blocks, variable, tau, selection, update, maxiter, tol
                     df = problem.delta_smooth(x, state, idx, delta)
                     nfev += 1
                     lin = float(gb @ delta)
-                    if df <= lin + 0.5 * Lk * (delta @ delta) + 1e-10 * abs(lin) \
-                            or abs(lin) <= eps_f * abs(f) or not np.any(delta):
+                    dd2 = float(delta @ delta)
+                    ok = df <= lin + 0.5 * Lk * dd2 + 1e-10 * abs(lin)
+                    if cheap and np.any(delta):
+                        # f(x + d) - f(x) is only known to the rounding of f: near the
+                        # solution also require (and then rely on) the secant curvature
+                        # test (∇_b f(x + d) - ∇_b f(x))·d <= L ‖d‖²
+                        sec = problem.block_grad_at(x, idx, delta) - gb
+                        sec_ok = float(sec @ delta) <= Lk * dd2 * (1 + 1e-10)
+                        ok = sec_ok and (ok or abs(lin) <= eps_f * abs(f))
+                    if ok or not np.any(delta):
                         break
                     Lk *= 2.0
                 else:

@@ -159,10 +159,9 @@ def test_l1_logistic_support_matches_sklearn_and_active_set_reported():
     np.testing.assert_array_equal(res.x != 0, np.abs(w_ref) > 1e-8)
     assert 0 < res.active_set_iter <= res.nit
     # after active_set_iter the support never changes: rerun stopped there has it
-    res2 = bcd(L1Logistic(X, yl, alpha=0.03), selection="gsl", update="newton",
-               partition="variable", block_size=5, maxiter=res.active_set_iter, tol=0.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(Warning, match="Maximum number of iterations"):
+        res2 = bcd(L1Logistic(X, yl, alpha=0.03), selection="gsl", update="newton",
+                   partition="variable", block_size=5, maxiter=res.active_set_iter, tol=0.0)
     np.testing.assert_array_equal(res2.x != 0, res.x != 0)
 
 
@@ -246,9 +245,13 @@ def test_same_seed_same_result_and_inputs_not_mutated():
     x0 = np.ones(X.shape[1])
     x0c = x0.copy()
     p = Lasso(A, y, alpha=0.1)
-    r1 = bcd(p, x0, selection="random", block_size=2, rng=7, maxiter=500, tol=0.0)
-    r2 = bcd(p, x0, selection="random", block_size=2, rng=np.random.default_rng(7),
-             maxiter=500, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r1 = bcd(p, x0, selection="random", block_size=2, rng=7, maxiter=500, tol=0.0)
+        r2 = bcd(p, x0, selection="random", block_size=2, rng=np.random.default_rng(7),
+                 maxiter=500, tol=0.0)
+        r3 = bcd(p, x0, selection="random", block_size=2, rng=8, maxiter=500, tol=0.0)
+    assert not np.array_equal(r1.x, r3.x)
     np.testing.assert_array_equal(r1.x, r2.x)
     np.testing.assert_array_equal(x0, x0c)
     np.testing.assert_array_equal(y, y0)
@@ -271,7 +274,8 @@ def test_status_codes_callback_and_maxiter():
     r = bcd(p, callback=cb, selection="gs", block_size=2)
     assert r.status == 99 and r.nit == 3 and len(seen) == 3
     # objective decreases monotonically for the Lipschitz-step update
-    r = bcd(p, maxiter=200, tol=0.0, selection="random", block_size=2, rng=0)
+    with pytest.warns(Warning, match="Maximum number of iterations"):
+        r = bcd(p, maxiter=200, tol=0.0, selection="random", block_size=2, rng=0)
     assert np.all(np.diff(r.history["fun"]) <= 1e-12)
 
 
