@@ -13,9 +13,10 @@ Three comparisons, all on data generated as in Nutini, Laradji and Schmidt
   greedy blocks.
 * ``Lasso``: the 1000 x 10000 sparse Lasso, bcd (compiled cyclic CD with
   working sets) vs scikit-learn ``Lasso`` (and skglm, celer when installed),
-  same alpha; bcd's tol is the tightest gradient-mapping tolerance that is
-  still cheaper than nothing — see ``main()`` — and the objective reached is
-  printed next to the time.
+  same alpha. The references use their default duality-gap tol 1e-4; bcd
+  stops on the gradient mapping (``BCD_TOL``), and the objective each
+  reaches is printed next to its time, so "faster at an objective at least
+  as low" can be read off one table.
 
 Run as a script for side-by-side tables::
 
@@ -182,7 +183,7 @@ def _available(lib):
 
 
 LASSO_LIBS = ["numopt", "sklearn", "skglm", "celer"]
-BCD_TOL = 1e-7   # gradient-mapping tolerance of bcd for the Lasso comparison
+BCD_TOL = 1e-6   # gradient-mapping tolerance of bcd for the Lasso comparison
 
 
 class LassoSparse:
