@@ -216,10 +216,15 @@ def test_message_passing_fewer_iterations_than_block_gradient(lattice):
     assert n_mp < n_lb and n_mp < n_lb_small
 
 
-def test_greedy_gsl_beats_random_and_cyclic_on_least_squares():
-    from numopt.problems import bcd_least_squares
-    d = bcd_least_squares(200, 400, rng=1)
-    p = LeastSquares(d.X, d.y, l2=1e-3)
+@pytest.mark.parametrize("name", ["least_squares", "logistic"])
+def test_greedy_gsl_beats_random_and_cyclic(name):
+    from numopt.problems import bcd_least_squares, bcd_logistic
+    if name == "least_squares":
+        d = bcd_least_squares(200, 400, rng=1)
+        p = LeastSquares(d.X, d.y, l2=1e-3)
+    else:
+        d = bcd_logistic(200, 400, rng=1)
+        p = Logistic(d.X, d.y, l2=1e-3)
     # reference optimum by a long run of the exact block solver
     ref = so.minimize(lambda w: (p(w), p.grad(w, p.init_state(w))), np.zeros(p.n), jac=True,
                       method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-16,
