@@ -378,9 +378,11 @@ def _cd_least_squares(problem, x, order, tol, maxiter, cb, working_set, disp):
     nit = 0
     n_epochs = 0
     if not np.isfinite(f):
-        return _finish(problem, x, NAN_ENCOUNTERED, nit, 0, f, opt, hist, n, support)
+        return _finish(problem, x, NAN_ENCOUNTERED, nit, 0, f, opt, hist, n, support,
+                       n_epochs=n_epochs)
     if opt <= tol:
-        return _finish(problem, x, SUCCESS, nit, 0, f, opt, hist, n, support)
+        return _finish(problem, x, SUCCESS, nit, 0, f, opt, hist, n, support,
+                       n_epochs=n_epochs)
     while nit < maxiter:
         # full pass
         coords = order if nit + n <= maxiter else order[:maxiter - nit]
@@ -404,9 +406,11 @@ def _cd_least_squares(problem, x, order, tol, maxiter, cb, working_set, disp):
         if disp:
             print(f"bcd cd epoch {n_epochs:5d}  F = {f: .10e}  opt = {opt:.3e}")
         if not np.isfinite(f):
-            return _finish(problem, x, NAN_ENCOUNTERED, nit, 0, f, opt, hist, n, support)
+            return _finish(problem, x, NAN_ENCOUNTERED, nit, 0, f, opt, hist, n, support,
+                       n_epochs=n_epochs)
         if cb(x, fun=f, nit=nit, optimality=opt):
-            return _finish(problem, x, CALLBACK_STOP, nit, 0, f, opt, hist, n, support)
+            return _finish(problem, x, CALLBACK_STOP, nit, 0, f, opt, hist, n, support,
+                           n_epochs=n_epochs)
         if opt <= tol:
             return _finish(problem, x, SUCCESS, nit, 0, f, opt, hist, n, support,
                            n_epochs=n_epochs)

@@ -347,3 +347,21 @@ def test_bad_input():
         bcd(Lasso(X, y, 0.1, positive=True), -np.ones(12))
     with pytest.raises(ValueError, match="not bipartite"):
         red_black_partition(np.ones((3, 3)))
+
+
+def test_large_sparse_blocks_use_sparse_factorization():
+    # red-black blocks of ~790 nodes: 'hb' factors the sparse block (CHOLMOD or SuperLU),
+    # 'lb' estimates the block constant with ARPACK
+    d = lattice_label_propagation(40, n_labelled=20, rng=1)
+    p = LabelPropagation(d.W, d.y, d.labelled, reg=1e-3)
+    xs = spla.spsolve(p.A.tocsc(), p.b)
+    fstar = -0.5 * p.b @ xs
+    rb = red_black_partition(p.A)
+    assert min(len(b) for b in rb) > 500
+    res = _check(p, fstar, partition=rb, selection="gs", update="hb")
+    # ‖x - x*‖ <= ‖∇f‖₂ / λ_min(A) with ‖∇f‖_∞ <= 1e-9 and λ_min >= reg = 1e-3
+    np.testing.assert_allclose(res.x, xs, rtol=0, atol=np.sqrt(p.n) * 1e-9 / 1e-3)
+    trees = forest_partition(p.A)
+    _check(p, fstar, partition=trees, selection="cyclic", update="newton")
+    res = _check(p, fstar, partition=rb, selection="cyclic", update="lb")
+    assert res.nit > 2
