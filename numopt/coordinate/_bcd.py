@@ -200,8 +200,9 @@ def bcd(problem, x0=None, *, partition="order", block_size=1, selection="cyclic"
     update : {'lb', 'la', 'newton', 'hb', 'mp'}
         ``'lb'``: (proximal) gradient step ``1/L_b``, ``L_b`` the largest
         eigenvalue of the block-Hessian bound; ``'la'``: the same with an
-        adaptive ``L_b`` (doubled until the descent condition holds, halved
-        after each accepted step); ``'newton'``: (proximal) Newton step on
+        adaptive ``L_b`` (starting at ``L0``, doubled until the descent
+        condition holds, halved after each accepted step, and never above
+        the problem's known block constant); ``'newton'``: (proximal) Newton step on
         the exact block Hessian with Armijo backtracking; ``'hb'``: step with
         the fixed block-Hessian bound ``H_b`` (exact for quadratics);
         ``'mp'``: exact block solve by Gaussian belief propagation (quadratic
