@@ -36,7 +36,7 @@ def _as_matrix(A, name):
     if sp.issparse(A):
         if A.ndim != 2:
             raise ValueError(f"`{name}` must be 2-dimensional, got shape {A.shape}")
-        A = sp.csc_matrix(A, dtype=np.float64)
+        A = sp.csc_matrix(A, dtype=np.float64, copy=True)  # sum_duplicates works in place
         A.sum_duplicates()
         if not np.all(np.isfinite(A.data)):
             raise ValueError(f"`{name}` must contain only finite values (found NaN or inf)")
