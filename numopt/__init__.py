@@ -10,6 +10,7 @@ OptimizeWarning -- SciPy's warning class (re-exported)
 Subpackages
 -----------
 constrained -- equality constraints: exact augmented Lagrangian + sketching ('sketch-alm')
+coordinate  -- block coordinate descent: greedy rules, Newton blocks, message passing ('bcd')
 linalg      -- linear solvers: SOR, SSOR-PCG, learned relaxation, randomized sketching
 newton      -- regularized Newton with approximate Hessians ('gn-newton')
 optim       -- deep-learning optimizers over NumPy arrays ('adam', 'lion', 'dog', ...)
@@ -21,10 +22,10 @@ tensor      -- mesh-free Chebyshev-Tucker approximation of multivariate function
 from ._minimize import MINIMIZE_METHODS, minimize
 from ._options import show_options
 from ._result import OptimizeResult, OptimizeWarning
-from . import constrained, linalg, newton, optim, ot, problems, sampling, tensor
+from . import constrained, coordinate, linalg, newton, optim, ot, problems, sampling, tensor
 
 __version__ = "0.1.0"
 
 __all__ = ["minimize", "show_options", "OptimizeResult", "OptimizeWarning", "MINIMIZE_METHODS",
-           "constrained", "linalg", "newton", "optim", "ot", "problems", "sampling", "tensor",
-           "__version__"]
+           "constrained", "coordinate", "linalg", "newton", "optim", "ot", "problems", "sampling",
+           "tensor", "__version__"]

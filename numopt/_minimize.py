@@ -162,6 +162,13 @@ register_method(MethodSpec(
     uses_jac=True, uses_hess=True, uses_hessp=True, constraints="eq", stochastic=False,
     tol_options=("gtol",)))
 
+register_method(MethodSpec(
+    name="bcd",
+    target="numopt.coordinate._bcd:_minimize_bcd",
+    summary="block coordinate descent (cyclic/random/greedy blocks, Lipschitz or "
+            "line-search steps)",
+    uses_jac=True, tol_options=("gtol",)))
+
 
 def _resolve_method(method):
     name = method.lower()

@@ -15,6 +15,8 @@ from ._ot import (OTProblem, ot_densities_1d, ot_densities_2d, ot_image_histogra
                   ot_point_clouds, ot_random_assignment)
 from ._linalg import (SystemSequence, convection_diffusion_sequence, heat_equation_sequence,
                       poisson_2d, shifted_laplacian_sequence)
+from ._coordinate import (GraphData, RegressionData, bcd_least_squares, bcd_logistic,
+                          bcd_softmax, lattice_label_propagation, moons_label_propagation)
 
 __all__ = ["TestProblem", "rosenbrock", "logistic_regression", "softmax_regression"]
 __all__ += ["ConstrainedTestProblem", "HS_EQUALITY", "hs_problem", "hs_problems",
@@ -25,3 +27,5 @@ __all__ += ["OTProblem", "ot_point_clouds", "ot_random_assignment", "ot_densitie
             "ot_densities_2d", "ot_image_histograms"]
 __all__ += ["poisson_2d", "SystemSequence", "shifted_laplacian_sequence",
             "heat_equation_sequence", "convection_diffusion_sequence"]
+__all__ += ["RegressionData", "GraphData", "bcd_least_squares", "bcd_logistic", "bcd_softmax",
+            "lattice_label_propagation", "moons_label_propagation"]
