@@ -147,13 +147,17 @@ def _admm_step(op, st, out, y, beta, rho, relax, loss):
 
 def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, maxiter=10000,
                adapt_rho=True, check_every=5, adapt_every=10, adapt_threshold=1.5,
-               eta=1.0, anderson=0, callback=None, objective=None):
+               eta=1.0, anderson=0, max_rho_updates=20, callback=None, objective=None):
     """Run ADMM on the convex ReLU program with fixed patterns ``D``.
 
     ``X`` is used as given (the caller appends the bias column). ``anderson``
     is the memory of type-II Anderson acceleration of the ADMM fixed-point map
     (0 disables it), safeguarded: a step whose fixed-point residual grows is
-    replaced by the plain ADMM step and the memory is cleared. Returns an
+    replaced by the plain ADMM step and the memory is cleared. ``rho`` is
+    rebalanced (``rho *= sqrt(r_pri / r_dual)``, clipped to [0.1, 10]) every
+    ``adapt_every`` iterations when that factor exceeds ``adapt_threshold``, at
+    most ``max_rho_updates`` times, so the iteration ends as a fixed-``rho``
+    ADMM and keeps its convergence guarantee. Returns an
     :class:`OptimizeResult` with ``V``, ``W`` (the group-sparse ``v`` iterate),
     ``nit``, ``rho``, ``primal_residual``, ``dual_residual``.
     ``objective(V, W)``, when given, is evaluated for the callback's ``fun``.
@@ -175,6 +179,7 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
     g_norm_base = np.inf
     aa_taken = False
     n_aa = 0
+    n_rho = 0
     k = 0
     for k in range(1, maxiter + 1):
         Fu, Uv, Uw, Gv, Gw = _admm_step(op, st, nxt, y, beta, rho, relax, loss)
@@ -248,10 +253,11 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
         if r_pri <= eps_pri and r_dual <= eps_dual:
             status = SUCCESS
             break
-        if adapt_rho and k % adapt_every == 0:
+        if adapt_rho and k % adapt_every == 0 and n_rho < max_rho_updates:
             tau = float(np.clip(np.sqrt(r_pri / max(r_dual, 1e-300)), 0.1, 10.0))
             if tau > adapt_threshold or tau < 1.0 / adapt_threshold:
                 rho *= tau
+                n_rho += 1
                 st.scale_duals(1.0 / tau)
                 nxt.scale_duals(1.0 / tau)
                 dX, dG, x_prev, g_prev, aa_taken = [], [], None, None, False

@@ -36,8 +36,8 @@ def cvxpy_solve(X, y, D, beta, loss="squared", *, eps=0.0, n_features=None, solv
         gl1 = cp.norm1(g, axis=0)
         nv = cp.norm1(V[:k, :], axis=0)
         nw = cp.norm1(W[:k, :], axis=0)
-        cons = [cp.multiply(E, X @ V) >= eps * np.ones((n, 1)) @ cp.reshape(nv, (1, P)),
-                cp.multiply(E, X @ W) >= eps * np.ones((n, 1)) @ cp.reshape(nw, (1, P))]
+        cons = [cp.multiply(E, X @ V) >= eps * np.ones((n, 1)) @ cp.reshape(nv, (1, P), order="C"),
+                cp.multiply(E, X @ W) >= eps * np.ones((n, 1)) @ cp.reshape(nw, (1, P), order="C")]
     else:
         gl1 = 0.0
         cons = [cp.multiply(E, X @ V) >= 0, cp.multiply(E, X @ W) >= 0]

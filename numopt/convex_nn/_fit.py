@@ -16,7 +16,7 @@ SOLVERS = ("admm", "scp", "cvxpy")
 
 _SOLVER_OPTIONS = {
     "admm": {"rho", "relax", "adapt_rho", "check_every", "adapt_every", "adapt_threshold",
-             "eta", "anderson"},
+             "eta", "anderson", "max_rho_updates"},
     "scp": {"step0"},
     "cvxpy": {"cvxpy_solver", "verbose"},
 }
@@ -78,6 +78,7 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     **options
         'admm': ``rho`` (1.0), ``relax`` (1.6), ``adapt_rho`` (True), ``anderson`` (0),
         ``check_every`` (5), ``adapt_every`` (10), ``adapt_threshold`` (1.5),
+        ``max_rho_updates`` (20),
         ``eta`` (1.0, weight of the cone-constraint block); 'scp': ``step0``;
         'cvxpy': ``cvxpy_solver``, ``verbose``.
 
