@@ -1,5 +1,4 @@
 """numopt.convex_nn against CVXPY+Clarabel, closed forms and equivalence properties."""
-import warnings
 
 import cvxpy as cp
 import numpy as np
@@ -7,7 +6,7 @@ import pytest
 
 from numopt import OptimizeWarning
 from numopt.convex_nn import (ConvexReLUClassifier, ConvexReLURegressor, ReLUNetwork,
-                              convex_objective, fgsm_attack, fit_convex_relu, pgd_attack,
+                              fgsm_attack, fit_convex_relu, pgd_attack,
                               recover_network, sample_patterns)
 from numopt.convex_nn._admm import _Operators
 from numopt.convex_nn._core import add_bias, convex_predict, restore_feasibility
