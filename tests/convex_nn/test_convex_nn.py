@@ -405,3 +405,21 @@ def test_robust_training_beats_standard_under_attack():
     adv = pgd_attack(net, X, y, eps, n_steps=30, rng=1)
     assert np.all(rob.predict(adv)[certified] == y[certified])
     assert robust_acc(rob, X, y) >= certified.mean()
+
+
+def test_float32_noncontiguous_and_single_sample():
+    X, y = _data(8)
+    a = fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, maxiter=300)
+    Xb = np.asfortranarray(np.hstack([X, X]).astype(np.float32))[:, ::2]
+    assert not Xb.flags.c_contiguous
+    b = fit_convex_relu(Xb, y, n_patterns=5, beta=0.05, rng=0, maxiter=300)
+    np.testing.assert_allclose(b.objective, fit_convex_relu(
+        Xb.astype(np.float64), y, n_patterns=5, beta=0.05, rng=0, maxiter=300).objective)
+    assert a.V.shape == b.V.shape
+    one = fit_convex_relu(X[:1], y[:1], n_patterns=3, beta=0.01, rng=0, tol=1e-8)
+    np.testing.assert_allclose(one.network.predict(X[:1]), one.predictions, atol=1e-10)
+    # closed form for one sample (the only nonzero pattern is D = [1]):
+    # min ½(r − y)² + β |r| / ‖x̃‖ over the prediction r, x̃ = (x, 1)
+    shrink = 0.01 / np.linalg.norm(np.append(X[0], 1.0))
+    expected = np.sign(y[0]) * max(abs(y[0]) - shrink, 0.0)
+    assert one.predictions[0] == pytest.approx(expected, abs=1e-6)
