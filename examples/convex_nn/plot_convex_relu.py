@@ -20,9 +20,9 @@ from numopt.problems import teacher_student_relu, two_spirals
 
 # --- decision boundaries -------------------------------------------------------
 X, y = two_spirals(120, noise=0.03, turns=1.0, rng=0)
-std = ConvexReLUClassifier(n_patterns=60, beta=1e-3, loss="squared", tol=1e-5,
-                           maxiter=4000, rng=0).fit(X, y)
-rob = ConvexReLUClassifier(n_patterns=40, beta=1e-3, loss="hinge", solver="cvxpy",
+std = ConvexReLUClassifier(n_patterns=40, beta=1e-3, loss="squared", tol=1e-5,
+                           maxiter=1000, rng=0).fit(X, y)
+rob = ConvexReLUClassifier(n_patterns=30, beta=1e-3, loss="hinge", solver="cvxpy",
                            robust_eps=0.03, rng=0).fit(X, y)
 
 g = np.linspace(-1.2, 1.2, 200)
@@ -59,10 +59,10 @@ def trace(solver, **kw):
     return np.array(times), np.array(vals)
 
 
-t_admm, f_admm = trace("admm", tol=1e-8, maxiter=3000)
+t_admm, f_admm = trace("admm", tol=1e-8, maxiter=800)
 
 
-def adam(steps=3000, lr=1e-2, seed=0):
+def adam(steps=1000, lr=1e-2, seed=0):
     import torch
     torch.manual_seed(seed)
     Xt, yt = torch.tensor(Xr), torch.tensor(yr)
@@ -80,7 +80,7 @@ def adam(steps=3000, lr=1e-2, seed=0):
         loss.backward()
         opt.step()
         times.append(time.perf_counter() - t0)
-        vals.append(float(loss))
+        vals.append(float(loss.detach()))
     return np.array(times), np.array(vals)
 
 
