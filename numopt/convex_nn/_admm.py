@@ -183,8 +183,9 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
     k = 0
     for k in range(1, maxiter + 1):
         Fu, Uv, Uw, Gv, Gw = _admm_step(op, st, nxt, y, beta, rho, relax, loss)
-        g = nxt.x - st.x
-        g_norm = float(np.linalg.norm(g))
+        if anderson:
+            g = nxt.x - st.x
+            g_norm = float(np.linalg.norm(g))
         if aa_taken and not g_norm <= 2.0 * g_norm_base:
             # safeguard: the extrapolated point is worse; fall back to the plain step
             st.x[:] = plain_next

@@ -167,7 +167,8 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
                       beta=beta, bias=bias, robust_eps=robust_eps)
     out["message"] = res.message
     out["success"] = res.status == SUCCESS
-    for key in ("rho", "primal_residual", "dual_residual", "gated_objective", "cvxpy_status"):
+    for key in ("rho", "primal_residual", "dual_residual", "anderson_steps", "gated_objective",
+                "cvxpy_status"):
         if key in res:
             out[key] = res[key]
     return out

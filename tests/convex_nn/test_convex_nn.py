@@ -423,3 +423,12 @@ def test_float32_noncontiguous_and_single_sample():
     shrink = 0.01 / np.linalg.norm(np.append(X[0], 1.0))
     expected = np.sign(y[0]) * max(abs(y[0]) - shrink, 0.0)
     assert one.predictions[0] == pytest.approx(expected, abs=1e-6)
+
+
+def test_admm_anderson_option_reaches_same_optimum():
+    X, y = _data(0)
+    res = fit_convex_relu(X, y, n_patterns=8, beta=0.05, rng=0, tol=1e-7, maxiter=20000,
+                          anderson=5)
+    ref = cvx_reference(add_bias(X), y, res.patterns, 0.05, "squared")
+    assert abs(res.objective - ref) <= 1e-4 * abs(ref)
+    assert res.anderson_steps > 0
