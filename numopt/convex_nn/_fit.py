@@ -73,7 +73,8 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
         Reuse patterns from :func:`sample_patterns` (on ``X`` with the bias
         column when ``bias=True``) instead of sampling.
     callback : callable, optional
-        ``callback(intermediate_result)`` ('admm', 'scp'); raise
+        ``callback(intermediate_result)`` ('admm', 'scp'); ``fun`` is the objective
+        of the current iterate (for ADMM before the final feasibility step); raise
         ``StopIteration`` to stop.
     **options
         'admm': ``rho`` (1.0), ``relax`` (1.6), ``adapt_rho`` (True), ``anderson`` (0),
