@@ -10,6 +10,7 @@ OptimizeWarning -- SciPy's warning class (re-exported)
 Subpackages
 -----------
 constrained -- equality constraints: exact augmented Lagrangian + sketching ('sketch-alm')
+convex_nn   -- globally optimal two-layer ReLU networks: ADMM, SCP, CVXPY, robust
 coordinate  -- block coordinate descent: greedy rules, Newton blocks, message passing ('bcd')
 linalg      -- linear solvers: SOR, SSOR-PCG, learned relaxation, randomized sketching
 newton      -- regularized Newton with approximate Hessians ('gn-newton')
@@ -22,10 +23,11 @@ tensor      -- mesh-free Chebyshev-Tucker approximation of multivariate function
 from ._minimize import MINIMIZE_METHODS, minimize
 from ._options import show_options
 from ._result import OptimizeResult, OptimizeWarning
-from . import constrained, coordinate, linalg, newton, optim, ot, problems, sampling, tensor
+from . import (constrained, convex_nn, coordinate, linalg, newton, optim, ot, problems,
+               sampling, tensor)
 
 __version__ = "0.1.0"
 
 __all__ = ["minimize", "show_options", "OptimizeResult", "OptimizeWarning", "MINIMIZE_METHODS",
-           "constrained", "coordinate", "linalg", "newton", "optim", "ot", "problems", "sampling",
-           "tensor", "__version__"]
+           "constrained", "convex_nn", "coordinate", "linalg", "newton", "optim", "ot", "problems",
+           "sampling", "tensor", "__version__"]

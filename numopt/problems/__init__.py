@@ -17,6 +17,7 @@ from ._linalg import (SystemSequence, convection_diffusion_sequence, heat_equati
                       poisson_2d, shifted_laplacian_sequence)
 from ._coordinate import (GraphData, RegressionData, bcd_least_squares, bcd_logistic,
                           bcd_softmax, lattice_label_propagation, moons_label_propagation)
+from ._convex_nn import teacher_student_relu, two_spirals
 
 __all__ = ["TestProblem", "rosenbrock", "logistic_regression", "softmax_regression"]
 __all__ += ["ConstrainedTestProblem", "HS_EQUALITY", "hs_problem", "hs_problems",
@@ -29,3 +30,4 @@ __all__ += ["poisson_2d", "SystemSequence", "shifted_laplacian_sequence",
             "heat_equation_sequence", "convection_diffusion_sequence"]
 __all__ += ["RegressionData", "GraphData", "bcd_least_squares", "bcd_logistic", "bcd_softmax",
             "lattice_label_propagation", "moons_label_propagation"]
+__all__ += ["teacher_student_relu", "two_spirals"]

@@ -1,0 +1,144 @@
+"""numopt.convex_nn: ADMM / SCP against CVXPY+Clarabel and Adam on the non-convex network.
+
+Problem: teacher-student ReLU regression (``numopt.problems.teacher_student_relu``),
+squared loss, ``beta = 1e-2``, ``P`` sampled patterns (with bias). Tracked:
+
+* time for ADMM to reach the Clarabel optimum of the *same* convex program within
+  1e-4 relative objective (checked every 5 iterations through the callback);
+* Clarabel's own time (CVXPY compile + solve);
+* time for Adam (torch, full batch) on the non-convex network with ``2P`` neurons and
+  weight decay ``beta/2 (‖U‖² + ‖α‖²)`` — the same objective — to reach the same value
+  (NaN if it does not within its iteration budget).
+
+Run as a script for a side-by-side table (sizes from the command line)::
+
+    python asv_benchmarks/benchmarks/convex_nn.py 500 20 50
+"""
+import sys
+import time
+
+import numpy as np
+
+from numopt.convex_nn import fit_convex_relu, sample_patterns
+from numopt.convex_nn._core import add_bias
+from numopt.problems import teacher_student_relu
+
+BETA = 1e-2
+RTOL = 1e-4
+
+
+def problem(n, d, P, seed=0):
+    X, y = teacher_student_relu(n, d, n_hidden=10, noise=0.1, rng=seed)
+    D, gates = sample_patterns(add_bias(X), P, rng=seed)
+    return X, y, (D, gates)
+
+
+def clarabel(X, y, pats):
+    t = time.perf_counter()
+    res = fit_convex_relu(X, y, beta=BETA, solver="cvxpy", patterns=pats)
+    return time.perf_counter() - t, res.objective
+
+
+def admm_time_to(X, y, pats, target, solver="admm", maxiter=50000):
+    """Seconds until the (feasibility-restored) objective is within RTOL of ``target``."""
+    from numopt.convex_nn._core import convex_objective, restore_feasibility
+    D, gates = pats
+    Xa = add_bias(X)
+    hit = [np.nan, 0]
+    t0 = time.perf_counter()
+    paused = [0.0]
+
+    def cb(intermediate_result):
+        hit[1] = intermediate_result.nit
+        if solver != "admm" or intermediate_result.nit % 25:
+            return
+        t = time.perf_counter()
+        P = D.shape[1]
+        V = intermediate_result.x[:Xa.shape[1] * P].reshape(Xa.shape[1], P)
+        W = intermediate_result.x[Xa.shape[1] * P:].reshape(Xa.shape[1], P)
+        f = convex_objective(Xa, y, D, restore_feasibility(Xa, D, V, gates),
+                             restore_feasibility(Xa, D, W, gates), BETA)
+        paused[0] += time.perf_counter() - t  # the check itself is not charged
+        if f - target <= RTOL * abs(target):
+            hit[0] = time.perf_counter() - t0 - paused[0]
+            raise StopIteration
+
+    res = fit_convex_relu(X, y, beta=BETA, patterns=pats, solver=solver, tol=1e-9,
+                          maxiter=maxiter, callback=cb)
+    return hit[0], res.nit, res.objective
+
+
+def adam_time_to(X, y, P, target, seed=0, max_steps=20000, lr=1e-2):
+    """Full-batch Adam on the non-convex network with 2P neurons (torch, CPU)."""
+    import torch
+    torch.manual_seed(seed)
+    Xt = torch.tensor(X)
+    yt = torch.tensor(y)
+    m = 2 * P
+    U = torch.nn.Parameter(torch.randn(X.shape[1], m, dtype=torch.float64) / np.sqrt(X.shape[1]))
+    b = torch.nn.Parameter(torch.zeros(m, dtype=torch.float64))
+    a = torch.nn.Parameter(torch.randn(m, dtype=torch.float64) / np.sqrt(m))
+    opt = torch.optim.Adam([U, b, a], lr=lr)
+    t0 = time.perf_counter()
+    best = np.inf
+    for k in range(max_steps):
+        opt.zero_grad()
+        pred = torch.relu(Xt @ U + b) @ a
+        loss = 0.5 * ((pred - yt) ** 2).sum() + BETA / 2 * (U.pow(2).sum() + b.pow(2).sum()
+                                                            + a.pow(2).sum())
+        val = float(loss.detach())
+        best = min(best, val)
+        if val - target <= RTOL * abs(target):
+            return time.perf_counter() - t0, k, best
+        loss.backward()
+        opt.step()
+    return np.nan, max_steps, best
+
+
+class ConvexReLU:
+    params = ([500, 2000], [20, 50], [50, 200])
+    param_names = ["n", "d", "P"]
+    timeout = 1800
+
+    def setup(self, n, d, P):
+        if n * P > 500 * 50:
+            # Clarabel on the larger grid points takes hours on a small machine
+            raise NotImplementedError("reference too slow at this size")
+        self.X, self.y, self.pats = problem(n, d, P)
+        self.t_ref, self.f_ref = clarabel(self.X, self.y, self.pats)
+
+    def time_admm_to_clarabel_1e4(self, n, d, P):
+        admm_time_to(self.X, self.y, self.pats, self.f_ref)
+
+    def time_clarabel(self, n, d, P):
+        clarabel(self.X, self.y, self.pats)
+
+    def track_admm_iterations_to_1e4(self, n, d, P):
+        return admm_time_to(self.X, self.y, self.pats, self.f_ref)[1]
+
+    track_admm_iterations_to_1e4.unit = "iterations"
+
+    def track_speedup_vs_clarabel(self, n, d, P):
+        return self.t_ref / admm_time_to(self.X, self.y, self.pats, self.f_ref)[0]
+
+    track_speedup_vs_clarabel.unit = "ratio"
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    sizes = [tuple(int(v) for v in argv[:3])] if argv else [(200, 10, 20), (500, 20, 50)]
+    print(f"squared loss, beta={BETA}; time to reach the Clarabel objective within {RTOL:g} "
+          "relative (nan: not reached)\n")
+    print(f"{'n':>6}{'d':>5}{'P':>5}{'Clarabel [s]':>14}{'ADMM [s]':>10}{'iters':>7}"
+          f"{'ratio':>8}{'Adam [s]':>10}{'Adam best gap':>15}")
+    for n, d, P in sizes:
+        X, y, pats = problem(n, d, P)
+        t_ref, f_ref = clarabel(X, y, pats)
+        t_admm, it, _ = admm_time_to(X, y, pats, f_ref)
+        t_adam, _, best = adam_time_to(X, y, pats[0].shape[1], f_ref)
+        print(f"{n:>6}{d:>5}{P:>5}{t_ref:>14.2f}{t_admm:>10.2f}{it:>7}{t_ref / t_admm:>8.1f}"
+              f"{t_adam:>10.2f}{(best - f_ref) / f_ref:>15.1e}")
+
+
+if __name__ == "__main__":
+    main()

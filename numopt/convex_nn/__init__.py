@@ -1,0 +1,31 @@
+"""Convex training of two-layer ReLU networks.
+
+A two-layer ReLU network with weight decay is trained to global optimality
+by solving a convex program over sampled activation patterns (Pilanci &
+Ergen 2020), with the quadratic-time ADMM and the sampled convex program
+(SCP) of Bai, Gautam & Sojoudi (2023), or CVXPY for small problems, including
+ℓ∞-robust (adversarial) training.
+
+Estimators
+----------
+ConvexReLURegressor   -- scikit-learn-style regressor
+ConvexReLUClassifier  -- scikit-learn-style binary classifier (bce, hinge, robust)
+
+Functions
+---------
+fit_convex_relu       -- functional API returning an OptimizeResult
+sample_patterns       -- activation patterns D_i = 1[X h_i >= 0]
+convex_objective      -- objective of the convex program
+recover_network       -- the ReLU network equivalent to a convex solution
+ReLUNetwork           -- a two-layer ReLU network (predict, input_gradient)
+fgsm_attack           -- fast gradient sign attack on a ReLUNetwork classifier
+pgd_attack            -- projected gradient attack on a ReLUNetwork classifier
+"""
+from ._attacks import fgsm_attack, pgd_attack
+from ._core import ReLUNetwork, convex_objective, recover_network, sample_patterns
+from ._estimators import ConvexReLUClassifier, ConvexReLURegressor
+from ._fit import fit_convex_relu
+
+__all__ = ["ConvexReLURegressor", "ConvexReLUClassifier", "fit_convex_relu",
+           "sample_patterns", "convex_objective", "recover_network", "ReLUNetwork",
+           "fgsm_attack", "pgd_attack"]

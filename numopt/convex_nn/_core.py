@@ -1,0 +1,267 @@
+"""Activation patterns, the convex ReLU program's operators, objective and recovery.
+
+Notation (Pilanci & Ergen 2020; Bai, Gautam & Sojoudi 2023). ``X`` is the
+``n x d`` data matrix (with a trailing column of ones when a bias is used),
+``D`` the ``n x P`` 0/1 matrix whose column ``i`` is the activation pattern
+``D_i = diag(1[X h_i >= 0])`` of a gate vector ``h_i``, and ``E = 2 D - 1``.
+The convex model with weights ``V, W`` (``d x P``) predicts
+
+    f(X) = sum_i D_i X (v_i - w_i) = rowsum(D * (X (V - W))),
+
+subject to the cone constraints ``E * (X V) >= 0`` and ``E * (X W) >= 0``.
+"""
+import numpy as np
+
+from .._validation import check_array, check_rng, check_scalar
+from ._kernels import project_cones
+
+__all__ = ["sample_patterns", "convex_predict", "convex_objective", "constraint_violation",
+           "restore_feasibility", "ReLUNetwork", "recover_network", "LOSSES", "loss_value",
+           "add_bias", "check_xy"]
+
+LOSSES = ("squared", "bce", "hinge")
+
+
+def add_bias(X):
+    """Append a column of ones."""
+    return np.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)])
+
+
+def check_xy(X, y, loss):
+    """Validate ``X`` (2-D, finite) and ``y`` (1-D, finite, labels for 'bce'/'hinge')."""
+    X = check_array(X, "X", ndim=2, dtype=np.float64, min_size=1)
+    if X.shape[1] < 1:
+        raise ValueError(f"`X` must have at least one feature, got shape {X.shape}")
+    y = check_array(y, "y", ndim=1, shape=(X.shape[0],), dtype=np.float64)
+    if loss == "bce" and not np.all((y == 0) | (y == 1)):
+        raise ValueError("`y` must hold labels in {0, 1} for loss='bce'")
+    if loss == "hinge" and not np.all((y == -1) | (y == 1)):
+        raise ValueError("`y` must hold labels in {-1, 1} for loss='hinge'")
+    return X, y
+
+
+def sample_patterns(X, n_patterns, rng=None, *, max_tries=10):
+    """Sample distinct activation patterns ``D_i = 1[X h_i >= 0]``, ``h_i ~ N(0, I)``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Data (append a column of ones first when the network has a bias).
+    n_patterns : int
+        Number of gate vectors to draw (>= 1). Duplicate patterns and the
+        all-zero pattern are dropped, so at most ``n_patterns`` are returned.
+    rng : {None, int, numpy.random.Generator}
+        Source of the gate vectors.
+    max_tries : int
+        Rounds of redrawing to replace dropped duplicates.
+
+    Returns
+    -------
+    D : ndarray, shape (n, P), float64
+        0/1 activation matrix (column ``i`` is pattern ``i``).
+    gates : ndarray, shape (d, P)
+        The gate vectors ``h_i``; ``E * (X @ gates) > 0`` holds strictly on
+        rows where ``x_k^T h_i != 0``, so each ``h_i`` lies inside its cone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.convex_nn import sample_patterns
+    >>> X = np.random.default_rng(0).standard_normal((6, 3))
+    >>> D, gates = sample_patterns(X, 4, rng=0)
+    >>> D.shape, gates.shape
+    ((6, 4), (3, 4))
+    >>> bool(np.array_equal(D, (X @ gates >= 0).astype(float)))
+    True
+    """
+    X = check_array(X, "X", ndim=2, dtype=np.float64, min_size=1)
+    n_patterns = check_scalar(n_patterns, "n_patterns", lower=1, integer=True)
+    rng = check_rng(rng)
+    n, d = X.shape
+    seen = set()
+    cols, gates = [], []
+    for _ in range(max_tries):
+        need = n_patterns - len(cols)
+        if need <= 0:
+            break
+        H = rng.standard_normal((d, need))
+        A = X @ H >= 0
+        for j in range(need):
+            a = A[:, j]
+            if not a.any():
+                continue
+            key = np.packbits(a).tobytes()
+            if key in seen:
+                continue
+            seen.add(key)
+            cols.append(a)
+            gates.append(H[:, j])
+    if not cols:
+        raise ValueError("could not sample a nonzero activation pattern; check that `X` "
+                         "is not all zeros")
+    D = np.ascontiguousarray(np.stack(cols, axis=1), dtype=np.float64)
+    return D, np.ascontiguousarray(np.stack(gates, axis=1))
+
+
+def convex_predict(X, D, V, W):
+    """Predictions ``sum_i D_i X (v_i - w_i)`` of the convex model."""
+    return np.einsum("ij,ij->i", D, X @ (V - W))
+
+
+def loss_value(pred, y, loss):
+    """Loss of predictions: squared ½‖f−y‖², bce Σ log(1+e^f) − y f, hinge Σ (1 − y f)₊."""
+    if loss == "squared":
+        r = pred - y
+        return 0.5 * float(r @ r)
+    if loss == "bce":
+        return float(np.sum(np.logaddexp(0.0, pred) - y * pred))
+    return float(np.sum(np.maximum(1.0 - y * pred, 0.0)))
+
+
+def convex_objective(X, y, D, V, W, beta, loss="squared"):
+    """Objective ``loss(f(X), y) + beta * sum_i (‖v_i‖₂ + ‖w_i‖₂)`` of the convex program.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.convex_nn import convex_objective
+    >>> X = np.eye(2); y = np.array([1.0, 0.0]); D = np.ones((2, 1))
+    >>> V = np.array([[1.0], [0.0]]); W = np.zeros((2, 1))
+    >>> convex_objective(X, y, D, V, W, beta=0.5)
+    0.5
+    """
+    pred = convex_predict(X, D, V, W)
+    reg = np.linalg.norm(V, axis=0).sum() + np.linalg.norm(W, axis=0).sum()
+    return loss_value(pred, y, loss) + beta * float(reg)
+
+
+def constraint_violation(X, D, V, W, eps=0.0, n_features=None):
+    """Largest violation of ``(2D_i − I) X v_i >= eps ‖v_i[:n_features]‖₁`` (and for w)."""
+    E = 2.0 * D - 1.0
+    out = 0.0
+    for U in (V, W):
+        lhs = E * (X @ U)
+        if eps:
+            k = X.shape[1] if n_features is None else n_features
+            lhs = lhs - eps * np.abs(U[:k]).sum(axis=0)
+        out = max(out, float(np.max(-lhs, initial=0.0)))
+    return out
+
+
+def restore_feasibility(X, D, U, gates, max_sweeps=200):
+    """Make each column ``u_i`` satisfy ``(2D_i − I) X u_i >= 0``; returns a new array.
+
+    First the (nearly) Euclidean projection onto each cone by Hildreth's
+    method (:func:`numopt.convex_nn._kernels.project_cones`), which moves a
+    slightly infeasible solver output by about its violation; then any
+    remaining violation is removed exactly by moving along the gate ``h_i``,
+    which lies inside its cone. Feasible columns (zero columns included) are
+    unchanged.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    E = np.ascontiguousarray(2.0 * D - 1.0)
+    U = np.array(U, dtype=np.float64, order="C", copy=True)
+    G = E * (X @ U)
+    if not (G < 0).any():
+        return U
+    atol = 1e-13 * float(np.max(np.abs(G)))
+    project_cones(X, E, U, np.einsum("ij,ij->i", X, X), max_sweeps, atol)
+    G = E * (X @ U)
+    Gh = E * (X @ gates)
+    bad = G < 0
+    for i in np.flatnonzero(bad.any(axis=0)):
+        rows = bad[:, i] & (Gh[:, i] > 0)
+        if rows.any():
+            t = float(np.max(-G[rows, i] / Gh[rows, i]))
+            # a hair more than needed so that rounding lands on the right side
+            U[:, i] += t * (1.0 + 1e-9) * gates[:, i]
+    return U
+
+
+class ReLUNetwork:
+    """A two-layer ReLU network ``f(x) = sum_j alpha_j max(x^T u_j + b_j, 0)``.
+
+    Parameters
+    ----------
+    hidden_weights : ndarray, shape (n_features, m)
+    hidden_bias : ndarray, shape (m,)
+    output_weights : ndarray, shape (m,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.convex_nn import ReLUNetwork
+    >>> net = ReLUNetwork(np.array([[1.0, -1.0]]), np.zeros(2), np.array([1.0, 1.0]))
+    >>> net.predict(np.array([[-2.0], [3.0]]))   # |x|
+    array([2., 3.])
+    """
+
+    def __init__(self, hidden_weights, hidden_bias, output_weights):
+        self.hidden_weights = np.asarray(hidden_weights, dtype=np.float64)
+        self.hidden_bias = np.asarray(hidden_bias, dtype=np.float64)
+        self.output_weights = np.asarray(output_weights, dtype=np.float64)
+        m = self.hidden_weights.shape[1]
+        if self.hidden_bias.shape != (m,) or self.output_weights.shape != (m,):
+            raise ValueError(f"`hidden_bias` and `output_weights` must have shape ({m},), got "
+                             f"{self.hidden_bias.shape} and {self.output_weights.shape}")
+
+    @property
+    def n_hidden(self):
+        """Number of hidden neurons."""
+        return self.output_weights.shape[0]
+
+    def _check(self, X):
+        X = check_array(X, "X", ndim=2, dtype=np.float64)
+        if X.shape[1] != self.hidden_weights.shape[0]:
+            raise ValueError(f"`X` must have {self.hidden_weights.shape[0]} columns, got "
+                             f"{X.shape[1]}")
+        return X
+
+    def predict(self, X):
+        """Network output, shape (n,)."""
+        X = self._check(X)
+        return np.maximum(X @ self.hidden_weights + self.hidden_bias, 0.0) @ self.output_weights
+
+    def input_gradient(self, X):
+        """Gradient of the output with respect to each input row, shape (n, d)."""
+        X = self._check(X)
+        act = (X @ self.hidden_weights + self.hidden_bias > 0).astype(np.float64)
+        return (act * self.output_weights) @ self.hidden_weights.T
+
+    def __repr__(self):
+        return f"ReLUNetwork(n_features={self.hidden_weights.shape[0]}, n_hidden={self.n_hidden})"
+
+
+def recover_network(V, W, bias=False, tol=0.0):
+    """The ReLU network equivalent to a feasible convex solution ``(V, W)``.
+
+    Each nonzero column ``v_i`` gives a neuron ``u = v_i / sqrt(‖v_i‖)``,
+    ``alpha = sqrt(‖v_i‖)``; each nonzero ``w_i`` a neuron with
+    ``alpha = −sqrt(‖w_i‖)``. With ``bias=True`` the last row of ``V, W`` is the
+    hidden bias. When ``(V, W)`` satisfies the cone constraints, the network's
+    output equals the convex model's prediction and ``beta * sum(‖v‖ + ‖w‖)``
+    equals the weight-decay penalty ``beta/2 (‖U‖_F² + ‖alpha‖²)``.
+
+    Parameters
+    ----------
+    V, W : ndarray, shape (d, P)
+    bias : bool
+        Whether the last row holds hidden biases.
+    tol : float
+        Columns with norm ``<= tol`` are dropped.
+
+    Returns
+    -------
+    ReLUNetwork
+    """
+    U = np.hstack([V, W])
+    sign = np.concatenate([np.ones(V.shape[1]), -np.ones(W.shape[1])])
+    norms = np.linalg.norm(U, axis=0)
+    keep = norms > tol
+    U, sign, norms = U[:, keep], sign[keep], norms[keep]
+    root = np.sqrt(norms)
+    Uh = U / root
+    alpha = sign * root
+    if bias:
+        return ReLUNetwork(Uh[:-1], Uh[-1], alpha)
+    return ReLUNetwork(Uh, np.zeros(Uh.shape[1]), alpha)

@@ -1,0 +1,175 @@
+"""Functional API: ``fit_convex_relu``."""
+import numpy as np
+
+from .._options import _check_unknown_options
+from .._result import SUCCESS, make_result
+from .._validation import check_array, check_choice, check_rng, check_scalar
+from ._admm import admm_solve
+from ._core import (LOSSES, add_bias, check_xy, constraint_violation, convex_objective,
+                    convex_predict, recover_network, restore_feasibility, sample_patterns)
+from ._cvx import cvxpy_solve
+from ._scp import decompose_gated, fista_gated
+
+__all__ = ["fit_convex_relu", "SOLVERS"]
+
+SOLVERS = ("admm", "scp", "cvxpy")
+
+_SOLVER_OPTIONS = {
+    "admm": {"rho", "relax", "adapt_rho", "check_every", "adapt_every", "adapt_threshold",
+             "eta", "anderson", "max_rho_updates"},
+    "scp": {"step0"},
+    "cvxpy": {"cvxpy_solver", "verbose"},
+}
+
+
+def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="admm",
+                    bias=True, robust_eps=0.0, tol=1e-6, maxiter=10000, rng=None,
+                    patterns=None, callback=None, **options):
+    """Train a two-layer ReLU network by solving its convex reformulation.
+
+    Samples ``P`` activation patterns ``D_i = 1[X h_i >= 0]`` and solves
+
+    .. math::
+
+        \\min_{v_i, w_i}\\; \\ell\\Big(\\sum_i D_i X (v_i - w_i), y\\Big)
+        + \\beta \\sum_i (\\|v_i\\|_2 + \\|w_i\\|_2)
+        \\quad\\text{s.t.}\\quad (2D_i - I) X v_i \\ge 0,\\; (2D_i - I) X w_i \\ge 0,
+
+    whose solution is a ReLU network with at most ``2P`` neurons that is
+    globally optimal among networks with these patterns (Pilanci & Ergen 2020;
+    Bai, Gautam & Sojoudi 2023).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+    y : array_like, shape (n,)
+        Targets; labels in {0, 1} for ``loss='bce'``, in {−1, 1} for ``'hinge'``.
+    n_patterns : int
+        Number of gate vectors ``h_i ~ N(0, I)`` to draw (``P >= 1``); duplicates
+        are dropped.
+    beta : float
+        Group-ℓ₂ (neuron) regularisation ``>= 0``; equals weight decay
+        ``beta/2 (‖U‖² + ‖α‖²)`` on the recovered network.
+    loss : {'squared', 'bce', 'hinge'}
+        ``½‖f − y‖²``, ``Σ log(1 + e^f) − y f`` (logistic on logit ``f``) or
+        ``Σ (1 − y f)₊``.
+    solver : {'admm', 'scp', 'cvxpy'}
+        ``'admm'``: ADMM with one Cholesky/Woodbury factorisation (all losses).
+        ``'scp'``: the unconstrained gated-ReLU program by FISTA, then an exact
+        cone decomposition into a ReLU network (squared, bce).
+        ``'cvxpy'``: CVXPY with Clarabel (small problems; the only solver for
+        ``robust_eps > 0``).
+    bias : bool
+        Hidden-layer biases (a column of ones is appended to ``X``).
+    robust_eps : float
+        ℓ∞ radius for adversarially robust training (``solver='cvxpy'``).
+    tol : float
+        Stopping tolerance (ADMM residuals, FISTA gradient mapping).
+    maxiter : int
+        Iteration limit for 'admm' and 'scp'.
+    rng : {None, int, numpy.random.Generator}
+        Source of the gate vectors.
+    patterns : tuple (D, gates), optional
+        Reuse patterns from :func:`sample_patterns` (on ``X`` with the bias
+        column when ``bias=True``) instead of sampling.
+    callback : callable, optional
+        ``callback(intermediate_result)`` ('admm', 'scp'); ``fun`` is the objective
+        of the current iterate (for ADMM before the final feasibility step); raise
+        ``StopIteration`` to stop.
+    **options
+        'admm': ``rho`` (1.0), ``relax`` (1.6), ``adapt_rho`` (True), ``anderson`` (0),
+        ``check_every`` (5), ``adapt_every`` (10), ``adapt_threshold`` (1.5),
+        ``max_rho_updates`` (20),
+        ``eta`` (1.0, weight of the cone-constraint block); 'scp': ``step0``;
+        'cvxpy': ``cvxpy_solver``, ``verbose``.
+
+    Returns
+    -------
+    OptimizeResult
+        ``V``, ``W`` (``d' x P``, ``d' = d + bias``), ``patterns`` (``D``),
+        ``gates``, ``network`` (:class:`ReLUNetwork`), ``fun`` and
+        ``objective`` (the convex objective at the returned, feasible ``V, W``;
+        for ``robust_eps > 0`` the robust objective is in ``fun``),
+        ``constraint_violation`` (before the final feasibility step),
+        ``success``, ``status``, ``message``, ``nit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.convex_nn import fit_convex_relu
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((40, 2)); y = np.abs(X[:, 0]) - X[:, 1]
+    >>> res = fit_convex_relu(X, y, n_patterns=10, beta=1e-2, tol=1e-4, rng=0)
+    >>> bool(np.allclose(res.network.predict(X), res.predictions, atol=1e-8))
+    True
+    """
+    loss = check_choice(loss, "loss", LOSSES)
+    solver = check_choice(solver, "solver", SOLVERS)
+    X, y = check_xy(X, y, loss)
+    beta = check_scalar(beta, "beta", lower=0.0)
+    robust_eps = check_scalar(robust_eps, "robust_eps", lower=0.0)
+    tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
+    maxiter = check_scalar(maxiter, "maxiter", lower=1, integer=True)
+    n_patterns = check_scalar(n_patterns, "n_patterns", lower=1, integer=True)
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"`bias` must be a bool, got {type(bias).__name__}")
+    if robust_eps > 0 and solver != "cvxpy":
+        raise ValueError("robust training (`robust_eps` > 0) needs solver='cvxpy'")
+    if solver == "scp" and loss == "hinge":
+        raise ValueError("solver='scp' supports loss='squared' or 'bce', got 'hinge'")
+    unknown = set(options) - _SOLVER_OPTIONS[solver]
+    _check_unknown_options({k: options.pop(k) for k in unknown}, f"fit_convex_relu/{solver}",
+                           stacklevel=3)
+    n_features = X.shape[1]
+    Xa = add_bias(X) if bias else X
+    if patterns is None:
+        D, gates = sample_patterns(Xa, n_patterns, rng=check_rng(rng))
+    else:
+        D, gates = patterns
+        D = check_array(D, "patterns[0] (D)", ndim=2, shape=(X.shape[0], None),
+                        dtype=np.float64)
+        gates = check_array(gates, "patterns[1] (gates)", ndim=2,
+                            shape=(Xa.shape[1], D.shape[1]), dtype=np.float64)
+        if not np.all((D == 0) | (D == 1)):
+            raise ValueError("`patterns[0]` (D) must hold 0/1 entries")
+
+    if solver == "admm":
+        res = admm_solve(Xa, y, D, beta, loss, tol=tol, maxiter=maxiter, callback=callback,
+                         objective=lambda V, W: convex_objective(Xa, y, D, V, W, beta, loss),
+                         **options)
+        V0, W0 = res.V, res.W
+    elif solver == "scp":
+        res = fista_gated(Xa, y, D, beta, loss, tol=tol, maxiter=maxiter, callback=callback,
+                          **options)
+        V0, W0 = decompose_gated(Xa, D, res.U, gates)
+        res["gated_objective"] = res.fun
+    else:
+        kw = {}
+        if "cvxpy_solver" in options:
+            kw["solver"] = options["cvxpy_solver"]
+        if "verbose" in options:
+            kw["verbose"] = options["verbose"]
+        res = cvxpy_solve(Xa, y, D, beta, loss, eps=robust_eps, n_features=n_features, **kw)
+        V0, W0 = res.V, res.W
+    viol = constraint_violation(Xa, D, V0, W0, robust_eps, n_features)
+    if robust_eps > 0:
+        V, W = V0, W0
+    else:
+        V = restore_feasibility(Xa, D, V0, gates)
+        W = restore_feasibility(Xa, D, W0, gates)
+    pred = convex_predict(Xa, D, V, W)
+    obj = convex_objective(Xa, y, D, V, W, beta, loss)
+    fun = obj if robust_eps == 0 else res.fun
+    net = recover_network(V, W, bias=bias)
+    x = np.concatenate([V.ravel(), W.ravel()])
+    out = make_result(x, res.status, nit=res.nit, nfev=res.get("nfev", 0),
+                      fun=fun, objective=obj, V=V, W=W, patterns=D, gates=gates, network=net,
+                      predictions=pred, constraint_violation=viol, solver=solver, loss=loss,
+                      beta=beta, bias=bias, robust_eps=robust_eps)
+    out["message"] = res.message
+    out["success"] = res.status == SUCCESS
+    for key in ("rho", "primal_residual", "dual_residual", "anderson_steps", "gated_objective",
+                "cvxpy_status"):
+        if key in res:
+            out[key] = res[key]
+    return out
