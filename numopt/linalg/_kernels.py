@@ -37,9 +37,12 @@ def sor_sweep(indptr, indices, data, split, wdiag, b, x, sweep):
 
     ``wdiag = omega / diag(A)``; ``split`` as in :func:`ssor_apply`. The
     neighbour just updated (column ``i - 1`` going forward, ``i + 1``
-    backward) is read from a register instead of memory: the sum keeps its
-    storage order (same rounding), but the loop-carried dependency no longer
-    waits for a store-to-load round trip (about 2x faster on 5-point grids).
+    backward) is read from a register instead of memory and enters last, as
+    ``x_i <- (x_i + t w_i) - (a_{i,nb} w_i) prev`` with ``t`` the rest of the
+    residual: everything but one multiply-subtract is independent of the
+    previous row, so the loop-carried dependency is two operations per row
+    (instead of two per stored entry after it) and never waits for a
+    store-to-load round trip.
     """
     n = x.shape[0]
     if sweep != BACKWARD:
@@ -52,13 +55,14 @@ def sor_sweep(indptr, indices, data, split, wdiag, b, x, sweep):
             if kp > a and indices[kp - 1] == i - 1:
                 for k in range(a, kp - 1):
                     s -= data[k] * x[indices[k]]
-                s -= data[kp - 1] * prev
                 for k in range(kp, e):
                     s -= data[k] * x[indices[k]]
+                w = wdiag[i]
+                prev = (x[i] + s * w) - (data[kp - 1] * w) * prev
             else:
                 for k in range(a, e):
                     s -= data[k] * x[indices[k]]
-            prev = x[i] + s * wdiag[i]
+                prev = x[i] + s * wdiag[i]
             x[i] = prev
     if sweep != FORWARD:
         prev = 0.0
@@ -70,13 +74,14 @@ def sor_sweep(indptr, indices, data, split, wdiag, b, x, sweep):
             if kn < e and indices[kn] == i + 1:
                 for k in range(a, kn):
                     s -= data[k] * x[indices[k]]
-                s -= data[kn] * prev
                 for k in range(kn + 1, e):
                     s -= data[k] * x[indices[k]]
+                w = wdiag[i]
+                prev = (x[i] + s * w) - (data[kn] * w) * prev
             else:
                 for k in range(a, e):
                     s -= data[k] * x[indices[k]]
-            prev = x[i] + s * wdiag[i]
+                prev = x[i] + s * wdiag[i]
             x[i] = prev
 
 

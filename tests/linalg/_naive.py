@@ -4,17 +4,30 @@ import scipy.linalg as sla
 
 
 def sor_sweep(indptr, indices, data, diag, b, x, omega, sweep):
-    """Same operation order as the kernel: x_i += (b_i - Σ_k a_ik x_k) * (ω / a_ii)."""
+    """Same operation order as the kernel: x_i += (b_i - Σ_k a_ik x_k) * (ω / a_ii),
+    with the just-updated neighbour's term entering last as
+    x_i = (x_i + t w) - (a_nb w) x_nb, where t is the rest of the residual."""
     x = [float(v) for v in x]
     n = len(x)
     orders = {0: [range(n)], 1: [range(n - 1, -1, -1)],
               2: [range(n), range(n - 1, -1, -1)]}[sweep]
     for order in orders:
         for i in order:
+            # the neighbour updated just before row i (i - 1 going forward, i + 1
+            # backward) is subtracted last, every other stored entry in storage order
+            nb = i - 1 if order.step == 1 else i + 1
             s = float(b[i])
+            last = None
             for k in range(indptr[i], indptr[i + 1]):
+                if indices[k] == nb:
+                    last = k
+                    continue
                 s -= float(data[k]) * x[indices[k]]
-            x[i] += s * (omega / float(diag[i]))
+            w = omega / float(diag[i])
+            if last is not None:
+                x[i] = (x[i] + s * w) - (float(data[last]) * w) * x[nb]
+            else:
+                x[i] += s * w
     return np.array(x)
 
 
