@@ -180,7 +180,7 @@ def sample_optimal(family, alpha, n, rng):
 
 @njit
 def projection_dpp(family, alpha, rng):
-    """Projection DPP with kernel ``K_m(x, y) = phi(x) . phi(y)`` by the HKPV chain rule.
+    """Projection DPP with kernel ``K_m(x, y) = phi(x)^T phi(y)`` by the HKPV chain rule.
 
     Point ``i`` is proposed from ``rho_m`` and accepted with probability
     ``||(I - P_i) phi(x)||^2 / ||phi(x)||^2`` where ``P_i`` projects onto the

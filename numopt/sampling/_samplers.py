@@ -127,7 +127,7 @@ def sample_optimal(basis, n, rng=None, *, return_indices=False):
 
 
 def sample_projection_dpp(basis, rng=None, *, method="auto", return_indices=False):
-    """``m`` points of the projection DPP with kernel ``K_m(x, y) = phi(x) . phi(y)``.
+    """``m`` points of the projection DPP with kernel ``K_m(x, y) = phi(x)^T phi(y)``.
 
     The joint density with respect to ``mu^m`` is
     ``det[K_m(x_i, x_j)] / m!``; each point's marginal is ``rho_m``. Drawn by
@@ -249,7 +249,7 @@ def sample_repeated_dpp(basis, repeats, rng=None, *, return_indices=False):
 
 
 def sample_points(basis, n, sampling="iid", rng=None, *, return_indices=False):
-    """Draw a design of n points by the sampling scheme named ``sampling``.
+    """Draw a design of n points with the sampling scheme given by name.
 
     Parameters
     ----------
