@@ -143,13 +143,6 @@ class _GLM(_Problem):
                                   self.k) + self.l2)
         return self._dd
 
-    # -- loss pieces (rows R of Z) ------------------------------------------------------
-    def _loss(self, Z, rows):
-        raise NotImplementedError
-
-    def _psi(self, Z, rows):
-        raise NotImplementedError
-
     # -- state ------------------------------------------------------------------------
     def init_state(self, x):
         W = x.reshape(self.d, self.k)
