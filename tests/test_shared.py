@@ -93,3 +93,24 @@ def test_jit_shim_keeps_nan_checks_and_caches():
     A = np.arange(12.0).reshape(4, 3)
     assert np.array_equal(_row_sums(A), A.sum(axis=1))
     assert np.array_equal(_row_sums(A[:, ::2]), A[:, ::2].sum(axis=1))
+
+
+def test_blas_threads_limits_and_restores_the_pool():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from numopt._threads import blas_threads, with_blas_threads
+
+    def blas_counts():
+        return [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                if p["user_api"] == "blas"]
+    before = blas_counts()
+    with blas_threads(1):
+        assert blas_counts() and all(n == 1 for n in blas_counts())
+    assert blas_counts() == before
+    with blas_threads(None):
+        assert blas_counts() == before
+
+    @with_blas_threads(1)
+    def inside():
+        return blas_counts()
+    assert all(n == 1 for n in inside())
+    assert inside(blas_threads=None) == before
