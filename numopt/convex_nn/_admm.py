@@ -32,7 +32,7 @@ import scipy.linalg as sla
 from scipy.special import expit
 
 from .._callback import make_callback
-from .._threads import blas_threads as _blas_threads
+from .._threads import with_blas_threads
 from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
 
 __all__ = ["admm_solve"]
@@ -146,22 +146,16 @@ def _admm_step(op, st, out, y, beta, rho, relax, loss):
     return Fu, Uv, Uw, Gv, Gw
 
 
-def admm_solve(X, y, D, beta, loss="squared", *, blas_threads=1, **options):
+@with_blas_threads(1)
+def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, maxiter=10000,
+               adapt_rho=True, check_every=5, adapt_every=10, adapt_threshold=1.5,
+               eta=1.0, anderson=0, max_rho_updates=20, callback=None, objective=None):
     """Run ADMM on the convex ReLU program with fixed patterns ``D``.
 
-    ``blas_threads`` limits BLAS inside the loop (default 1: the iteration makes
-    many small triangular solves and thin products, for which BLAS threading
-    costs far more than it saves — 70x on a 2-core machine; ``None`` leaves the
-    BLAS pool alone). The other options are those of :func:`_admm_solve`.
-    """
-    with _blas_threads(blas_threads):
-        return _admm_solve(X, y, D, beta, loss, **options)
-
-
-def _admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, maxiter=10000,
-                adapt_rho=True, check_every=5, adapt_every=10, adapt_threshold=1.5,
-                eta=1.0, anderson=0, max_rho_updates=20, callback=None, objective=None):
-    """ADMM iterations (see :func:`admm_solve`).
+    Runs with one BLAS thread unless ``blas_threads=`` says otherwise (the
+    loop makes many small triangular solves and thin products, for which
+    BLAS threading costs far more than it saves: 70x on a 2-core machine;
+    ``None`` leaves the pool alone).
 
     ``X`` is used as given (the caller appends the bias column). ``anderson``
     is the memory of type-II Anderson acceleration of the ADMM fixed-point map
