@@ -8,15 +8,17 @@ from ._admm import admm_solve
 from ._core import (LOSSES, add_bias, check_xy, constraint_violation, convex_objective,
                     convex_predict, recover_network, restore_feasibility, sample_patterns)
 from ._cvx import cvxpy_solve
+from ._ipm import ipm_solve
 from ._scp import decompose_gated, fista_gated
 
 __all__ = ["fit_convex_relu", "SOLVERS"]
 
-SOLVERS = ("admm", "scp", "cvxpy")
+SOLVERS = ("admm", "ipm", "scp", "cvxpy")
 
 _SOLVER_OPTIONS = {
     "admm": {"rho", "relax", "adapt_rho", "check_every", "adapt_every", "adapt_threshold",
-             "eta", "anderson", "max_rho_updates"},
+             "eta", "anderson", "max_rho_updates", "blas_threads"},
+    "ipm": {"blas_threads"},
     "scp": {"step0"},
     "cvxpy": {"cvxpy_solver", "verbose"},
 }
@@ -53,8 +55,13 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     loss : {'squared', 'bce', 'hinge'}
         ``½‖f − y‖²``, ``Σ log(1 + e^f) − y f`` (logistic on logit ``f``) or
         ``Σ (1 − y f)₊``.
-    solver : {'admm', 'scp', 'cvxpy'}
+    solver : {'admm', 'ipm', 'scp', 'cvxpy'}
         ``'admm'``: ADMM with one Cholesky/Woodbury factorisation (all losses).
+        ``'ipm'``: a structured primal-dual interior-point method (squared,
+        bce): about 30–80 Newton steps, each one ``n x n`` Cholesky factor
+        (Woodbury over the ``d x d`` neuron blocks), stopped by a certified
+        duality gap; the fastest route to high accuracy (``result.gap``,
+        ``result.lower_bound``).
         ``'scp'``: the unconstrained gated-ReLU program by FISTA, then an exact
         cone decomposition into a ReLU network (squared, bce).
         ``'cvxpy'``: CVXPY with Clarabel (small problems; the only solver for
@@ -64,24 +71,27 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     robust_eps : float
         ℓ∞ radius for adversarially robust training (``solver='cvxpy'``).
     tol : float
-        Stopping tolerance (ADMM residuals, FISTA gradient mapping).
+        Stopping tolerance (ADMM residuals, FISTA gradient mapping, relative
+        certified duality gap for 'ipm').
     maxiter : int
-        Iteration limit for 'admm' and 'scp'.
+        Iteration limit for 'admm', 'ipm' and 'scp'.
     rng : {None, int, numpy.random.Generator}
         Source of the gate vectors.
     patterns : tuple (D, gates), optional
         Reuse patterns from :func:`sample_patterns` (on ``X`` with the bias
         column when ``bias=True``) instead of sampling.
     callback : callable, optional
-        ``callback(intermediate_result)`` ('admm', 'scp'); ``fun`` is the objective
-        of the current iterate (for ADMM before the final feasibility step); raise
-        ``StopIteration`` to stop.
+        ``callback(intermediate_result)`` ('admm', 'ipm', 'scp'); ``fun`` is the
+        objective of the current iterate (for ADMM before the final feasibility
+        step; 'ipm' iterates are strictly feasible and also carry
+        ``lower_bound``); raise ``StopIteration`` to stop.
     **options
         'admm': ``rho`` (1.0), ``relax`` (1.6), ``adapt_rho`` (True), ``anderson`` (0),
         ``check_every`` (5), ``adapt_every`` (10), ``adapt_threshold`` (1.5),
         ``max_rho_updates`` (20),
-        ``eta`` (1.0, weight of the cone-constraint block); 'scp': ``step0``;
-        'cvxpy': ``cvxpy_solver``, ``verbose``.
+        ``eta`` (1.0, weight of the cone-constraint block), ``blas_threads`` (1);
+        'ipm': ``blas_threads`` (None: BLAS as configured; its large products
+        profit from threads); 'scp': ``step0``; 'cvxpy': ``cvxpy_solver``, ``verbose``.
 
     Returns
     -------
@@ -115,6 +125,8 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
         raise TypeError(f"`bias` must be a bool, got {type(bias).__name__}")
     if robust_eps > 0 and solver != "cvxpy":
         raise ValueError("robust training (`robust_eps` > 0) needs solver='cvxpy'")
+    if solver == "ipm" and loss == "hinge":
+        raise ValueError("solver='ipm' supports loss='squared' or 'bce', got 'hinge'")
     if solver == "scp" and loss == "hinge":
         raise ValueError("solver='scp' supports loss='squared' or 'bce', got 'hinge'")
     unknown = set(options) - _SOLVER_OPTIONS[solver]
@@ -137,6 +149,10 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
         res = admm_solve(Xa, y, D, beta, loss, tol=tol, maxiter=maxiter, callback=callback,
                          objective=lambda V, W: convex_objective(Xa, y, D, V, W, beta, loss),
                          **options)
+        V0, W0 = res.V, res.W
+    elif solver == "ipm":
+        res = ipm_solve(Xa, y, D, beta, loss, gates=gates, tol=tol, maxiter=maxiter,
+                        callback=callback, **options)
         V0, W0 = res.V, res.W
     elif solver == "scp":
         res = fista_gated(Xa, y, D, beta, loss, tol=tol, maxiter=maxiter, callback=callback,
@@ -169,7 +185,7 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     out["message"] = res.message
     out["success"] = res.status == SUCCESS
     for key in ("rho", "primal_residual", "dual_residual", "anderson_steps", "gated_objective",
-                "cvxpy_status"):
+                "cvxpy_status", "lower_bound", "gap"):
         if key in res:
             out[key] = res[key]
     return out
