@@ -4,7 +4,10 @@ Problem: teacher-student ReLU regression (``numopt.problems.teacher_student_relu
 squared loss, ``beta = 1e-2``, ``P`` sampled patterns (with bias). Tracked:
 
 * time for ADMM to reach the Clarabel optimum of the *same* convex program within
-  1e-4 relative objective (checked every 5 iterations through the callback);
+  1e-4 relative objective (checked every 25 iterations through the callback);
+* the same for the interior-point solver (``solver='ipm'``; its iterates are
+  feasible, so its callback's ``fun`` is checked at every Newton step), wall
+  and CPU seconds;
 * Clarabel's own time (CVXPY compile + solve);
 * time for Adam (torch, full batch) on the non-convex network with ``2P`` neurons and
   weight decay ``beta/2 (‖U‖² + ‖α‖²)`` — the same objective — to reach the same value
@@ -13,6 +16,13 @@ squared loss, ``beta = 1e-2``, ``P`` sampled patterns (with bias). Tracked:
 Run as a script for a side-by-side table (sizes from the command line)::
 
     python asv_benchmarks/benchmarks/convex_nn.py 500 20 50
+
+``--no-clarabel`` skips CVXPY (which takes most of an hour at n = 2000, d = 50,
+P = 200) and takes as target the IPM's own optimum at ``tol=1e-8``, whose
+certified lower bound is printed with it; ``--no-adam``/``--no-admm`` skip those
+columns::
+
+    python asv_benchmarks/benchmarks/convex_nn.py 2000 50 200 --no-clarabel --no-admm
 """
 import sys
 import time
@@ -68,6 +78,23 @@ def admm_time_to(X, y, pats, target, solver="admm", maxiter=50000):
     return hit[0], res.nit, res.objective
 
 
+def ipm_time_to(X, y, pats, target, maxiter=200):
+    """Wall and CPU seconds until the IPM's (feasible) objective is within RTOL of ``target``."""
+    hit = [np.nan, np.nan, 0]
+    t0, c0 = time.perf_counter(), time.process_time()
+
+    def cb(intermediate_result):
+        hit[2] = intermediate_result.nit
+        if intermediate_result.fun - target <= RTOL * abs(target):
+            hit[0] = time.perf_counter() - t0
+            hit[1] = time.process_time() - c0
+            raise StopIteration
+
+    res = fit_convex_relu(X, y, beta=BETA, patterns=pats, solver="ipm", tol=1e-9,
+                          maxiter=maxiter, callback=cb)
+    return hit[0], hit[1], hit[2], res.objective
+
+
 def adam_time_to(X, y, P, target, seed=0, max_steps=20000, lr=1e-2):
     """Full-batch Adam on the non-convex network with 2P neurons (torch, CPU)."""
     import torch
@@ -110,6 +137,14 @@ class ConvexReLU:
     def time_admm_to_clarabel_1e4(self, n, d, P):
         admm_time_to(self.X, self.y, self.pats, self.f_ref)
 
+    def time_ipm_to_clarabel_1e4(self, n, d, P):
+        ipm_time_to(self.X, self.y, self.pats, self.f_ref)
+
+    def track_ipm_speedup_vs_clarabel(self, n, d, P):
+        return self.t_ref / ipm_time_to(self.X, self.y, self.pats, self.f_ref)[0]
+
+    track_ipm_speedup_vs_clarabel.unit = "ratio"
+
     def time_clarabel(self, n, d, P):
         clarabel(self.X, self.y, self.pats)
 
@@ -126,18 +161,36 @@ class ConvexReLU:
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    sizes = [tuple(int(v) for v in argv[:3])] if argv else [(200, 10, 20), (500, 20, 50)]
-    print(f"squared loss, beta={BETA}; time to reach the Clarabel objective within {RTOL:g} "
-          "relative (nan: not reached)\n")
-    print(f"{'n':>6}{'d':>5}{'P':>5}{'Clarabel [s]':>14}{'ADMM [s]':>10}{'iters':>7}"
-          f"{'ratio':>8}{'Adam [s]':>10}{'Adam best gap':>15}")
+    flags = {a for a in argv if a.startswith("--")}
+    nums = [a for a in argv if not a.startswith("--")]
+    sizes = [tuple(int(v) for v in nums[:3])] if nums else [(200, 10, 20), (500, 20, 50)]
+    print(f"squared loss, beta={BETA}; time to reach the reference objective within {RTOL:g} "
+          "relative (nan: not reached); IPM wall and CPU seconds\n")
+    print(f"{'n':>6}{'d':>5}{'P':>5}{'ref [s]':>10}{'ref objective':>16}{'IPM [s]':>9}"
+          f"{'IPM cpu':>9}{'its':>5}{'ratio':>7}{'ADMM [s]':>10}{'iters':>7}{'Adam [s]':>10}"
+          f"{'Adam best gap':>15}")
     for n, d, P in sizes:
         X, y, pats = problem(n, d, P)
-        t_ref, f_ref = clarabel(X, y, pats)
-        t_admm, it, _ = admm_time_to(X, y, pats, f_ref)
-        t_adam, _, best = adam_time_to(X, y, pats[0].shape[1], f_ref)
-        print(f"{n:>6}{d:>5}{P:>5}{t_ref:>14.2f}{t_admm:>10.2f}{it:>7}{t_ref / t_admm:>8.1f}"
-              f"{t_adam:>10.2f}{(best - f_ref) / f_ref:>15.1e}")
+        if "--no-clarabel" in flags:
+            t = time.perf_counter()
+            ref = fit_convex_relu(X, y, beta=BETA, solver="ipm", patterns=pats, tol=1e-8,
+                                  maxiter=300)
+            t_ref, f_ref = np.nan, ref.objective
+            print(f"  reference: IPM at tol=1e-8 in {time.perf_counter() - t:.1f} s, "
+                  f"objective {ref.objective:.10g}, certified lower bound "
+                  f"{ref.lower_bound:.10g} ({ref.message})")
+        else:
+            t_ref, f_ref = clarabel(X, y, pats)
+        t_ipm, c_ipm, it_ipm, _ = ipm_time_to(X, y, pats, f_ref)
+        t_admm = it = np.nan
+        if "--no-admm" not in flags:
+            t_admm, it, _ = admm_time_to(X, y, pats, f_ref)
+        t_adam = best = np.nan
+        if "--no-adam" not in flags:
+            t_adam, _, best = adam_time_to(X, y, pats[0].shape[1], f_ref)
+        print(f"{n:>6}{d:>5}{P:>5}{t_ref:>10.2f}{f_ref:>16.10g}{t_ipm:>9.2f}{c_ipm:>9.2f}"
+              f"{it_ipm:>5}{t_ref / t_ipm:>7.1f}{t_admm:>10.2f}{it:>7}{t_adam:>10.2f}"
+              f"{(best - f_ref) / f_ref:>15.1e}")
 
 
 if __name__ == "__main__":
