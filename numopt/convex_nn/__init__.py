@@ -3,7 +3,8 @@
 A two-layer ReLU network with weight decay is trained to global optimality
 by solving a convex program over sampled activation patterns (Pilanci &
 Ergen 2020), with the quadratic-time ADMM and the sampled convex program
-(SCP) of Bai, Gautam & Sojoudi (2023), or CVXPY for small problems, including
+(SCP) of Bai, Gautam & Sojoudi (2023), a structured interior-point method
+that certifies its duality gap, or CVXPY for small problems, including
 ℓ∞-robust (adversarial) training.
 
 Estimators

@@ -85,7 +85,7 @@ class ConvexReLURegressor(_ConvexReLUBase):
         Number of sampled activation patterns ``P`` (at most ``2P`` neurons).
     beta : float
         Neuron (group-ℓ₂) regularisation, equal to weight decay ``beta/2``.
-    solver : {'admm', 'scp', 'cvxpy'}
+    solver : {'admm', 'ipm', 'scp', 'cvxpy'}
         See :func:`fit_convex_relu`.
     loss : {'squared'}
         Regression loss.
