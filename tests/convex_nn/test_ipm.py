@@ -73,26 +73,30 @@ def test_newton_system_woodbury_and_direct_match_dense():
         np.testing.assert_allclose(x, expect, rtol=1e-8, atol=1e-10)
 
 
-def test_ipm_iterates_strictly_feasible_and_callback():
+def test_ipm_callback_bounds_and_infeasible_start():
     X, y = _data(4, n=50, d=2)
     Xa = add_bias(X)
     D, gates = sample_patterns(Xa, 10, rng=4)
+    ref = cvx_reference(Xa, y, D, 0.05, "squared")
     seen = []
 
     def cb(intermediate_result):
-        P = D.shape[1]
-        x = intermediate_result.x
-        V = x[:Xa.shape[1] * P].reshape(Xa.shape[1], P)
-        W = x[Xa.shape[1] * P:].reshape(Xa.shape[1], P)
-        E = 2 * D - 1
-        seen.append(min((E * (Xa @ V)).min(), (E * (Xa @ W)).min()))
-        assert intermediate_result.lower_bound <= intermediate_result.fun
-        if len(seen) == 6:
+        r = intermediate_result
+        seen.append(r.primal_infeasibility)
+        # at every iteration: lower bound <= optimum <= best feasible objective
+        assert r.lower_bound <= ref + 1e-7 * ref
+        assert r.feasible_fun >= ref - 1e-7 * ref
+        if len(seen) == 12:
             raise StopIteration
 
     res = ipm_solve(Xa, y, D, 0.05, gates=gates, callback=cb)
-    assert res.status == 99 and len(seen) == 6
-    assert min(seen) > 0.0                  # strictly inside every cone
+    assert res.status == 99 and len(seen) == 12
+    # the slacks are free at the start and G u - s is driven to zero
+    assert seen[-1] < 1e-6 < max(seen)
+    # what it returns is feasible, with the objective it reports
+    assert constraint_violation(Xa, D, res.V, res.W) == 0.0
+    full = ipm_solve(Xa, y, D, 0.05, gates=gates)
+    assert full.success and abs(full.fun - ref) <= 1.1e-6 * ref
 
 
 def test_ipm_bad_input():
