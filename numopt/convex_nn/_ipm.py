@@ -134,13 +134,16 @@ class _Problem:
         d, m = self.d, U.shape[1]
         if Wt is None:
             Wt = mu / (S * S)                  # (n_masked, 2P)
-        B = np.zeros((m, d * d))
+        # Σ_k w_kc x_k x_kᵀ for all blocks at once, upper triangles only
+        iu, ju = np.triu_indices(d)
+        Bt = np.zeros((m, iu.size))
         Xm = self.Xm
         for a in range(0, Xm.shape[0], self.chunk):
             Xc = Xm[a:a + self.chunk]
-            Z = (Xc[:, :, None] * Xc[:, None, :]).reshape(Xc.shape[0], d * d)
-            B += Wt[a:a + self.chunk].T @ Z
-        B = B.reshape(m, d, d)
+            Bt += Wt[a:a + self.chunk].T @ (Xc[:, iu] * Xc[:, ju])
+        B = np.empty((m, d, d))
+        B[:, iu, ju] = Bt
+        B[:, ju, iu] = Bt
         if self.beta > 0:
             beta = self.beta
             # ∇²phi = (beta/t) [I − (1 − mu/q) û ûᵀ], û = u/‖u‖; written this way the
@@ -202,7 +205,7 @@ class _NewtonSystem:
             # R = [diag(D_j Λ^½) X L_j]_j, n x Pd, built by one product with [L_1 ... L_P]
             R = X @ L.transpose(1, 0, 2).reshape(d, P * d)
             R.reshape(n, P, d)[...] *= (D * sl[:, None])[:, :, None]
-            S = R @ R.T           # (OpenBLAS's dsyrk is slower than dgemm here)
+            S = R @ R.T   # measured: dgemm beats OpenBLAS's dsyrk and a blocked lower half
             S[np.diag_indices(n)] += 1.0
             self.cS = sla.cho_factor(S, lower=True, overwrite_a=True)
 
