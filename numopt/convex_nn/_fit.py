@@ -91,7 +91,8 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
         ``max_rho_updates`` (20),
         ``eta`` (1.0, weight of the cone-constraint block), ``blas_threads`` (1);
         'ipm': ``blas_threads`` (1; ``None`` lets its ``n x n`` products use every
-        core, which pays off on a machine with idle cores); 'scp': ``step0``; 'cvxpy': ``cvxpy_solver``, ``verbose``.
+        core, which pays off on a machine with idle cores); 'scp': ``step0``;
+        'cvxpy': ``cvxpy_solver``, ``verbose``.
 
     Returns
     -------
