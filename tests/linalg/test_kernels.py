@@ -85,6 +85,24 @@ def test_matvec_and_residual_norm():
                       np.linalg.norm(b - A @ x), rtol=1e-13)
 
 
+@pytest.mark.parametrize("n", [1, 2, 9, 40])
+def test_csr_split_and_scaled_data(n):
+    rng = np.random.default_rng(20 + n)
+    A = _random_matrix(n, rng, density=0.3)
+    if n > 2:  # a row with only its diagonal and one with no lower part
+        A = sp.lil_array(A)
+        A[1, :] = 0
+        A[1, 1] = 2.0
+        A[n - 1, : n - 1] = 0
+        A = sp.csr_array(A)
+    sys = prepare_matrix(A)
+    assert np.array_equal(sys.split, _naive.csr_split(sys.indptr, sys.indices))
+    assert sys.split.dtype == sys.indptr.dtype and sys.split.flags.c_contiguous
+    w = rng.random(n)
+    rows = np.repeat(np.arange(n), np.diff(sys.indptr).astype(np.int64))
+    assert np.array_equal(sys.scaled_data(w), sys.data * w[rows])
+
+
 @pytest.mark.parametrize("omega", [None, 1.0, 1.5])
 def test_pcg_kernel_matches_textbook_pcg(omega):
     A = poisson_2d(12) + 0.05 * sp.eye_array(144)
