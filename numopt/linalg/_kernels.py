@@ -122,9 +122,12 @@ def residual_norm(indptr, indices, data, b, x):
     """``‖b - A x‖₂``."""
     n = x.shape[0]
     acc = 0.0
+    e = indptr[0]
     for i in range(n):
+        a = e
+        e = indptr[i + 1]
         s = b[i]
-        for k in range(indptr[i], indptr[i + 1]):
+        for k in range(a, e):
             s -= data[k] * x[indices[k]]
         acc += s * s
     return np.sqrt(acc)
@@ -134,9 +137,12 @@ def residual_norm(indptr, indices, data, b, x):
 def matvec(indptr, indices, data, x, out):
     """``out = A x``."""
     n = out.shape[0]
+    e = indptr[0]
     for i in range(n):
+        a = e
+        e = indptr[i + 1]
         s = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
+        for k in range(a, e):
             s += data[k] * x[indices[k]]
         out[i] = s
 
