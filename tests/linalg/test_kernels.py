@@ -35,6 +35,28 @@ def test_sor_sweep_bit_for_bit(n, sweep):
         assert np.array_equal(x, ref)
 
 
+@pytest.mark.parametrize("density", [0.03, 0.08, 0.15])
+def test_sor_sweep_short_rows_bit_for_bit(density):
+    # rows with 0-8 entries on each side of the diagonal: every written-out run length
+    # (1-4) and the general loop, with and without the neighbour i -/+ 1
+    rng = np.random.default_rng(int(100 * density))
+    A = _random_matrix(60, rng, density=density)
+    P = poisson_2d(8) + sp.diags_array(rng.random(64))  # 5-point rows, boundary rows
+    for M in (A, sp.csr_array(P.multiply(1 + rng.random(P.shape)))):
+        sys = prepare_matrix(M)
+        counts = np.diff(sys.indptr.astype(np.int64))
+        assert counts.min() <= 3 and counts.max() >= 5
+        n = sys.n
+        b, x0 = rng.standard_normal(n), rng.standard_normal(n)
+        for sweep in (K.FORWARD, K.BACKWARD, K.SYMMETRIC):
+            x = x0.copy()
+            K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(1.3), b, x,
+                        sweep)
+            ref = _naive.sor_sweep(sys.indptr, sys.indices, sys.data, sys.diag, b, x0, 1.3,
+                                   sweep)
+            assert np.array_equal(x, ref)
+
+
 def test_sor_sweep_nonsymmetric_bit_for_bit():
     A, b, _ = convection_diffusion_sequence(2, nx=5, rng=3)[1]
     sys = prepare_matrix(A)
