@@ -288,7 +288,7 @@ def ssor_apply(indptr, indices, sdata, split, wdiag, r, omega, z):
 
 @njit(fastmath=True)
 def matvec_dot(indptr, indices, data, p, q):
-    """``q = A p`` and return ``pᵀq`` (one pass)."""
+    """``q = A p`` and return ``pᵀq`` (one pass; rows of 3 to 5 entries written out)."""
     n = q.shape[0]
     acc = 0.0
     e = indptr[0]
@@ -296,8 +296,25 @@ def matvec_dot(indptr, indices, data, p, q):
         a = e
         e = indptr[i + 1]
         s = 0.0
-        for k in range(a, e):
-            s += data[k] * p[indices[k]]
+        m = e - a
+        if m == 5:
+            s += data[a] * p[indices[a]]
+            s += data[a + 1] * p[indices[a + 1]]
+            s += data[a + 2] * p[indices[a + 2]]
+            s += data[a + 3] * p[indices[a + 3]]
+            s += data[a + 4] * p[indices[a + 4]]
+        elif m == 3:
+            s += data[a] * p[indices[a]]
+            s += data[a + 1] * p[indices[a + 1]]
+            s += data[a + 2] * p[indices[a + 2]]
+        elif m == 4:
+            s += data[a] * p[indices[a]]
+            s += data[a + 1] * p[indices[a + 1]]
+            s += data[a + 2] * p[indices[a + 2]]
+            s += data[a + 3] * p[indices[a + 3]]
+        else:
+            for k in range(a, e):
+                s += data[k] * p[indices[k]]
         q[i] = s
         acc += p[i] * s
     return acc
