@@ -105,6 +105,13 @@ def test_matvec_and_residual_norm():
     assert np.allclose(out, A @ x, rtol=1e-14)
     assert np.isclose(K.residual_norm(sys.indptr, sys.indices, sys.data, b, x),
                       np.linalg.norm(b - A @ x), rtol=1e-13)
+    # matvec with p^T A p, on rows of every length (written out for 3-5 entries)
+    for M in (A, poisson_2d(5) + sp.diags_array(rng.random(25))):
+        sm = prepare_matrix(M)
+        assert {3, 4, 5} <= set(np.diff(sm.indptr.astype(np.int64))) or M is A
+        q = np.empty(25)
+        pq = K.matvec_dot(sm.indptr, sm.indices, sm.data, x, q)
+        assert np.allclose(q, M @ x, rtol=1e-13) and np.isclose(pq, x @ (M @ x), rtol=1e-12)
 
 
 @pytest.mark.parametrize("n", [1, 2, 9, 40])
