@@ -12,9 +12,11 @@
 
 Run as a script for side-by-side tables (timings on a shared machine are noisy;
 compare the ratios measured in the same run); optional section names
-``sweep``, ``sequence``, ``heat`` select parts::
+``sweep``, ``sequence``, ``heat`` select parts, and ``seeds`` (not run by
+default, about 10 minutes) repeats the sequence comparison over 5 sequences and
+4 policy seeds::
 
-    python asv_benchmarks/benchmarks/linalg.py [sweep] [sequence] [heat]
+    python asv_benchmarks/benchmarks/linalg.py [sweep] [sequence] [seeds] [heat]
 """
 import time
 
@@ -152,6 +154,39 @@ def _sequence_runs(variance="high", n=N_INSTANCES, progress=False):
     out["instance-optimal"] = sum(sor(A, b, w).nit for (A, b, _), w in
                                   zip(seq, seq.omega_opt)) / n
     return out, secs, ref
+
+
+def _replay(F, contexts, policy, rng, **options):
+    """Total iterations of ``policy`` on a sequence whose costs are known.
+
+    ``F[t, i]`` is the iteration count of instance ``t`` with the grid's
+    ``i``-th ω from a zero start (``solve_sequence(..., compare=True,
+    warm_start=False).fixed_nit``): without warm starts a policy's choices do
+    not change any instance's costs, so the tuner's own choose/learn steps can
+    be replayed on ``F`` instead of solving again.
+    """
+    tuner = RelaxationTuner(policy=policy, rng=rng, context_range=CONTEXT_RANGE, **options)
+    total = 0
+    for t in range(F.shape[0]):
+        c = float(contexts[t])
+        _, arm, p = tuner._choose(None, c)
+        total += int(F[t, arm])
+        tuner._learn(arm, p, int(F[t, arm]), c)
+    return total
+
+
+def _seed_study(variance="high", seeds=range(5), policy_seeds=range(4), n=N_INSTANCES,
+                policies=("tsallis-inf", "ucb", "binned")):
+    """Ratio to the best fixed ω of each policy over several sequences and policy seeds."""
+    ratios = {p: [] for p in policies}
+    for seed in seeds:
+        seq = shifted_laplacian_sequence(n, variance=variance, rng=seed)
+        ref = solve_sequence(seq, policy=1.0, compare=True, warm_start=False)
+        for p in policies:
+            for r in (policy_seeds if p != "ucb" else [0]):  # ucb is deterministic
+                ratios[p].append(_replay(ref.fixed_nit, seq.contexts, p, r)
+                                 / ref.best_fixed_total)
+    return {p: np.array(v) for p, v in ratios.items()}
 
 
 class ShiftedLaplacianSequence:
@@ -322,12 +357,23 @@ def _pyamg_solve(A, b, omega, tol=1e-8, maxiter=10_000):
     return x, maxiter
 
 
+def _main_seeds():
+    for variance in ("high", "low"):
+        print(f"\n2b. Shifted Laplacian ({variance} variance): total SOR iterations / best "
+              "fixed omega over sequence seeds 0-4 x policy seeds 0-3")
+        for p, r in _seed_study(variance).items():
+            print(f"   {p:<14} mean {r.mean():.3f}  min {r.min():.3f}  max {r.max():.3f}  "
+                  f"runs above 1.25: {int(np.sum(r > 1.25))}/{r.size}")
+
+
 def main(sections=("sweep", "sequence", "heat")):
     print("Timings on a shared 2-core machine are noisy: compare ratios within one run.\n")
     if "sweep" in sections:
         _main_sweep()
     if "sequence" in sections:
         _main_sequence()
+    if "seeds" in sections:  # slow (10 sequences x the whole grid); not in the default run
+        _main_seeds()
     if "heat" in sections:
         _main_heat()
 
