@@ -12,9 +12,11 @@
 
 Run as a script for side-by-side tables (timings on a shared machine are noisy;
 compare the ratios measured in the same run); optional section names
-``sweep``, ``sequence``, ``heat`` select parts::
+``sweep``, ``sequence``, ``heat`` select parts, and ``seeds`` (not run by
+default, about 10 minutes) repeats the sequence comparison over 5 sequences and
+4 policy seeds::
 
-    python asv_benchmarks/benchmarks/linalg.py [sweep] [sequence] [heat]
+    python asv_benchmarks/benchmarks/linalg.py [sweep] [sequence] [seeds] [heat]
 """
 import time
 
@@ -154,6 +156,39 @@ def _sequence_runs(variance="high", n=N_INSTANCES, progress=False):
     return out, secs, ref
 
 
+def _replay(F, contexts, policy, rng, **options):
+    """Total iterations of ``policy`` on a sequence whose costs are known.
+
+    ``F[t, i]`` is the iteration count of instance ``t`` with the grid's
+    ``i``-th ω from a zero start (``solve_sequence(..., compare=True,
+    warm_start=False).fixed_nit``): without warm starts a policy's choices do
+    not change any instance's costs, so the tuner's own choose/learn steps can
+    be replayed on ``F`` instead of solving again.
+    """
+    tuner = RelaxationTuner(policy=policy, rng=rng, context_range=CONTEXT_RANGE, **options)
+    total = 0
+    for t in range(F.shape[0]):
+        c = float(contexts[t])
+        _, arm, p = tuner._choose(None, c)
+        total += int(F[t, arm])
+        tuner._learn(arm, p, int(F[t, arm]), c)
+    return total
+
+
+def _seed_study(variance="high", seeds=range(5), policy_seeds=range(4), n=N_INSTANCES,
+                policies=("tsallis-inf", "ucb", "binned")):
+    """Ratio to the best fixed ω of each policy over several sequences and policy seeds."""
+    ratios = {p: [] for p in policies}
+    for seed in seeds:
+        seq = shifted_laplacian_sequence(n, variance=variance, rng=seed)
+        ref = solve_sequence(seq, policy=1.0, compare=True, warm_start=False)
+        for p in policies:
+            for r in (policy_seeds if p != "ucb" else [0]):  # ucb is deterministic
+                ratios[p].append(_replay(ref.fixed_nit, seq.contexts, p, r)
+                                 / ref.best_fixed_total)
+    return {p: np.array(v) for p, v in ratios.items()}
+
+
 class ShiftedLaplacianSequence:
     params = (["omega=1", "best-fixed", "instance-optimal"] + POLICIES,)
     param_names = ["policy"]
@@ -196,6 +231,43 @@ def _heat_run(seq, solve, cpu=False):
             item = it.send(x)
         except StopIteration:
             return secs, total
+
+
+def _heat_interleaved(seq, makers, repeat=3):
+    """Run several methods through ``seq`` in lockstep, timing every solve.
+
+    Each method follows its own trajectory (its solutions are sent back), but
+    step ``t`` of every method runs before step ``t + 1`` of any, so all see
+    the same load on a shared machine. The whole sequence is run ``repeat``
+    times with fresh solvers. Returns ``{name: (iterations, min total wall s,
+    min total cpu s)}``.
+    """
+    best = {name: [0, np.inf, np.inf] for name in makers}
+    for _ in range(repeat):
+        solvers = {name: make() for name, make in makers.items()}
+        iters = {name: iter(seq) for name in makers}
+        items = {name: next(it) for name, it in iters.items()}
+        wall = dict.fromkeys(makers, 0.0)
+        cpu = dict.fromkeys(makers, 0.0)
+        total = dict.fromkeys(makers, 0)
+        xs = dict.fromkeys(makers)  # warm starts, as in _heat_run
+        while items:
+            for name in list(items):
+                A, b, c = items[name]
+                t, tc = time.perf_counter(), time.process_time()
+                x, k = solvers[name](A, b, c, xs[name])
+                xs[name] = x
+                wall[name] += time.perf_counter() - t
+                cpu[name] += time.process_time() - tc
+                total[name] += k
+                try:
+                    items[name] = iters[name].send(x)
+                except StopIteration:
+                    del items[name]
+        for name in makers:
+            best[name] = [total[name], min(best[name][1], wall[name]),
+                          min(best[name][2], cpu[name])]
+    return {name: tuple(v) for name, v in best.items()}
 
 
 def scipy_cg_solver(A, b, c, x0):
@@ -285,12 +357,23 @@ def _pyamg_solve(A, b, omega, tol=1e-8, maxiter=10_000):
     return x, maxiter
 
 
+def _main_seeds():
+    for variance in ("high", "low"):
+        print(f"\n2b. Shifted Laplacian ({variance} variance): total SOR iterations / best "
+              "fixed omega over sequence seeds 0-4 x policy seeds 0-3")
+        for p, r in _seed_study(variance).items():
+            print(f"   {p:<14} mean {r.mean():.3f}  min {r.min():.3f}  max {r.max():.3f}  "
+                  f"runs above 1.25: {int(np.sum(r > 1.25))}/{r.size}")
+
+
 def main(sections=("sweep", "sequence", "heat")):
     print("Timings on a shared 2-core machine are noisy: compare ratios within one run.\n")
     if "sweep" in sections:
         _main_sweep()
     if "sequence" in sections:
         _main_sequence()
+    if "seeds" in sections:  # slow (10 sequences x the whole grid); not in the default run
+        _main_seeds()
     if "heat" in sections:
         _main_heat()
 
@@ -355,12 +438,9 @@ def _main_heat():
         methods = {"scipy cg (1 BLAS thread)": cg_one_thread, **methods}
     except ImportError:  # pragma: no cover
         pass
-    rows = {}
-    for name, make in methods.items():
-        wall, tot = _heat_run(seq, make())
-        cpu, _ = _heat_run(seq, make(), cpu=True)
-        rows[name] = (tot, wall, cpu)
+    rows = _heat_interleaved(seq, methods)
     ref = rows[next(iter(methods))]
+    print("   (solves of all methods interleaved step by step, min over 3 runs of the sequence)")
     print(f"   {'method':<26}{'iterations':>11}{'wall [s]':>10}{'cpu [s]':>9}"
           f"{'wall vs first':>15}{'cpu vs first':>14}")
     for name, (tot, wall, cpu) in rows.items():

@@ -33,18 +33,18 @@ class CSRSystem:
     def split(self):
         """(2, n) array: end of each row's strictly lower part, start of its upper part."""
         if self._split is None:
-            counts = np.diff(self.indptr)
-            rows = np.repeat(np.arange(self.n, dtype=self.indices.dtype), counts)
-            nlow = np.bincount(rows[self.indices < rows], minlength=self.n)
-            nlow_eq = np.bincount(rows[self.indices <= rows], minlength=self.n)
-            start = self.indptr[:-1]
-            self._split = np.ascontiguousarray(
-                np.stack([start + nlow, start + nlow_eq]).astype(self.indptr.dtype))
+            from ._kernels import csr_split
+            split = np.empty((2, self.n), dtype=self.indptr.dtype)
+            csr_split(self.indptr, self.indices, split)
+            self._split = split
         return self._split
 
     def scaled_data(self, wdiag):
         """``data`` with row ``i`` multiplied by ``wdiag[i]`` (for the SSOR sweeps)."""
-        return self.data * np.repeat(wdiag, np.diff(self.indptr).astype(np.int64))
+        from ._kernels import scale_rows
+        out = np.empty_like(self.data)
+        scale_rows(self.indptr, self.data, np.ascontiguousarray(wdiag, dtype=np.float64), out)
+        return out
 
     def wdiag(self, omega):
         """``omega / diag`` for the kernels."""

@@ -95,3 +95,14 @@ def pcg(A, b, tol, maxiter, Minv=None):
         p = z + rz_new / rz * p
         rz = rz_new
     return x, maxiter, hist
+
+
+def csr_split(indptr, indices):
+    """(2, n): per row, the end of the entries with column < row and of those <= row."""
+    n = len(indptr) - 1
+    out = np.empty((2, n), dtype=np.int64)
+    for i in range(n):
+        row = [int(j) for j in indices[indptr[i]:indptr[i + 1]]]
+        out[0, i] = indptr[i] + sum(j < i for j in row)
+        out[1, i] = indptr[i] + sum(j <= i for j in row)
+    return out

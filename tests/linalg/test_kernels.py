@@ -35,6 +35,28 @@ def test_sor_sweep_bit_for_bit(n, sweep):
         assert np.array_equal(x, ref)
 
 
+@pytest.mark.parametrize("density", [0.03, 0.08, 0.15])
+def test_sor_sweep_short_rows_bit_for_bit(density):
+    # rows with 0-8 entries on each side of the diagonal: every written-out run length
+    # (1-4) and the general loop, with and without the neighbour i -/+ 1
+    rng = np.random.default_rng(int(100 * density))
+    A = _random_matrix(60, rng, density=density)
+    P = poisson_2d(8) + sp.diags_array(rng.random(64))  # 5-point rows, boundary rows
+    for M in (A, sp.csr_array(P.multiply(1 + rng.random(P.shape)))):
+        sys = prepare_matrix(M)
+        counts = np.diff(sys.indptr.astype(np.int64))
+        assert counts.min() <= 3 and counts.max() >= 5
+        n = sys.n
+        b, x0 = rng.standard_normal(n), rng.standard_normal(n)
+        for sweep in (K.FORWARD, K.BACKWARD, K.SYMMETRIC):
+            x = x0.copy()
+            K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(1.3), b, x,
+                        sweep)
+            ref = _naive.sor_sweep(sys.indptr, sys.indices, sys.data, sys.diag, b, x0, 1.3,
+                                   sweep)
+            assert np.array_equal(x, ref)
+
+
 def test_sor_sweep_nonsymmetric_bit_for_bit():
     A, b, _ = convection_diffusion_sequence(2, nx=5, rng=3)[1]
     sys = prepare_matrix(A)
@@ -83,6 +105,31 @@ def test_matvec_and_residual_norm():
     assert np.allclose(out, A @ x, rtol=1e-14)
     assert np.isclose(K.residual_norm(sys.indptr, sys.indices, sys.data, b, x),
                       np.linalg.norm(b - A @ x), rtol=1e-13)
+    # matvec with p^T A p, on rows of every length (written out for 3-5 entries)
+    for M in (A, poisson_2d(5) + sp.diags_array(rng.random(25))):
+        sm = prepare_matrix(M)
+        assert {3, 4, 5} <= set(np.diff(sm.indptr.astype(np.int64))) or M is A
+        q = np.empty(25)
+        pq = K.matvec_dot(sm.indptr, sm.indices, sm.data, x, q)
+        assert np.allclose(q, M @ x, rtol=1e-13) and np.isclose(pq, x @ (M @ x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 9, 40])
+def test_csr_split_and_scaled_data(n):
+    rng = np.random.default_rng(20 + n)
+    A = _random_matrix(n, rng, density=0.3)
+    if n > 2:  # a row with only its diagonal and one with no lower part
+        A = sp.lil_array(A)
+        A[1, :] = 0
+        A[1, 1] = 2.0
+        A[n - 1, : n - 1] = 0
+        A = sp.csr_array(A)
+    sys = prepare_matrix(A)
+    assert np.array_equal(sys.split, _naive.csr_split(sys.indptr, sys.indices))
+    assert sys.split.dtype == sys.indptr.dtype and sys.split.flags.c_contiguous
+    w = rng.random(n)
+    rows = np.repeat(np.arange(n), np.diff(sys.indptr).astype(np.int64))
+    assert np.array_equal(sys.scaled_data(w), sys.data * w[rows])
 
 
 @pytest.mark.parametrize("omega", [None, 1.0, 1.5])

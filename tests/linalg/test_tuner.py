@@ -141,6 +141,22 @@ def test_acceptance_shifted_laplacian_high_variance():
     assert cb < best
 
 
+@pytest.mark.parametrize("rng", [0, 1])
+def test_default_policy_learns_on_a_short_sequence(rng):
+    # Fast guard on the default policy (< 5 s). Two properties of a learner, no numbers
+    # copied from a run: (1) it beats not learning, i.e. its total is below the expected
+    # total of drawing omega uniformly from the grid (the mean of the fixed-omega totals);
+    # (2) its regret against the best fixed omega grows more slowly in the second half of
+    # the sequence than in the first (it has learned something). A policy that stops
+    # updating, uses a wrong-signed estimate or locks onto a bad arm fails one of them.
+    seq = shifted_laplacian_sequence(160, variance="high", rng=10 + rng)
+    out = solve_sequence(seq, rng=rng, compare=True, warm_start=False)
+    assert RelaxationTuner().policy == "tsallis-inf"
+    assert out.total_iterations < out.fixed_totals.mean()
+    half = out.regret[79]
+    assert out.regret[-1] - half < half
+
+
 def test_heat_sequence_tuned_ssor_pcg_beats_cg_and_gauss_seidel_preconditioner():
     seq = heat_equation_sequence(nx=30, n_steps=60)
     cg = solve_sequence(seq, solver="ssor-pcg", policy=1.0, maxiter=None)
