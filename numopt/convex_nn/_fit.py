@@ -90,8 +90,8 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
         ``check_every`` (5), ``adapt_every`` (10), ``adapt_threshold`` (1.5),
         ``max_rho_updates`` (20),
         ``eta`` (1.0, weight of the cone-constraint block), ``blas_threads`` (1);
-        'ipm': ``blas_threads`` (1; ``None`` lets its ``n x n`` products use every
-        core, which pays off on a machine with idle cores); 'scp': ``step0``;
+        'ipm': ``blas_threads`` (None: BLAS as configured, all cores; pass 1 on a
+        machine shared with other jobs); 'scp': ``step0``;
         'cvxpy': ``cvxpy_solver``, ``verbose``.
 
     Returns

@@ -289,7 +289,7 @@ def _step_to_boundary(x, dx, frac):
     return min(1.0, frac * float(np.min(-x[neg] / dx[neg])))
 
 
-@with_blas_threads(1)
+@with_blas_threads(None)
 def ipm_solve(X, y, D, beta, loss="squared", *, gates, tol=1e-6, maxiter=100, callback=None):
     """Primal-dual interior-point method for the convex ReLU program with fixed ``D``.
 
@@ -306,11 +306,12 @@ def ipm_solve(X, y, D, beta, loss="squared", *, gates, tol=1e-6, maxiter=100, ca
     ``lower_bound`` and ``primal_infeasibility``. ``tol`` bounds the relative gap between
     the objective and the certified lower bound; ``beta`` must be positive (without
     the group norm the dual constraint is an equality that rounded multipliers
-    never meet, so no gap could be certified). Runs with one BLAS thread unless
-    ``blas_threads=`` says otherwise: on the 2-core test machine, shared with
-    another job, two threads made a full solve 2.3x slower (234 s vs 101 s at
-    n = 2000, d = 50, P = 200); on a machine with idle cores ``blas_threads=None``
-    lets the ``n x n`` products use them.
+    never meet, so no gap could be certified). Leaves BLAS threading as configured
+    (``blas_threads=None``): an iteration is a few large products, which is what
+    BLAS threads are for. Measured at n = 2000, d = 50, P = 200 on 2 cores: 99 s
+    with one thread and 79 s with two on the idle machine, but 234 s with two
+    while another job kept a core busy (oversubscription); pass
+    ``blas_threads=1`` on a shared machine.
     Returns an :class:`OptimizeResult` with ``V``, ``W``, ``fun``,
     ``lower_bound``, ``gap``, ``nit`` and ``mu``.
     """
