@@ -107,23 +107,12 @@ class _Problem:
         return self.E2m * (self.Xm @ U)
 
     def reg_parts(self, U, mu):
-        """``t_c``, ``q_c`` and ``phi_mu(u_c)`` for every block (beta > 0)."""
+        """``t_c(u)`` (the eliminated cone variable) and ``q_c = sqrt(mu² + beta² ‖u_c‖²)``."""
         beta = self.beta
         nrm2 = np.einsum("ij,ij->j", U, U)
         q = np.sqrt(mu * mu + beta * beta * nrm2)
         t = (mu + q) / beta
-        phi = beta * t - mu * np.log(2.0 * mu * t / beta)
-        return t, q, phi
-
-    def barrier_value(self, U, mu, S=None):
-        """``f_mu(U)`` (loss + cone barrier − mu Σ log s), ``inf`` outside the interior."""
-        S = self.slacks(U) if S is None else S
-        if S.size and S.min() <= 0.0:
-            return np.inf
-        val = _loss(self.predict(U), self.y, self.loss) - mu * float(np.sum(np.log(S)))
-        if self.beta > 0:
-            val += float(np.sum(self.reg_parts(U, mu)[2]))
-        return val
+        return t, q
 
     def objective(self, U):
         nrm = np.linalg.norm(U, axis=0).sum()
@@ -392,7 +381,7 @@ def ipm_solve(X, y, D, beta, loss="squared", *, gates, tol=1e-6, maxiter=100, ca
         if np.isfinite(best[0]) and best[0] - lower <= tol * max(abs(best[0]), 1e-300):
             status = SUCCESS
             break
-        t, q, _ = prob.reg_parts(U, mu)
+        t, q = prob.reg_parts(U, mu)
         g_phi = beta * U / t
         FTz = prob.FT(z)
         B = prob.block_hessians(U, mu, S, t, q, Wt=Lam / S)
