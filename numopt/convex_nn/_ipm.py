@@ -42,18 +42,11 @@ from scipy.special import expit, xlogy
 from .._callback import make_callback
 from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS, make_result
 from .._threads import with_blas_threads
-from ._core import restore_feasibility
+from ._core import loss_value, restore_feasibility
 
 __all__ = ["ipm_solve"]
 
 _LOSSES = ("squared", "bce")
-
-
-def _loss(p, y, loss):
-    if loss == "squared":
-        r = p - y
-        return 0.5 * float(r @ r)
-    return float(np.sum(np.logaddexp(0.0, p) - y * p))
 
 
 def _loss_d1_d2(p, y, loss):
@@ -116,7 +109,7 @@ class _Problem:
 
     def objective(self, U):
         nrm = np.linalg.norm(U, axis=0).sum()
-        return _loss(self.predict(U), self.y, self.loss) + self.beta * float(nrm)
+        return loss_value(self.predict(U), self.y, self.loss) + self.beta * float(nrm)
 
     def block_hessians(self, U, mu, S, t, q, Wt=None):
         """``B_c`` for every block, shape ``(2P, d, d)``; ``Wt`` the barrier row weights."""
@@ -325,7 +318,7 @@ def ipm_solve(X, y, D, beta, loss="squared", *, gates, tol=1e-6, maxiter=100, ca
     if beta > 0:
         # the start's group norm at most 1% of the loss: a large beta means a small
         # solution, and a start far outside it stalls the method
-        loss0 = max(_loss(np.zeros_like(y), y, loss), 1e-300)
+        loss0 = max(loss_value(np.zeros_like(y), y, loss), 1e-300)
         scale = min(scale, 0.01 * loss0 / (beta * 2 * P))
     U = np.hstack([H, H]) * scale
     # infeasible start: the slacks are variables of their own (G u − s → 0 along the
