@@ -9,6 +9,7 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .. import _sparse
 from .._callback import make_callback
 from .._options import _check_unknown_options
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
@@ -17,12 +18,6 @@ from .._validation import check_array, check_choice, check_rng, check_scalar
 from . import _kernels as K
 from ._partition import FIXED_PARTITIONS, check_partition, forest_structure, make_partition
 from ._problems import LeastSquares, _Problem
-
-try:  # optional CHOLMOD for large sparse blocks
-    from sksparse.cholmod import cholesky as _cholmod
-    _HAVE_CHOLMOD = True
-except ImportError:  # pragma: no cover - depends on the environment
-    _HAVE_CHOLMOD = False
 
 __all__ = ["bcd", "SELECTIONS", "UPDATES"]
 
@@ -42,9 +37,9 @@ class _BlockSolver:
         if self.sparse:
             H = sp.csc_matrix(H)
             self.H = H
-            if _HAVE_CHOLMOD:
+            if _sparse.cholmod_available:  # CHOLMOD for large sparse blocks
                 try:
-                    self._f = _cholmod(H)
+                    self._f = _sparse.cholesky(H)
                     self._solve = self._f
                 except Exception:  # not positive definite
                     self.ok = False

@@ -16,19 +16,11 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg as spla
 
+from .. import _sparse
 from .._options import _check_unknown_options
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        make_result)
 from .._validation import check_choice, check_scalar
-
-try:  # optional CHOLMOD
-    from sksparse.cholmod import CholmodNotPositiveDefiniteError, cholesky as _cholmod
-    _HAVE_CHOLMOD = True
-except ImportError:  # pragma: no cover - depends on the environment
-    _HAVE_CHOLMOD = False
-
-    class CholmodNotPositiveDefiniteError(Exception):
-        """Placeholder type so the except clause below stays valid."""
 
 __all__ = ["_minimize_gn_newton"]
 
@@ -94,19 +86,19 @@ class _System:
                 raise _StepFailed("H + λI not positive definite") from None
             return -scipy.linalg.cho_solve(c, g, check_finite=False)
         if self.kind == "sparse":
-            if _HAVE_CHOLMOD:
-                try:
-                    if self._factor is None:
-                        self._factor = _cholmod(self.H, beta=lam)
-                    else:
-                        self._factor.cholesky_inplace(self.H, beta=lam)
-                except CholmodNotPositiveDefiniteError:
-                    self._factor = None
-                    raise _StepFailed("H + λI not positive definite") from None
-                return -self._factor(g)
-            A = (self.H + lam * scipy.sparse.identity(self.n, format="csc")).tocsc()
-            d = -spla.spsolve(A, g)
-            if not np.all(np.isfinite(d)) or not (g @ d) < 0:
+            try:
+                if self._factor is None:
+                    self._factor = _sparse.cholesky(self.H, beta=lam)
+                else:
+                    self._factor.refactor(self.H, beta=lam)
+            except _sparse.CholmodNotPositiveDefiniteError:
+                self._factor = None
+                raise _StepFailed("H + λI not positive definite") from None
+            d = -self._factor(g)
+            if self._factor.method == "superlu" and not (
+                    np.all(np.isfinite(d)) and (g @ d) < 0):
+                # LU does not test definiteness: a non-descent solution means H + λI
+                # is not positive definite
                 raise _StepFailed("H + λI not positive definite")
             return d
         mv = self.matvec

@@ -29,16 +29,12 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from numopt import _sparse
 from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS
 
 from . import _engines as eng
 from . import _kernels as kern
 
-try:  # optional: CHOLMOD
-    from sksparse.cholmod import CholmodError, cholesky as _cholmod
-    HAVE_CHOLMOD = True
-except Exception:  # pragma: no cover - depends on the install
-    HAVE_CHOLMOD = False
 
 SOLVERS = ("auto", "cholesky", "cg")
 #: initial kept entries per row when the density adapts
@@ -158,11 +154,11 @@ def _newton_direction(Pt, a, c, rhs, solver, rtol, maxiter_cg):
         S = (sp.diags(c) - (B.T @ B)).tocsc()[:-1, :-1]
         S.sort_indices()
         dy = None
-        if HAVE_CHOLMOD:
+        if _sparse.cholmod_available:
             try:
-                dy = np.append(_cholmod(S)(rhs[:-1]), 0.0)
+                dy = np.append(_sparse.cholesky(S)(rhs[:-1]), 0.0)
                 info["factor"] = "cholmod"
-            except CholmodError:
+            except _sparse.CholmodError:
                 dy = None
         if dy is None:
             dy = np.append(spla.spsolve(S, rhs[:-1]), 0.0)

@@ -3,6 +3,7 @@ import numpy as np
 import ot
 import pytest
 
+import numopt._sparse
 from numopt.ot import _sns, sinkhorn, sinkhorn_newton_sparse, solve
 from numopt.problems import ot_point_clouds, ot_random_assignment
 
@@ -42,7 +43,7 @@ def test_sns_matches_pot_log_plan(solver, reg):
 
 
 def test_cholesky_without_cholmod_uses_superlu(monkeypatch):
-    monkeypatch.setattr(_sns, "HAVE_CHOLMOD", False)
+    monkeypatch.setattr(numopt._sparse, "cholmod_available", False)
     p = ot_point_clouds(60, rng=2)
     P, log = sinkhorn(p.a, p.b, p.M, 1e-3, method="sns", solver="cholesky", stopThr=1e-11,
                       log=True)
