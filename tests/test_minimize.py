@@ -274,3 +274,102 @@ def test_rng_is_accepted_and_float32_x0():
     x0 = np.array([-1.2, 1.0], dtype=np.float32)
     res = minimize(rosen, x0, method="gn-newton", jac=rosen_der, hess=rosen_hess, rng=3)
     assert res.success and x0.dtype == np.float32 and np.allclose(res.x, 1.0)
+
+
+# -- every registered method --------------------------------------------------------
+#: Options per method for the tiny problem below; every registered method needs a row,
+#: so a newly declared method fails here until it is given one.
+_SHAPE = (3, 4)
+_METHOD_OPTIONS = {
+    "gn-newton": {},
+    "sketch-alm": {},
+    "bcd": {"block_size": 2, "selection": "gs", "maxiter": 300},
+    "sgd": {"learning_rate": 0.1, "momentum": 0.5},
+    "adam": {"learning_rate": 0.05},
+    "adamw": {"learning_rate": 0.05, "weight_decay": 0.0},
+    "amsgrad": {"learning_rate": 0.05},
+    "lion": {"learning_rate": 0.01},
+    "adabelief": {"learning_rate": 0.05},
+    "diffgrad": {"learning_rate": 0.05},
+    "adamomentum": {"learning_rate": 0.05},
+    "dog": {"averaging": 8.0},
+    "ldog": {},
+    "sania": {"preconditioner": "adam", "learning_rate": 0.5},
+    "muon": {"learning_rate": 0.02, "shape": _SHAPE},
+    "namo": {"learning_rate": 0.1, "shape": _SHAPE},
+    "namo-d": {"learning_rate": 0.1, "shape": _SHAPE},
+    "auon": {"learning_rate": 0.05, "shape": _SHAPE},
+    "hybrid-auon": {"learning_rate": 0.05, "shape": _SHAPE},
+    "drop-muon": {"learning_rate": 0.02, "shape": _SHAPE},
+    "frugal": {"learning_rate": 0.05, "weight_decay": 0.0, "shape": _SHAPE},
+    "sophia-g": {"learning_rate": 0.1, "rho": 1.0, "weight_decay": 0.0, "k": 1, "b2": 0.9},
+    "sophia-h": {"learning_rate": 0.1, "rho": 1.0, "weight_decay": 0.0, "k": 1, "b2": 0.9},
+    "adahessian": {"learning_rate": 0.1},
+    "mfac": {"learning_rate": 0.5, "ngrads": 8, "damping": 1.0},
+    "econtrol": {"learning_rate": 0.2, "k": 4},
+}
+
+
+def test_every_registered_method_has_a_case():
+    assert set(MINIMIZE_METHODS) == set(_METHOD_OPTIONS)
+    for spec in MINIMIZE_METHODS.values():
+        assert spec.package is not None and spec.package.startswith("numopt.")
+        assert spec.target.startswith("."), "declarations use targets relative to the package"
+
+
+@pytest.mark.parametrize("name", sorted(_METHOD_OPTIONS))
+def test_every_registered_method_runs(name):
+    """Load each method, run it on a tiny problem suited to its capabilities, check it
+    lowers the objective, reports the true evaluation counts and documents its options."""
+    spec = MINIMIZE_METHODS[name]
+    d = np.linspace(1.0, 3.0, 12)
+    c = np.sin(np.arange(12.0)) + 0.5
+    calls = {"fun": 0, "jac": 0, "hess": 0}
+
+    def fun(x):
+        calls["fun"] += 1
+        return 0.5 * float(d @ (x - c) ** 2)
+
+    def jac(x):
+        calls["jac"] += 1
+        return d * (x - c)
+
+    def hess(x):
+        calls["hess"] += 1
+        return np.diag(d)
+
+    def hessp(x, p):
+        calls["hess"] += 1
+        return d * p
+
+    kw = {"jac": jac}
+    if spec.uses_hess:
+        kw["hess"] = hess
+    if spec.uses_hessp:
+        kw["hessp"] = hessp
+    x0 = np.zeros(12)
+    if spec.constraints == "eq":  # sum(x) = 1 from a feasible start; closed-form solution
+        kw["constraints"] = [{"type": "eq", "fun": lambda x: np.sum(x) - 1.0,
+                              "jac": lambda x: np.ones((1, 12))}]
+        x0 = np.full(12, 1.0 / 12)
+    f0 = 0.5 * float(d @ (x0 - c) ** 2)
+    options = dict(_METHOD_OPTIONS[name])
+    options.setdefault("maxiter", 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OptimizeWarning)  # an iteration limit is fine here
+        res = minimize(fun, x0, method=name, options=options, rng=0, **kw)
+
+    assert res.x.shape == (12,) and np.all(np.isfinite(res.x)) and np.isfinite(res.fun)
+    assert res.fun == pytest.approx(0.5 * float(d @ (res.x - c) ** 2), rel=1e-12, abs=1e-14)
+    assert res.fun < 0.5 * f0, (name, res.fun, f0)
+    if spec.constraints == "eq":
+        lam = (np.sum(c) - 1.0) / np.sum(1.0 / d)
+        np.testing.assert_allclose(res.x, c - lam / d, atol=1e-6)
+    # the counters come from the Objective, so they match the calls the user saw
+    assert res.nfev == calls["fun"] and res.nhev == calls["hess"]
+    if name != "econtrol":  # econtrol counts one gradient per simulated worker and round
+        assert res.njev == calls["jac"]
+    text = numopt.show_options(name, disp=False)
+    assert text.strip() and "maxiter" in text
+    for option in options:
+        assert option in text, (name, option)
