@@ -150,21 +150,13 @@ class Objective:
         self.has_hessp = hessp is not None
         self.has_jac = self._mode != "fd"
 
-    # -- counters -----------------------------------------------------------------
-    @property
-    def nfev(self):
-        """Number of evaluations of ``fun`` (including finite differences)."""
-        return self._nfev
-
-    @property
-    def njev(self):
-        """Number of gradient evaluations (``jac``, or ``fun`` with ``jac=True``)."""
-        return self._njev
-
-    @property
-    def nhev(self):
-        """Number of ``hess`` / ``hessp`` evaluations."""
-        return self._nhev
+    # -- counters (read-only: only the Objective counts) -------------------------
+    nfev = property(lambda self: self._nfev,
+                    doc="Number of evaluations of ``fun`` (including finite differences).")
+    njev = property(lambda self: self._njev,
+                    doc="Number of gradient evaluations (``jac``, or ``fun`` with "
+                        "``jac=True``).")
+    nhev = property(lambda self: self._nhev, doc="Number of ``hess`` / ``hessp`` evaluations.")
 
     @property
     def jac_mode(self):

@@ -9,6 +9,7 @@ from scipy.optimize import rosen, rosen_der, rosen_hess
 import numopt
 from numopt import OptimizeWarning, minimize
 from numopt._minimize import MINIMIZE_METHODS, MethodSpec
+from numopt._objective import Objective, fd_gradient
 from numopt._result import STATUS_MESSAGES, make_result, status_message
 
 
@@ -274,6 +275,66 @@ def test_rng_is_accepted_and_float32_x0():
     x0 = np.array([-1.2, 1.0], dtype=np.float32)
     res = minimize(rosen, x0, method="gn-newton", jac=rosen_der, hess=rosen_hess, rng=3)
     assert res.success and x0.dtype == np.float32 and np.allclose(res.x, 1.0)
+
+
+# -- the Objective ----------------------------------------------------------------
+@pytest.mark.parametrize("scheme,n_evals,atol", [("2-point", 4, 1e-6), ("3-point", 8, 1e-9),
+                                                 ("cs", 4, 1e-14)])
+def test_objective_finite_differences(scheme, n_evals, atol):
+    calls = []
+
+    def f(x):
+        calls.append(x.copy())
+        return np.sum(np.exp(x) * np.arange(1, 5)) if scheme == "cs" else \
+            float(np.sum(np.exp(x) * np.arange(1, 5)))
+
+    x = np.array([0.3, -1.2, 0.0, 2.0])
+    obj = Objective(f, x, jac=scheme)
+    fx, g = obj.fun_and_grad(x)
+    np.testing.assert_allclose(g, np.exp(x) * np.arange(1, 5), rtol=0, atol=atol * 30)
+    assert obj.nfev == len(calls) == 1 + n_evals and obj.njev == 0
+    assert not obj.has_jac and obj.jac_mode == "fd"
+    # the finite differences move one coordinate at a time, by SciPy's default steps
+    rel = np.finfo(float).eps ** (1 / 3 if scheme == "3-point" else 1 / 2)
+    moved = [np.flatnonzero(np.asarray(z) != x) for z in calls[1:]]
+    assert all(len(m) == 1 for m in moved)
+    i = moved[0][0]
+    assert abs(np.asarray(calls[1])[i] - x[i]) == pytest.approx(rel * max(1.0, abs(x[i])))
+    assert np.array_equal(fd_gradient(lambda z: f(z), x, fx, scheme), g)
+
+
+def test_objective_stochastic_oracles_and_read_only_counters():
+    seen = []
+
+    def jac(x, rng, scale):
+        seen.append(rng)
+        return scale * x + rng.standard_normal(x.size)
+
+    obj = Objective(lambda x, scale: 0.5 * scale * float(x @ x), np.ones(3), args=(2.0,),
+                    jac=jac)
+    rng = np.random.default_rng(5)
+    f, g1 = obj.fun_and_grad(np.ones(3), rng=rng)
+    g2 = obj.grad(np.ones(3), rng=rng)
+    assert f is None and seen == [rng, rng] and not np.array_equal(g1, g2)  # never cached
+    ref = np.random.default_rng(5)
+    np.testing.assert_allclose(g1, 2.0 + ref.standard_normal(3))
+    assert (obj.nfev, obj.njev) == (0, 2)
+    with pytest.raises(AttributeError):
+        obj.nfev = 0
+
+    def combined(x, rng=None):
+        if rng is None:
+            return float(x @ x), 2 * x
+        return float(x @ x) + 1.0, 2 * x + 1.0
+
+    obj = Objective(combined, np.ones(2), jac=True)
+    assert obj.fun_and_grad(np.ones(2), rng=np.random.default_rng(0))[0] == 3.0
+    assert obj.fun_and_grad(np.ones(2))[0] == 2.0 and (obj.nfev, obj.njev) == (2, 2)
+    with pytest.raises(ValueError, match="stochastic=True needs `jac`"):
+        Objective(lambda x: 0.0, np.ones(2)).fun_and_grad(np.ones(2), rng=rng)
+    bad = Objective(lambda x, rng=None: 0.0, np.ones(2), jac=True)
+    with pytest.raises(ValueError, match="must return a tuple"):
+        bad.fun_and_grad(np.ones(2), rng=rng)
 
 
 # -- every registered method --------------------------------------------------------

@@ -1,10 +1,4 @@
-"""The :func:`numopt.minimize` methods of :mod:`numopt.constrained`, declared in one place.
-
-Collected by ``numopt/_minimize.py`` through the package's ``MINIMIZE_METHODS``:
-one dict of :class:`numopt._minimize.MethodSpec` fields per method, targets
-relative to this package.
-"""
-__all__ = ["MINIMIZE_METHODS"]
+"""numopt.constrained's :func:`numopt.minimize` methods (see docs/developer.rst)."""
 
 MINIMIZE_METHODS = (
     dict(name="sketch-alm", target="._sketch_alm:_minimize_sketch_alm",
