@@ -30,7 +30,7 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 from scipy.optimize import BFGS, SR1
 
-from .._options import _check_unknown_options
+from .._options import check_unknown_options as _check_unknown_options
 from .._threads import with_blas_threads
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        is_finite, make_result)

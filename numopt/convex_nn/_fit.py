@@ -1,7 +1,7 @@
 """Functional API: ``fit_convex_relu``."""
 import numpy as np
 
-from .._options import _check_unknown_options
+from .._options import check_unknown_options as _check_unknown_options
 from .._result import SUCCESS, make_result
 from .._validation import check_array, check_choice, check_rng, check_scalar
 from ._admm import admm_solve

@@ -11,7 +11,7 @@ import scipy.sparse.linalg as spla
 
 from .. import _sparse
 from .._callback import make_callback
-from .._options import _check_unknown_options
+from .._options import check_unknown_options as _check_unknown_options
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        make_result)
 from .._validation import check_array, check_choice, check_rng, check_scalar
@@ -756,5 +756,5 @@ def _minimize_bcd(problem, x0, callback=None, rng=None, lipschitz=None, block_si
               update=update, maxiter=maxiter, tol=gtol, callback=callback, rng=rng,
               disp=disp, L0=L0)
     res["jac"] = problem.grad(res.x)
-    res["njev"] = problem.njev
+    res["nfev"], res["njev"] = problem.nfev, problem.njev  # every call, not only line searches
     return res

@@ -137,10 +137,3 @@ def check_tol_maxiter(tol, maxiter, default_maxiter):
         maxiter = default_maxiter
     maxiter = check_scalar(maxiter, "maxiter", lower=0, integer=True)
     return tol, maxiter
-
-
-def out_dtype(sys, b):
-    """float32 when both A and b are float32, float64 otherwise."""
-    if sys.dtype == np.float32 and b.dtype == np.float32:
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)

@@ -4,8 +4,8 @@ from scipy.sparse.linalg import LinearOperator
 
 from .._result import MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS, make_result
 from . import _kernels as K
-from ._common import (check_omega, check_rhs, check_tol_maxiter, check_x0, out_dtype,
-                      prepare_matrix)
+from .._backend import float_dtype as out_dtype
+from ._common import check_omega, check_rhs, check_tol_maxiter, check_x0, prepare_matrix
 
 __all__ = ["ssor_pcg", "ssor_preconditioner"]
 

@@ -17,7 +17,7 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 
 from .. import _sparse
-from .._options import _check_unknown_options
+from .._options import check_unknown_options as _check_unknown_options
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        make_result)
 from .._validation import check_choice, check_scalar

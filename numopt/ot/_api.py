@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from numopt._backend import to_numpy
-from numopt._options import _check_unknown_options
+from numopt._options import check_unknown_options as _check_unknown_options
 from numopt._result import NAN_ENCOUNTERED, SUCCESS, OptimizeWarning, make_result
 from numopt._validation import check_choice
 

@@ -1,4 +1,4 @@
-"""numopt.optim part 2: orthogonalization, matrix-aware and curvature-aware optimizers."""
+"""numopt.optim: orthogonalization, matrix-aware and curvature-aware optimizers."""
 import pickle
 import warnings
 
@@ -9,7 +9,7 @@ import numopt
 from numopt import optim
 from numopt.optim import distributed
 
-from . import _naive_part2 as naive
+from . import _naive_matrix as naive
 
 
 def _grads(rng, shape, n):
