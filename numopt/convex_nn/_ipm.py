@@ -40,6 +40,7 @@ import scipy.linalg as sla
 from scipy.special import expit, xlogy
 
 from .._callback import make_callback
+from .._krylov import conjugate_gradient
 from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS, make_result
 from .._threads import with_blas_threads
 from ._core import loss_value, restore_feasibility
@@ -204,27 +205,12 @@ class _NewtonSystem:
             Hx += prob.FT(prob.predict(x) * self.sl ** 2)
             return Hx
 
-        x = self.solve(r)
-        res = r - hmul(x)
-        rn0 = float(np.linalg.norm(r))
-        zr = self.solve(res)
-        pdir = zr.copy()
-        rz = float(np.sum(res * zr))
-        for _ in range(maxiter):
-            if float(np.linalg.norm(res)) <= rtol * rn0 or rz <= 0.0:
-                break
-            Hp = hmul(pdir)
-            pHp = float(np.sum(pdir * Hp))
-            if not pHp > 0.0:
-                break
-            alpha = rz / pHp
-            x += alpha * pdir
-            res -= alpha * Hp
-            zr = self.solve(res)
-            rz_new = float(np.sum(res * zr))
-            pdir = zr + (rz_new / rz) * pdir
-            rz = rz_new
-        return x
+        shape = r.shape
+        res = conjugate_gradient(lambda v: hmul(v.reshape(shape)).ravel(), r.ravel(),
+                                 rtol=rtol, maxiter=maxiter,
+                                 psolve=lambda v: self.solve(v.reshape(shape)).ravel(),
+                                 x0=self.solve(r).ravel())
+        return res.x.reshape(shape)
 
     def solve(self, r):
         """``r`` has the shape of ``U`` (d x 2P)."""

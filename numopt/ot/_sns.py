@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from numopt._krylov import conjugate_gradient
 from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS
 
 from . import _engines as eng
@@ -89,40 +90,14 @@ def _line_search(dx, dy, a, c, b, Pmv, reg, xp=np, max_halvings=30):
 
 
 def _pcg(matvec, rhs, diag, rtol, maxiter, xp=np):
-    """Jacobi-preconditioned CG; returns ``(x, iterations)``."""
-    x = xp.zeros_like(rhs)
-    r = rhs.copy()
-    z = r / diag
-    p = z.copy()
-    rz = float(r @ z)
-    bnorm = float(xp.sqrt(rhs @ rhs))
-    if bnorm == 0:
-        return x, 0
-    k = 0
-    # A nearly singular Schur complement (tiny column masses) can make the
-    # recurrences overflow; stop at the last finite iterate instead.
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, maxiter + 1):  # noqa: B007 (k is returned)
-            q = matvec(p)
-            pq = float(p @ q)
-            if not (pq > 0 and math.isfinite(pq)):
-                break
-            al = rz / pq
-            x_new = x + al * p
-            r_new = r - al * q
-            rn = float(xp.sqrt(r_new @ r_new))
-            if not math.isfinite(rn) or not bool(xp.all(xp.isfinite(x_new))):
-                break
-            x, r = x_new, r_new
-            if rn <= rtol * bnorm:
-                break
-            z = r / diag
-            rz_new = float(r @ z)
-            if not math.isfinite(rz_new):
-                break
-            p = z + (rz_new / rz) * p
-            rz = rz_new
-    return x, k
+    """Jacobi-preconditioned CG; returns ``(x, iterations)``.
+
+    A nearly singular Schur complement (tiny column masses) can make the
+    recurrences overflow: the shared CG then stops at the last finite iterate.
+    """
+    res = conjugate_gradient(matvec, rhs, rtol=rtol, maxiter=maxiter,
+                             psolve=lambda r: r / diag, xp=xp)
+    return res.x, res.nit
 
 
 def _threshold_from_hist(hist, target):
