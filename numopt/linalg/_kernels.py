@@ -402,6 +402,9 @@ def ssor_backward_dot(indptr, indices, sdata, split, r, z):
     return acc
 
 
+# Deliberately a second CG next to numopt._krylov.conjugate_gradient (the one Python CG of
+# the other solvers): here the SSOR sweeps are fused into the CG updates (four passes over
+# the vectors per iteration instead of seven), which a Python loop over a mat-vec cannot do.
 @njit(fastmath=True)
 def pcg_solve(indptr, indices, data, sdata, split, wdiag, b, x, omega, precondition, atol,
               maxiter, hist):
