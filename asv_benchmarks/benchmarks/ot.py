@@ -64,7 +64,7 @@ def run(name, p, reg, maxiter=200_000):
         if name.startswith("numopt-"):
             method = name.split("-", 1)[1]
             res = np_solve(M, a, b, reg, method=method, tol=TOL,
-                           max_iter=1000 if method == "sns" else maxiter)
+                           maxiter=1000 if method == "sns" else maxiter)
             el = time.perf_counter() - t
             return el, res.nit, _err(res.plan, a, b)
         if name == "pot-sinkhorn" or name == "pot-sinkhorn_log":

@@ -117,8 +117,8 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     rng : {None, int, numpy.random.Generator}
         Source of the gate vectors.
     patterns : tuple (D, gates), optional
-        Reuse patterns from :func:`sample_patterns` (on ``X`` with the bias
-        column when ``bias=True``) instead of sampling.
+        Reuse patterns from :func:`sample_patterns` (called with the same
+        ``bias``) instead of sampling.
     callback : callable, optional
         ``callback(intermediate_result)`` ('admm', 'ipm', 'scp'); ``fun`` is the
         objective of the current iterate (for ADMM before the final feasibility

@@ -4,7 +4,7 @@ import numpy as np
 from .._result import MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
 from .._validation import check_choice, check_scalar
 from . import _kernels as K
-from ._common import (check_omega, check_rhs, check_tol_maxiter, check_x0, out_dtype,
+from ._common import (OMEGA_RANGE, check_rhs, check_x0, out_dtype,
                       prepare_matrix)
 
 __all__ = ["sor"]
@@ -77,8 +77,10 @@ def sor(A, b, omega=1.0, x0=None, tol=1e-8, maxiter=10_000, sweep="forward",
     """
     sys = prepare_matrix(A)
     b = check_rhs(b, sys.n)
-    omega = check_omega(omega)
-    tol, maxiter = check_tol_maxiter(tol, maxiter, 10_000)
+    omega = check_scalar(omega, "omega", **OMEGA_RANGE)
+    tol = check_scalar(tol, "tol", lower=0.0)
+    maxiter = check_scalar(10_000 if maxiter is None else maxiter, "maxiter", lower=0,
+                           integer=True)
     code = _SWEEPS[check_choice(sweep, "sweep", tuple(_SWEEPS))]
     divergence_factor = check_scalar(divergence_factor, "divergence_factor", lower=1.0,
                                      lower_inclusive=False)

@@ -13,7 +13,7 @@ from scipy.sparse.linalg import ArpackNoConvergence, eigs, eigsh
 
 from .._result import OptimizeResult, OptimizeWarning
 from .._validation import check_array, check_choice, check_rng, check_scalar
-from ._common import check_omega, check_rhs, prepare_matrix
+from ._common import OMEGA_RANGE, check_rhs, prepare_matrix
 from ._pcg import _pcg_prepared
 from ._sor import _sor_prepared
 
@@ -246,7 +246,7 @@ class RelaxationTuner:
                  sweep="forward"):
         self.solver = check_choice(solver, "solver", _SOLVERS)
         if isinstance(policy, numbers.Real) and not isinstance(policy, bool):
-            self.fixed_omega = check_omega(policy, "policy")
+            self.fixed_omega = check_scalar(policy, "policy", **OMEGA_RANGE)
             self.policy = "fixed"
         elif isinstance(policy, str):
             self.policy = check_choice(policy, "policy", _POLICIES)

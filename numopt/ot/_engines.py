@@ -43,7 +43,7 @@ class _State:
     extra: dict = field(default_factory=dict)
 
 
-def kernel_underflows(M, reg, xp=np):
+def kernel_underflows(M, reg):
     """True when ``exp(-(M - min M) / reg)`` has entries below the float64 range."""
     rng = float(M.max() - M.min())
     return rng / reg > UNDERFLOW_RANGE
@@ -266,7 +266,7 @@ def log_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
 
 
 def auto_xp(xp, a, b, M, reg, maxiter, tol, method, f0=None, g0=None):
-    if method == "sinkhorn" and not kernel_underflows(M, reg, xp):
+    if method == "sinkhorn" and not kernel_underflows(M, reg):
         st = scaling_xp(xp, a, b, M, reg, maxiter, tol, f0, g0)
         if st is not None:
             return st
