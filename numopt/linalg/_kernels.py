@@ -51,6 +51,10 @@ def sor_sweep(indptr, indices, data, split, wdiag, b, x, sweep):
     nnz = 5e6.
     """
     n = x.shape[0]
+    # The forward and backward halves, and the runs of lengths 1-4 inside them, are
+    # written out rather than shared through a helper or a loop: this keeps the order of
+    # operations of tests/linalg/_naive.py (bit-identical results) and the speed measured
+    # above. ``duplicates`` lists these repeated lines; they stay.
     if sweep != BACKWARD:
         prev = 0.0
         e = indptr[0]

@@ -100,6 +100,16 @@ def _pcg(matvec, rhs, diag, rtol, maxiter, xp=np):
     return res.x, res.nit
 
 
+def _adapt_density(dens, alpha, err, err_prev, size):
+    """The kept density after a Newton step of length ``alpha`` took the error from
+    ``err_prev`` to ``err``: x0.9 after a good full step, x2 after a poor one."""
+    if alpha == 1.0 and err <= GOOD * err_prev:
+        return max(dens * 0.9, 1.0 / size)
+    if alpha == 1.0 and err > POOR * err_prev:
+        return min(dens * 2.0, 1.0)
+    return dens
+
+
 def _threshold_from_hist(hist, target):
     """Relative threshold keeping at least ``target`` entries (row-max relative)."""
     cum = np.cumsum(hist)
@@ -205,17 +215,12 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
         if record:
             errs.append(err)
             times.append(time.perf_counter() - t_start)
-        if not math.isfinite(err):
-            status = NAN_ENCOUNTERED
-            break
-        if err <= tol:
-            status = SUCCESS
+        stop = eng.stop_status(err, tol)
+        if stop is not None:
+            status = stop
             break
         if adaptive and nit > 1:
-            if alpha == 1.0 and err <= GOOD * err_prev:
-                dens = max(dens * 0.9, 1.0 / (n * m))
-            elif alpha == 1.0 and err > POOR * err_prev:
-                dens = min(dens * 2.0, 1.0)
+            dens = _adapt_density(dens, alpha, err, err_prev, n * m)
         err_prev = err
         hist = hist_part.sum(axis=0)
         thr = _threshold_from_hist(hist, dens * n * m)
@@ -271,6 +276,10 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
            f0=None, g0=None, max_cg=None):
     """Vectorised SNS (NumPy or CuPy): masked dense plan, CG on the Schur complement.
 
+    The loop mirrors :func:`sns_numba`'s (shared steps: ``eng.stop_status``,
+    ``_adapt_density``, ``_line_search``, ``_pcg``); the sparsification and plan are
+    array expressions here, fused kernels there.
+
     ``solver`` is accepted for a uniform interface; this path always uses CG.
     """
     n, m = M.shape
@@ -296,17 +305,12 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
         P = xp.exp((f[:, None] + g[None, :] - M) / reg)
         s = P.sum(axis=0)
         err = eng._norm(s - b, xp)
-        if not math.isfinite(err):
-            status = NAN_ENCOUNTERED
-            break
-        if err <= tol:
-            status = SUCCESS
+        stop = eng.stop_status(err, tol)
+        if stop is not None:
+            status = stop
             break
         if adaptive and nit > 1:
-            if alpha == 1.0 and err <= GOOD * err_prev:
-                dens = max(dens * 0.9, 1.0 / (n * m))
-            elif alpha == 1.0 and err > POOR * err_prev:
-                dens = min(dens * 2.0, 1.0)
+            dens = _adapt_density(dens, alpha, err, err_prev, n * m)
         err_prev = err
         rel = P / P.max(axis=1, keepdims=True)
         k = int(min(n * m, max(1, math.ceil(dens * n * m))))
