@@ -1,10 +1,8 @@
 """GradientTransformation, chain, apply_updates and shared argument helpers."""
-import numbers
-
 import numpy as np
 
-from .._backend import get_namespace
-from ._tree import tree_leaves, tree_map
+from .._validation import check_scalar
+from ._tree import tree_check_same, tree_map
 
 __all__ = ["GradientTransformation", "chain", "identity", "apply_updates", "as_schedule"]
 
@@ -131,37 +129,15 @@ def as_schedule(value, name="learning_rate"):
                                  "finite non-negative number")
             return v
         return checked
-    v = check_nonneg(value, name)
+    v = check_scalar(value, name, lower=0.0)
     return lambda count: v
 
 
-def check_nonneg(value, name, upper=None):
-    """A finite real >= 0 (and <= upper), else a clear error."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"`{name}` must be a finite number >= 0, got {value}")
-    if upper is not None and value > upper:
-        raise ValueError(f"`{name}` must be <= {upper}, got {value}")
-    return value
-
-
 def check_beta(value, name):
-    """A decay rate in [0, 1)."""
-    value = check_nonneg(value, name)
-    if value >= 1:
-        raise ValueError(f"`{name}` must be in [0, 1), got {value}")
-    return value
+    """A decay rate in [0, 1) (``check_scalar`` with those bounds)."""
+    return check_scalar(value, name, lower=0.0, upper=1.0, upper_inclusive=False)
 
 
 def check_grads(grads, ref, ref_name="state"):
     """Check that ``grads`` matches ``ref`` (structure and shapes); return its leaves."""
-    from ._tree import tree_check_same
-    tree_check_same(ref, grads, "grads", ref_name)
-    return tree_leaves(grads)
-
-
-def leaf_namespace(leaves):
-    """``numpy`` or ``cupy`` for a list of leaves."""
-    return get_namespace(*leaves) if leaves else np
+    return tree_check_same(ref, grads, "grads", ref_name)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .._validation import check_choice, check_scalar
-from ._base import GradientTransformation, as_schedule, check_beta, check_nonneg
+from ._base import GradientTransformation, as_schedule, check_beta
 from ._curvature import _woodbury_ihvp
 from ._matrix import seed_from, step_rng
 from ._tree import tree_leaves, tree_unflatten_like
@@ -120,13 +120,13 @@ def sophia(learning_rate=1e-4, b1=0.965, b2=0.99, rho=0.04, weight_decay=0.1, *,
     lr = as_schedule(learning_rate)
     b1 = check_beta(b1, "b1")
     b2 = check_beta(b2, "b2")
-    rho = check_nonneg(rho, "rho")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    rho = check_scalar(rho, "rho", lower=0.0)
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
     variant = check_choice(variant, "variant", ("g", "h"))
     k = check_scalar(k, "k", lower=1, integer=True)
-    eps = (1e-15 if variant == "g" else 1e-12) if eps is None else check_nonneg(eps, "eps")
-    if eps <= 0:
-        raise ValueError("`eps` must be > 0")
+    if eps is None:
+        eps = 1e-15 if variant == "g" else 1e-12
+    eps = check_scalar(eps, "eps", lower=0.0, lower_inclusive=False)
     batch_size = check_scalar(batch_size, "batch_size", lower=0.0, lower_inclusive=False)
     n_samples = check_scalar(n_samples, "n_samples", lower=1, integer=True)
     distribution = "gaussian" if variant == "h" else "rademacher"
@@ -227,8 +227,8 @@ def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0,
     lr = as_schedule(learning_rate)
     b1 = check_beta(b1, "b1")
     b2 = check_beta(b2, "b2")
-    eps = check_nonneg(eps, "eps")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    eps = check_scalar(eps, "eps", lower=0.0)
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
     kpow = check_scalar(hessian_power, "hessian_power", lower=0.0, upper=1.0,
                         lower_inclusive=False)
     spatial_average = check_choice("none" if spatial_average is None else spatial_average,
@@ -310,7 +310,7 @@ def mfac(learning_rate=1e-3, momentum=0.0, weight_decay=0.0, *, damping=1e-5, ng
     """
     lr = as_schedule(learning_rate)
     mu = check_beta(momentum, "momentum")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
     lam = check_scalar(damping, "damping", lower=0.0, lower_inclusive=False)
     m = check_scalar(ngrads, "ngrads", lower=1, integer=True)
 
