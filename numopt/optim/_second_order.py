@@ -13,32 +13,11 @@ import numpy as np
 
 from .._validation import check_choice, check_scalar
 from ._base import GradientTransformation, as_schedule, check_beta
-from ._curvature import _woodbury_ihvp
+from ._curvature import _woodbury_ihvp, hutchinson_tree
 from ._matrix import seed_from, step_rng
 from ._tree import tree_leaves, tree_unflatten_like
 
-__all__ = ["sophia", "adahessian", "mfac", "hutchinson_tree"]
-
-
-def hutchinson_tree(hvp, like, rng, n_samples=1, distribution="rademacher"):
-    """Hutchinson diagonal ``mean z * H z`` over a tree of parameters (list of leaves)."""
-    leaves = tree_leaves(like)
-    acc = [np.zeros(x.shape) for x in leaves]
-    for _ in range(n_samples):
-        if distribution == "rademacher":
-            z = [rng.integers(0, 2, size=x.shape).astype(np.float64) * 2 - 1 for x in leaves]
-        else:
-            z = [rng.standard_normal(x.shape) for x in leaves]
-        hz = tree_leaves(hvp(tree_unflatten_like(like, z)))
-        if len(hz) != len(leaves):
-            raise ValueError("`hvp` must return a tree like the parameters")
-        for a, zi, hi in zip(acc, z, hz):
-            hi = np.asarray(hi, dtype=np.float64)
-            if hi.shape != zi.shape:
-                raise ValueError(f"`hvp` returned an array of shape {hi.shape}, expected "
-                                 f"{zi.shape}")
-            a += zi * hi
-    return [a / n_samples for a in acc]
+__all__ = ["sophia", "adahessian", "mfac"]
 
 
 def _curvature(extra, grads, rng, n_samples, distribution, who, step):
