@@ -16,6 +16,11 @@ from ._kernels import adam_kernel, belief_kernel, diffgrad_kernel, lion_kernel, 
 __all__ = ["sgd", "adam", "adamw", "amsgrad", "lion", "adabelief", "diffgrad",
            "adamomentum"]
 
+# `duplicates` pairs the factories' docstrings here with each other and with _dog.py's:
+# the numpydoc sections (Parameters / Returns / Examples) share their shape on purpose.
+# The update rules themselves are written once (array code in _transforms and below,
+# compiled copies in _kernels, each commented there).
+
 
 # ----------------------------------------------------------------------------- Adam family
 def _adam_xp(xp, p, g, bufs, hp, flags):

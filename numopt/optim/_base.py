@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._validation import check_scalar
-from ._tree import tree_check_same, tree_map
+from ._tree import tree_check_same, tree_leaves, tree_map
 
 __all__ = ["GradientTransformation", "chain", "identity", "apply_updates", "as_schedule"]
 
@@ -141,3 +141,18 @@ def check_beta(value, name):
 def check_grads(grads, ref, ref_name="state"):
     """Check that ``grads`` matches ``ref`` (structure and shapes); return its leaves."""
     return tree_check_same(ref, grads, "grads", ref_name)
+
+
+def grads_and_params(grads, state_leaves, params, needs_params, who):
+    """Leaf lists ``(grads, params)`` of a per-leaf optimizer's ``update``.
+
+    ``grads`` must have as many leaves as ``state_leaves`` (a per-leaf state
+    list); ``params`` may be None (a list of None then) unless
+    ``needs_params`` (weight decay folded into the step).
+    """
+    leaves = tree_leaves(grads)
+    if state_leaves is not None and len(leaves) != len(state_leaves):
+        raise ValueError("`grads` does not match the state (different number of arrays)")
+    if needs_params and params is None:
+        raise ValueError(f"{who} with weight_decay needs `params`")
+    return leaves, (tree_leaves(params) if params is not None else [None] * len(leaves))

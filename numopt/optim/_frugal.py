@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._validation import check_choice, check_scalar
-from ._base import GradientTransformation, as_schedule, check_beta
+from ._base import GradientTransformation, as_schedule, check_beta, grads_and_params
 from ._matrix import _with_aux, seed_from, step_rng
 from ._transforms import adam_direction
 from ._tree import tree_leaves, tree_paths, tree_unflatten_like
@@ -116,12 +116,7 @@ def frugal(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *,
         return {"count": 0, "seed": seed, "inner_count": 0, "P": P, "mu": mu, "nu": nu}
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
-        if len(leaves) != len(state["P"]):
-            raise ValueError("`grads` does not match the state (different number of arrays)")
-        if wd and params is None:
-            raise ValueError("frugal with weight_decay needs `params`")
-        pleaves = tree_leaves(params) if params is not None else [None] * len(leaves)
+        leaves, pleaves = grads_and_params(grads, state["P"], params, wd, "frugal")
         c = state["count"]
         inner = state["inner_count"]
         if c % gap == 0:

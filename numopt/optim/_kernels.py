@@ -152,6 +152,7 @@ def lion_kernel(p, g, out, m, hp, flags):  # pragma: no cover - compiled
             out[i] = d
 
 
+# compiled copy of _transforms.belief_direction, kept apart for speed (see above _adam_elem)
 @njit(inline="always", **_OPTS)
 def _belief_elem(gi, pi, mo, so, b1, b2, eps_s, eps_o, step, c, wd_l2, wd_mul, mode,
                  use_denom):  # pragma: no cover - compiled

@@ -12,7 +12,8 @@ import math
 import numpy as np
 
 from .._validation import check_choice, check_scalar
-from ._base import GradientTransformation, as_schedule, chain, check_beta
+from ._base import (GradientTransformation, as_schedule, chain, check_beta,
+                    grads_and_params)
 from ._orthogonalize import NS_COEFFICIENTS, orthogonalize
 from ._routing import partition
 from ._transforms import add_decayed_weights, scale_by_learning_rate
@@ -131,10 +132,8 @@ def scale_by_muon(momentum=0.95, nesterov=True, ns_steps=5, *, ns_coefficients=N
         return {"count": 0, "mu": [np.zeros_like(x) for x in leaves]}
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
+        leaves, _ = grads_and_params(grads, state["mu"], None, False, "Muon")
         _check_matrices(leaves, tree_paths(grads), "Muon")
-        if len(leaves) != len(state["mu"]):
-            raise ValueError("`grads` does not match the state (different number of arrays)")
         out = []
         for g, m in zip(leaves, state["mu"]):
             m *= beta
@@ -345,10 +344,7 @@ def _auon_core(name, learning_rate, momentum, nesterov, weight_decay, hybrid, ns
         return {"count": 0, "mu": [np.zeros_like(x) for x in tree_leaves(params)]}
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
-        if wd and params is None:
-            raise ValueError(f"{name} with weight_decay needs `params`")
-        pleaves = tree_leaves(params) if params is not None else [None] * len(leaves)
+        leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, name)
         gamma = lr(state["count"])
         out = []
         for g, p, m in zip(leaves, pleaves, state["mu"]):
@@ -475,11 +471,8 @@ def drop_muon(learning_rate=0.02, beta=0.05, *, ns_steps=5, weight_decay=0.0,
                 "active_count": np.zeros(len(leaves), dtype=np.int64), "last_start": -1}
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
+        leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, "drop_muon")
         _check_matrices(leaves, tree_paths(grads), "Drop-Muon")
-        if wd and params is None:
-            raise ValueError("drop_muon with weight_decay needs `params`")
-        pleaves = tree_leaves(params) if params is not None else [None] * len(leaves)
         L = len(leaves)
         r = step_rng(state["seed"], state["count"])
         if probs is not None:

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .._validation import check_choice, check_scalar
-from ._base import GradientTransformation, as_schedule, check_beta
+from ._base import GradientTransformation, as_schedule, check_beta, grads_and_params
 from ._curvature import _woodbury_ihvp, hutchinson_tree
 from ._matrix import seed_from, step_rng
 from ._tree import tree_leaves, tree_unflatten_like
@@ -37,6 +37,15 @@ def _curvature(extra, grads, rng, n_samples, distribution, who, step):
         return hutchinson_tree(hvp, grads, rng, n_samples, distribution)
     raise ValueError(f"{who} needs a curvature estimate at step {step}: call "
                      "update(grads, state, params, hvp=...) or hess_diag=...")
+
+
+def _moments_init(seed, second):
+    """``init`` of Sophia / AdaHessian: momentum like the leaves, a float64 diagonal ``second``."""
+    def init(params):
+        leaves = tree_leaves(params)
+        return {"count": 0, "seed": seed, "mu": [np.zeros_like(x) for x in leaves],
+                second: [np.zeros(x.shape) for x in leaves]}
+    return init
 
 
 # --------------------------------------------------------------------------- Sophia
@@ -111,17 +120,10 @@ def sophia(learning_rate=1e-4, b1=0.965, b2=0.99, rho=0.04, weight_decay=0.1, *,
     distribution = "gaussian" if variant == "h" else "rademacher"
     seed = seed_from(rng)
 
-    def init(params):
-        leaves = tree_leaves(params)
-        return {"count": 0, "seed": seed, "mu": [np.zeros_like(x) for x in leaves],
-                "h": [np.zeros(x.shape) for x in leaves]}
+    init = _moments_init(seed, "h")
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
-        if len(leaves) != len(state["mu"]):
-            raise ValueError("`grads` does not match the state (different number of arrays)")
-        if wd and params is None:
-            raise ValueError("sophia with weight_decay needs `params`")
+        leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, "sophia")
         c = state["count"]
         if c % k == 0:
             est = _curvature(extra, grads, step_rng(state["seed"], c), n_samples,
@@ -130,7 +132,6 @@ def sophia(learning_rate=1e-4, b1=0.965, b2=0.99, rho=0.04, weight_decay=0.1, *,
                 h *= b2
                 h += (1.0 - b2) * e
         gamma = lr(c)
-        pleaves = tree_leaves(params) if params is not None else [None] * len(leaves)
         out = []
         for g, p, m, h in zip(leaves, pleaves, state["mu"], state["h"]):
             m *= b1
@@ -215,17 +216,10 @@ def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0,
     n_samples = check_scalar(n_samples, "n_samples", lower=1, integer=True)
     seed = seed_from(rng)
 
-    def init(params):
-        leaves = tree_leaves(params)
-        return {"count": 0, "seed": seed, "mu": [np.zeros_like(x) for x in leaves],
-                "nu": [np.zeros(x.shape) for x in leaves]}
+    init = _moments_init(seed, "nu")
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
-        if len(leaves) != len(state["mu"]):
-            raise ValueError("`grads` does not match the state (different number of arrays)")
-        if wd and params is None:
-            raise ValueError("adahessian with weight_decay needs `params`")
+        leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, "adahessian")
         c = state["count"]
         t = c + 1
         est = _curvature(extra, grads, step_rng(state["seed"], c), n_samples, "rademacher",
@@ -233,7 +227,6 @@ def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0,
         gamma = lr(c)
         bc1 = 1.0 - b1 ** t
         bc2 = math.sqrt(1.0 - b2 ** t)
-        pleaves = tree_leaves(params) if params is not None else [None] * len(leaves)
         out = []
         for g, p, m, v, e in zip(leaves, pleaves, state["mu"], state["nu"], est):
             D = _spatial_average(np.abs(e), spatial_average)
