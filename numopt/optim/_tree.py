@@ -4,7 +4,8 @@ A *tree* is an array (NumPy or CuPy; a leaf), or a ``dict`` / ``list`` /
 ``tuple`` (and the other containers :mod:`optree` knows: namedtuples,
 ``OrderedDict``, ...) whose values are trees. The traversal is optree's, as in
 PyTorch and JAX: ``dict`` children in sorted key order, so trees built in
-different insertion orders line up (``OrderedDict`` keeps its own order).
+different insertion orders line up (``OrderedDict`` keeps its own order);
+a rebuilt ``dict`` keeps the key order of the tree whose structure it copies.
 ``None`` is an empty subtree (no leaves), so masked-out parameters can be
 spelt ``None``. Every walk over a tree in ``numopt.optim`` (leaves, paths,
 ``state_dict``) goes through :func:`tree_flatten`, so all of them see the
