@@ -25,6 +25,9 @@ class Objective:
         Evaluation counters (finite-difference evaluations count in ``nfev``).
     has_hess, has_hessp : bool
         Whether the user supplied ``hess`` / ``hessp``.
+    fd_method : str or None
+        The finite-difference scheme of the gradient (``'2-point'``,
+        ``'3-point'`` or ``'cs'``) when ``jac`` is not a callable or True.
     constraints, bounds
         Passed through unchanged for methods that use them.
     """
@@ -61,6 +64,7 @@ class Objective:
         self.has_hess = hess is not None
         self.has_hessp = hessp is not None
         self.has_jac = self._mode != "fd"
+        self.fd_method = None if self.has_jac else self._fd_method
 
     # -- helpers -----------------------------------------------------------------
     def _same(self, x):

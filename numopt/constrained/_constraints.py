@@ -11,7 +11,7 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 from scipy.optimize import HessianUpdateStrategy, LinearConstraint, NonlinearConstraint
 
-__all__ = ["EqualityConstraints", "INEQUALITY_METHODS"]
+__all__ = ["EqualityConstraints", "INEQUALITY_METHODS", "fd_hessian"]
 
 #: Methods to suggest for inequality constraints.
 INEQUALITY_METHODS = "'slsqp', 'trust-constr', 'cobyla' or 'cobyqa'"
@@ -48,6 +48,36 @@ def _fd_jacobian(fun, x, f0, method):
             f_lo = fun(lo)
             JT[j] = (fun(up) - f_lo) / (up[j] - lo[j])
     return JT.T
+
+
+
+def fd_hessian(phi, x, phi0):
+    """Dense Hessian of the scalar ``phi`` at ``x`` from function values only.
+
+    ``H_jk = (φ(x + h_j e_j + h_k e_k) - φ(x + h_j e_j) - φ(x + h_k e_k) + φ(x))
+    / (h_j h_k)`` with ``h_j = ε^(1/3) max(1, |x_j|)``: truncation ``O(h)`` and
+    rounding ``O(ε |φ| / h²)`` are both ``O(ε^(1/3))``, where differencing
+    finite-difference gradients with ``√ε`` steps leaves ``O(|φ|)`` noise.
+    ``n (n + 3) / 2`` evaluations; ``phi0 = φ(x)``.
+    """
+    n = x.size
+    h = _EPS ** (1 / 3) * np.maximum(1.0, np.abs(x))
+    xh = x + h
+    h = xh - x  # the steps as represented
+    fj = np.empty(n)
+    for j in range(n):
+        z = x.copy()
+        z[j] = xh[j]
+        fj[j] = phi(z)
+    H = np.empty((n, n))
+    for j in range(n):
+        z = x.copy()
+        z[j] = xh[j]
+        for k in range(j, n):
+            zk = z.copy()
+            zk[k] += h[k]
+            H[j, k] = H[k, j] = (phi(zk) - fj[j] - fj[k] + phi0) / (h[j] * h[k])
+    return H
 
 
 def _ineq_error(what):
@@ -181,6 +211,9 @@ class EqualityConstraints:
             raise ValueError("the constraints have no equations (m = 0)")
         self.has_hess = all(b.linear is not None or b.hess is not None for b in self.blocks)
         self.any_sparse = any(scipy.sparse.issparse(b.linear) for b in self.blocks)
+        #: finite-difference schemes of the blocks without a callable ``jac``
+        self.fd_methods = {(b.jac if b.jac in _FD else "2-point") for b in self.blocks
+                           if b.linear is None and not callable(b.jac)}
 
     def _hess(self, hess, name):
         if hess is None:
