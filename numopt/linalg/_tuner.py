@@ -26,6 +26,8 @@ _POLICIES = ("hybrid", "tsallis-inf", "exp3", "ucb", "binned", "chebcb", "optima
 _SOLVERS = ("sor", "ssor-pcg")
 _RADIUS = 2  # the hybrid's unimodal phase plays arms this close to its leader
 _POOL = 0.5  # ... and pools neighbours' samples with weight _POOL**distance
+_LEAD_EVERY = 3  # the leader is played every _LEAD_EVERY-th round it leads
+_FLOOR = 0.5  # each arm near the leader is played >= _FLOOR sqrt(leader count) times
 
 
 def _jacobi_radius(sys):
@@ -485,11 +487,11 @@ class RelaxationTuner:
         lcount = self._lead[lead] + 1
         if count:
             self._lead[lead] = lcount
-        if self._n[lead] == 0 or (lcount - 1) % 3 == 0:
+        if self._n[lead] == 0 or (lcount - 1) % _LEAD_EVERY == 0:
             return lead
         nb = [a for a in range(lead - _RADIUS, lead + _RADIUS + 1) if 0 <= a < K_]
         n = self._n[nb]
-        starved = [a for a in nb if self._n[a] < 0.5 * np.sqrt(lcount)]
+        starved = [a for a in nb if self._n[a] < _FLOOR * np.sqrt(lcount)]
         if starved:
             return min(starved, key=lambda a: (self._n[a], a))
         m = self._s[nb] / n
