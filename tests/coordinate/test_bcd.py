@@ -265,6 +265,34 @@ def test_same_seed_same_result_and_inputs_not_mutated():
     assert (A != A0).nnz == 0
 
 
+def _attribute_snapshot(obj):
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(obj).items()}
+
+
+@pytest.mark.parametrize("make", [lambda A, y: LeastSquares(A, y, l2=0.1),
+                                  lambda A, y: Quadratic(A.T @ A + np.eye(A.shape[1]),
+                                                         A.T @ y)])
+def test_problem_object_not_modified_and_no_cache_across_calls(make):
+    # variable-block GSQ estimates the Hessian bound's largest eigenvalue by power
+    # iteration: that cache must live in the solver run (drawn from the call's rng), not
+    # on the caller's problem, so results never depend on earlier calls
+    _, X, y = _data(False, m=40, n=15, seed=4)
+    kw = dict(partition="variable", selection="gsq", block_size=3, maxiter=400, tol=1e-10)
+    p = make(X, y)
+    before = _attribute_snapshot(p)
+    r1 = bcd(p, rng=9, **kw)
+    after = _attribute_snapshot(p)
+    assert after.keys() == before.keys()
+    for k, v in before.items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(after[k], v)
+    r2 = bcd(p, rng=5, **kw)
+    r_fresh = bcd(make(X, y), rng=5, **kw)
+    np.testing.assert_array_equal(r2.x, r_fresh.x)
+    assert r1.success and r2.success
+    np.testing.assert_allclose(r1.fun, r2.fun, rtol=1e-10)
+
+
 def test_status_codes_callback_and_maxiter():
     A, X, y = _data(False)
     p = LeastSquares(A, y)
