@@ -23,8 +23,10 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, log_expit, logsumexp, softmax
+from scipy.special import logsumexp, softmax
 
+from .._losses import (LOGISTIC_CURVATURE, logistic_loss, logistic_loss_curvature,
+                       logistic_loss_deriv)
 from .._validation import check_array, check_scalar
 
 __all__ = ["LeastSquares", "Lasso", "Logistic", "L1Logistic", "Softmax", "Quadratic",
@@ -352,7 +354,7 @@ class Logistic(_GLM):
     (True, array([1.097, 1.176]))
     """
 
-    curvature = 0.25
+    curvature = LOGISTIC_CURVATURE
 
     def __init__(self, X, y, l2=0.0):
         X = _as_matrix(X, "X")
@@ -368,14 +370,13 @@ class Logistic(_GLM):
         self._setup(X, y.reshape(-1, 1), 1.0 / X.shape[0], l2, alpha=alpha)
 
     def _loss_given(self, Zr, yr):
-        return -log_expit(yr * Zr)
+        return logistic_loss(yr * Zr)
 
     def _psi_given(self, Zr, yr):
-        return -yr * expit(-yr * Zr)
+        return yr * logistic_loss_deriv(yr * Zr)
 
     def _hess_weights(self, Z):
-        s = expit(Z[:, 0])
-        return s * (1.0 - s)
+        return logistic_loss_curvature(Z[:, 0])
 
 
 class L1Logistic(Logistic):

@@ -3,8 +3,8 @@ and PDE-constrained tracking (the experiments of Hong, Na, Mahoney, Kolar 2023).
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from scipy.special import expit, log_expit
 
+from .._losses import LogisticRegressionLoss
 from .._validation import check_rng, check_scalar
 from ._hs import ConstrainedTestProblem
 from ._smooth import _classification_data
@@ -54,23 +54,7 @@ def constrained_logistic_regression(n_samples=500, n_features=30, n_linear=10, r
     w0 = rng.standard_normal(n_features)
     w0 /= np.linalg.norm(w0)
     b = A @ w0
-    Xy = X * y[:, None]
-    N = float(n_samples)
-
-    def fun(w):
-        return float(-np.mean(log_expit(Xy @ w)))
-
-    def jac(w):
-        return -(Xy.T @ expit(-(Xy @ w))) / N
-
-    def hess(w):
-        s = expit(Xy @ w)
-        d = s * (1.0 - s)
-        return (X.T * d) @ X / N
-
-    def hessp(w, p):
-        s = expit(Xy @ w)
-        return X.T @ ((s * (1.0 - s)) * (X @ p)) / N
+    f = LogisticRegressionLoss(X, y)
 
     def cons(w):
         return np.concatenate([A @ w - b, [w @ w - 1.0]])
@@ -82,9 +66,9 @@ def constrained_logistic_regression(n_samples=500, n_features=30, n_linear=10, r
         return 2.0 * v[-1] * np.eye(n_features)
 
     x0 = np.full(n_features, 1.0 / np.sqrt(n_features))
-    return ConstrainedTestProblem("constrained-logreg", fun, jac, hess, hessp, cons, cons_jac,
-                                  cons_hess, x0, None, None,
-                                  dict(X=X, y=y, A=A, b=b))
+    return ConstrainedTestProblem("constrained-logreg", f.fun, f.jac, f.hess, f.hessp, x0,
+                                  extra=dict(X=X, y=y, A=A, b=b), cons=cons,
+                                  cons_jac=cons_jac, cons_hess=cons_hess)
 
 
 def _laplacian_stencil(N):
@@ -166,6 +150,6 @@ def pde_tracking(N=32, alpha=0.1):
     w = spla.spsolve(A, w_star)
     x_opt = np.concatenate([w, -(L @ w)])
     f_opt = fun(x_opt)
-    return ConstrainedTestProblem(f"pde-tracking-{N}", fun, jac, hess, hessp, cons, cons_jac,
-                                  cons_hess, np.zeros(2 * M), f_opt, x_opt,
-                                  dict(L=L, w_star=w_star, alpha=alpha, N=N))
+    return ConstrainedTestProblem(f"pde-tracking-{N}", fun, jac, hess, hessp, np.zeros(2 * M),
+                                  x_opt, f_opt, dict(L=L, w_star=w_star, alpha=alpha, N=N),
+                                  cons=cons, cons_jac=cons_jac, cons_hess=cons_hess)
