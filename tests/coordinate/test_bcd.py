@@ -383,7 +383,7 @@ def test_large_sparse_blocks_use_sparse_factorization():
     # red-black blocks of ~790 nodes: 'hb' factors the sparse block (CHOLMOD or SuperLU),
     # 'lb' estimates the block constant with ARPACK
     d = lattice_label_propagation(40, n_labelled=20, rng=1)
-    p = LabelPropagation(d.W, d.y, d.labelled, reg=0.5)
+    p = LabelPropagation(d.W, d.y, d.labelled, l2=0.5)
     xs = spla.spsolve(p.A.tocsc(), p.b)
     fstar = -0.5 * p.b @ xs
     rb = red_black_partition(p.A)
@@ -399,3 +399,15 @@ def test_large_sparse_blocks_use_sparse_factorization():
         res = bcd(p, partition=rb, selection="cyclic", update="lb", maxiter=20, tol=0.0)
     assert np.all(np.diff(res.history["fun"]) <= 1e-12 * abs(fstar))
     assert res.fun >= fstar - 1e-12 * abs(fstar)
+
+
+def test_label_propagation_reg_keyword_deprecated():
+    d = lattice_label_propagation(6, n_labelled=4, rng=0)
+    new = LabelPropagation(d.W, d.y, d.labelled, l2=0.5)
+    with pytest.warns(DeprecationWarning, match="`reg` is deprecated"):
+        old = LabelPropagation(d.W, d.y, d.labelled, reg=0.5)
+    assert old.l2 == old.reg == 0.5
+    assert (old.A != new.A).nnz == 0
+    # the ridge enters the diagonal: A = L_uu + l2 I
+    base = LabelPropagation(d.W, d.y, d.labelled)
+    np.testing.assert_allclose(new.A.diagonal() - base.A.diagonal(), 0.5)

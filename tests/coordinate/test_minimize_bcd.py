@@ -46,7 +46,7 @@ def test_bcd_with_lipschitz_constants():
 
 
 def test_bcd_logistic_matches_lbfgsb():
-    p = logistic_regression(200, 6, reg=1e-2, rng=0)
+    p = logistic_regression(200, 6, l2=1e-2, rng=0)
     res = numopt.minimize(p.fun, p.x0, method="bcd", jac=p.jac, tol=1e-9,
                           options={"selection": "gs", "block_size": 2})
     ref = so.minimize(p.fun, p.x0, jac=p.jac, method="L-BFGS-B",
