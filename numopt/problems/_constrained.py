@@ -7,6 +7,7 @@ import scipy.sparse.linalg as spla
 from .._losses import LogisticRegressionLoss
 from .._validation import check_rng, check_scalar
 from ._hs import ConstrainedTestProblem
+from ._linalg import poisson_2d
 from ._smooth import _classification_data
 
 __all__ = ["constrained_logistic_regression", "pde_tracking"]
@@ -71,20 +72,13 @@ def constrained_logistic_regression(n_samples=500, n_features=30, n_linear=10, r
                                   cons_jac=cons_jac, cons_hess=cons_hess)
 
 
-def _laplacian_stencil(N):
-    """The 5-point stencil matrix (h²Δ_h, zero Dirichlet) on an N x N interior grid."""
-    e = np.ones(N)
-    T = sp.diags([e[:-1], -2.0 * e, e[:-1]], [-1, 0, 1], format="csr")
-    eye = sp.identity(N, format="csr")
-    return (sp.kron(eye, T) + sp.kron(T, eye)).tocsr()
-
-
 def pde_tracking(N=32, alpha=0.1):
     """Discretized PDE-constrained tracking problem (5-point Laplacian).
 
     ``min ½‖w - w*‖² + (α/2)‖z‖²`` subject to ``L w + z = 0``, where ``L``
-    is the 5-point stencil matrix (``h²Δ_h`` with zero Dirichlet boundary)
-    on an ``N x N`` interior grid, ``w`` the state, ``z`` the source and
+    is the 5-point stencil matrix (``h²Δ_h`` with zero Dirichlet boundary,
+    i.e. ``-poisson_2d(N)``: the library's Laplacian is the positive
+    definite one) on an ``N x N`` interior grid, ``w`` the state, ``z`` the source and
     ``w*(s, t) = sin(πs) sin(2πt) + s t (1 - s)(1 - t)``. Unknowns
     ``x = (w, z)``, ``n = 2N²``, ``m = N²``; the Hessian and Jacobian are
     sparse. With ``alpha = 0.1`` this is the notes' ``0.05 ‖z‖²``.
@@ -112,7 +106,8 @@ def pde_tracking(N=32, alpha=0.1):
     """
     N = check_scalar(N, "N", lower=1, integer=True)
     alpha = check_scalar(alpha, "alpha", lower=0, lower_inclusive=False)
-    L = _laplacian_stencil(N)
+    # h²Δ_h is the negative of the positive definite 5-point Laplacian poisson_2d
+    L = sp.csr_matrix(-poisson_2d(N))
     M = N * N
     h = 1.0 / (N + 1)
     s = np.arange(1, N + 1) * h
