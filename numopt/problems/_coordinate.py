@@ -12,18 +12,10 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from .._validation import check_rng, check_scalar
+from ._base import RegressionData
 
 __all__ = ["RegressionData", "GraphData", "bcd_least_squares", "bcd_logistic",
            "bcd_softmax", "lattice_label_propagation", "moons_label_propagation"]
-
-
-@dataclass
-class RegressionData:
-    """Design matrix ``X`` (CSC sparse or dense), targets ``y`` and the planted ``w``."""
-
-    X: object
-    y: np.ndarray
-    w: Optional[np.ndarray] = None
 
 
 @dataclass
