@@ -16,7 +16,7 @@ from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, 
 from .._validation import check_array, check_choice, check_rng, check_scalar
 from . import _kernels as K
 from ._partition import FIXED_PARTITIONS, check_partition, forest_structure, make_partition
-from ._problems import LeastSquares, _Problem
+from ._objectives import LeastSquares, _Problem
 
 try:  # optional CHOLMOD for large sparse blocks
     from sksparse.cholmod import cholesky as _cholmod

@@ -2,7 +2,9 @@
 
 The constructions follow Nutini, Laradji and Schmidt (JMLR 2022, datasets
 A-E of their experiments); they return plain data so that any solver can
-use them (``numopt.coordinate`` builds its problem objects from it).
+use them. The objective classes built from it (``Lasso(d.X, d.y, alpha)``,
+``LabelPropagation(d.W, d.y, d.labelled)``...) live in :mod:`numopt.coordinate`,
+the one place for them.
 """
 from dataclasses import dataclass
 from typing import Optional

@@ -1,4 +1,10 @@
-"""Problem classes with cheap partial gradients and block Hessians.
+"""Objective classes with cheap partial gradients and block Hessians.
+
+These are the library's models (what a user builds from their own data);
+the generated test *data* they are run on in tests and benchmarks lives in
+:mod:`numopt.problems` (``bcd_least_squares``, ``bcd_logistic``, ...,
+returning :class:`~numopt.problems.RegressionData` / ``GraphData``), and
+the logistic loss is shared with it through ``numopt._losses``.
 
 Every class describes ``F(x) = f(x) + alpha ‖x‖₁`` (``alpha = 0`` for the
 smooth ones), optionally with ``x >= 0`` (``positive``), where ``f`` is
