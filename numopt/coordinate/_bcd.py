@@ -82,6 +82,23 @@ def _lam_max(H):
                                        check_finite=False)[0])
 
 
+def _refuse_structured(objective):
+    """TypeError for a :mod:`numopt.coordinate` problem passed to ``minimize`` as ``fun``.
+
+    ``minimize`` would treat it as a black-box smooth function and finite-
+    difference it, which is wrong for the L1 / bound-constrained ones and
+    wasteful for all (their partial gradients are cheap): the structured
+    solver is :func:`bcd`.
+    """
+    fun = getattr(objective, "_fun", None)   # the callable minimize() was given
+    if isinstance(fun, _Problem):
+        raise TypeError(
+            f"`fun` is a numopt.coordinate problem ({type(fun).__name__}): "
+            "minimize(method='bcd') treats `fun` as a smooth black box and would "
+            "finite-difference it; call numopt.coordinate.bcd(problem, x0, ...) to use its "
+            "structure (partial gradients, L1 penalty, bounds)")
+
+
 class _ObjectiveProblem(_Problem):
     """A generic smooth objective (a :class:`numopt._objective.Objective`) as a BCD problem.
 
@@ -93,6 +110,7 @@ class _ObjectiveProblem(_Problem):
     scalar_L = True
 
     def __init__(self, objective, lipschitz):
+        _refuse_structured(objective)
         self.obj = objective
         self.n = objective.n
         self.known_lipschitz = lipschitz is not None
