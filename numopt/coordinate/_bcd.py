@@ -17,6 +17,7 @@ from .._validation import check_array, check_choice, check_rng, check_scalar
 from . import _kernels as K
 from ._partition import FIXED_PARTITIONS, check_partition, forest_structure, make_partition
 from ._objectives import LeastSquares, _Problem
+from ._selection import GREEDY, SELECT_FIXED, SELECT_VARIABLE, power_lmax
 
 try:  # optional CHOLMOD for large sparse blocks
     from sksparse.cholmod import cholesky as _cholmod
@@ -28,7 +29,6 @@ __all__ = ["bcd", "SELECTIONS", "UPDATES"]
 
 SELECTIONS = ("cyclic", "permutation", "random", "lipschitz", "gs", "gsl", "gsd", "gsq")
 UPDATES = ("lb", "la", "newton", "hb", "mp")
-_GREEDY = ("gs", "gsl", "gsd", "gsq")
 _ARMIJO = 1e-4
 
 
@@ -442,47 +442,6 @@ def _cd_least_squares(problem, x, order, tol, maxiter, cb, working_set, disp):
     return _finish(problem, x, MAXITER, nit, 0, f, opt, hist, n, support, n_epochs=n_epochs)
 
 
-def _iht_select(run, s, score_init, tau, n_steps=10):
-    """Approximate GSQ for variable blocks by iterative hard thresholding.
-
-    Approximately maximizes ``s_bᵀ H_b⁻¹ s_b`` over ``|b| = tau`` by running
-    projected gradient steps on ``min_d sᵀd + ½ dᵀ H d`` with the sparsity
-    constraint ``‖d‖₀ <= tau`` (``H`` the Hessian bound), starting from the
-    GSL choice; returns the support of the final ``d``.
-    """
-    problem = run.problem
-    n = s.shape[0]
-    idx = np.argpartition(-score_init, tau - 1)[:tau]
-    Lg = max(run.bound_lmax(), 1e-300)
-    d = np.zeros(n)
-    d[idx] = -s[idx] / problem._L_safe[idx]
-    for _ in range(n_steps):
-        grad = s + problem.bound_matvec(d)
-        d = d - grad / Lg
-        keep = np.argpartition(-np.abs(d), tau - 1)[:tau]
-        mask = np.zeros(n, dtype=bool)
-        mask[keep] = True
-        d[~mask] = 0.0
-    idx = np.flatnonzero(d)
-    if idx.size < tau:  # pad with the best remaining GSL scores
-        rest = np.setdiff1d(np.argsort(-score_init), idx, assume_unique=False)
-        idx = np.concatenate([idx, rest[:tau - idx.size]])
-    return np.sort(idx[:tau]).astype(np.int64)
-
-
-def _power_lmax(problem, rng, n_iter=30):
-    """Power-iteration estimate (with a 1% margin) of ``λ_max`` of the Hessian bound."""
-    v = rng.standard_normal(problem.n)
-    lam = 0.0
-    for _ in range(n_iter):
-        w = problem.bound_matvec(v)
-        lam = float(np.linalg.norm(w))
-        if lam == 0:
-            break
-        v = w / lam
-    return lam * 1.01
-
-
 class _Stop(Exception):
     """Raised by an update rule that cannot make progress: ends the run with ``status``."""
 
@@ -498,8 +457,8 @@ class _BCDRun:
     ``x`` (updated in place), the problem's auxiliary state ``aux``, the
     objective ``f``, the (maintained or periodically refreshed) gradient
     ``g``, the gradient mapping ``s`` and its norm ``opt``, counters and the
-    history. The selection and update rules (:data:`_SELECT_FIXED`,
-    :data:`_SELECT_VARIABLE`, :data:`_UPDATE`) read and write it. Solver
+    history. The selection rules (``_selection.SELECT_FIXED`` /
+    ``SELECT_VARIABLE``) and the update rules (:data:`_UPDATE`) read and write it. Solver
     caches (block constants, factorizations, trees, the Hessian bound's
     largest eigenvalue) live here, never on the caller's problem object.
     """
@@ -518,7 +477,7 @@ class _BCDRun:
         self.L = np.asarray(problem.lipschitz, dtype=np.float64)
         self.Lsafe = problem._L_safe
         self.cheap = getattr(problem, "cheap_full_grad", False)
-        self.maintain = selection in _GREEDY or self.cheap
+        self.maintain = selection in GREEDY or self.cheap
         # generic objectives give f(x + d) - f(x) only to rounding of f
         self.eps_f = 1e-12 if self.cheap else 0.0
         self.aux = problem.init_state(x)
@@ -579,7 +538,7 @@ class _BCDRun:
     def bound_lmax(self):
         """Largest eigenvalue of the Hessian bound, computed once per run from ``rng``."""
         if self._lmax is None:
-            self._lmax = _power_lmax(self.problem, self.rng)
+            self._lmax = power_lmax(self.problem, self.rng)
         return self._lmax
 
     def block_constant(self, bid, idx):
@@ -619,112 +578,6 @@ class _BCDRun:
     def prox_step(self, xb, gb, Lk):
         """Proximal gradient step on block values ``xb`` with constant ``Lk``."""
         return self.problem.prox(xb - gb / Lk, 1.0 / Lk) - xb
-
-
-# -- selection rules: name -> function(run) -> (block id or -1, indices) -------------------
-def _fixed(rule):
-    """Wrap a rule returning a block id for fixed partitions."""
-    def select(run):
-        bid = rule(run)
-        return bid, run.blocks[bid]
-    select.__doc__ = rule.__doc__
-    return select
-
-
-@_fixed
-def _select_cyclic(run):
-    """Blocks in order."""
-    return run.nit % run.nb
-
-
-@_fixed
-def _select_permutation(run):
-    """A fresh random permutation of the blocks every epoch."""
-    if run.nit % run.nb == 0 or run.perm is None:
-        run.perm = run.rng.permutation(run.nb)
-    return int(run.perm[run.nit % run.nb])
-
-
-@_fixed
-def _select_random_block(run):
-    """Uniformly random block."""
-    return int(run.rng.integers(run.nb))
-
-
-@_fixed
-def _select_lipschitz_block(run):
-    """Random block with probability ∝ ``L_b``."""
-    return int(run.rng.choice(run.nb, p=run.pB))
-
-
-def _block_scores(run, w):
-    """Sums of the coordinate scores ``w`` over each block."""
-    return np.add.reduceat(w[run.concat], run.starts)
-
-
-@_fixed
-def _select_gs_block(run):
-    """Greedy: largest ``‖s_b‖²``."""
-    return int(np.argmax(_block_scores(run, run.s * run.s)))
-
-
-@_fixed
-def _select_gsl_block(run):
-    """Greedy: largest ``‖s_b‖² / L_b``."""
-    return int(np.argmax(_block_scores(run, run.s * run.s) / run.Lb_safe))
-
-
-@_fixed
-def _select_gsd_block(run):
-    """Greedy: largest ``Σ_{i∈b} s_i² / d_i``."""
-    return int(np.argmax(_block_scores(run, run.s * run.s / run.dd)))
-
-
-@_fixed
-def _select_gsq_block(run):
-    """Greedy: largest ``s_bᵀ H_b⁻¹ s_b`` (pseudo-inverses precomputed)."""
-    s = run.s
-    sp_ = np.where(run.padded >= 0, s[np.maximum(run.padded, 0)], 0.0)
-    return int(np.argmax(np.einsum("bi,bij,bj->b", sp_, run.Hinv, sp_)))
-
-
-_SELECT_FIXED = {"cyclic": _select_cyclic, "permutation": _select_permutation,
-                 "random": _select_random_block, "lipschitz": _select_lipschitz_block,
-                 "gs": _select_gs_block, "gsl": _select_gsl_block, "gsd": _select_gsd_block,
-                 "gsq": _select_gsq_block}
-
-
-def _top(score, tau):
-    return np.sort(np.argpartition(-score, tau - 1)[:tau]).astype(np.int64)
-
-
-def _select_random_coords(run):
-    return -1, np.sort(run.rng.choice(run.problem.n, run.tau, replace=False))
-
-
-def _select_lipschitz_coords(run):
-    return -1, np.sort(run.rng.choice(run.problem.n, run.tau, replace=False, p=run.pL))
-
-
-def _select_gs_coords(run):
-    return -1, _top(run.s * run.s, run.tau)
-
-
-def _select_gsl_coords(run):
-    return -1, _top(run.s * run.s / run.Lsafe, run.tau)
-
-
-def _select_gsd_coords(run):
-    return -1, _top(run.s * run.s / run.dd, run.tau)
-
-
-def _select_gsq_coords(run):
-    return -1, _iht_select(run, run.s, run.s * run.s / run.Lsafe, run.tau)
-
-
-_SELECT_VARIABLE = {"random": _select_random_coords, "lipschitz": _select_lipschitz_coords,
-                    "gs": _select_gs_coords, "gsl": _select_gsl_coords,
-                    "gsd": _select_gsd_coords, "gsq": _select_gsq_coords}
 
 
 # -- update rules: name -> function(run, bid, idx, gb, xb) -> delta (or raise _Stop) -------
@@ -878,7 +731,7 @@ def _bcd_loop(problem, x, blocks, *, tau, selection, update, maxiter, tol, cb, r
     ``blocks`` is None for variable blocks of size ``tau``.
     """
     run = _BCDRun(problem, x, blocks, tau, selection, update, rng, L0, constrained)
-    select = (_SELECT_VARIABLE if run.variable else _SELECT_FIXED)[selection]
+    select = (SELECT_VARIABLE if run.variable else SELECT_FIXED)[selection]
     step = _UPDATE[update]
     refresh = max(n_blocks, 1)
     status, detail = MAXITER, None

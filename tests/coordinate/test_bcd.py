@@ -411,3 +411,14 @@ def test_label_propagation_reg_keyword_deprecated():
     # the ridge enters the diagonal: A = L_uu + l2 I
     base = LabelPropagation(d.W, d.y, d.labelled)
     np.testing.assert_allclose(new.A.diagonal() - base.A.diagonal(), 0.5)
+
+
+def test_rule_tables_cover_the_public_names():
+    # every public selection / update name has exactly one rule; variable blocks take all
+    # but the ordered rules
+    from numopt.coordinate import UPDATES
+    from numopt.coordinate._bcd import _UPDATE
+    from numopt.coordinate._selection import SELECT_FIXED, SELECT_VARIABLE
+    assert set(SELECT_FIXED) == set(SELECTIONS)
+    assert set(SELECT_VARIABLE) == set(SELECTIONS) - {"cyclic", "permutation"}
+    assert set(_UPDATE) == set(UPDATES)
