@@ -30,12 +30,13 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 from scipy.optimize import BFGS, SR1
 
-from .._options import _check_unknown_options
+from .._options import check_unknown_options as _check_unknown_options
 from .._threads import with_blas_threads
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        is_finite, make_result)
 from .._validation import check_array, check_choice, check_rng, check_scalar
-from ._constraints import EqualityConstraints, fd_hessian
+from .._findiff import fd_hessian
+from ._constraints import EqualityConstraints
 from ._kkt import KKTSystem, add, finite_matrix, matvec, rmatvec
 
 __all__ = ["_minimize_sketch_alm"]

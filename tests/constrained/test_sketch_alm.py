@@ -10,7 +10,7 @@ from scipy.optimize import SR1, LinearConstraint, NonlinearConstraint, OptimizeW
 import numopt
 from numopt import minimize
 from numopt.constrained import _sketch_alm, sketch_alm
-from numopt.constrained._constraints import fd_hessian
+from numopt._findiff import fd_hessian
 from numopt.problems import (HS_EQUALITY, constrained_logistic_regression, hs_problem,
                              pde_tracking, random_equality_nonlinear, random_equality_qp)
 
