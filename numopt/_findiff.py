@@ -4,9 +4,10 @@
 through :func:`fd_gradient`, by :class:`numopt._objective.Objective` when a
 method runs without ``jac``; :func:`fd_hessian` (second differences of
 function values) by ``sketch-alm`` when no derivative is given at all. The
-steps of the first two are SciPy's defaults for the same schemes: ``h_i = r · sign(x_i) · max(1, |x_i|)`` with ``r = eps**0.5``
-('2-point', 'cs') or ``eps**(1/3)`` ('3-point') and ``sign(0) = 1``; the
-divisor is the step as represented in floating point.
+steps of the first two are SciPy's defaults for the same schemes:
+``h_i = r · sign(x_i) · max(1, |x_i|)`` with ``r = eps**0.5`` ('2-point',
+'cs') or ``eps**(1/3)`` ('3-point') and ``sign(0) = 1``; the divisor is the
+step as represented in floating point.
 """
 import numpy as np
 
