@@ -27,6 +27,7 @@ _SOLVERS = ("sor", "ssor-pcg")
 _RADIUS = 2  # the hybrid's unimodal phase plays arms this close to its leader
 _POOL = 0.5  # ... and pools neighbours' samples with weight _POOL**distance
 _LEAD_EVERY = 3  # the leader is played every _LEAD_EVERY-th round it leads
+_FADE = 20.0  # ... fading as 1 / (1 + n_i / _FADE) with the arm's own count n_i
 _FLOOR = 0.5  # each arm near the leader is played >= _FLOOR sqrt(leader count) times
 
 
@@ -468,7 +469,7 @@ class RelaxationTuner:
             return self.grid.size // 2
         K_ = self.grid.size
         d = np.abs(np.arange(K_)[:, None] - np.arange(K_)[None, :])
-        W = np.where(d == 0, 1.0, _POOL ** d / (1.0 + self._n[:, None] / 20.0))
+        W = np.where(d == 0, 1.0, _POOL ** d / (1.0 + self._n[:, None] / _FADE))
         m = (W @ self._s)[played] / (W @ self._n)[played]
         return int(played[np.argmin(m)])
 
