@@ -524,8 +524,8 @@ def _minimize_sketch_alm(problem, x0, callback=None, rng=None, gtol=1e-8, maxite
     a quasi-Newton approximation. Without any derivative the Hessians come
     from second differences of function values, and the stopping test and
     the line search account for the finite-difference error of the gradients
-    (status 0 when ``‖∇ₓL‖∞`` is within 10 times that error and
-    ``‖c‖∞ <= gtol``; see the user guide).
+    (status 0 when ``‖∇ₓL‖∞`` is within 10 times that error and no longer
+    falls tenfold per iteration, and ``‖c‖∞ <= gtol``; see the user guide).
 
     The result has ``x``, ``fun``, ``v`` (multipliers per constraint, SciPy
     ``trust-constr`` sign: ``∇f + Jᵀv = 0``), ``multipliers`` (stacked),
