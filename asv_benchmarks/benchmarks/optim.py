@@ -17,10 +17,12 @@ Both libraries run on 2 threads (``torch.set_num_threads(2)``,
 Tracked: the state memory per parameter (bytes) for numopt and torch.
 
 ``OptimFused`` (issue #23): 10^7 parameters in one array or in 200 arrays,
-float64 and float32: numopt's in-place step, the functional ``update`` and
-``torch.optim``'s fused step (``fused=True``: Adam, AdamW, SGD with
-momentum), and the bandwidth each reaches (bytes moved per step / time) as
-a fraction of a ``numpy.copyto`` of 10^7 elements measured in the same run.
+float64 and float32: numopt's in-place step (``Optimizer.step``, without and
+with the NaN/inf check), the functional ``update`` (new arrays, and into
+preallocated ``out=`` arrays) and ``torch.optim``'s fused step
+(``fused=True``: Adam, AdamW, SGD with momentum), and the bandwidth each
+reaches (bytes moved per step / time) as a fraction of a ``numpy.copyto`` of
+10^7 elements measured in the same run.
 
 Run as a script for side-by-side tables::
 
@@ -210,7 +212,7 @@ FUSED_LAYOUTS = {"1x10M": (1, 10_000_000), "200x50K": (200, 50_000)}
 FUSED_DTYPES = ["float64", "float32"]
 FUSED_OPTIMIZERS = ["adam", "adamw", "sgd", "amsgrad", "lion", "adabelief", "adamomentum",
                     "diffgrad"]
-FUSED_IMPLS = ["step", "step+check", "update", "torch"]
+FUSED_IMPLS = ["step", "step+check", "update", "update+out", "torch"]
 
 # arrays read + written per element by the in-place step and by the functional update
 # (reads g and the state, writes the state and the update; p read only for weight decay)
@@ -248,7 +250,7 @@ def _torch_fused(name, params):
 def bytes_per_step(name, impl, n, itemsize):
     """Bytes moved by one step of ``n`` parameters (each array read or written once)."""
     k = _STATE[name]
-    if impl == "update":
+    if impl.startswith("update"):
         arrays = 1 + 2 * k + 1 + (1 if name in _READS_P else 0)  # g, state r/w, out, (p)
     else:
         arrays = 2 + 1 + 2 * k  # p r/w, g, state r/w
@@ -279,12 +281,14 @@ class FusedStepper:
             for t, g in zip(tp, self.grads.values()):
                 t.grad = torch.from_numpy(g)
             self.step = self.topt.step
-        elif impl == "update":
+        elif impl.startswith("update"):
             tx = _fused_factory(name)
             state = tx.init(self.params)
+            out = {k: np.empty_like(p) for k, p in self.params.items()} \
+                if impl == "update+out" else None
 
-            def step():
-                tx.update(self.grads, state, self.params)  # the state is updated in place
+            def step():  # the state is updated in place
+                tx.update(self.grads, state, self.params, out=out)
             self.step = step
         else:
             nonfinite = "raise" if impl == "step+check" else "ignore"
@@ -348,8 +352,8 @@ def fused_main(reps=15, layouts=None, dtypes=None, names=None):
           "GB/s: bytes moved / time; floor: numpy.copyto of the same 10^7 elements "
           "(2 arrays) in the same repetitions; '%fl' = GB/s as a fraction of it.\n")
     head = (f"{'layout':<8}{'dtype':<8}{'optimizer':<12}{'step':>8}{'+check':>8}"
-            f"{'update':>8}{'torch':>8}{'step/t':>8}{'upd/t':>8}{'%fl step':>9}"
-            f"{'%fl upd':>9}{'copy':>7}")
+            f"{'update':>8}{'upd+out':>8}{'torch':>8}{'step/t':>8}{'upd/t':>8}{'u+o/t':>8}"
+            f"{'%fl step':>9}{'%fl u+o':>9}{'copy':>7}")
     print(head)
     for layout in layouts or FUSED_LAYOUTS:
         for dtype in dtypes or FUSED_DTYPES:
@@ -372,12 +376,12 @@ def fused_main(reps=15, layouts=None, dtypes=None, names=None):
                 ms = {k: v * 1e3 for k, v in best.items()}
                 tt = ms.get("torch", float("nan"))
                 frac = {impl: bytes_per_step(name, impl, n, isz) / best[impl] / floor
-                        for impl in ("step", "update")}
+                        for impl in ("step", "update+out")}
                 print(f"{layout:<8}{dtype:<8}{name:<12}{ms['step']:>8.1f}"
-                      f"{ms['step+check']:>8.1f}{ms['update']:>8.1f}{tt:>8.1f}"
-                      f"{ms['step'] / tt:>8.2f}{ms['update'] / tt:>8.2f}"
-                      f"{frac['step']:>9.2f}{frac['update']:>9.2f}{ms['copy']:>7.1f}",
-                      flush=True)
+                      f"{ms['step+check']:>8.1f}{ms['update']:>8.1f}{ms['update+out']:>8.1f}"
+                      f"{tt:>8.1f}{ms['step'] / tt:>8.2f}{ms['update'] / tt:>8.2f}"
+                      f"{ms['update+out'] / tt:>8.2f}{frac['step']:>9.2f}"
+                      f"{frac['update+out']:>9.2f}{ms['copy']:>7.1f}", flush=True)
 
 
 def main():

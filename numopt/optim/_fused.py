@@ -10,6 +10,10 @@
 * ``xp_step(xp, p, g, bufs, hp, flags) -> update``: the same update in
   vectorised array code (NumPy ufuncs or CuPy), updating ``bufs`` in place.
 
+``update`` takes ``out=``: a tree like the parameters of arrays that receive
+the updates (e.g. the previous step's), so that a functional training loop
+does not allocate (and page-fault) new arrays at every step.
+
 ``impl='auto'`` runs the kernel on NumPy float32/float64 leaves and
 ``xp_step`` on the others (CuPy, float16); ``'numba'`` and ``'xp'`` force
 one path (``'numba'`` needs NumPy). All kernel leaves of one dtype go
@@ -140,28 +144,42 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
         p1 = xp.asarray(p, dtype=dt) if p is not None else None
         return xp_step(xp, p1, g1, [by_name.get(b) for b in kernel_buffers], hp, flags)
 
-    def _queue_update(launch, g, p, bufs):
-        """Queue the functional update of one leaf; return its (new) output array."""
+    def _queue_update(launch, g, p, bufs, dest=None):
+        """Queue the functional update of one leaf; return its output array.
+
+        The output is ``dest`` when given (checked), else a new array.
+        """
         dt = bufs[0].dtype
         g1 = _contiguous(g, dt)
         p1 = _contiguous(p, dt) if p is not None else g1
-        out = np.empty(bufs[0].shape, dtype=dt)
-        launch.add(dt, _row(p1, g1, out, bufs), out.size)
-        return out
+        if dest is None:
+            dest = np.empty(bufs[0].shape, dtype=dt)
+        elif not (isinstance(dest, np.ndarray) and dest.dtype == dt and dest.flags.c_contiguous
+                  and dest.flags.writeable):
+            raise ValueError(f"`out` arrays must be writeable C-contiguous {dt} NumPy arrays "
+                             "(the dtype of the state)")
+        launch.add(dt, _row(p1, g1, dest, bufs), dest.size)
+        return dest
 
-    def update(grads, state, params=None, **extra):
+    def update(grads, state, params=None, out=None, **extra):
         gl, pl, bl, hp, flags = _prepare(grads, state, params)
-        launch, out = _Launch(), []
+        ol = None if out is None else tree_check_same(state[buffers[0]], out, "out", "state")
+        launch, res = _Launch(), []
         for i, g in enumerate(gl):
             bufs = [b[i] for b in bl]
             p = pl[i] if pl is not None else None
+            dest = None if ol is None else ol[i]
             if _numba_ok(g, bufs):
-                out.append(_queue_update(launch, g, p, bufs))
-            else:
-                out.append(_xp_update(g, p, bufs, hp.copy(), flags.copy()))
+                res.append(_queue_update(launch, g, p, bufs, dest))
+                continue
+            u = _xp_update(g, p, bufs, hp.copy(), flags.copy())
+            if dest is not None:
+                dest[...] = u
+                u = dest
+            res.append(u)
         flags[0] = 0
         launch.run(kernel, hp, flags)
-        return tree_unflatten_like(grads, out), _new_state(state)
+        return tree_unflatten_like(grads, res), _new_state(state)
 
     def step_inplace(params, grads, state, **extra):
         gl, _, bl, hp, flags = _prepare(grads, state, params)

@@ -208,3 +208,25 @@ def test_many_leaves_mixed_dtypes_inplace_equals_functional_and_xp(name):
                                    atol=tol)
         np.testing.assert_allclose(runs["inplace"][k], runs["xp"][k], rtol=tol, atol=tol)
     assert not np.allclose(runs["inplace"]["big"], params["big"])  # the step moved it
+
+
+@pytest.mark.parametrize("name", ["adamw", "sgd", "lion"])
+def test_update_into_out_arrays(name):
+    """``update(..., out=...)`` writes the same updates into the given arrays."""
+    rng = np.random.default_rng(4)
+    params = {"a": rng.standard_normal(K.CHUNK + 3).astype(np.float32),
+              "b": rng.standard_normal((3, 2))}
+    opt = FACTORIES[name]("numba")
+    s1, s2 = opt.init(params), opt.init(params)
+    out = {k: np.full_like(v, np.nan) for k, v in params.items()}
+    for _ in range(3):
+        g = {k: rng.standard_normal(v.shape) for k, v in params.items()}
+        u1, s1 = opt.update(g, s1, params)
+        u2, s2 = opt.update(g, s2, params, out=out)
+        for k in params:
+            assert u2[k] is out[k]
+            np.testing.assert_array_equal(u1[k], u2[k])
+    with pytest.raises(ValueError, match="out"):
+        opt.update(g, s2, params, out={"a": out["a"], "b": out["b"].astype(np.float32)})
+    with pytest.raises(ValueError, match="out"):
+        opt.update(g, s2, params, out={"a": out["a"]})
