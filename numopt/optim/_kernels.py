@@ -45,6 +45,10 @@ CHUNK = 1 << 14
 #: up to this many work items a kernel runs on the calling thread: starting the
 #: threads costs more than the work (and, on a loaded machine, waits for a core)
 SERIAL_CHUNKS = 4
+# Each *_multi kernel repeats the same three-line dispatch (``range`` up to
+# SERIAL_CHUNKS work items, else ``prange``) around its own ``_*_item``: the work
+# function must be known when the parallel loop is compiled (a function argument
+# would be one more compiled signature per optimizer and defeats the cache).
 
 __all__ = ["adam_multi", "sgd_multi", "lion_multi", "belief_multi", "diffgrad_multi",
            "adam_kernel", "sgd_kernel", "lion_kernel", "belief_kernel", "diffgrad_kernel",
@@ -189,7 +193,8 @@ def adam_multi(addr, sizes, hp, flags, like):  # pragma: no cover - compiled
     """
     c = np.empty(10, dtype=like.dtype)
     c[0], c[1], c[2], c[3] = hp[0], 1.0 - hp[0], hp[1], 1.0 - hp[1]
-    c[4:] = hp[2:8]
+    for k in range(4, 10):  # (no slice assignment: parallel=True would launch it)
+        c[k] = hp[k - 2]
     inplace, ams = flags[0] == 1, flags[1] == 1
     ends, total = _chunk_ends(sizes)
     if total <= SERIAL_CHUNKS:  # small: no thread launch
@@ -251,7 +256,7 @@ def sgd_multi(addr, sizes, hp, flags, like):  # pragma: no cover - compiled
     flags = [inplace, use_momentum, nesterov].
     """
     c = np.empty(3, dtype=like.dtype)
-    c[:] = hp[:3]
+    c[0], c[1], c[2] = hp[0], hp[1], hp[2]
     inplace, use_mom, nest = flags[0] == 1, flags[1] == 1, flags[2] == 1
     ends, total = _chunk_ends(sizes)
     if total <= SERIAL_CHUNKS:  # small: no thread launch
@@ -379,7 +384,8 @@ def belief_multi(addr, sizes, hp, flags, like):  # pragma: no cover - compiled
     """
     c = np.empty(10, dtype=like.dtype)
     c[0], c[1], c[2], c[3] = hp[0], 1.0 - hp[0], hp[1], 1.0 - hp[1]
-    c[4:] = hp[2:8]
+    for k in range(4, 10):  # (no slice assignment: parallel=True would launch it)
+        c[k] = hp[k - 2]
     inplace, residual, use_denom = flags[0] == 1, flags[1] == 0, flags[2] == 1
     ends, total = _chunk_ends(sizes)
     if total <= SERIAL_CHUNKS:  # small: no thread launch
