@@ -33,6 +33,12 @@ try:
 except ImportError:  # pragma: no cover - optional
     pyamg_relax = None
 
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
+
 N_INSTANCES = 2000
 CONTEXT_RANGE = (-0.15, 0.45)
 POLICIES = ["tsallis-inf", "exp3", "ucb", "binned", "chebcb"]
@@ -106,7 +112,7 @@ def _pyamg_sweep_seconds(A, b, repeat=10):
 
 
 class SORSweep:
-    params = ([300, 1000],)  # nnz 4.5e5 and 5.0e6
+    params = pick(([300, 1000],), ([300],))  # nnz 4.5e5 and 5.0e6
     param_names = ["nx"]
     timeout = 300
 
@@ -310,7 +316,7 @@ HEAT_METHODS = {
 
 
 class HeatSequence:
-    params = (list(HEAT_METHODS),)
+    params = pick((list(HEAT_METHODS),), (["numopt cg", "ssor-pcg chebcb"],))
     param_names = ["method"]
     timeout = 900
 

@@ -39,6 +39,12 @@ try:
 except ImportError:  # pragma: no cover
     regot = None
 
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
+
 TOL = 1e-9
 NUMOPT = ["numopt-sinkhorn", "numopt-sinkhorn_log", "numopt-sns"]
 REFERENCES = ["pot-sinkhorn", "pot-sinkhorn_log", "pot-emd2", "regot-ssns"]
@@ -105,7 +111,8 @@ def _warm():
 class OTSolvers:
     """Time / iterations / error to TOL for each solver."""
 
-    params = ([500, 1000], [1e-2, 1e-3, 1e-4], NUMOPT + REFERENCES)
+    params = pick(([500, 1000], [1e-2, 1e-3, 1e-4], NUMOPT + REFERENCES),
+                  ([500], [1e-2], NUMOPT + REFERENCES))
     param_names = ["n", "reg", "solver"]
     timeout = 600
 
@@ -162,7 +169,7 @@ def sweep_rates(n):
 class Sweeps:
     """Cost of one Sinkhorn iteration: fused scaling, fused log domain, 2 BLAS gemv."""
 
-    params = [1000, 2000]
+    params = pick([1000, 2000], [1000])
     param_names = ["n"]
 
     def setup(self, n):

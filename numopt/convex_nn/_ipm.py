@@ -301,7 +301,7 @@ def ipm_solve(X, y, D, beta, loss="squared", *, gates, tol=1e-6, maxiter=100, ca
         raise ValueError(f"solver='ipm' supports loss='squared' or 'bce', got {loss!r}")
     if not beta > 0:
         raise ValueError(f"solver='ipm' needs beta > 0 (its stopping rule is a certified "
-                         f"duality gap), got beta={beta!r}; use solver='admm' or 'cvxpy'")
+                         f"duality gap), got beta={beta}; use solver='admm' or 'cvxpy'")
     cb = make_callback(callback)
     prob = _Problem(X, y, D, beta, loss)
     P = prob.P
