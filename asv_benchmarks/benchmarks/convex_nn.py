@@ -133,7 +133,7 @@ def adam_time_to(X, y, P, target, seed=0, max_steps=20000, lr=1e-2):
 
 
 class ConvexReLU:
-    params = pick(([500, 2000], [20, 50], [50, 200]), ([500], [20], [50]))
+    params = pick(([500, 2000], [20, 50], [50, 200]), ([200], [10], [20]))
     param_names = ["n", "d", "P"]
     timeout = 1800
 

@@ -196,23 +196,26 @@ def _seed_study(variance="high", seeds=range(5), policy_seeds=range(4), n=N_INST
 
 
 class ShiftedLaplacianSequence:
-    params = (["omega=1", "best-fixed", "instance-optimal"] + POLICIES,)
-    param_names = ["policy"]
+    params = (pick([N_INSTANCES], [200]), ["omega=1", "best-fixed", "instance-optimal"] + POLICIES)
+    param_names = ["n_instances", "policy"]
     timeout = 600
 
     def setup_cache(self):
-        out, _, ref = _sequence_runs()
-        return {"omega=1": out["omega = 1"], "best-fixed": ref.best_fixed_total / N_INSTANCES,
-                "instance-optimal": out["instance-optimal"],
-                **{p: out[p] for p in POLICIES}}
+        cache = {}
+        for n in self.params[0]:
+            out, _, ref = _sequence_runs(n=n)
+            cache[n] = {"omega=1": out["omega = 1"], "best-fixed": ref.best_fixed_total / n,
+                        "instance-optimal": out["instance-optimal"],
+                        **{p: out[p] for p in POLICIES}}
+        return cache
 
-    def track_mean_iterations(self, cache, policy):
-        return cache[policy]
+    def track_mean_iterations(self, cache, n, policy):
+        return cache[n][policy]
 
     track_mean_iterations.unit = "SOR iterations per instance"
 
-    def track_ratio_to_best_fixed(self, cache, policy):
-        return cache[policy] / cache["best-fixed"]
+    def track_ratio_to_best_fixed(self, cache, n, policy):
+        return cache[n][policy] / cache[n]["best-fixed"]
 
     track_ratio_to_best_fixed.unit = "ratio"
 
