@@ -10,7 +10,8 @@ import numpy as np
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
 __all__ = ["OptimizeResult", "OptimizeWarning", "STATUS_MESSAGES", "make_result",
-           "summarize_history", "SUCCESS", "MAXITER", "PRECISION_LOSS", "NAN_ENCOUNTERED", "CALLBACK_STOP"]
+           "summarize_history", "SUCCESS", "MAXITER", "PRECISION_LOSS", "NAN_ENCOUNTERED",
+           "CALLBACK_STOP"]
 
 SUCCESS = 0
 MAXITER = 1

@@ -179,6 +179,8 @@ def check_choice(value, name, choices):
     ...
     ValueError: `method` must be one of ...; got 'sinkorn'. Did you mean 'sinkhorn'?
     """
+    if not isinstance(value, str) and value in choices:
+        return value
     v = resolve_name(value, choices)
     if v is None:
         opts = ", ".join(repr(c) for c in choices)
