@@ -204,24 +204,20 @@ def _newton_cases():
     import numopt
     from numopt.problems import logistic_regression
 
-    def logistic():
-        p = logistic_regression(2000, 50, rng=0)
-        res = numopt.minimize(p.fun, p.x0, method="gn-newton", jac=p.jac, hess=p.hess,
-                              tol=1e-10)
-        ref = so.minimize(p.fun, p.x0, method="trust-exact", jac=p.jac, hess=p.hess,
-                          options={"gtol": 1e-10})
-        return float(np.max(np.abs(res.x - ref.x)))
-
-    def hessp():
-        p = logistic_regression(500, 20, rng=1)
-        res = numopt.minimize(p.fun, p.x0, method="gn-newton", jac=p.jac, hessp=p.hessp,
-                              tol=1e-10)
-        ref = so.minimize(p.fun, p.x0, method="trust-exact", jac=p.jac, hess=p.hess,
-                          options={"gtol": 1e-10})
-        return float(np.max(np.abs(res.x - ref.x)))
+    def logistic(n, d, seed, derivative):
+        def run():
+            p = logistic_regression(n, d, rng=seed)
+            res = numopt.minimize(p.fun, p.x0, method="gn-newton", jac=p.jac, tol=1e-10,
+                                  **{derivative: getattr(p, derivative)})
+            ref = so.minimize(p.fun, p.x0, method="trust-exact", jac=p.jac, hess=p.hess,
+                              options={"gtol": 1e-10})
+            return float(np.max(np.abs(res.x - ref.x)))
+        return run
     check = _err_check("|x - trust-exact|max", 1e-6)
-    return [Case("newton", "gn-newton", "logistic regr. 2000x50", logistic, check),
-            Case("newton", "gn-newton hessp+CG", "logistic regr. 500x20", hessp, check)]
+    return [Case("newton", "gn-newton", "logistic regr. 2000x50",
+                 logistic(2000, 50, 0, "hess"), check),
+            Case("newton", "gn-newton hessp+CG", "logistic regr. 500x20",
+                 logistic(500, 20, 1, "hessp"), check)]
 
 
 def _constrained_cases():
