@@ -17,6 +17,7 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 
 from .. import _sparse
+from .._krylov import INDEFINITE, NONFINITE, conjugate_gradient
 from .._options import check_unknown_options as _check_unknown_options
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        make_result)
@@ -31,28 +32,11 @@ class _StepFailed(Exception):
 
 def _cg(matvec, b, rtol, maxiter):
     """Conjugate gradients for SPD ``matvec``; raises _StepFailed on negative curvature."""
-    x = np.zeros_like(b)
-    r = b.copy()
-    p = r.copy()
-    rr = r @ r
-    stop = (rtol * np.sqrt(rr)) ** 2
-    it = 0
-    while it < maxiter:
-        it += 1
-        Ap = matvec(p)
-        pAp = p @ Ap
-        if not pAp > 0:
-            raise _StepFailed("negative curvature in CG")
-        alpha = rr / pAp
-        x += alpha * p
-        r -= alpha * Ap
-        rr_new = r @ r
-        if rr_new <= stop:
-            break
-        p *= rr_new / rr
-        p += r
-        rr = rr_new
-    return x, it
+    res = conjugate_gradient(matvec, b, rtol=rtol, maxiter=maxiter)
+    if res.status in (INDEFINITE, NONFINITE):
+        raise _StepFailed("negative curvature in CG" if res.status == INDEFINITE
+                          else "overflow in CG")
+    return res.x, res.nit
 
 
 class _System:
