@@ -101,11 +101,12 @@ def _available(name, n, reg):
     return True
 
 
-def _warm():
+def _warm(regs=(1e-2, 1e-4), names=NUMOPT):
+    """Compile (or load from Numba's cache) the kernels ``names`` use at ``regs``."""
     p = _problem(50)
-    for name in NUMOPT:
-        run(name, p, 1e-2)
-        run(name, p, 1e-4)
+    for name in names:
+        for reg in regs:
+            run(name, p, reg)
 
 
 class OTSolvers:
@@ -119,7 +120,8 @@ class OTSolvers:
     def setup(self, n, reg, solver):
         if not _available(solver, n, reg):
             raise NotImplementedError("solver not installed or too slow here")
-        _warm()
+        if solver.startswith("numopt-"):  # warm what is timed: this solver, this reg
+            _warm(regs=(reg,), names=(solver,))
         self.p = _problem(n)
 
     def time_solve(self, n, reg, solver):
