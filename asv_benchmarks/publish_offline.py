@@ -4,8 +4,9 @@ asv's report loads jQuery, flot, bootstrap, stupidtable and blueimp-md5 from
 CDNs, so it is blank on a machine without internet. This script runs
 ``asv publish`` (extra arguments are passed on), copies ``vendor/`` (those
 libraries, MIT licensed, licenses in ``vendor/licenses/``) into the output
-folder and rewrites every CDN ``<script>``/``<link>`` to the local copy. It
-fails when a script or stylesheet would still come from the network.
+folder and rewrites every CDN ``<script>``/``<link>`` to the local copy
+(dropping the ``integrity`` hashes, which name the CDN builds). It fails when
+a script or stylesheet would still come from the network.
 
 Usage, in ``asv_benchmarks/``::
 
@@ -34,20 +35,28 @@ LOCAL = {
     "bootstrap.min.js": "vendor/bootstrap.min.js",
     "bootstrap.min.css": "vendor/css/bootstrap.min.css",
 }
-_REMOTE = re.compile(r'(<(?:script|link)\b[^>]*?\b(?:src|href)=")((?:https?:)?//[^"]+)(")')
+_TAG = re.compile(r"<(?:script|link)\b[^>]*>")
+_URL = re.compile(r'\b(src|href)="((?:https?:)?//[^"]+)"')
+#: Subresource-integrity hashes name the CDN builds; the vendored files are other builds.
+_SRI = re.compile(r'\s(?:integrity|crossorigin)="[^"]*"')
 
 
 def localize(html):
     """Return ``html`` with CDN scripts/stylesheets replaced, and the URLs left unmapped."""
     missing = []
 
-    def repl(m):
-        name = m.group(2).rsplit("/", 1)[-1]
+    def tag(m):
+        text = m.group(0)
+        url = _URL.search(text)
+        if url is None:
+            return text
+        name = url.group(2).rsplit("/", 1)[-1]
         if name not in LOCAL:
-            missing.append(m.group(2))
-            return m.group(0)
-        return m.group(1) + LOCAL[name] + m.group(3)
-    return _REMOTE.sub(repl, html), missing
+            missing.append(url.group(2))
+            return text
+        text = text.replace(url.group(0), f'{url.group(1)}="{LOCAL[name]}"')
+        return _SRI.sub("", text)
+    return _TAG.sub(tag, html), missing
 
 
 def html_dir():
