@@ -205,7 +205,7 @@ def _run_dask(client, A, B, blocks, triangle, M, reg, method, maxiter, tol, opts
               retries):
     from distributed import as_completed
     token = uuid.uuid4().hex[:12]
-    M_f = client.scatter(M, broadcast=True)   # once, to every worker
+    M_f = client.scatter(M, broadcast=True, hash=False)   # once, to every worker; own key
     futures = []
     for b_id, blk in enumerate(blocks):
         i0, i1, j0, j1 = blk
