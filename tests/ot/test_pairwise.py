@@ -1,5 +1,4 @@
 """numopt.ot.pairwise_sinkhorn2: against POT's sinkhorn2 pair by pair, and on Dask."""
-import os
 import warnings
 
 import numpy as np
@@ -7,7 +6,10 @@ import pytest
 
 from numopt import OptimizeWarning
 from numopt.ot import pairwise_sinkhorn2, sinkhorn2
-from tests._dask_cluster import dask_client, scheduler_task_count  # noqa: F401
+from tests import _dask_cluster
+from tests._dask_cluster import inject_failure, restore, scheduler_task_count
+
+dask_client = _dask_cluster.dask_client   # the module's 2-worker cluster (fixture)
 
 ot = pytest.importorskip("ot")
 
@@ -170,31 +172,8 @@ def test_client_must_be_a_client():
 
 # ------------------------------------------------------------------ on Dask
 
-def _inject(mode, marker):
-    """On a worker: make the block solver fail (``'once'`` cluster-wide: raise once;
-    ``'kill'``: the first call ends its worker process; ``'always'``: raise)."""
-    import numopt.ot._pairwise as pw
-    orig = pw.__dict__.setdefault("_orig_solve_block", pw._solve_block)
-
-    def failing(*args, **kwargs):
-        if mode == "always":
-            raise RuntimeError("injected failure")
-        try:
-            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            return orig(*args, **kwargs)
-        os.close(fd)
-        if mode == "kill":
-            os._exit(1)
-        raise RuntimeError("injected failure (once)")
-
-    pw._solve_block = failing
-
-
-def _restore():
-    import numopt.ot._pairwise as pw
-    if "_orig_solve_block" in pw.__dict__:
-        pw._solve_block = pw.__dict__.pop("_orig_solve_block")
+#: the block solver the Dask tasks call (looked up by name at each call)
+SOLVER = ("numopt.ot._pairwise", "_solve_block")
 
 
 class TestDask:
@@ -230,36 +209,36 @@ class TestDask:
 
     def test_failing_once_is_retried(self, dask_client, tmp_path):
         ref = pairwise_sinkhorn2(self.A, self.B, M16, 0.05, block_size=2)
-        dask_client.run(_inject, "once", str(tmp_path / "marker"))
+        dask_client.run(inject_failure, SOLVER, "once", str(tmp_path / "marker"))
         try:
             W = pairwise_sinkhorn2(self.A, self.B, M16, 0.05, block_size=2,
                                    client=dask_client)
         finally:
-            dask_client.run(_restore)
+            dask_client.run(restore, SOLVER)
         assert (tmp_path / "marker").exists()      # the failure did happen
         np.testing.assert_allclose(W, ref, rtol=0, atol=1e-10)
 
     def test_killed_worker_mid_run(self, dask_client, tmp_path):
         ref = pairwise_sinkhorn2(self.A, None, M16, 0.05, block_size=2)
-        dask_client.run(_inject, "kill", str(tmp_path / "marker"))
+        dask_client.run(inject_failure, SOLVER, "kill", str(tmp_path / "marker"))
         try:
             W = pairwise_sinkhorn2(self.A, None, M16, 0.05, block_size=2,
                                    client=dask_client)
         finally:
-            dask_client.run(_restore)
+            dask_client.run(restore, SOLVER)
             dask_client.wait_for_workers(2, timeout=120)
         assert (tmp_path / "marker").exists()      # a worker process did exit
         np.testing.assert_allclose(W, ref, rtol=0, atol=1e-10)
 
     def test_block_that_keeps_failing_is_reported(self, dask_client, tmp_path):
-        dask_client.run(_inject, "always", str(tmp_path / "marker"))
+        dask_client.run(inject_failure, SOLVER, "always", str(tmp_path / "marker"))
         try:
             with pytest.raises(RuntimeError, match=r"block \d+ \(columns .* failed after 1 "
                                                    r"retries: RuntimeError: injected"):
                 pairwise_sinkhorn2(self.A, self.B, M16, 0.05, block_size=3,
                                    client=dask_client, retries=1)
         finally:
-            dask_client.run(_restore)
+            dask_client.run(restore, SOLVER)
 
     @pytest.mark.parametrize("over, exc, match", BAD[:8])
     def test_bad_input_submits_nothing(self, dask_client, monkeypatch, over, exc, match):
