@@ -1,9 +1,12 @@
-"""Compressed distributed gradient methods over simulated workers.
+"""Compressed distributed gradient methods, simulated or on a Dask cluster.
 
-``numopt.optim.distributed`` simulates ``n`` workers that each hold a local
+``numopt.optim.distributed`` runs ``n`` workers that each hold a local
 objective ``f_i`` and talk to a server through a contractive compressor
-(Top-k or random-k). :class:`EControl` implements the error-feedback
-mechanism with a control parameter of Gao, Islamov and Stich (ICLR 2024);
+(Top-k or random-k): in this process (a simulation), or with ``client=`` as
+Dask actors, one per worker, that keep the oracle and its data where they are
+and send only the packed compressed messages (:mod:`numopt.optim._dask`).
+:class:`EControl` implements the error-feedback mechanism with a control
+parameter of Gao, Islamov and Stich (ICLR 2024);
 ``eta=0`` gives EF21-style compressed gradient differences. Every round
 reports the bits each worker sent, so methods can be compared at equal
 communication.
