@@ -222,7 +222,10 @@ def _run_dask(client, A, B, blocks, triangle, M, reg, method, maxiter, tol, opts
         for fut in as_completed(futures):
             b_id = key_to_id[fut.key]
             if fut.status != "finished":
-                exc = fut.exception()
+                try:
+                    exc = fut.exception()
+                except BaseException as err:  # cancelled, or its data was lost
+                    exc = err
                 i0, i1, j0, j1 = blocks[b_id]
                 raise RuntimeError(
                     f"pairwise_sinkhorn2: block {b_id} (columns {i0}:{i1} of A x columns "
