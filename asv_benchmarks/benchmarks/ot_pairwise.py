@@ -124,13 +124,21 @@ def main(argv=None):
     n_pairs = n * (n + 1) // 2
     print(f"{n} histograms on a {SIDE}x{SIDE} grid, reg={REG:g}, stopThr={TOL:g}: "
           f"{n_pairs} pairs; block_size={args.block_size}; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    rows = []
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     warnings.simplefilter("ignore")
+    print(f"{'path':<18}{'seconds':>10}{'pairs/s':>10}{'vs serial':>11}  {'max |diff|':>11}",
+          flush=True)
+    base = None
+
+    def row(name, el, note, diff):
+        print(f"{name:<18}{el:>10.2f}{n_pairs / el:>10.1f}{base / el:>10.2f}x  {diff:>11.2e}"
+              f"  load {os.getloadavg()[0]:.1f} {note}", flush=True)
+
     pairwise_sinkhorn2(A[:, :2], None, M, REG)     # compile / warm up
     t = time.perf_counter()
     W = pairwise_sinkhorn2(A, None, M, REG, stopThr=TOL, block_size=args.block_size)
-    rows.append(("numopt-serial", time.perf_counter() - t, "", 0.0))
+    base = time.perf_counter() - t
+    row("numopt-serial", base, "", 0.0)
     for w in args.workers:
         if distributed is None:
             break
@@ -144,8 +152,7 @@ def main(argv=None):
         el = time.perf_counter() - t
         client.close()
         cluster.close()
-        rows.append((f"numopt-dask-{w}w", el, f"(+{start:.1f} s start)",
-                     float(np.abs(Wd - W).max())))
+        row(f"numopt-dask-{w}w", el, f"(+{start:.1f} s start)", float(np.abs(Wd - W).max()))
     if pot is not None:
         pairs = [(i, j) for i in range(n) for j in range(i, n)]
         mark = ""
@@ -157,13 +164,7 @@ def main(argv=None):
         vals = pot_pairs(A, M, pairs)
         el = (time.perf_counter() - t) * n_pairs / len(pairs)
         ii, jj = np.array(pairs).T
-        rows.append(("pot-loop", el, mark, float(np.abs(vals - W[ii, jj]).max())))
-    base = rows[0][1]
-    print(f"{'path':<18}{'seconds':>10}{'pairs/s':>10}{'vs serial':>11}  {'max |diff|':>11}")
-    for name, el, note, diff in rows:
-        print(f"{name:<18}{el:>10.2f}{n_pairs / el:>10.1f}{base / el:>10.2f}x  {diff:>11.2e}"
-              f"  {note}")
-
+        row("pot-loop", el, mark, float(np.abs(vals - W[ii, jj]).max()))
 
 if __name__ == "__main__":
     main()
