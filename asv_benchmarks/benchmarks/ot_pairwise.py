@@ -111,6 +111,41 @@ class PairwiseSinkhorn:
                                    client=self.client)
 
 
+def strong_scaling(A, M, block_size, workers, rounds):
+    """Serial and Dask clusters of ``workers`` workers, run in turn ``rounds`` times."""
+    n = A.shape[1]
+    n_pairs = n * (n + 1) // 2
+    warnings.simplefilter("ignore")
+    clusters = {w: start_cluster(w) for w in workers}
+    for _, client in clusters.values():      # warm up: workers import numopt
+        pairwise_sinkhorn2(A[:, :2], None, M, REG, client=client)
+    pairwise_sinkhorn2(A[:, :2], None, M, REG)
+    times = {"serial": []} | {f"{w} workers": [] for w in workers}
+    loads = []
+    try:
+        for _ in range(rounds):
+            for name in times:
+                client = None if name == "serial" else clusters[int(name.split()[0])][1]
+                t = time.perf_counter()
+                pairwise_sinkhorn2(A, None, M, REG, stopThr=TOL, block_size=block_size,
+                                   client=client)
+                times[name].append(time.perf_counter() - t)
+                loads.append(os.getloadavg()[0])
+    finally:
+        for cluster, client in clusters.values():
+            client.close()
+            cluster.close()
+    n_blocks = len(range(0, n, block_size)) * (len(range(0, n, block_size)) + 1) // 2
+    print(f"{n} histograms, {SIDE}x{SIDE} grid, reg={REG:g}: {n_pairs} pairs in {n_blocks} "
+          f"blocks of up to {block_size}^2; {rounds} interleaved rounds; load average "
+          f"{min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores")
+    base = float(np.median(times["serial"]))
+    print(f"{'run':<12}{'median s':>10}{'min s':>9}{'max s':>9}{'speed-up':>10}")
+    for name, ts in times.items():
+        med = float(np.median(ts))
+        print(f"{name:<12}{med:>10.2f}{min(ts):>9.2f}{max(ts):>9.2f}{base / med:>9.2f}x")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n-hist", type=int, default=200)
@@ -118,8 +153,13 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, nargs="*", default=[2])
     ap.add_argument("--pot-pairs", type=int, default=None,
                     help="time POT on this many random pairs and extrapolate (default: all)")
+    ap.add_argument("--interleave", type=int, default=0, metavar="R",
+                    help="strong scaling only: R rounds of serial, then each --workers "
+                         "cluster (all started first), interleaved; medians")
     args = ap.parse_args(argv)
     A, M = histograms(args.n_hist)
+    if args.interleave:
+        return strong_scaling(A, M, args.block_size, args.workers, args.interleave)
     n = A.shape[1]
     n_pairs = n * (n + 1) // 2
     print(f"{n} histograms on a {SIDE}x{SIDE} grid, reg={REG:g}, stopThr={TOL:g}: "
