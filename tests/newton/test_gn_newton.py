@@ -20,7 +20,7 @@ def test_rosenbrock_acceptance():
 
 @pytest.fixture(scope="module")
 def logreg():
-    return logistic_regression(2000, 200, reg=1e-3, rng=0)
+    return logistic_regression(2000, 200, l2=1e-3, rng=0)
 
 
 @pytest.fixture(scope="module")

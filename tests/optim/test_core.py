@@ -482,7 +482,7 @@ def test_generic_impl_runs_a_custom_factory():
 
 
 def test_minimize_sania_and_dog_average():
-    p = numopt.problems.logistic_regression(300, 6, reg=0.0, rng=1)
+    p = numopt.problems.logistic_regression(300, 6, l2=0.0, rng=1)
     fstar = so.minimize(p.fun, p.x0, jac=p.jac, method="bfgs", options={"gtol": 1e-10}).fun
 
     def shifted(x):
