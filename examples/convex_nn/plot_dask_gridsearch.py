@@ -37,7 +37,7 @@ cv = KFold(3, shuffle=True, random_state=0)
 
 
 def search():
-    est = ConvexReLURegressor(maxiter=300, rng=0)
+    est = ConvexReLURegressor(maxiter=300, random_state=0)
     return GridSearchCV(est, grid, cv=cv)
 
 
