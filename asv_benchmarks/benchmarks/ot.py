@@ -39,6 +39,12 @@ try:
 except ImportError:  # pragma: no cover
     regot = None
 
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
+
 TOL = 1e-9
 NUMOPT = ["numopt-sinkhorn", "numopt-sinkhorn_log", "numopt-sns"]
 REFERENCES = ["pot-sinkhorn", "pot-sinkhorn_log", "pot-emd2", "regot-ssns"]
@@ -95,24 +101,27 @@ def _available(name, n, reg):
     return True
 
 
-def _warm():
+def _warm(regs=(1e-2, 1e-4), names=NUMOPT):
+    """Compile (or load from Numba's cache) the kernels ``names`` use at ``regs``."""
     p = _problem(50)
-    for name in NUMOPT:
-        run(name, p, 1e-2)
-        run(name, p, 1e-4)
+    for name in names:
+        for reg in regs:
+            run(name, p, reg)
 
 
 class OTSolvers:
     """Time / iterations / error to TOL for each solver."""
 
-    params = ([500, 1000], [1e-2, 1e-3, 1e-4], NUMOPT + REFERENCES)
+    params = pick(([500, 1000], [1e-2, 1e-3, 1e-4], NUMOPT + REFERENCES),
+                  ([500], [1e-2], NUMOPT + REFERENCES))
     param_names = ["n", "reg", "solver"]
     timeout = 600
 
     def setup(self, n, reg, solver):
         if not _available(solver, n, reg):
             raise NotImplementedError("solver not installed or too slow here")
-        _warm()
+        if solver.startswith("numopt-"):  # warm what is timed: this solver, this reg
+            _warm(regs=(reg,), names=(solver,))
         self.p = _problem(n)
 
     def time_solve(self, n, reg, solver):
@@ -177,7 +186,7 @@ def sweep_rates(n):
 class Sweeps:
     """Cost of one Sinkhorn iteration: fused scaling, fused log domain, 2 BLAS gemv."""
 
-    params = [1000, 2000]
+    params = pick([1000, 2000], [1000])
     param_names = ["n"]
 
     def setup(self, n):

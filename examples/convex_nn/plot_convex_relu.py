@@ -68,7 +68,6 @@ t_ipm, f_ipm = trace("ipm", tol=1e-8)
 
 
 def adam(steps=1000, lr=1e-2, seed=0):
-    import torch
     torch.manual_seed(seed)
     Xt, yt = torch.tensor(Xr), torch.tensor(yr)
     m = 2 * pats[0].shape[1]
@@ -89,11 +88,20 @@ def adam(steps=1000, lr=1e-2, seed=0):
     return np.array(times), np.array(vals)
 
 
-t_adam, f_adam = adam()
+curves = [(t_admm, f_admm, "ADMM (convex ReLU program)"),
+          (t_ipm, f_ipm, "interior point (convex ReLU program)")]
+# The non-convex baseline is trained with PyTorch, an optional peer (not in the docs extra):
+# without it the figure shows the two convex solvers only.
+try:
+    import torch
+except ImportError:
+    print("PyTorch is not installed: the non-convex Adam baseline is left out "
+          "(pip install torch to draw it).")
+else:
+    t_adam, f_adam = adam()
+    curves.append((t_adam, f_adam, "Adam, non-convex network (2P neurons)"))
 ax = axes[2]
-for t, f, label in [(t_admm, f_admm, "ADMM (convex ReLU program)"),
-                    (t_ipm, f_ipm, "interior point (convex ReLU program)"),
-                    (t_adam, f_adam, "Adam, non-convex network (2P neurons)")]:
+for t, f, label in curves:
     ax.semilogy(t, f, label=label)
 ax.axhline(ref.objective, color="k", ls="--", lw=1,
            label="Clarabel optimum of the convex program")
