@@ -2,27 +2,46 @@
 
 asv's report loads jQuery, flot, bootstrap, stupidtable and blueimp-md5 from
 CDNs, so it is blank on a machine without internet. This script runs
-``asv publish`` (extra arguments are passed on), copies ``vendor/`` (those
-libraries, MIT licensed, licenses in ``vendor/licenses/``) into the output
-folder and rewrites every CDN ``<script>``/``<link>`` to the local copy
-(dropping the ``integrity`` hashes, which name the CDN builds). It fails when
-a script or stylesheet would still come from the network.
+``asv publish`` (extra arguments are passed on), fetches those libraries
+(MIT licensed) once from the npm registry with ``npm pack`` into
+``.vendor-cache/`` (not part of the repository; their licenses go to
+``vendor/licenses/`` of the report), copies them into the output folder and
+rewrites every CDN ``<script>``/``<link>`` to the local copy (dropping the
+``integrity`` hashes, which name the CDN builds). It fails when a script or
+stylesheet would still come from the network.
 
-Usage, in ``asv_benchmarks/``::
+Usage, in ``asv_benchmarks/`` (needs ``npm`` the first time)::
 
     python publish_offline.py            # then: python -m http.server -d html
 """
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
+import tarfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VENDOR = os.path.join(HERE, "vendor")
+CACHE = os.path.join(HERE, ".vendor-cache")
 
-#: CDN file name -> vendored file (relative to the output folder).
+#: file in the report's ``vendor/`` -> (npm package spec, path inside the package)
+NPM_FILES = {
+    "jquery-3.3.1.min.js": ("jquery@3.3.1", "dist/jquery.min.js"),
+    "jquery.flot.js": ("flot@0.8.3", "jquery.flot.js"),
+    "jquery.flot.time.js": ("flot@0.8.3", "jquery.flot.time.js"),
+    "jquery.flot.selection.js": ("flot@0.8.3", "jquery.flot.selection.js"),
+    "jquery.flot.categories.js": ("flot@0.8.3", "jquery.flot.categories.js"),
+    "jquery.flot.orderBars.js": ("flot-orderbars@1.0.0", "js/jquery.flot.orderBars.js"),
+    "stupidtable.min.js": ("stupid-table-plugin@1.1.3", "stupidtable.min.js"),
+    "md5.min.js": ("blueimp-md5@2.19.0", "js/md5.min.js"),
+    "bootstrap.min.js": ("bootstrap@3.1.1", "dist/js/bootstrap.min.js"),
+    "css/bootstrap.min.css": ("bootstrap@3.1.1", "dist/css/bootstrap.min.css"),
+    **{f"fonts/glyphicons-halflings-regular.{ext}": (
+        "bootstrap@3.1.1", f"dist/fonts/glyphicons-halflings-regular.{ext}")
+       for ext in ("eot", "svg", "ttf", "woff")},
+}
+
+#: CDN file name -> local file (relative to the output folder).
 LOCAL = {
     "jquery-3.3.1.min.js": "vendor/jquery-3.3.1.min.js",
     "jquery.flot.min.js": "vendor/jquery.flot.js",
@@ -35,6 +54,36 @@ LOCAL = {
     "bootstrap.min.js": "vendor/bootstrap.min.js",
     "bootstrap.min.css": "vendor/css/bootstrap.min.css",
 }
+
+
+def fetch_vendor(dest):
+    """Write the files of :data:`NPM_FILES` (and each package's license) under ``dest``."""
+    os.makedirs(CACHE, exist_ok=True)
+    tarballs = {}
+    for spec in sorted({spec for spec, _ in NPM_FILES.values()}):
+        name, version = spec.rsplit("@", 1)
+        tgz = os.path.join(CACHE, f"{name}-{version}.tgz")
+        if not os.path.exists(tgz):
+            subprocess.run(["npm", "pack", "--silent", "--pack-destination", CACHE, spec],
+                           check=True, stdout=subprocess.DEVNULL)
+        tarballs[spec] = tgz
+    for local, (spec, inner) in NPM_FILES.items():
+        with tarfile.open(tarballs[spec]) as tar:
+            data = tar.extractfile(f"package/{inner}").read()
+        path = os.path.join(dest, local)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
+    os.makedirs(os.path.join(dest, "licenses"), exist_ok=True)
+    for spec, tgz in tarballs.items():
+        with tarfile.open(tgz) as tar:
+            lic = next(m for m in tar.getnames()
+                       if re.fullmatch(r"package/LICEN[CS]E(\.\w+)?", m, re.I))
+            with open(os.path.join(dest, "licenses", spec.rsplit("@", 1)[0] + ".txt"),
+                      "wb") as fh:
+                fh.write(tar.extractfile(lic).read())
+
+
 _TAG = re.compile(r"<(?:script|link)\b[^>]*>")
 _URL = re.compile(r'\b(src|href)="((?:https?:)?//[^"]+)"')
 #: Subresource-integrity hashes name the CDN builds; the vendored files are other builds.
@@ -69,7 +118,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     subprocess.run(["asv", "publish", *argv], cwd=HERE, check=True)
     out = html_dir()
-    shutil.copytree(VENDOR, os.path.join(out, "vendor"), dirs_exist_ok=True)
+    fetch_vendor(os.path.join(out, "vendor"))
     missing = []
     for root, _, files in os.walk(out):
         for name in files:
