@@ -77,11 +77,13 @@ def fetch_vendor(dest):
     os.makedirs(os.path.join(dest, "licenses"), exist_ok=True)
     for spec, tgz in tarballs.items():
         with tarfile.open(tgz) as tar:
-            lic = next(m for m in tar.getnames()
-                       if re.fullmatch(r"package/LICEN[CS]E(\.\w+)?", m, re.I))
-            with open(os.path.join(dest, "licenses", spec.rsplit("@", 1)[0] + ".txt"),
-                      "wb") as fh:
-                fh.write(tar.extractfile(lic).read())
+            lic = [m for m in tar.getnames()
+                   if re.fullmatch(r"package/LICEN[CS]E(\.\w+)?", m, re.I)]
+            # flot-orderbars ships no license file: its MIT notice is in the script header
+            text = (tar.extractfile(lic[0]).read() if lic else
+                    f"{spec}: license notice in the header of its file\n".encode())
+        with open(os.path.join(dest, "licenses", spec.rsplit("@", 1)[0] + ".txt"), "wb") as fh:
+            fh.write(text)
 
 
 _TAG = re.compile(r"<(?:script|link)\b[^>]*>")
