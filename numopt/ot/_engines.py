@@ -182,11 +182,16 @@ def log_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, t_star
 
 def auto_numba(a, b, M, reg, maxiter, tol, method, f0=None, g0=None, record=False):
     """``method='sinkhorn'``: scaling unless the kernel underflows or the
-    scaling breaks down, then the log domain (warm-started)."""
-    if method == "sinkhorn" and not kernel_underflows(M, reg):
-        st = scaling_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
-        if st is not None:
-            return st
+    scaling breaks down, then stabilized scaling (absorption into the
+    potentials: the same fused pass per iteration, not the log domain's
+    exp per entry); ``'sinkhorn_log'``: the log domain."""
+    if method == "sinkhorn":
+        if not kernel_underflows(M, reg):
+            st = scaling_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
+            if st is not None:
+                return st
+        from ._stabilized import stabilized_numba
+        return stabilized_numba(a, b, M, reg, maxiter, tol, f0, g0, record=record)
     return log_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
 
 
