@@ -212,6 +212,36 @@ def epsilon_scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, epsilon0
 
 
 @njit
+def _worst(sums, target):
+    """Index and size of the largest ``|sums_k - target_k|``."""
+    k, worst = 0, -1.0
+    for i in range(sums.shape[0]):
+        d = abs(sums[i] - target[i])
+        if d > worst:
+            k, worst = i, d
+    return k, worst
+
+
+@njit
+def _rescale(Kk, x, y, target, sums, other, k):
+    """Rescale ``x[k]`` so that line ``k`` of the plan sums to ``target[k]``.
+
+    ``Kk`` is line ``k`` of the kernel (a row of ``K`` for a row step, of
+    ``K.T`` for a column step) and ``y`` the other scaling; the other
+    marginal ``other`` is updated in O(len(y)).
+    """
+    s = 0.0
+    for j in range(Kk.shape[0]):
+        s += Kk[j] * y[j]
+    xn = target[k] / s
+    dx = xn - x[k]
+    for j in range(Kk.shape[0]):
+        other[j] += dx * Kk[j] * y[j]
+    x[k] = xn
+    sums[k] = target[k]
+
+
+@njit
 def greenkhorn_loop(K, KT, a, b, u, v, r, c, maxiter, tol):
     """Greenkhorn steps in place on ``u``, ``v`` (row sums ``r``, column sums ``c``).
 
@@ -221,46 +251,17 @@ def greenkhorn_loop(K, KT, a, b, u, v, r, c, maxiter, tol):
     C-contiguous, for the column steps). Returns ``(steps, violation)``;
     ``steps == maxiter`` and violation > tol when not converged.
     """
-    n, m = K.shape
     viol = np.inf
     for it in range(maxiter):
-        i1 = 0
-        vr = -1.0
-        for i in range(n):
-            d = abs(r[i] - a[i])
-            if d > vr:
-                vr, i1 = d, i
-        j1 = 0
-        vc = -1.0
-        for j in range(m):
-            d = abs(c[j] - b[j])
-            if d > vc:
-                vc, j1 = d, j
+        i1, vr = _worst(r, a)
+        j1, vc = _worst(c, b)
         viol = max(vr, vc)
         if not viol > tol:  # converged (or NaN: the caller checks)
             return it, viol
         if vr > vc:
-            Ki = K[i1]
-            s = 0.0
-            for j in range(m):
-                s += Ki[j] * v[j]
-            un = a[i1] / s
-            du = un - u[i1]
-            for j in range(m):
-                c[j] += du * Ki[j] * v[j]
-            u[i1] = un
-            r[i1] = a[i1]
+            _rescale(K[i1], u, v, a, r, c, i1)
         else:
-            Kj = KT[j1]
-            s = 0.0
-            for i in range(n):
-                s += Kj[i] * u[i]
-            vn = b[j1] / s
-            dv = vn - v[j1]
-            for i in range(n):
-                r[i] += dv * Kj[i] * u[i]
-            v[j1] = vn
-            c[j1] = b[j1]
+            _rescale(KT[j1], v, u, b, c, r, j1)
     return maxiter, viol
 
 
