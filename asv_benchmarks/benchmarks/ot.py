@@ -226,8 +226,8 @@ def run_variant(lib, method, p, reg, maxiter=100_000):
     kw = dict(numItermax=maxiter, stopThr=TOL, log=True, warn=False)
     if method == "greenkhorn":
         kw.update(numItermax=GREENKHORN_STEPS, stopThr=0.0)
-    if method == "sinkhorn_epsilon_scaling":
-        kw.update(numItermax=1000, numInnerItermax=1000)
+    if method == "sinkhorn_epsilon_scaling":  # POT's defaults: 100 stages of <= 100 iterations
+        kw.update(numItermax=100, numInnerItermax=100)
     fn = np_sinkhorn if lib == "numopt" else pot.sinkhorn
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

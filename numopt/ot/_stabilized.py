@@ -48,6 +48,8 @@ def gibbs_kernel(M, alpha, beta, reg, K, tb, fb, fbi, sc, scf):
     ``tb``, ``fb``/``fbi``, ``sc``/``scf`` are ``(nchunk, m)`` work buffers
     (:func:`._kernels.work_buffers`).
     """
+    # the row-block loop has the shape of the kernels in _kernels.py (``duplicates``
+    # lists it): each compiled kernel keeps its own loop so Numba fuses and vectorises it
     n, m = M.shape
     nchunk = tb.shape[0]
     inv = 1.0 / reg
