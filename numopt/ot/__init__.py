@@ -13,9 +13,13 @@ sinkhorn_epsilon_scaling  -- stabilized Sinkhorn over a decreasing regularizatio
 greenkhorn                -- greedy one-row/column Sinkhorn
 sinkhorn_newton_sparse    -- Sinkhorn-Newton-Sparse with adaptive sparsity
 solve                     -- result object (plan, potentials, values, errors, timings)
+pairwise_sinkhorn2        -- matrix of sinkhorn2 costs between many histograms (blocked,
+                             batched; blocks as Dask tasks with a client)
 """
 from ._api import sinkhorn, sinkhorn2, sinkhorn_log, sinkhorn_newton_sparse, solve
+from ._pairwise import pairwise_sinkhorn2
 from ._variants import greenkhorn, sinkhorn_epsilon_scaling, sinkhorn_knopp, sinkhorn_stabilized
 
 __all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "solve",
-           "sinkhorn_knopp", "sinkhorn_stabilized", "sinkhorn_epsilon_scaling", "greenkhorn"]
+           "pairwise_sinkhorn2", "sinkhorn_knopp", "sinkhorn_stabilized",
+           "sinkhorn_epsilon_scaling", "greenkhorn"]
