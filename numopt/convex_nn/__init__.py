@@ -9,8 +9,9 @@ that certifies its duality gap, or CVXPY for small problems, including
 
 Estimators
 ----------
-ConvexReLURegressor   -- scikit-learn-style regressor
-ConvexReLUClassifier  -- scikit-learn-style binary classifier (bce, hinge, robust)
+ConvexReLURegressor   -- scikit-learn regressor
+ConvexReLUClassifier  -- scikit-learn classifier, any labels, binary or one-vs-rest
+                         (bce, hinge, robust); both need scikit-learn, loaded on first use
 
 Functions
 ---------
@@ -24,9 +25,19 @@ pgd_attack            -- projected gradient attack on a ReLUNetwork classifier
 """
 from ._attacks import fgsm_attack, pgd_attack
 from ._core import ReLUNetwork, convex_objective, recover_network, sample_patterns
-from ._estimators import ConvexReLUClassifier, ConvexReLURegressor
 from ._fit import fit_convex_relu
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier", "fit_convex_relu",
            "sample_patterns", "convex_objective", "recover_network", "ReLUNetwork",
            "fgsm_attack", "pgd_attack"]
+
+
+_ESTIMATORS = ("ConvexReLURegressor", "ConvexReLUClassifier")
+
+
+def __getattr__(name):
+    # the estimators import scikit-learn (an optional dependency): load them on first use
+    if name in _ESTIMATORS:
+        from . import _estimators
+        return getattr(_estimators, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,6 +19,11 @@ Softmax              -- multinomial logistic regression
 Quadratic            -- ½xᵀAx - bᵀx
 LabelPropagation     -- quadratic label propagation on a graph
 
+Estimators (scikit-learn; loaded on first use)
+----------------------------------------------
+LassoBCD                -- Lasso regression, scikit-learn's Lasso objective
+L1LogisticRegressionBCD -- L1 logistic regression, binary or one-vs-rest
+
 Partitions
 ----------
 red_black_partition  -- two-colouring of a bipartite graph
@@ -34,4 +39,14 @@ from ._problems import (L1Logistic, LabelPropagation, Lasso, LeastSquares, Logis
 
 __all__ = ["bcd", "LeastSquares", "Lasso", "Logistic", "L1Logistic", "Softmax", "Quadratic",
            "LabelPropagation", "red_black_partition", "forest_partition", "SELECTIONS",
-           "UPDATES"]
+           "UPDATES", "LassoBCD", "L1LogisticRegressionBCD"]
+
+_ESTIMATORS = ("LassoBCD", "L1LogisticRegressionBCD")
+
+
+def __getattr__(name):
+    # the estimators import scikit-learn (an optional dependency): load them on first use
+    if name in _ESTIMATORS:
+        from . import _estimators
+        return getattr(_estimators, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
