@@ -10,13 +10,36 @@ import warnings
 
 import numpy as np
 from scipy.special import expit
+from sklearn import base as _base
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._result import OptimizeWarning
 
-__all__ = ["rng_from_random_state", "converging", "warn_not_converged", "encode_labels",
-           "labels_from_decision", "proba_from_decision"]
+__all__ = ["RegressorMixin", "ClassifierMixin", "rng_from_random_state", "converging",
+           "warn_not_converged", "encode_labels", "labels_from_decision", "proba_from_decision"]
+
+
+class RegressorMixin(_base.RegressorMixin):
+    """scikit-learn's regressor mixin, with a ``score`` docstring that builds in numopt's docs."""
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of ``self.predict(X)`` against ``y``.
+
+        Scikit-learn's ``RegressorMixin.score`` (``sklearn.metrics.r2_score``).
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
+
+class ClassifierMixin(_base.ClassifierMixin):
+    """scikit-learn's classifier mixin, with a ``score`` docstring that builds in numopt's docs."""
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``self.predict(X)`` against ``y``.
+
+        Scikit-learn's ``ClassifierMixin.score`` (``sklearn.metrics.accuracy_score``).
+        """
+        return super().score(X, y, sample_weight=sample_weight)
 
 
 def rng_from_random_state(random_state):

@@ -20,16 +20,17 @@ import numopt  # noqa: E402
 
 
 def discover_estimators():
-    """Classes derived from ``BaseEstimator`` in the ``__all__`` of numopt's subpackages."""
+    """Classes derived from ``BaseEstimator`` in the ``__all__`` of numopt's public
+    (sub)packages and modules, at any depth."""
     found = {}
-    for info in pkgutil.iter_modules(numopt.__path__, prefix="numopt."):
-        if info.name.rsplit(".", 1)[1].startswith("_"):
+    for info in pkgutil.walk_packages(numopt.__path__, prefix="numopt."):
+        if any(part.startswith("_") for part in info.name.split(".")):
             continue
         module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", ()):
             obj = getattr(module, name)
             if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
-                found[f"{info.name}.{name}"] = obj
+                found[f"{obj.__module__}.{obj.__qualname__}"] = obj   # once if re-exported
     return [found[key] for key in sorted(found)]
 
 

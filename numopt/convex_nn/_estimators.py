@@ -7,11 +7,12 @@ scikit-learn; ``numopt.convex_nn`` loads it on first use of an estimator name.
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._sklearn import (converging, encode_labels, labels_from_decision,
-                        proba_from_decision, rng_from_random_state, warn_not_converged)
+from .._sklearn import (ClassifierMixin, RegressorMixin, converging, encode_labels,
+                        labels_from_decision, proba_from_decision, rng_from_random_state,
+                        warn_not_converged)
 from ._core import add_bias, convex_predict
 from ._fit import fit_convex_relu
 

@@ -12,13 +12,14 @@ class of :mod:`numopt.coordinate`.
 """
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._result import OptimizeResult
-from .._sklearn import (converging, encode_labels, labels_from_decision,
-                        proba_from_decision, rng_from_random_state, warn_not_converged)
+from .._sklearn import (ClassifierMixin, RegressorMixin, converging, encode_labels,
+                        labels_from_decision, proba_from_decision, rng_from_random_state,
+                        warn_not_converged)
 from . import L1Logistic, Lasso, bcd   # the public solver and problems
 
 __all__ = ["LassoBCD", "L1LogisticRegressionBCD"]
