@@ -131,6 +131,8 @@ class LassoBCD(RegressorMixin, _BCDEstimator):
     ([0, 3], 1.5)
     """
 
+    # Deliberately repeated in L1LogisticRegressionBCD.__init__: scikit-learn reads the
+    # parameters from each class's own __init__ signature and wants plain assignments there.
     def __init__(self, alpha=1.0, *, fit_intercept=True, positive=False, max_iter=1000,
                  tol=1e-4, selection="cyclic", update="lb", block_size=1, partition="order",
                  warm_start=False, random_state=None):
@@ -255,6 +257,7 @@ class L1LogisticRegressionBCD(ClassifierMixin, _BCDEstimator):
     (['no', 'yes'], True)
     """
 
+    # the solver parameters repeat LassoBCD.__init__'s (scikit-learn's explicit-__init__ rule)
     def __init__(self, C=1.0, *, fit_intercept=True, intercept_scaling=1.0, max_iter=1000,
                  tol=1e-4, selection="cyclic", update="lb", block_size=1, partition="order",
                  warm_start=False, random_state=None):

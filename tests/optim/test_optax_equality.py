@@ -50,6 +50,8 @@ PROBLEMS = {"quadratic": _quadratic, "logreg": _logreg}
 
 
 def _run_numopt(opt, x0, jac):
+    # the loop of test_references._run_numopt at this module's STEPS (kept apart so each
+    # peer's test file reads on its own)
     x = x0.copy()
     state = opt.init(x)
     traj = []
