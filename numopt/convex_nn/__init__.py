@@ -38,6 +38,10 @@ _ESTIMATORS = ("ConvexReLURegressor", "ConvexReLUClassifier")
 def __getattr__(name):
     # the estimators import scikit-learn (an optional dependency): load them on first use
     if name in _ESTIMATORS:
-        from . import _estimators
+        try:
+            from . import _estimators
+        except ImportError as exc:
+            raise ImportError(f"{name} needs scikit-learn >= 1.6: pip install "
+                              f"'numopt[sklearn]' ({exc})") from exc
         return getattr(_estimators, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
