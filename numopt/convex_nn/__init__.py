@@ -23,6 +23,7 @@ ReLUNetwork           -- a two-layer ReLU network (predict, input_gradient)
 fgsm_attack           -- fast gradient sign attack on a ReLUNetwork classifier
 pgd_attack            -- projected gradient attack on a ReLUNetwork classifier
 """
+from .._lazy import estimator_getattr
 from ._attacks import fgsm_attack, pgd_attack
 from ._core import ReLUNetwork, convex_objective, recover_network, sample_patterns
 from ._fit import fit_convex_relu
@@ -32,16 +33,5 @@ __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier", "fit_convex_relu",
            "fgsm_attack", "pgd_attack"]
 
 
-_ESTIMATORS = ("ConvexReLURegressor", "ConvexReLUClassifier")
-
-
-def __getattr__(name):
-    # the estimators import scikit-learn (an optional dependency): load them on first use
-    if name in _ESTIMATORS:
-        try:
-            from . import _estimators
-        except ImportError as exc:
-            raise ImportError(f"{name} needs scikit-learn >= 1.6: pip install "
-                              f"'numopt[sklearn]' ({exc})") from exc
-        return getattr(_estimators, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the estimators import scikit-learn (an optional dependency): loaded on first use
+__getattr__ = estimator_getattr(__name__, ("ConvexReLURegressor", "ConvexReLUClassifier"))

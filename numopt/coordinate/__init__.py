@@ -32,6 +32,7 @@ forest_partition     -- blocks that induce forests (for message passing)
 ``numopt.minimize(fun, x0, method='bcd', jac=...)`` runs the same method on
 a generic smooth objective.
 """
+from .._lazy import estimator_getattr
 from ._bcd import SELECTIONS, UPDATES, bcd
 from ._partition import forest_partition, red_black_partition
 from ._problems import (L1Logistic, LabelPropagation, Lasso, LeastSquares, Logistic,
@@ -41,16 +42,5 @@ __all__ = ["bcd", "LeastSquares", "Lasso", "Logistic", "L1Logistic", "Softmax", 
            "LabelPropagation", "red_black_partition", "forest_partition", "SELECTIONS",
            "UPDATES", "LassoBCD", "L1LogisticRegressionBCD"]
 
-_ESTIMATORS = ("LassoBCD", "L1LogisticRegressionBCD")
-
-
-def __getattr__(name):
-    # the estimators import scikit-learn (an optional dependency): load them on first use
-    if name in _ESTIMATORS:
-        try:
-            from . import _estimators
-        except ImportError as exc:
-            raise ImportError(f"{name} needs scikit-learn >= 1.6: pip install "
-                              f"'numopt[sklearn]' ({exc})") from exc
-        return getattr(_estimators, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the estimators import scikit-learn (an optional dependency): loaded on first use
+__getattr__ = estimator_getattr(__name__, ("LassoBCD", "L1LogisticRegressionBCD"))
