@@ -23,9 +23,7 @@ import time
 import numpy as np
 from scipy.sparse.linalg import cg, spsolve
 
-from numopt.linalg import RelaxationTuner, solve_sequence, sor, ssor_pcg
-from numopt.linalg import _kernels as K
-from numopt.linalg._common import prepare_matrix
+from numopt.linalg import RelaxationTuner, SORSmoother, solve_sequence, sor, ssor_pcg
 from numopt.problems import heat_equation_sequence, poisson_2d, shifted_laplacian_sequence
 
 try:
@@ -50,32 +48,35 @@ def copy_bandwidth(nbytes=2 ** 28, repeat=5):
     return 2 * src.nbytes / best / 1e9
 
 
-def sweep_bytes(sys):
+def sweep_bytes(sm):
     """Bytes one forward sweep must move: CSR arrays once, b/diag read, x read+written."""
-    ib = sys.indices.itemsize
-    return sys.nnz * (8 + ib) + (sys.n + 1) * ib + sys.n * (8 + 8 + 16)
+    ib = sm.index_dtype.itemsize
+    return sm.nnz * (8 + ib) + (sm.n + 1) * ib + sm.n * (8 + 8 + 16)
+
+
+#: sweeps per timed call: the smoother's argument checks (two passes over x and b)
+#: are then under 2% of a call
+SWEEPS_PER_CALL = 10
 
 
 def _sweep_setup(nx):
-    sys = prepare_matrix(poisson_2d(nx))
-    b = np.random.default_rng(0).standard_normal(sys.n)
-    x = np.zeros(sys.n)
-    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(1.5), b, x,
-                K.FORWARD)  # JIT compile
-    return sys, b, x
+    sm = SORSmoother(poisson_2d(nx), omega=1.5)
+    b = np.random.default_rng(0).standard_normal(sm.n)
+    x = np.zeros(sm.n)
+    sm(x, b)  # JIT compile
+    return sm, b, x
 
 
-def _sweep_seconds(sys, b, x, repeat=30):
+def _sweep_seconds(sm, b, x, repeat=30):
     best = np.inf
-    wdiag = sys.wdiag(1.5)
     for _ in range(repeat):
         t = time.perf_counter()
-        K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, wdiag, b, x, K.FORWARD)
+        sm(x, b, SWEEPS_PER_CALL)
         best = min(best, time.perf_counter() - t)
-    return best
+    return best / SWEEPS_PER_CALL
 
 
-def _interleaved_bandwidth(sys, b, x, repeat=20, nbytes=2 ** 28):
+def _interleaved_bandwidth(sm, b, x, repeat=20, nbytes=2 ** 28):
     """(sweep GB/s, copy GB/s): best of ``repeat`` alternating runs of both.
 
     Alternating keeps both measurements in the same load conditions on a shared
@@ -83,16 +84,15 @@ def _interleaved_bandwidth(sys, b, x, repeat=20, nbytes=2 ** 28):
     """
     src = np.ones(nbytes // 8)
     dst = np.empty_like(src)
-    wdiag = sys.wdiag(1.5)
     best_sweep = best_copy = np.inf
     for _ in range(repeat):
         t = time.perf_counter()
         np.copyto(dst, src)
         best_copy = min(best_copy, time.perf_counter() - t)
         t = time.perf_counter()
-        K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, wdiag, b, x, K.FORWARD)
-        best_sweep = min(best_sweep, time.perf_counter() - t)
-    return sweep_bytes(sys) / best_sweep / 1e9, 2 * src.nbytes / best_copy / 1e9
+        sm(x, b, SWEEPS_PER_CALL)
+        best_sweep = min(best_sweep, (time.perf_counter() - t) / SWEEPS_PER_CALL)
+    return sweep_bytes(sm) / best_sweep / 1e9, 2 * src.nbytes / best_copy / 1e9
 
 
 def _pyamg_sweep_seconds(A, b, repeat=10):
@@ -111,13 +111,11 @@ class SORSweep:
     timeout = 300
 
     def setup(self, nx):
-        self.sys, self.b, self.x = _sweep_setup(nx)
-        self.wdiag = self.sys.wdiag(1.5)
+        self.sm, self.b, self.x = _sweep_setup(nx)
         self.A = poisson_2d(nx)
 
     def time_numopt_sweep(self, nx):
-        K.sor_sweep(self.sys.indptr, self.sys.indices, self.sys.data, self.sys.split, self.wdiag,
-                    self.b, self.x, K.FORWARD)
+        self.sm(self.x, self.b)
 
     def time_pyamg_sweep(self, nx):
         if pyamg_relax is None:
@@ -125,12 +123,12 @@ class SORSweep:
         pyamg_relax.sor(self.A, self.x, self.b, 1.5, iterations=1, sweep="forward")
 
     def track_gbytes_per_s(self, nx):
-        return sweep_bytes(self.sys) / _sweep_seconds(self.sys, self.b, self.x) / 1e9
+        return sweep_bytes(self.sm) / _sweep_seconds(self.sm, self.b, self.x) / 1e9
 
     track_gbytes_per_s.unit = "GB/s"
 
     def track_fraction_of_copy_bandwidth(self, nx):
-        sweep, copy = _interleaved_bandwidth(self.sys, self.b, self.x)
+        sweep, copy = _interleaved_bandwidth(self.sm, self.b, self.x)
         return sweep / copy
 
     track_fraction_of_copy_bandwidth.unit = "fraction"
@@ -383,11 +381,11 @@ def _main_sweep():
     print(f"{'nx':>6}{'nnz':>11}{'numopt [ms]':>13}{'GB/s':>8}{'copy GB/s':>11}"
           f"{'of copy bw':>12}{'pyamg [ms]':>12}{'pyamg/numopt':>14}")
     for nx in (300, 1000):
-        sys, b, x = _sweep_setup(nx)
-        gbs, bw = _interleaved_bandwidth(sys, b, x)
-        t = sweep_bytes(sys) / gbs / 1e9
+        sm, b, x = _sweep_setup(nx)
+        gbs, bw = _interleaved_bandwidth(sm, b, x)
+        t = sweep_bytes(sm) / gbs / 1e9
         tp = _pyamg_sweep_seconds(poisson_2d(nx), b) if pyamg_relax is not None else np.nan
-        print(f"{nx:>6}{sys.nnz:>11}{1e3 * t:>13.2f}{gbs:>8.2f}{bw:>11.2f}{gbs / bw:>12.2f}"
+        print(f"{nx:>6}{sm.nnz:>11}{1e3 * t:>13.2f}{gbs:>8.2f}{bw:>11.2f}{gbs / bw:>12.2f}"
               f"{1e3 * tp:>12.2f}{tp / t:>14.2f}")
 
     A, b = poisson_2d(30), np.ones(900)

@@ -10,7 +10,6 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg as spla
 from scipy.optimize import HessianUpdateStrategy, LinearConstraint, NonlinearConstraint
-from scipy.optimize._numdiff import approx_derivative
 
 __all__ = ["EqualityConstraints", "INEQUALITY_METHODS"]
 
@@ -18,6 +17,37 @@ __all__ = ["EqualityConstraints", "INEQUALITY_METHODS"]
 INEQUALITY_METHODS = "'slsqp', 'trust-constr', 'cobyla' or 'cobyqa'"
 
 _FD = ("2-point", "3-point", "cs")
+_EPS = np.finfo(float).eps
+#: relative finite-difference steps: sqrt(eps) for forward and complex-step
+#: differences, eps^(1/3) for central ones (SciPy's defaults for the same schemes)
+_REL_STEP = {"2-point": _EPS ** 0.5, "3-point": _EPS ** (1 / 3), "cs": _EPS ** 0.5}
+
+
+def _fd_jacobian(fun, x, f0, method):
+    """(m, n) Jacobian of ``fun`` at ``x`` by finite differences, one column at a time.
+
+    ``method``: ``'2-point'`` forward, ``'3-point'`` central or ``'cs'``
+    complex-step differences with the step ``h_j = r sign(x_j) max(1, |x_j|)``
+    (``sign(0) = 1``, ``r`` from ``_REL_STEP``); ``f0 = fun(x)``.
+    """
+    h = _REL_STEP[method] * np.where(x >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x))
+    JT = np.empty((x.size, f0.size))  # row j = column j of J: J is returned F-ordered
+    for j in range(x.size):
+        if method == "cs":
+            xc = x.astype(complex)
+            xc[j] += h[j] * 1j
+            JT[j] = np.asarray(fun(xc)).imag / h[j]
+            continue
+        up = x.copy()
+        up[j] = x[j] + h[j]
+        if method == "2-point":
+            JT[j] = (fun(up) - f0) / (up[j] - x[j])
+        else:
+            lo = x.copy()
+            lo[j] = x[j] - h[j]
+            f_lo = fun(lo)
+            JT[j] = (fun(up) - f_lo) / (up[j] - lo[j])
+    return JT.T
 
 
 def _ineq_error(what):
@@ -64,8 +94,7 @@ class _Block:
             out = np.atleast_1d(self.fun(z, *self.args))
             return out if method == "cs" else np.asarray(out, dtype=float)
 
-        J = approx_derivative(fx, x, method=method, f0=c0 + self.target)
-        return np.atleast_2d(np.asarray(J, dtype=float)).reshape(c0.size, n)
+        return _fd_jacobian(fx, x, c0 + self.target, method)
 
 
 class EqualityConstraints:

@@ -34,8 +34,9 @@ a generic smooth objective.
 """
 from .._lazy import estimator_getattr
 from ._bcd import SELECTIONS, UPDATES, bcd
+from ._methods import MINIMIZE_METHODS  # noqa: F401  (collected by numopt.minimize)
 from ._partition import forest_partition, red_black_partition
-from ._problems import (L1Logistic, LabelPropagation, Lasso, LeastSquares, Logistic,
+from ._objectives import (L1Logistic, LabelPropagation, Lasso, LeastSquares, Logistic,
                         Quadratic, Softmax)
 
 __all__ = ["bcd", "LeastSquares", "Lasso", "Logistic", "L1Logistic", "Softmax", "Quadratic",

@@ -13,7 +13,7 @@ from scipy.sparse.linalg import ArpackNoConvergence, eigs, eigsh
 
 from .._result import OptimizeResult, OptimizeWarning
 from .._validation import check_array, check_choice, check_rng, check_scalar
-from ._common import check_omega, check_rhs, prepare_matrix
+from ._common import OMEGA_RANGE, check_rhs, prepare_matrix
 from ._pcg import _pcg_prepared
 from ._sor import _sor_prepared
 
@@ -24,6 +24,16 @@ DEFAULT_GRID = np.linspace(1.0, 1.95, 20)
 
 _POLICIES = ("tsallis-inf", "exp3", "ucb", "binned", "chebcb", "optimal-jacobi")
 _SOLVERS = ("sor", "ssor-pcg")
+
+
+def _arpack_eigenvalues(solver, A, **kw):
+    """Eigenvalues from ARPACK's ``solver`` (``eigs``/``eigsh``) on ``A``, keeping the
+    converged ones when not all converge."""
+    try:
+        return solver(sp.csr_array(A), return_eigenvectors=False, tol=1e-10,
+                      maxiter=20 * A.shape[0], **kw)
+    except ArpackNoConvergence as exc:
+        return exc.eigenvalues
 
 
 def _jacobi_radius(sys):
@@ -39,22 +49,14 @@ def _jacobi_radius(sys):
             mu = np.linalg.eigvalsh(np.asarray(S.toarray() if sp.issparse(S) else S))
             lo, hi = mu[0], mu[-1]
         else:
-            try:
-                mu = eigsh(sp.csr_array(S), k=2, which="BE", return_eigenvectors=False,
-                           tol=1e-10, maxiter=20 * n)
-            except ArpackNoConvergence as exc:
-                mu = exc.eigenvalues
+            mu = _arpack_eigenvalues(eigsh, S, k=2, which="BE")
             lo, hi = float(np.min(mu)), float(np.max(mu))
         return max(abs(1.0 - lo), abs(1.0 - hi)), True
     J = sp.eye_array(n) - sp.diags_array(1.0 / sys.diag) @ A
     if n <= 400:
         lam = np.linalg.eigvals(J.toarray())
     else:
-        try:
-            lam = eigs(sp.csr_array(J), k=1, which="LM", return_eigenvectors=False,
-                       tol=1e-10, maxiter=20 * n)
-        except ArpackNoConvergence as exc:
-            lam = exc.eigenvalues
+        lam = _arpack_eigenvalues(eigs, J, k=1, which="LM")
     return float(np.max(np.abs(lam))), False
 
 
@@ -246,7 +248,7 @@ class RelaxationTuner:
                  sweep="forward"):
         self.solver = check_choice(solver, "solver", _SOLVERS)
         if isinstance(policy, numbers.Real) and not isinstance(policy, bool):
-            self.fixed_omega = check_omega(policy, "policy")
+            self.fixed_omega = check_scalar(policy, "policy", **OMEGA_RANGE)
             self.policy = "fixed"
         elif isinstance(policy, str):
             self.policy = check_choice(policy, "policy", _POLICIES)

@@ -3,10 +3,11 @@ and PDE-constrained tracking (the experiments of Hong, Na, Mahoney, Kolar 2023).
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from scipy.special import expit, log_expit
 
+from .._losses import LogisticRegressionLoss
 from .._validation import check_rng, check_scalar
 from ._hs import ConstrainedTestProblem
+from ._linalg import poisson_2d
 from ._smooth import _classification_data
 
 __all__ = ["constrained_logistic_regression", "pde_tracking"]
@@ -54,23 +55,7 @@ def constrained_logistic_regression(n_samples=500, n_features=30, n_linear=10, r
     w0 = rng.standard_normal(n_features)
     w0 /= np.linalg.norm(w0)
     b = A @ w0
-    Xy = X * y[:, None]
-    N = float(n_samples)
-
-    def fun(w):
-        return float(-np.mean(log_expit(Xy @ w)))
-
-    def jac(w):
-        return -(Xy.T @ expit(-(Xy @ w))) / N
-
-    def hess(w):
-        s = expit(Xy @ w)
-        d = s * (1.0 - s)
-        return (X.T * d) @ X / N
-
-    def hessp(w, p):
-        s = expit(Xy @ w)
-        return X.T @ ((s * (1.0 - s)) * (X @ p)) / N
+    f = LogisticRegressionLoss(X, y)
 
     def cons(w):
         return np.concatenate([A @ w - b, [w @ w - 1.0]])
@@ -82,25 +67,18 @@ def constrained_logistic_regression(n_samples=500, n_features=30, n_linear=10, r
         return 2.0 * v[-1] * np.eye(n_features)
 
     x0 = np.full(n_features, 1.0 / np.sqrt(n_features))
-    return ConstrainedTestProblem("constrained-logreg", fun, jac, hess, hessp, cons, cons_jac,
-                                  cons_hess, x0, None, None,
-                                  dict(X=X, y=y, A=A, b=b))
-
-
-def _laplacian_stencil(N):
-    """The 5-point stencil matrix (h²Δ_h, zero Dirichlet) on an N x N interior grid."""
-    e = np.ones(N)
-    T = sp.diags([e[:-1], -2.0 * e, e[:-1]], [-1, 0, 1], format="csr")
-    eye = sp.identity(N, format="csr")
-    return (sp.kron(eye, T) + sp.kron(T, eye)).tocsr()
+    return ConstrainedTestProblem("constrained-logreg", f.fun, f.jac, f.hess, f.hessp, x0,
+                                  extra=dict(X=X, y=y, A=A, b=b), cons=cons,
+                                  cons_jac=cons_jac, cons_hess=cons_hess)
 
 
 def pde_tracking(N=32, alpha=0.1):
     """Discretized PDE-constrained tracking problem (5-point Laplacian).
 
     ``min ½‖w - w*‖² + (α/2)‖z‖²`` subject to ``L w + z = 0``, where ``L``
-    is the 5-point stencil matrix (``h²Δ_h`` with zero Dirichlet boundary)
-    on an ``N x N`` interior grid, ``w`` the state, ``z`` the source and
+    is the 5-point stencil matrix (``h²Δ_h`` with zero Dirichlet boundary,
+    i.e. ``-poisson_2d(N)``: the library's Laplacian is the positive
+    definite one) on an ``N x N`` interior grid, ``w`` the state, ``z`` the source and
     ``w*(s, t) = sin(πs) sin(2πt) + s t (1 - s)(1 - t)``. Unknowns
     ``x = (w, z)``, ``n = 2N²``, ``m = N²``; the Hessian and Jacobian are
     sparse. With ``alpha = 0.1`` this is the notes' ``0.05 ‖z‖²``.
@@ -128,7 +106,8 @@ def pde_tracking(N=32, alpha=0.1):
     """
     N = check_scalar(N, "N", lower=1, integer=True)
     alpha = check_scalar(alpha, "alpha", lower=0, lower_inclusive=False)
-    L = _laplacian_stencil(N)
+    # h²Δ_h is the negative of the positive definite 5-point Laplacian poisson_2d
+    L = sp.csr_matrix(-poisson_2d(N))
     M = N * N
     h = 1.0 / (N + 1)
     s = np.arange(1, N + 1) * h
@@ -166,6 +145,6 @@ def pde_tracking(N=32, alpha=0.1):
     w = spla.spsolve(A, w_star)
     x_opt = np.concatenate([w, -(L @ w)])
     f_opt = fun(x_opt)
-    return ConstrainedTestProblem(f"pde-tracking-{N}", fun, jac, hess, hessp, cons, cons_jac,
-                                  cons_hess, np.zeros(2 * M), f_opt, x_opt,
-                                  dict(L=L, w_star=w_star, alpha=alpha, N=N))
+    return ConstrainedTestProblem(f"pde-tracking-{N}", fun, jac, hess, hessp, np.zeros(2 * M),
+                                  x_opt, f_opt, dict(L=L, w_star=w_star, alpha=alpha, N=N),
+                                  cons=cons, cons_jac=cons_jac, cons_hess=cons_hess)

@@ -222,6 +222,8 @@ def heat_equation_sequence(nx=50, n_steps=200, t_final=1.0, t_start=0.0):
     Returns
     -------
     SystemSequence
+        With feedback: iterate and ``send`` each solution; ``extra`` holds
+        ``dt``, ``h`` and the initial value ``u0``.
 
     Examples
     --------
@@ -281,6 +283,8 @@ def convection_diffusion_sequence(n_instances=200, nx=20, max_velocity=50.0, rng
     Returns
     -------
     SystemSequence
+        Non-symmetric (``symmetric`` is False); ``extra['angles']`` holds the
+        velocity directions.
 
     Examples
     --------

@@ -310,3 +310,20 @@ def test_lambda0_options_and_disp(capsys):
         _solve(p, options={"lambda0": np.zeros(3)})
     with pytest.raises(ValueError, match="`lambda0` must be one of"):
         _solve(p, options={"lambda0": "zeros"})
+
+
+@pytest.mark.parametrize("method, atol", [("2-point", 1e-6), ("3-point", 1e-9), ("cs", 1e-14)])
+def test_finite_difference_constraint_jacobian_closed_form(method, atol):
+    """The constraint Jacobian by forward, central and complex-step differences."""
+    from numopt.constrained._constraints import EqualityConstraints
+
+    def c(x):
+        return np.array([np.sin(x[0]) * x[1] ** 2, np.exp(x[2]) - x[0] * x[2]])
+
+    x = np.array([0.3, -2.0, 0.0])
+    exact = np.array([[np.cos(x[0]) * x[1] ** 2, 2 * np.sin(x[0]) * x[1], 0.0],
+                      [-x[2], 0.0, np.exp(x[2]) - x[0]]])
+    cons = EqualityConstraints({"type": "eq", "fun": c, "jac": method}, x)
+    J = cons.jacobian(x, cons.value(x))
+    assert J.shape == (2, 3)
+    np.testing.assert_allclose(J, exact, rtol=0, atol=atol)
