@@ -27,7 +27,7 @@ class _ConvexReLUBase(BaseEstimator):
             if self.random_state is not None:
                 raise ValueError("pass `random_state` only; `rng` is its deprecated alias")
             warnings.warn("`rng` is deprecated; use `random_state` (scikit-learn's name)",
-                          FutureWarning, stacklevel=4)
+                          FutureWarning, stacklevel=3)
             return rng_from_random_state(self.rng)
         return rng_from_random_state(self.random_state)
 
