@@ -181,3 +181,17 @@ def test_grid_search_pipeline_and_cross_val_score():
     assert scores.mean() > 0.7
     c = clone(search.best_estimator_)
     assert c.get_params()["lassobcd__alpha"] == search.best_params_["lassobcd__alpha"]
+
+
+def test_l1_logistic_warm_start_and_bad_parameters():
+    _, X, y = _binary(seed=6)
+    clf = L1LogisticRegressionBCD(C=0.5, tol=1e-9, warm_start=True).fit(X, y)
+    first, coef = clf.n_iter_.copy(), clf.coef_.copy()
+    clf.fit(X, y)                    # restarts at the solution (intercept included)
+    assert np.all(clf.n_iter_ < first)
+    np.testing.assert_allclose(clf.coef_, coef, atol=1e-7)
+    for bad in (dict(C=0.0), dict(C=-1.0), dict(intercept_scaling=0.0)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            L1LogisticRegressionBCD(**bad).fit(X, y)
+    with pytest.raises(ValueError, match="one class"):
+        L1LogisticRegressionBCD().fit(X, np.ones(len(y)))
