@@ -10,60 +10,10 @@ instead of counting themselves.
 """
 import numpy as np
 
+from ._findiff import FD_SCHEMES as _FD_SCHEMES
+from ._findiff import fd_gradient
+
 __all__ = ["Objective", "fd_gradient"]
-
-_FD_SCHEMES = ("2-point", "3-point", "cs")
-
-
-def fd_gradient(fun, x, f0, scheme="2-point"):
-    """Finite-difference gradient of a scalar ``fun`` at ``x``.
-
-    The steps are SciPy's defaults for ``scipy.optimize.approx_fprime``'s
-    underlying routine: ``h_i = r · sign(x_i) · max(1, |x_i|)`` with
-    ``r = eps**0.5`` ('2-point', 'cs') or ``eps**(1/3)`` ('3-point'), and
-    ``sign(0) = 1``; the divisor is the step as represented in floating point.
-
-    Parameters
-    ----------
-    fun : callable
-        ``fun(z) -> float`` (a complex number for ``'cs'``).
-    x : ndarray of float64, shape (n,)
-    f0 : float
-        ``fun(x)``, reused by the forward scheme.
-    scheme : {'2-point', '3-point', 'cs'}
-        Forward, central or complex-step differences (``n``, ``2n`` and ``n``
-        evaluations of ``fun``).
-
-    Returns
-    -------
-    ndarray, shape (n,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> g = fd_gradient(lambda z: float(z @ z), np.array([1.0, -2.0]), 5.0, '3-point')
-    >>> bool(np.allclose(g, [2.0, -4.0]))
-    True
-    """
-    eps = np.finfo(np.float64).eps
-    rel = eps ** (1 / 3) if scheme == "3-point" else eps ** 0.5
-    h = rel * ((x >= 0).astype(float) * 2 - 1) * np.maximum(1.0, np.abs(x))
-    g = np.empty(x.size)
-    for i in range(x.size):
-        if scheme == "cs":
-            z = x.astype(complex, copy=True)
-            z[i] += h[i] * 1.0j
-            g[i] = np.imag(fun(z)) / h[i]
-            continue
-        up = x.copy()
-        up[i] = x[i] + h[i]
-        if scheme == "2-point":
-            g[i] = (fun(up) - f0) / (up[i] - x[i])
-        else:
-            down = x.copy()
-            down[i] = x[i] - h[i]
-            g[i] = (fun(up) - fun(down)) / (up[i] - down[i])
-    return g
 
 
 class Objective:
@@ -96,6 +46,9 @@ class Objective:
         (``jac=True``), or finite differences.
     has_jac, has_hess, has_hessp : bool
         Whether the user supplied a gradient / ``hess`` / ``hessp``.
+    fd_method : str or None
+        The finite-difference scheme of the gradient (``'2-point'``,
+        ``'3-point'`` or ``'cs'``) when ``jac`` is not a callable or True.
     constraints, bounds
         Passed through unchanged for methods that use them.
 
@@ -149,6 +102,7 @@ class Objective:
         self.has_hess = hess is not None
         self.has_hessp = hessp is not None
         self.has_jac = self._mode != "fd"
+        self.fd_method = None if self.has_jac else self._fd_method
 
     # -- counters (read-only: only the Objective counts) -------------------------
     nfev = property(lambda self: self._nfev,

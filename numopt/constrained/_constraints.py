@@ -11,43 +11,13 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 from scipy.optimize import HessianUpdateStrategy, LinearConstraint, NonlinearConstraint
 
+from .._findiff import FD_SCHEMES as _FD
+from .._findiff import fd_jacobian as _fd_jacobian
+
 __all__ = ["EqualityConstraints", "INEQUALITY_METHODS"]
 
 #: Methods to suggest for inequality constraints.
 INEQUALITY_METHODS = "'slsqp', 'trust-constr', 'cobyla' or 'cobyqa'"
-
-_FD = ("2-point", "3-point", "cs")
-_EPS = np.finfo(float).eps
-#: relative finite-difference steps: sqrt(eps) for forward and complex-step
-#: differences, eps^(1/3) for central ones (SciPy's defaults for the same schemes)
-_REL_STEP = {"2-point": _EPS ** 0.5, "3-point": _EPS ** (1 / 3), "cs": _EPS ** 0.5}
-
-
-def _fd_jacobian(fun, x, f0, method):
-    """(m, n) Jacobian of ``fun`` at ``x`` by finite differences, one column at a time.
-
-    ``method``: ``'2-point'`` forward, ``'3-point'`` central or ``'cs'``
-    complex-step differences with the step ``h_j = r sign(x_j) max(1, |x_j|)``
-    (``sign(0) = 1``, ``r`` from ``_REL_STEP``); ``f0 = fun(x)``.
-    """
-    h = _REL_STEP[method] * np.where(x >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x))
-    JT = np.empty((x.size, f0.size))  # row j = column j of J: J is returned F-ordered
-    for j in range(x.size):
-        if method == "cs":
-            xc = x.astype(complex)
-            xc[j] += h[j] * 1j
-            JT[j] = np.asarray(fun(xc)).imag / h[j]
-            continue
-        up = x.copy()
-        up[j] = x[j] + h[j]
-        if method == "2-point":
-            JT[j] = (fun(up) - f0) / (up[j] - x[j])
-        else:
-            lo = x.copy()
-            lo[j] = x[j] - h[j]
-            f_lo = fun(lo)
-            JT[j] = (fun(up) - f_lo) / (up[j] - lo[j])
-    return JT.T
 
 
 def _ineq_error(what):
@@ -181,6 +151,9 @@ class EqualityConstraints:
             raise ValueError("the constraints have no equations (m = 0)")
         self.has_hess = all(b.linear is not None or b.hess is not None for b in self.blocks)
         self.any_sparse = any(scipy.sparse.issparse(b.linear) for b in self.blocks)
+        #: finite-difference schemes of the blocks without a callable ``jac``
+        self.fd_methods = {(b.jac if b.jac in _FD else "2-point") for b in self.blocks
+                           if b.linear is None and not callable(b.jac)}
 
     def _hess(self, hess, name):
         if hess is None:
