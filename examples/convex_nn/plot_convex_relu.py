@@ -23,10 +23,10 @@ from numopt.problems import teacher_student_relu, two_spirals
 
 # --- decision boundaries -------------------------------------------------------
 X, y = two_spirals(120, noise=0.03, turns=1.0, rng=0)
-std = ConvexReLUClassifier(n_patterns=40, beta=1e-3, loss="squared", tol=1e-5,
-                           maxiter=1000, rng=0).fit(X, y)
+std = ConvexReLUClassifier(n_patterns=40, beta=1e-3, loss="squared", solver="admm",
+                           tol=1e-5, maxiter=1000, random_state=0).fit(X, y)
 rob = ConvexReLUClassifier(n_patterns=30, beta=1e-3, loss="hinge", solver="cvxpy",
-                           robust_eps=0.03, rng=0).fit(X, y)
+                           robust_eps=0.03, random_state=0).fit(X, y)
 
 g = np.linspace(-1.2, 1.2, 200)
 G1, G2 = np.meshgrid(g, g)
