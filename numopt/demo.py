@@ -65,7 +65,8 @@ def demo_optim():
     from numopt.problems import logistic_regression
     p = logistic_regression(2000, 20, rng=0)
     res, t = _timed(lambda: numopt.minimize(p.fun, p.x0, method="adam", jac=p.jac,
-                                            options={"learning_rate": 0.05, "maxiter": 1500}))
+                                            options={"learning_rate": 0.05, "maxiter": 3000,
+                                                     "gtol": 1e-7}))
     ref = so.minimize(p.fun, p.x0, method="l-bfgs-b", jac=p.jac, options={"gtol": 1e-10})
     err = float(np.max(np.abs(res.x - ref.x)))
     return ("optim", "adam", "logistic regression 2000x20", res.success and err < 1e-4,
@@ -87,7 +88,7 @@ def demo_muon():
         return (A.T @ (A @ x.reshape(40, 20) - B) / 200).ravel()
     res, t = _timed(lambda: numopt.minimize(
         f, np.zeros(800), method="muon", jac=g,
-        options={"shape": (40, 20), "maxiter": 500,
+        options={"shape": (40, 20), "maxiter": 500, "gtol": 1e-4,
                  "learning_rate": optim.cosine_decay_schedule(0.05, 500)}))
     err = float(np.linalg.norm(res.x - X.ravel()) / np.linalg.norm(X))
     return ("optim", "muon", "matrix least squares 40x20", res.success and err < 1e-3,
