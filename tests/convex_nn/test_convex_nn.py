@@ -10,7 +10,7 @@ from numopt.convex_nn import (ConvexReLUClassifier, ConvexReLURegressor, ReLUNet
                               recover_network, sample_patterns)
 from numopt.convex_nn._admm import _Operators
 from numopt.convex_nn._core import add_bias, convex_predict, restore_feasibility
-from numopt.convex_nn._fit import choose_solver
+from numopt.convex_nn._fit import choose_solver, solver_memory
 from numopt.convex_nn._kernels import project_cones
 from numopt.problems import teacher_student_relu, two_spirals
 
@@ -426,13 +426,13 @@ def test_float32_noncontiguous_and_single_sample():
     # min ½(r − y)² + β |r| / ‖x̃‖ over the prediction r, x̃ = (x, 1)
     shrink = 0.01 / np.linalg.norm(np.append(X[0], 1.0))
     expected = np.sign(y[0]) * max(abs(y[0]) - shrink, 0.0)
-    assert one.predictions[0] == pytest.approx(expected, abs=1e-6)
+    assert one.predictions[0] == pytest.approx(expected, abs=1e-6) and one.success
 
 
 def test_admm_anderson_option_reaches_same_optimum():
     X, y = _data(0)
     res = fit_convex_relu(X, y, n_patterns=8, beta=0.05, rng=0, tol=1e-7, maxiter=20000,
-                          anderson=5)
+                          anderson=5, solver="admm")
     ref = cvx_reference(add_bias(X), y, res.patterns, 0.05, "squared")
     assert abs(res.objective - ref) <= 1e-4 * abs(ref)
     assert res.anderson_steps > 0
@@ -458,12 +458,16 @@ def test_sample_patterns_bias_appends_the_ones_column():
 
 # ----------------------------------------------------------------- solver='auto'
 def test_choose_solver_by_size_and_kind():
-    assert choose_solver(100)[0] == choose_solver(5000, "bce")[0] == "ipm"
-    # the IPM's n x n factor: 16 n² bytes against the budget, then ADMM
-    assert choose_solver(11585)[0] == "ipm" and choose_solver(11586)[0] == "admm"
-    assert choose_solver(1000, memory_budget=16 * 999 ** 2)[0] == "admm"
-    assert choose_solver(100, "hinge")[0] == "admm"
-    assert choose_solver(100, robust_eps=0.1)[0] == "cvxpy"
+    assert choose_solver(100, 11, 40)[0] == choose_solver(5000, 11, 40, "bce")[0] == "ipm"
+    # the IPM's Newton system is min(n, 2dP)-sized: 2dP < n = 5000 here
+    mem = solver_memory(5000, 11, 40)
+    assert mem["ipm"] == 8.0 * (880 ** 2 + 2 * 5000 * 880) and mem["admm"] > mem["ipm"]
+    assert solver_memory(300, 11, 40)["ipm"] == 8.0 * (300 ** 2 + 2 * 300 * 880)
+    budget = mem["ipm"]
+    assert choose_solver(5000, 11, 40, memory_budget=budget)[0] == "ipm"
+    assert choose_solver(5000, 11, 40, memory_budget=budget - 1)[0] == "admm"
+    assert choose_solver(100, 3, 5, "hinge")[0] == "admm"
+    assert choose_solver(100, 3, 5, robust_eps=0.1)[0] == "cvxpy"
 
 
 @pytest.mark.parametrize("loss", ["squared", "bce"])
