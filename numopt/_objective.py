@@ -46,6 +46,9 @@ class Objective:
         (``jac=True``), or finite differences.
     has_jac, has_hess, has_hessp : bool
         Whether the user supplied a gradient / ``hess`` / ``hessp``.
+    fd_method : str or None
+        The finite-difference scheme of the gradient (``'2-point'``,
+        ``'3-point'`` or ``'cs'``) when ``jac`` is not a callable or True.
     constraints, bounds
         Passed through unchanged for methods that use them.
 
@@ -99,6 +102,7 @@ class Objective:
         self.has_hess = hess is not None
         self.has_hessp = hessp is not None
         self.has_jac = self._mode != "fd"
+        self.fd_method = None if self.has_jac else self._fd_method
 
     # -- counters (read-only: only the Objective counts) -------------------------
     nfev = property(lambda self: self._nfev,

@@ -151,6 +151,9 @@ class EqualityConstraints:
             raise ValueError("the constraints have no equations (m = 0)")
         self.has_hess = all(b.linear is not None or b.hess is not None for b in self.blocks)
         self.any_sparse = any(scipy.sparse.issparse(b.linear) for b in self.blocks)
+        #: finite-difference schemes of the blocks without a callable ``jac``
+        self.fd_methods = {(b.jac if b.jac in _FD else "2-point") for b in self.blocks
+                           if b.linear is None and not callable(b.jac)}
 
     def _hess(self, hess, name):
         if hess is None:

@@ -35,6 +35,7 @@ from .._threads import with_blas_threads
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        is_finite, make_result)
 from .._validation import check_array, check_choice, check_rng, check_scalar
+from .._findiff import fd_hessian
 from ._constraints import EqualityConstraints
 from ._kkt import KKTSystem, add, finite_matrix, matvec, rmatvec
 
@@ -43,6 +44,15 @@ __all__ = ["_minimize_sketch_alm"]
 _SOLVERS = ("gaussian", "countsketch", "kaczmarz", "direct")
 _DENSE_FD_MAX = 200  # form finite-difference Hessians densely up to this n
 _DENSE_CHECK_MAX = 500  # reduced-Hessian / rank checks on dense matrices up to this size
+_EPS = np.finfo(float).eps
+#: relative error of a finite-difference first derivative (truncation and rounding
+#: balanced): √ε for forward differences, ε^(2/3) for central ones; complex steps are
+#: exact to rounding
+_FD_REL = {"2-point": _EPS ** 0.5, "3-point": _EPS ** (2 / 3), "cs": 0.0, None: 0.0}
+#: the stopping tolerance with finite-difference derivatives is this many noise levels
+_FD_TOL_FACTOR = 10.0
+#: ... and a line search that finds no decrease ends with success within this many
+_FD_LS_FACTOR = 100.0
 
 
 class _Stop(Exception):
@@ -123,6 +133,14 @@ class _SketchALM:
                 BFGS() if o.hess_update == "bfgs" else SR1())
             self.qn.initialize(n, "hess")
         self.exact_f = problem.has_hess or problem.has_hessp
+        # finite-difference first derivatives (objective / constraints): their relative
+        # error sets the noise floor of the KKT residual and of the merit function
+        self.fd_f = problem.fd_method in ("2-point", "3-point")
+        self.fd_c = bool(cons.fd_methods & {"2-point", "3-point"})
+        self.fd_rel = max([_FD_REL[getattr(problem, "fd_method", None)]]
+                          + [_FD_REL[mth] for mth in cons.fd_methods])
+        self.noise = 0.0
+        self.prev_opt = np.inf  # ‖∇ₓL‖∞ at the previous iterate
         self.eta1, self.eta2 = o.eta1, o.eta2
         self.nit = 0
         self.total_sketch = 0
@@ -132,6 +150,23 @@ class _SketchALM:
                         "merit": []}
 
     # -- evaluations -------------------------------------------------------------------
+    def noise_level(self, x, f, g, lam, J):
+        """Error of ``∇ₓL`` from finite differences at an iterate (0 with exact derivatives).
+
+        ``fd_rel · max(1, ‖x‖∞) · max(1, |f|, ‖∇f‖∞, ‖λ‖∞ max(1, ‖J‖∞))``: a forward
+        difference with step ``h_j = √ε max(1, |x_j|)`` errs by ``h_j |∂²_jj f| / 2``
+        (truncation) plus ``ε |f| / h_j`` (rounding), likewise for ``λᵀc``.
+        """
+        if self.fd_rel == 0.0:
+            return 0.0
+        Jn = 0.0
+        if self.fd_c and lam.size:
+            Jn = float(abs(J).sum(axis=1).max()) if scipy.sparse.issparse(J) \
+                else float(np.max(np.sum(np.abs(J), axis=1)))
+        scale = max(1.0, abs(f), float(np.max(np.abs(g))),
+                    float(np.max(np.abs(lam), initial=0.0)) * max(1.0, Jn))
+        return self.fd_rel * max(1.0, float(np.max(np.abs(x)))) * scale
+
     def evaluate(self, xk):
         """``(f, ∇f, c, J)`` at ``xk``; ``J`` is None when f, ∇f or c is not finite."""
         fk, gk = self.problem.fun_and_grad(xk)
@@ -164,6 +199,10 @@ class _SketchALM:
             Hf = problem.hess(xk)
             if not (scipy.sparse.issparse(Hf) or isinstance(Hf, spla.LinearOperator)):
                 Hf = np.asarray(Hf, dtype=float)
+        elif self.fd_f and n <= self.dense_fd_max and not problem.has_hessp:
+            # no derivatives at all: second differences of f (differences of
+            # finite-difference gradients would be noise of size |f|)
+            Hf = fd_hessian(problem.fun, xk, problem.fun(xk))
         elif n <= self.dense_fd_max and not problem.has_hessp:
             Hf = np.column_stack([problem.hessp(xk, e) for e in np.eye(n)])
             Hf = 0.5 * (Hf + Hf.T)
@@ -172,6 +211,9 @@ class _SketchALM:
                                      rmatvec=lambda v: problem.hessp(xk, v), dtype=float)
         if cons.has_hess:
             Hc = cons.hessian(xk, lam)
+        elif self.fd_c and n <= self.dense_fd_max:
+            Hc = None if not np.any(lam) else fd_hessian(
+                lambda z: float(lam @ cons.value(z)), xk, float(lam @ cons.value(xk)))
         elif n <= self.dense_fd_max:
             Hc = np.column_stack([self.cons_hessp(xk, Jk, lam, e) for e in np.eye(n)])
             Hc = 0.5 * (Hc + Hc.T)
@@ -277,7 +319,9 @@ class _SketchALM:
                     lmin = float(scipy.linalg.eigvalsh(R, subset_by_index=[0, 0],
                                                        check_finite=False)[0])
                     t = self.o.xi_B - min(lmin, 1e-6)
-        if self.qn is None and (self.exact_f or n <= self.dense_fd_max) and self.cons.has_hess:
+        if self.qn is None and ((self.exact_f or n <= self.dense_fd_max) and self.cons.has_hess
+                                or (self.fd_rel > 0 and isinstance(H, np.ndarray))):
+            # (finite-difference gradients: a product by differences of them is noise)
             HgL = matvec(H, gL)
         else:
             HgL = self.problem.hessp(x, gL) + self.cons_hessp(x, J, lam, gL)
@@ -352,9 +396,17 @@ class _SketchALM:
         """Armijo backtracking on L_η in ``(x, λ)``: the accepted trial point as a dict."""
         o, x, lam, eta1, eta2 = self.o, self.x, self.lam, self.eta1, self.eta2
         m0 = _merit(self.f, self.c, self.gL, lam, eta1, eta2)
+        # with finite-difference derivatives the merit value and its slope are known to
+        # about this much only (∇ₓL to `noise` per component, f and c to rounding)
+        m_noise = (10.0 * _EPS * (1.0 + abs(self.f) + abs(float(lam @ self.c)))
+                   + self.noise * (float(np.sum(np.abs(dx))) + eta2 * float(np.sum(np.abs(
+                       self.gL))))) if self.noise > 0 else 0.0
+        noisy = -dd <= m_noise  # the predicted decrease of a unit step is below the noise
         alpha = 1.0
         saw_nan = False
         for _ in range(o.max_backtracks):
+            if alpha < 1.0 and -alpha * dd <= m_noise:
+                break  # a shorter step's decrease would be below the noise: none measurable
             x_t = x + alpha * dx
             lam_t = lam + alpha * dl
             f_t, g_t, c_t, J_t = self.evaluate(x_t)
@@ -366,7 +418,9 @@ class _SketchALM:
                 # tenfold is the locally quadratic Newton step: take it
                 if (np.isfinite(m_t) and m_t <= m0 + o.beta * alpha * dd) or (
                         alpha == 1.0 and np.isfinite(m_t)
-                        and _kkt_residual(gL_t, c_t) <= 0.1 * kkt):
+                        and _kkt_residual(gL_t, c_t) <= (1.0 if noisy else 0.1) * kkt):
+                    # (below the noise level the Armijo test cannot decide: a unit step
+                    # that does not increase the KKT residual is taken)
                     return dict(x=x_t, lam=lam_t, f=f_t, g=g_t, c=c_t, J=J_t, gL=gL_t,
                                 alpha=alpha, merit=m0)
             else:
@@ -375,11 +429,22 @@ class _SketchALM:
         if saw_nan:
             raise _Stop(NAN_ENCOUNTERED, "f or c returned NaN or inf along the "
                         "search direction.")
+        opt, viol = float(np.max(np.abs(self.gL))), float(np.max(np.abs(self.c)))
+        if self.noise > 0 and opt <= _FD_LS_FACTOR * self.noise \
+                and viol <= max(o.gtol, _FD_LS_FACTOR * self.noise):
+            # no decrease measurable above the finite-difference noise, at a point that is
+            # stationary to that noise: converged as far as the derivatives allow
+            raise _Stop(SUCCESS, self._noise_detail(kkt) + " No further decrease of the "
+                        "augmented Lagrangian is measurable above that noise.")
         detail = "The line search on the augmented Lagrangian failed."
         if self.rank_count:
             detail += (" The constraint Jacobian is rank deficient "
                        f"(σ_min(J)² = {self.last_rank[0]:.2e}).")
         raise _Stop(PRECISION_LOSS, detail)
+
+    def _noise_detail(self, kkt):
+        return (f"The KKT residual {kkt:.2e} is at the noise level of the finite-difference "
+                f"derivatives (estimated error {self.noise:.2e}).")
 
     def accept(self, trial, kkt, steps_it, callback):
         """Move to the trial point (quasi-Newton update, history, display, callback)."""
@@ -413,8 +478,19 @@ class _SketchALM:
         while True:
             kkt = _kkt_residual(self.gL, self.c)
             self.history["kkt"].append(kkt)
+            self.noise = self.noise_level(self.x, self.f, self.g, self.lam, self.J)
             if kkt <= o.gtol:
                 raise _Stop(SUCCESS)
+            # finite differences: ∇ₓL is known to its noise level only, c exactly. Within
+            # 10 noise levels, stop once the residual no longer falls tenfold per
+            # iteration (the estimate of the noise is a bound: keep converging while
+            # Newton's steps still make progress)
+            opt = float(np.max(np.abs(self.gL)))
+            if (self.noise > 0 and opt <= _FD_TOL_FACTOR * self.noise
+                    and (opt <= self.noise or opt > 0.1 * self.prev_opt)
+                    and float(np.max(np.abs(self.c))) <= o.gtol):
+                raise _Stop(SUCCESS, self._noise_detail(kkt))
+            self.prev_opt = opt
             if self.nit >= o.maxiter:
                 raise _Stop(MAXITER)
             self.nit += 1
@@ -445,7 +521,11 @@ def _minimize_sketch_alm(problem, x0, callback=None, rng=None, gtol=1e-8, maxite
     :class:`~scipy.optimize.LinearConstraint` with ``lb == ub``. Missing
     constraint Jacobians use finite differences; a missing Hessian uses
     finite differences of the Lagrangian gradient or, with ``hess_update``,
-    a quasi-Newton approximation.
+    a quasi-Newton approximation. Without any derivative the Hessians come
+    from second differences of function values, and the stopping test and
+    the line search account for the finite-difference error of the gradients
+    (status 0 when ``‖∇ₓL‖∞`` is within 10 times that error and no longer
+    falls tenfold per iteration, and ``‖c‖∞ <= gtol``; see the user guide).
 
     The result has ``x``, ``fun``, ``v`` (multipliers per constraint, SciPy
     ``trust-constr`` sign: ``∇f + Jᵀv = 0``), ``multipliers`` (stacked),

@@ -10,7 +10,8 @@ from ._hs import ConstrainedTestProblem
 from ._linalg import poisson_2d
 from ._smooth import _classification_data
 
-__all__ = ["constrained_logistic_regression", "pde_tracking"]
+__all__ = ["constrained_logistic_regression", "pde_tracking", "random_equality_qp",
+           "random_equality_nonlinear"]
 
 
 def constrained_logistic_regression(n_samples=500, n_features=30, n_linear=10, rng=None):
@@ -148,3 +149,144 @@ def pde_tracking(N=32, alpha=0.1):
     return ConstrainedTestProblem(f"pde-tracking-{N}", fun, jac, hess, hessp, np.zeros(2 * M),
                                   x_opt, f_opt, dict(L=L, w_star=w_star, alpha=alpha, N=N),
                                   cons=cons, cons_jac=cons_jac, cons_hess=cons_hess)
+
+
+def _random_equality_data(n, m, rng):
+    """Checked ``(n, m, rng)`` and the random objective data ``Q``, ``q``."""
+    n = check_scalar(n, "n", lower=2, integer=True)
+    m = max(1, n // 4) if m is None else check_scalar(m, "m", lower=1, upper=n - 1,
+                                                       integer=True)
+    rng = check_rng(rng)
+    M = rng.standard_normal((n, n))
+    Q = M @ M.T / n + 0.1 * np.eye(n)
+    return n, m, rng, Q, rng.standard_normal(n)
+
+
+def random_equality_qp(n=40, m=None, rng=None):
+    """Random strictly convex QP with linear equality constraints.
+
+    ``min ½ xᵀQx + qᵀx`` subject to ``A x = b``, with ``Q = MMᵀ/n + 0.1 I``
+    (``M``, ``q``, ``A``, ``b`` standard normal, ``A`` of shape ``(m, n)``)
+    and a standard normal start. The constraints are given as callables, as
+    for a nonlinear problem.
+
+    Parameters
+    ----------
+    n : int
+        Number of variables (at least 2).
+    m : int, optional
+        Number of constraints, ``1 <= m < n`` (default ``max(1, n // 4)``).
+    rng : {None, int, numpy.random.Generator}
+
+    Returns
+    -------
+    ConstrainedTestProblem
+        ``x_opt`` and ``f_opt`` from a direct solve of the KKT system.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.problems import random_equality_qp
+    >>> p = random_equality_qp(12, rng=0)
+    >>> p.n, p.m, bool(np.max(np.abs(p.cons(p.x_opt))) < 1e-12)
+    (12, 3, True)
+    """
+    n, m, rng, Q, q = _random_equality_data(n, m, rng)
+    A = rng.standard_normal((m, n))
+    b = rng.standard_normal(m)
+    x0 = rng.standard_normal(n)
+    K = np.block([[Q, A.T], [A, np.zeros((m, m))]])
+    x_opt = np.linalg.solve(K, np.concatenate([-q, b]))[:n]
+
+    def fun(x):
+        return float(0.5 * x @ Q @ x + q @ x)
+
+    def jac(x):
+        return Q @ x + q
+
+    def hess(x):
+        return Q
+
+    def hessp(x, p):
+        return Q @ p
+
+    def cons(x):
+        return A @ x - b
+
+    def cons_jac(x):
+        return A
+
+    def cons_hess(x, v):
+        return np.zeros((n, n))
+
+    return ConstrainedTestProblem(f"random-qp-{n}x{m}", fun, jac, hess, hessp, x0, x_opt,
+                                  fun(x_opt), dict(Q=Q, q=q, A=A, b=b), cons=cons,
+                                  cons_jac=cons_jac, cons_hess=cons_hess)
+
+
+def random_equality_nonlinear(n=40, m=None, rng=None):
+    """Random smooth problem with nonlinear equality constraints.
+
+    ``min ½ xᵀQx + qᵀx + 0.1 Σ cos x_i + (0.05/n) Σ x_i⁴`` subject to
+    ``A x + 0.1 sin(x_{1..m-1}) = 0.2`` (``m - 1`` rows, ``A`` Gaussian
+    scaled by ``1/√n``) and ``‖x‖²/n = 1``, with ``Q``, ``q`` as in
+    :func:`random_equality_qp` and the start ``0.5 z``, ``z`` standard
+    normal. The objective is strongly convex, the feasible set is not.
+
+    Parameters
+    ----------
+    n : int
+        Number of variables (at least 2).
+    m : int, optional
+        Number of constraints, ``1 <= m < n`` (default ``max(1, n // 5)``).
+    rng : {None, int, numpy.random.Generator}
+
+    Returns
+    -------
+    ConstrainedTestProblem
+        The optimum is not known in closed form (``f_opt`` None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.problems import random_equality_nonlinear
+    >>> p = random_equality_nonlinear(10, rng=0)
+    >>> p.n, p.m, p.cons_jac(p.x0).shape
+    (10, 2, (2, 10))
+    """
+    if m is None:
+        m = max(1, check_scalar(n, "n", lower=2, integer=True) // 5)
+    n, m, rng, Q, q = _random_equality_data(n, m, rng)
+    k = m - 1
+    A = rng.standard_normal((k, n)) / np.sqrt(n)
+    x0 = 0.5 * rng.standard_normal(n)
+
+    def fun(x):
+        return float(0.5 * x @ Q @ x + q @ x + 0.1 * np.sum(np.cos(x))
+                     + 0.05 / n * np.sum(x ** 4))
+
+    def jac(x):
+        return Q @ x + q - 0.1 * np.sin(x) + 0.2 / n * x ** 3
+
+    def hess(x):
+        return Q + np.diag(-0.1 * np.cos(x) + 0.6 / n * x ** 2)
+
+    def hessp(x, p):
+        return Q @ p + (-0.1 * np.cos(x) + 0.6 / n * x ** 2) * p
+
+    def cons(x):
+        return np.concatenate([A @ x + 0.1 * np.sin(x[:k]) - 0.2, [x @ x / n - 1.0]])
+
+    def cons_jac(x):
+        J = np.vstack([A, 2.0 / n * x[None, :]])
+        J[np.arange(k), np.arange(k)] += 0.1 * np.cos(x[:k])
+        return J
+
+    def cons_hess(x, v):
+        d = np.full(n, 2.0 * v[-1] / n)
+        d[:k] -= 0.1 * np.sin(x[:k]) * v[:k]
+        return np.diag(d)
+
+    return ConstrainedTestProblem(f"random-nonlinear-{n}x{m}", fun, jac, hess, hessp, x0, None,
+                                  None, dict(Q=Q, q=q, A=A), cons=cons, cons_jac=cons_jac,
+                                  cons_hess=cons_hess)
