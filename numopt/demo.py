@@ -193,7 +193,7 @@ def demo_convex_nn():
     from numopt.problems import teacher_student_relu
     X, y = teacher_student_relu(60, 3, rng=0)
     res, t = _timed(lambda: fit_convex_relu(X, y, n_patterns=10, beta=0.05, rng=0, tol=1e-7,
-                                            maxiter=20000))
+                                            maxiter=20000, solver="admm"))
     eq = float(np.max(np.abs(res.network.predict(X) - res.predictions)))
     try:
         import cvxpy  # noqa: F401  (test extra)
