@@ -8,7 +8,11 @@ sinkhorn2               -- transport cost <M, P>; batched b (m x k)
 sinkhorn_log            -- fused log-domain Sinkhorn
 sinkhorn_newton_sparse  -- Sinkhorn-Newton-Sparse with adaptive sparsity
 solve                   -- result object (plan, potentials, values, errors, timings)
+pairwise_sinkhorn2      -- matrix of sinkhorn2 costs between many histograms (blocked,
+                           batched; blocks as Dask tasks with a client)
 """
 from ._api import sinkhorn, sinkhorn2, sinkhorn_log, sinkhorn_newton_sparse, solve
+from ._pairwise import pairwise_sinkhorn2
 
-__all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "solve"]
+__all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "solve",
+           "pairwise_sinkhorn2"]
