@@ -10,6 +10,7 @@ from numopt.convex_nn import (ConvexReLUClassifier, ConvexReLURegressor, ReLUNet
                               recover_network, sample_patterns)
 from numopt.convex_nn._admm import _Operators
 from numopt.convex_nn._core import add_bias, convex_predict, restore_feasibility
+from numopt.convex_nn._fit import choose_solver, solver_memory
 from numopt.convex_nn._kernels import project_cones
 from numopt.problems import teacher_student_relu, two_spirals
 
@@ -153,7 +154,8 @@ def test_sample_patterns_bad_input():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_admm_squared_matches_clarabel(seed):
     X, y = _data(seed)
-    res = fit_convex_relu(X, y, n_patterns=8, beta=0.05, rng=seed, tol=1e-7, maxiter=20000)
+    res = fit_convex_relu(X, y, n_patterns=8, beta=0.05, rng=seed, tol=1e-7, maxiter=20000,
+                          solver="admm")
     ref = cvx_reference(add_bias(X), y, res.patterns, 0.05, "squared")
     assert abs(res.objective - ref) <= 1e-4 * abs(ref)
     # objective_ is the stated formula at the returned weights
@@ -254,15 +256,17 @@ def test_callback_stop_and_unknown_option():
         if len(seen) == 3:
             raise StopIteration
 
-    res = fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, callback=cb)
+    res = fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, callback=cb, solver="admm")
     assert res.status == 99 and not res.success and len(seen) == 3
     with pytest.warns(OptimizeWarning, match="bogus"):
-        fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, maxiter=10, bogus=1)
+        fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, maxiter=10, bogus=1,
+                        solver="admm")
 
 
 def test_iteration_limit_reported():
     X, y = _data(0)
-    res = fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, maxiter=5, tol=1e-12)
+    res = fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, maxiter=5, tol=1e-12,
+                          solver="admm")
     assert res.status == 1 and not res.success and "ADMM" in res.message
     assert np.isfinite(res.objective)
 
@@ -296,7 +300,7 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match="solver"):
         fit_convex_relu(X, y, solver="sgd")
     with pytest.raises(ValueError, match="robust_eps"):
-        fit_convex_relu(X, y, robust_eps=0.1)
+        fit_convex_relu(X, y, robust_eps=0.1, solver="admm")
     with pytest.raises(ValueError, match="beta"):
         fit_convex_relu(X, y, beta=-1.0)
     with pytest.raises(ValueError, match="0/1"):
@@ -510,13 +514,13 @@ def test_float32_noncontiguous_and_single_sample():
     # min ½(r − y)² + β |r| / ‖x̃‖ over the prediction r, x̃ = (x, 1)
     shrink = 0.01 / np.linalg.norm(np.append(X[0], 1.0))
     expected = np.sign(y[0]) * max(abs(y[0]) - shrink, 0.0)
-    assert one.predictions[0] == pytest.approx(expected, abs=1e-6)
+    assert one.predictions[0] == pytest.approx(expected, abs=1e-6) and one.success
 
 
 def test_admm_anderson_option_reaches_same_optimum():
     X, y = _data(0)
     res = fit_convex_relu(X, y, n_patterns=8, beta=0.05, rng=0, tol=1e-7, maxiter=20000,
-                          anderson=5)
+                          anderson=5, solver="admm")
     ref = cvx_reference(add_bias(X), y, res.patterns, 0.05, "squared")
     assert abs(res.objective - ref) <= 1e-4 * abs(ref)
     assert res.anderson_steps > 0
@@ -538,3 +542,43 @@ def test_sample_patterns_bias_appends_the_ones_column():
     b = fit_convex_relu(X, y, beta=1e-2, tol=1e-4, patterns=(D2, g2))
     np.testing.assert_array_equal(a.V, b.V)
     assert public_restore is restore_feasibility
+
+
+# ----------------------------------------------------------------- solver='auto'
+def test_choose_solver_by_size_and_kind():
+    assert choose_solver(100, 11, 40)[0] == choose_solver(5000, 11, 40, "bce")[0] == "ipm"
+    # the IPM's Newton system is min(n, 2dP)-sized: 2dP < n = 5000 here
+    mem = solver_memory(5000, 11, 40)
+    assert mem["ipm"] == 8.0 * (880 ** 2 + 2 * 5000 * 880) and mem["admm"] > mem["ipm"]
+    assert solver_memory(300, 11, 40)["ipm"] == 8.0 * (300 ** 2 + 2 * 300 * 880)
+    budget = mem["ipm"]
+    assert choose_solver(5000, 11, 40, memory_budget=budget)[0] == "ipm"
+    assert choose_solver(5000, 11, 40, memory_budget=budget - 1)[0] == "admm"
+    assert choose_solver(100, 3, 5, "hinge")[0] == "admm"
+    assert choose_solver(100, 3, 5, robust_eps=0.1)[0] == "cvxpy"
+
+
+@pytest.mark.parametrize("loss", ["squared", "bce"])
+def test_auto_default_reaches_clarabel_with_status_0(loss):
+    """Issue #21: the default settings succeed and reach 1e-4 of CVXPY+Clarabel."""
+    X, y = teacher_student_relu(120, 4, n_hidden=4, noise=0.1, rng=5)
+    if loss == "bce":
+        y = (y > np.median(y)).astype(float)
+    res = fit_convex_relu(X, y, n_patterns=12, beta=1e-2, loss=loss, rng=0)
+    assert res.solver == "ipm" and "fits" in res.solver_reason
+    assert (res.status, res.success) == (0, True)
+    ref = cvx_reference(add_bias(X), y, res.patterns, 1e-2, loss)
+    assert res.objective - ref <= 1e-4 * abs(ref)
+    assert res.objective >= ref - 1e-6 * abs(ref)       # feasible: not below the optimum
+    assert res.constraint_violation <= 1e-8 * max(1.0, np.abs(res.V).max())
+
+
+def test_auto_routes_hinge_to_admm_and_robust_to_cvxpy():
+    X, y = _data(0)
+    yl = np.where(y > np.median(y), 1.0, -1.0)
+    res = fit_convex_relu(X, yl, n_patterns=4, beta=0.1, loss="hinge", rng=0, maxiter=50,
+                          blas_threads=1)
+    assert res.solver == "admm" and "hinge" in res.solver_reason
+    rob = fit_convex_relu(X[:30], yl[:30], n_patterns=3, beta=0.1, loss="hinge", rng=0,
+                          robust_eps=0.05, blas_threads=1)
+    assert rob.solver == "cvxpy" and rob.success
