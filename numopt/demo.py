@@ -77,7 +77,7 @@ _VECTOR_OPTIONS = {
 }
 #: SANIA's Polyak-type steps assume ``f* = 0``: it gets an interpolation problem.
 _INTERPOLATION_OPTIONS = {"sania": {"preconditioner": "adam", "learning_rate": 0.5,
-                                   "maxiter": 1000}}
+                                   "maxiter": 1000, "gtol": 1e-12}}
 _MATRIX_SHAPE = (6, 4)
 _MATRIX_OPTIONS = {
     "muon": {"learning_rate": 0.02},
