@@ -31,15 +31,10 @@ class _ConvexReLUBase(BaseEstimator):
             return rng_from_random_state(self.rng)
         return rng_from_random_state(self.random_state)
 
-    def _solver(self):
-        if self.solver != "auto":
-            return self.solver
-        if self.robust_eps > 0:
-            return "cvxpy"
-        return "admm" if self.loss == "hinge" else "ipm"
-
     def _solve(self, X, target, rng, patterns=None, what=""):
-        solver = self._solver()
+        # 'auto' is resolved by fit_convex_relu (one rule for the estimators and the function:
+        # IPM within its memory budget, ADMM beyond it or for the hinge loss, CVXPY when robust)
+        solver = self.solver
         maxiter = self.maxiter
         if maxiter is None:
             maxiter = 200 if solver == "ipm" else 10000
@@ -111,10 +106,11 @@ _PARAMS_DOC = """
     beta : float
         Neuron (group-ℓ₂) regularisation, equal to weight decay ``beta/2``.
     solver : {'auto', 'admm', 'ipm', 'scp', 'cvxpy'}
-        See :func:`fit_convex_relu`. ``'auto'``: the interior-point method
-        ('ipm', certified duality gap, fast on small and medium data) for the
-        squared and logistic losses, 'admm' for the hinge loss, 'cvxpy' for
-        robust training.
+        See :func:`fit_convex_relu`. ``'auto'`` (its rule): the interior-point
+        method ('ipm', certified duality gap) for the squared and logistic losses
+        while its Newton system fits in memory, falling back to 'admm' when it does
+        not certify; 'admm' for the hinge loss and for data too large for the IPM;
+        'cvxpy' for robust training.
     loss : str
         See the class description.
     bias : bool
