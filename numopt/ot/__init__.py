@@ -8,7 +8,12 @@ sinkhorn2               -- transport cost <M, P>; batched b (m x k)
 sinkhorn_log            -- fused log-domain Sinkhorn
 sinkhorn_newton_sparse  -- Sinkhorn-Newton-Sparse with adaptive sparsity
 solve                   -- result object (plan, potentials, values, errors, timings)
+solve_sample            -- OT between point clouds; online cost (no n x m matrix), lazy plan
+LazyPlan                -- plan held as points + potentials (slices, products, top-k, maps)
 """
 from ._api import sinkhorn, sinkhorn2, sinkhorn_log, sinkhorn_newton_sparse, solve
+from ._lazy_plan import LazyPlan
+from ._sample import solve_sample
 
-__all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "solve"]
+__all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "solve",
+           "solve_sample", "LazyPlan"]
