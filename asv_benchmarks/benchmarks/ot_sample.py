@@ -106,9 +106,7 @@ def _run_ott(X, Y, reg, lazy=True):
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
     from jax.interpreters import batching
-    try:
-        batching.is_vmappable
-    except AttributeError:
+    if not hasattr(batching, "is_vmappable"):
         # ott-jax 0.6.0 (the latest release) calls this helper, which newer JAX
         # removed; it only flags custom vmappable types, so False is exact for arrays
         batching.is_vmappable = lambda x: False
