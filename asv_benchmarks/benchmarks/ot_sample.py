@@ -137,6 +137,64 @@ def _run_ott(X, Y, reg, lazy=True):
                 err=float(errs[-1]) if errs.size else float("nan"))
 
 
+def throughput(n=4000, reps=5):
+    """Single-thread CPU-time rates (million per second): ``np.exp`` on in-cache blocks
+    (the floor to compare against), a scalar libm ``exp`` loop in Numba, numopt's
+    vectorised ``vexp``, and one fused online Sinkhorn sweep (point pairs: cost + exp +
+    row sum + column sums)."""
+    import numba
+
+    from numopt._jit import njit
+    from numopt.ot import _kernels_sample as ks
+    from numopt.ot._kernels import vexp
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    X, Y, reg = problem(n)
+    Yt = np.ascontiguousarray(Y.T)
+    loga = np.full(n, -np.log(n))
+    g, f, s = np.zeros(n), np.zeros(n), np.empty(n)
+    buf = ks.buffers(1, n)
+    z = -np.random.default_rng(0).random(4096) * 20
+    out = np.empty_like(z)
+    blocks = n * n // z.size
+
+    @njit
+    def libm(z, blocks):
+        acc = 0.0
+        for _ in range(blocks):
+            for j in range(z.size):
+                acc += np.exp(z[j])
+        return acc
+
+    @njit
+    def vexp_blocks(z, out, blocks):
+        fb = np.empty(z.size)
+        sc = np.empty(z.size, dtype=np.int64)
+        for _ in range(blocks):
+            vexp(z, out, fb, fb.view(np.int64), sc, sc.view(np.float64))
+
+    def np_blocks():
+        for _ in range(blocks):
+            np.exp(z, out=out)
+
+    def best(fn):
+        fn()
+        t = np.inf
+        for _ in range(reps):
+            t0 = time.process_time()
+            fn()
+            t = min(t, time.process_time() - t0)
+        return n * n / t / 1e6
+
+    rates = {"np.exp": best(np_blocks), "numba libm exp": best(lambda: libm(z, blocks)),
+             "numopt vexp": best(lambda: vexp_blocks(z, out, blocks)),
+             "online sweep (pairs)": best(lambda: ks.sweep(X, Yt, loga, g, reg, 0, 2.0, f, s,
+                                                           *buf))}
+    numba.set_num_threads(old)
+    return rates
+
+
 RUNNERS = {"numopt-lazy": (_run_numopt, True), "numopt-dense": (_run_numopt, False),
            "pot-dense": (_run_pot, False), "pot-lazy": (_run_pot, True),
            "ott-jax": (_run_ott, True)}
@@ -176,10 +234,20 @@ def main(argv=None):
     ap.add_argument("--solvers", nargs="+", default=None,
                     help="default: numopt-lazy, numopt-dense, pot-dense, pot-lazy at "
                          "n <= 4000; numopt-lazy, ott-jax above")
+    ap.add_argument("--throughput", action="store_true",
+                    help="only the single-thread exp / sweep throughput table")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         _child(args.child[0], int(args.child[1]))
+        return
+    if args.throughput:
+        load = os.getloadavg()[0]
+        rates = throughput()
+        for k, v in rates.items():
+            print(f"{k:<22} {v:8.0f} M/s   ({v / rates['np.exp']:.0%} of np.exp)")
+        print(f"(one thread, CPU time, best of 5; load average {load:.1f} -> "
+              f"{os.getloadavg()[0]:.1f})")
         return
     print(f"{os.cpu_count()} CPUs; tol {TOL:g}; reg = {REG_FRACTION} x mean cost; "
           "times are wall seconds, memory in MB")

@@ -13,7 +13,7 @@ from numopt._validation import check_array, check_choice, check_scalar
 
 from . import _kernels_sample as ks
 from ._checks import MASS_RTOL
-from ._lazy_plan import LazyPlan
+from ._lazy_plan import LazyPlan, _tile_buffers
 
 __all__ = ["solve_sample", "LAZY_ABOVE_BYTES"]
 
@@ -28,6 +28,9 @@ METHODS = ("auto", "sinkhorn_log", "sinkhorn", "sns")
 MAX_ITER_LAZY = 10_000
 #: epsilon-scaling stops a stage once the relative L1 column error is below this
 STAGE_TOL = 1e-2
+#: method='auto' starts the Newton phase when a Sinkhorn sweep of the final stage
+#: reduces the column error by less than this factor (Sinkhorn is slow there)
+NEWTON_RATE = 0.8
 
 
 #: below this many point pairs the kernels run on one thread by default (starting a
@@ -133,17 +136,25 @@ def _mean_cost(Xk, Yk, a, b, code, p):
     return float(C.mean())
 
 
-def _pop_options(options, lazy):
-    """Split ``options`` into (p, epsilon-scaling options, warn, dense options)."""
+def _pop_options(options, lazy, method):
+    """Split ``options`` into (p, epsilon-scaling, warn, Newton options, dense options)."""
     opts = dict(options)
     p = opts.pop("p", 2.0)
     eps = {"eps_start": opts.pop("eps_start", None),
            "eps_factor": opts.pop("eps_factor", 0.5),
            "eps_iters": opts.pop("eps_iters", 100)}
     warn = opts.pop("warn", True)
+    newton = None
     if lazy:
+        newton = {"after": opts.pop("n_warmup", 20), "k": opts.pop("newton_k", 32),
+                  "slow": opts.pop("newton_rate", NEWTON_RATE), "always": method == "sns"}
         _check_unknown_options(opts, "solve_sample (lazy)", stacklevel=4)
         opts = {}
+        newton["after"] = check_scalar(newton["after"], "n_warmup", lower=0, integer=True)
+        newton["k"] = check_scalar(newton["k"], "newton_k", lower=1, integer=True)
+        newton["slow"] = check_scalar(newton["slow"], "newton_rate", lower=0.0, upper=1.0)
+        if method == "sinkhorn_log":
+            newton = None
     if eps["eps_start"] is not None:
         eps["eps_start"] = check_scalar(eps["eps_start"], "eps_start", lower=0.0,
                                         lower_inclusive=False)
@@ -151,7 +162,7 @@ def _pop_options(options, lazy):
                                      upper=1.0, lower_inclusive=False,
                                      upper_inclusive=False)
     eps["eps_iters"] = check_scalar(eps["eps_iters"], "eps_iters", lower=1, integer=True)
-    return p, eps, bool(warn), opts
+    return p, eps, bool(warn), newton, opts
 
 
 def _warm(warmstart, reg, n, m):
@@ -183,6 +194,7 @@ class _Online:
         self.s = np.empty(Yk.shape[0])
         nbt = max(1, min(Yk.shape[0], get_num_threads()))
         self.tbuf = ks.buffers(nbt, 1)[2:]
+        self.tile = _tile_buffers(nblock)
 
     def sweep(self, loga, f, g, reg, code, p):
         ks.sweep(self.X, self.Yt, loga, g, reg, code, p, f, self.s, *self.buf)
@@ -194,8 +206,12 @@ class _Online:
         return out
 
 
-def _online_sinkhorn(Xk, Yk, a, b, reg, code, p, max_iter, tol, eps, f0, g0):
-    """Log-domain Sinkhorn with epsilon-scaling; returns (f, g, s, nit, status, stages)."""
+def _online_sinkhorn(Xk, Yk, a, b, reg, code, p, max_iter, tol, eps, f0, g0, newton):
+    """Log-domain Sinkhorn with epsilon-scaling, then (``newton``) a sparse Newton phase.
+
+    Returns ``(f, g, s, nit, status, stages, err, nit_newton)``; ``nit`` counts
+    passes over the costs (sweeps, top-k gathers, line-search evaluations).
+    """
     n, m = Xk.shape[0], Yk.shape[0]
     loga, logb = np.log(a), np.log(b)
     work = _Online(Xk, Yk)
@@ -214,34 +230,109 @@ def _online_sinkhorn(Xk, Yk, a, b, reg, code, p, max_iter, tol, eps, f0, g0):
         stages = []
     stages.append(reg)
     nit = 0
+    nit_newton = 0
     mass = float(b.sum())
     status = MAXITER
     err = np.inf
+    newton_on = False
     for k, e in enumerate(stages):
         last = k == len(stages) - 1
         it = 0
+        prev = np.inf
         while nit < max_iter:
             s = work.sweep(loga, f, g, e, code, p)
             nit += 1
             it += 1
             if not np.all(np.isfinite(f)):
-                return f, g, s, nit, NAN_ENCOUNTERED, stages, np.nan
+                return f, g, s, nit, NAN_ENCOUNTERED, stages, np.nan, nit_newton
             err = float(np.sqrt(((s - b) ** 2).sum()))
             if last and err <= tol:
                 status = SUCCESS
                 break
+            if last and newton is not None and it > newton["after"] and (
+                    newton_on or newton["always"] or err > newton["slow"] * prev):
+                newton_on = True
+                step = _newton_step(work, a, b, s, f, g, e, code, p, newton["k"],
+                                    max_iter - nit)
+                if step is not None:
+                    f, g, used = step
+                    nit += used
+                    nit_newton += 1
+                    prev = err
+                    continue
+            prev = err
             if np.all(s > 1e-290) and np.all(np.isfinite(s)):
                 g += e * (logb - np.log(s))
             else:  # a column underflowed: exact column log-sum-exp
                 g = e * (logb - work.col_lse(f, e, code, p))
             if not np.all(np.isfinite(g)):
-                return f, g, s, nit, NAN_ENCOUNTERED, stages, np.nan
+                return f, g, s, nit, NAN_ENCOUNTERED, stages, np.nan, nit_newton
             if not last and (np.abs(s - b).sum() <= STAGE_TOL * mass
                              or it >= eps["eps_iters"]):
                 break
         if status == SUCCESS or nit >= max_iter:
             break
-    return f, g, work.s, nit, status, stages, err
+    return f, g, work.s, nit, status, stages, err, nit_newton
+
+
+def _newton_step(work, a, b, s, f, g, reg, code, p, k, budget):
+    """One damped Newton step on the dual with the plan sparsified to its top ``k`` per row.
+
+    On entry the rows are exact (``P 1 = a``, just after a sweep) and ``s``
+    holds the column sums. The dual
+    ``D(f, g) = <f, a> + <g, b> - reg * sum_ij P_ij`` has Hessian
+    ``-(1/reg) [[diag(P 1), P], [P^T, diag(P^T 1)]]``; keeping the exact
+    diagonal and the ``k`` largest entries of each row of ``P`` (gathered in one
+    tile sweep, :func:`~numopt.ot._kernels_sample.plan_topk`) gives a
+    diagonally dominant, positive semidefinite approximation, so the step is
+    an ascent direction; it is solved by Jacobi-preconditioned CG and damped
+    by an Armijo backtracking on ``D`` (one row-sum pass per trial).
+    Returns ``(f, g, passes)`` or None when no step could be taken.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import LinearOperator, cg
+
+    n, m = work.X.shape[0], work.Y.shape[0]
+    if budget < 3 or not (np.all(s > 1e-300) and np.all(np.isfinite(s))):
+        return None
+    k = min(k, m)
+    idx = np.empty((n, k), dtype=np.int64)
+    val = np.empty((n, k))
+    t, ec, cb, fb, fbi, sc, scf = work.tile
+    ks.plan_topk(work.X, work.Yt, f, g, reg, code, p, idx, val, t, cb)
+    if not (np.all(idx >= 0) and np.all(np.isfinite(val))):
+        return None
+    Ps = sp.csr_matrix((val.ravel(), idx.ravel(), np.arange(0, n * k + 1, k)), shape=(n, m))
+    PsT = Ps.T.tocsr()
+    diag = np.concatenate([a, s])
+
+    def mv(v):
+        return np.concatenate([a * v[:n] + Ps @ v[n:], PsT @ v[:n] + s * v[n:]])
+
+    A = LinearOperator((n + m, n + m), matvec=mv, dtype=np.float64)
+    pre = LinearOperator((n + m, n + m), matvec=lambda v: v / diag, dtype=np.float64)
+    grad_g = b - s
+    rhs = reg * np.concatenate([np.zeros(n), grad_g])
+    d, _ = cg(A, rhs, M=pre, rtol=1e-6, maxiter=200)
+    df, dg = d[:n], d[n:]
+    slope = float(grad_g @ dg)
+    if not (np.all(np.isfinite(d)) and slope > 0):
+        return None
+    D0 = float(f @ a + g @ b - reg * s.sum())
+    rs, rc = np.empty(n), np.empty(n)
+    step, passes = 1.0, 1
+    while passes < budget:
+        f1, g1 = f + step * df, g + step * dg
+        ks.plan_rowstats(work.X, work.Yt, f1, g1, reg, code, p, rs, rc, t, ec, cb, fb,
+                         fbi, sc, scf)
+        passes += 1
+        D1 = float(f1 @ a + g1 @ b - reg * rs.sum())
+        if np.isfinite(D1) and D1 >= D0 + 1e-4 * step * slope:
+            return f1, g1, passes
+        step *= 0.5
+        if step < 1e-6:
+            break
+    return None
 
 
 def _dense_cost(X_a, X_b, metric, p):
@@ -359,20 +450,21 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
     if lazy is None:
         lazy = n * m * 8 > LAZY_ABOVE_BYTES
     lazy = bool(lazy)
-    if lazy and method in ("sinkhorn", "sns"):
-        raise ValueError(f"method={method!r} needs the dense cost matrix: use lazy=False, "
-                         "or method='auto'/'sinkhorn_log' for the online solver")
+    if lazy and method == "sinkhorn":
+        raise ValueError("method='sinkhorn' (scaling domain) needs the dense cost matrix: "
+                         "use lazy=False, or method='auto', 'sinkhorn_log' or 'sns' for "
+                         "the online solver")
     if max_iter is not None:
         max_iter = check_scalar(max_iter, "max_iter", lower=1, integer=True)
     tol = check_scalar(tol, "tol", lower=0.0)
     if n_threads is not None:
         n_threads = check_scalar(n_threads, "n_threads", lower=1, integer=True)
-    _, eps, warn, dense_opts = _pop_options(options, lazy)
+    _, eps, warn, newton, dense_opts = _pop_options(options, lazy, method)
     f0, g0 = _warm(warmstart, reg, n, m)
     with _threads(n_threads, n * m):
         if lazy:
             res = _solve_lazy(X_a, X_b, a, b, metric, code, p, kpts, reg, max_iter, tol,
-                              eps, f0, g0)
+                              eps, f0, g0, newton)
         else:
             res = _solve_dense(X_a, X_b, a, b, metric, code, p, kpts, reg, method,
                                max_iter, tol, warmstart, dense_opts)
@@ -398,7 +490,8 @@ def _values(f, g, a, b, rowsum, colsum, reg):
     return klf + klg
 
 
-def _solve_lazy(X_a, X_b, a, b, metric, code, p, kpts, reg, max_iter, tol, eps, f0, g0):
+def _solve_lazy(X_a, X_b, a, b, metric, code, p, kpts, reg, max_iter, tol, eps, f0, g0,
+                newton):
     n, m = X_a.shape[0], X_b.shape[0]
     rows, cols = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
     full = rows.size == n and cols.size == m
@@ -408,9 +501,9 @@ def _solve_lazy(X_a, X_b, a, b, metric, code, p, kpts, reg, max_iter, tol, eps, 
         if f0 is not None:
             f0, g0 = f0[rows], g0[cols]
     t0 = time.perf_counter()
-    f, g, s, nit, status, stages, err = _online_sinkhorn(
+    f, g, s, nit, status, stages, err, nit_newton = _online_sinkhorn(
         Xk, Yk, a[rows], b[cols], reg, code, p,
-        MAX_ITER_LAZY if max_iter is None else max_iter, tol, eps, f0, g0)
+        MAX_ITER_LAZY if max_iter is None else max_iter, tol, eps, f0, g0, newton)
     t1 = time.perf_counter()
     if not full:
         ff, gg = np.full(n, -np.inf), np.full(m, -np.inf)
@@ -434,7 +527,8 @@ def _solve_lazy(X_a, X_b, a, b, metric, code, p, kpts, reg, max_iter, tol, eps, 
     res = make_result(np.empty(0), status, detail=detail, nit=nit, nfev=nit,
                       value=value, value_linear=lin, fun=value, potentials=(f, g),
                       lazy_plan=plan, plan=None, marginal_error=(err_r, err_c), lazy=True,
-                      method="sinkhorn_log_online", reg=reg, reg_stages=stages,
+                      method="sinkhorn_log_online" if not nit_newton else "sns_online",
+                      nit_newton=nit_newton, reg=reg, reg_stages=stages,
                       timings={"solve": t1 - t0, "value": t2 - t1})
     return res
 
