@@ -68,21 +68,40 @@ def test_tiles_and_many_points_against_pot():
     M = _cost(X, Y, "sqeuclidean", {})
     reg = 0.05 * M.mean()
     res = solve_sample(X, Y, reg=reg, lazy=True, tol=1e-12, n_threads=2)
-    ref = ot.solve(M, reg=reg, max_iter=100_000, tol=1e-14)
+    ref = ot.solve(M, reg=reg, max_iter=100_000, tol=1e-13)
     assert _rel(res.value, float(ref.value)) < 1e-8
     assert np.abs(res.lazy_plan.todense() - np.asarray(ref.plan)).max() < 1e-10
 
 
-def test_small_reg_reached_by_eps_scaling():
+def test_small_reg_reached_by_the_newton_phase():
     X, Y, a, b = _clouds(n=60, m=50, d=2, seed=5)
     M = _cost(X, Y, "sqeuclidean", {})
     reg = 1e-3 * float(a @ M @ b)
     res = solve_sample(X, Y, a, b, reg=reg, lazy=True, tol=1e-11)
-    assert res.success
+    assert res.success and res.nit_newton > 0 and res.method == "sns_online"
     assert len(res.reg_stages) > 5 and res.reg_stages[-1] == reg
     assert all(s > t for s, t in zip(res.reg_stages, res.reg_stages[1:]))
     ref = solve(M, a, b, reg, method="sns", tol=1e-12)
     assert _rel(res.value_linear, ref.value) < 1e-8
+    P = _dense_plan(X, Y, *res.potentials, reg, "sqeuclidean", {})
+    assert np.abs(P - ref.plan).max() < 1e-10
+    # Sinkhorn alone needs over 10x more passes over the costs at this reg
+    slow = solve_sample(X, Y, a, b, reg=reg, lazy=True, tol=1e-11, method="sinkhorn_log",
+                        max_iter=20 * res.nit, warn=False)
+    assert slow.nit_newton == 0 and slow.nit > 10 * res.nit
+
+
+@pytest.mark.parametrize("newton_k", [1, 4, 50])
+def test_sns_lazy_matches_pot(newton_k):
+    # a crude (k = 1) sparse Hessian still converges: the line search keeps it safe
+    X, Y, a, b = _clouds(n=30, m=50, d=2, seed=8)
+    M = _cost(X, Y, "sqeuclidean", {})
+    reg = 0.02 * float(a @ M @ b)
+    res = solve_sample(X, Y, a, b, reg=reg, lazy=True, method="sns", tol=1e-12,
+                       newton_k=newton_k, n_warmup=5)
+    ref = ot.solve(M, a, b, reg=reg, max_iter=100_000, tol=1e-14)
+    assert res.success and res.nit_newton > 0
+    assert _rel(res.value, float(ref.value)) < 1e-8
 
 
 def test_marginal_errors_are_measured_on_the_returned_plan():
@@ -246,7 +265,9 @@ def test_float32_points_give_float32_potentials():
     (dict(reg=-1.0), ValueError, "`reg`"),
     (dict(reg=True), TypeError, "`reg`"),
     (dict(method="emd"), ValueError, "`method`"),
-    (dict(method="sns", lazy=True), ValueError, "lazy=False"),
+    (dict(method="sinkhorn", lazy=True), ValueError, "lazy=False"),
+    (dict(newton_k=0, lazy=True), ValueError, "`newton_k`"),
+    (dict(newton_rate=2.0, lazy=True), ValueError, "`newton_rate`"),
     (dict(lazy="yes"), TypeError, "`lazy`"),
     (dict(max_iter=0), ValueError, "`max_iter`"),
     (dict(tol=-1.0), ValueError, "`tol`"),
