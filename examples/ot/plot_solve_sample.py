@@ -9,9 +9,9 @@ sweep, so memory grows like ``n + m``, not ``n * m``; the plan comes back as a
 products, slices, top-k entries and the barycentric map without ever being
 materialised.
 
-Here: 3,000 points on a noisy ring are sent to 2,500 points of a Gaussian
+Here: 2,000 points on a noisy ring are sent to 1,600 points of a Gaussian
 blob, squared Euclidean cost, ``reg = 0.01 x`` the mean cost (reached by
-epsilon-scaling). Left: the barycentric map of every 15th source point.
+epsilon-scaling). Left: the barycentric map of every 10th source point.
 Right: how much of each source point's mass goes to its 1, 5 and 20 largest
 plan entries -- the concentration a sparse (Newton or nearest-neighbour)
 phase would exploit.
@@ -22,9 +22,9 @@ import numpy as np
 from numopt.ot import solve_sample
 
 rng = np.random.default_rng(0)
-theta = rng.uniform(0, 2 * np.pi, 3000)
-X = np.c_[np.cos(theta), np.sin(theta)] * (1 + 0.08 * rng.normal(size=(3000, 1)))
-Y = 0.45 * rng.normal(size=(2500, 2)) + [0.3, -0.2]
+theta = rng.uniform(0, 2 * np.pi, 2000)
+X = np.c_[np.cos(theta), np.sin(theta)] * (1 + 0.08 * rng.normal(size=(2000, 1)))
+Y = 0.45 * rng.normal(size=(1600, 2)) + [0.3, -0.2]
 mean_cost = (X ** 2).sum(1).mean() + (Y ** 2).sum(1).mean() - 2 * X.mean(0) @ Y.mean(0)
 reg = 0.01 * mean_cost
 
@@ -42,7 +42,7 @@ share = np.cumsum(top, axis=1) / plan.sum(axis=1)[:, None]
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4.4))
 ax0.scatter(*X.T, s=2, c="tab:blue", alpha=0.4, label="source $x_i$")
 ax0.scatter(*Y.T, s=2, c="tab:orange", alpha=0.4, label="target $y_j$")
-sel = slice(None, None, 15)
+sel = slice(None, None, 10)
 ax0.quiver(X[sel, 0], X[sel, 1], T[sel, 0] - X[sel, 0], T[sel, 1] - X[sel, 1],
            angles="xy", scale_units="xy", scale=1, width=0.002, color="k")
 ax0.set_aspect("equal")
