@@ -382,8 +382,9 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
     ``n x m`` array); the system is solved by preconditioned CG, the step
     damped by a backtracking line search on the dual, and ``newton_k``
     doubles whenever a step contracts the error by less than 10x. Memory is
-    :math:`O((n + m)(d + T + k))` with ``T`` the number of threads. With ``lazy=False`` the cost matrix is built
-    (``scipy.spatial.distance.cdist``) and :func:`numopt.ot.solve` runs.
+    :math:`O((n + m)(d + T + k))` with ``T`` the number of threads. With
+    ``lazy=False`` the cost matrix is built (``scipy.spatial.distance.cdist``)
+    and :func:`numopt.ot.solve` runs.
 
     Parameters
     ----------
