@@ -71,7 +71,8 @@ def _check_points(X, name):
 
 
 def _check_weights(w, name, n, pts):
-    if w is None or (hasattr(w, "__len__") and len(w) == 0):
+    if w is None or (isinstance(w, (list, tuple)) and len(w) == 0) or (
+            isinstance(w, np.ndarray) and w.size == 0):
         return np.full(n, 1.0 / n)
     w = check_array(w, name, ndim=1, nonneg=True)
     if w.shape[0] != n:
@@ -548,8 +549,11 @@ def _solve_lazy(X_a, X_b, a, b, metric, code, p, kpts, reg, max_iter, tol, eps, 
         detail = "The potentials became non-finite."
     else:
         rowsum, rowcost = plan._rowstats()
-        colsum = np.zeros(m)
-        colsum[cols] = s
+        if status == SUCCESS:  # s holds the column sums of the returned plan
+            colsum = np.zeros(m)
+            colsum[cols] = s
+        else:  # stopped between updates: measure the columns with one more pass
+            colsum = plan.T.sum(axis=1)
         lin = float(rowcost.sum())
         value = _values(f, g, a, b, rowsum, colsum, reg)
         err_r = float(np.sqrt(((rowsum - a) ** 2).sum()))

@@ -217,6 +217,12 @@ def test_warmstart_and_iteration_limit():
         short = solve_sample(X, Y, a, b, reg=0.01, lazy=True, max_iter=2)
     assert short.status == 1 and not short.success and short.nit == 2
     assert np.isfinite(short.value) and all(np.isfinite(short.marginal_error))
+    P = _dense_plan(X, Y, *short.potentials, 0.01, "sqeuclidean", {})
+    np.testing.assert_allclose(short.marginal_error, [np.linalg.norm(P.sum(1) - a),
+                                                      np.linalg.norm(P.sum(0) - b)],
+                               rtol=1e-8)
+    M = _cost(X, Y, "sqeuclidean", {})
+    assert short.value_linear == pytest.approx((P * M).sum(), rel=1e-10)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         solve_sample(X, Y, a, b, reg=0.01, lazy=True, max_iter=2, warn=False)
