@@ -13,6 +13,8 @@ from numopt.ot import LazyPlan, solve, solve_sample
 from numopt.ot import _kernels_sample as ks
 from numopt.ot import _sample
 
+from . import _naive_sample as naive
+
 METRICS = [("sqeuclidean", {}), ("euclidean", {}), ("cityblock", {}),
            ("minkowski", {"p": 3.0}), ("minkowski", {"p": 1.5}), ("cosine", {})]
 
@@ -334,3 +336,50 @@ def test_sweep_kernel_against_naive(n, m, metric, kw):
                 *ks.buffers(min(n, 2), 1)[2:])
     C = _cost(X, Y, metric, kw)
     np.testing.assert_allclose(out, logsumexp((g[None, :] - C) / reg, axis=1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n,m", [(1, 1), (2, ks.TILE + 3), (5, 3)])
+@pytest.mark.parametrize("code,p", [(ks.SQEUCLIDEAN, 2.0), (ks.EUCLIDEAN, 2.0),
+                                    (ks.MINKOWSKI, 1.0), (ks.MINKOWSKI, 3.0),
+                                    (ks.COSINE, 2.0)])
+def test_kernels_against_naive_loops(n, m, code, p):
+    rng = np.random.default_rng(10 * n + m)
+    X, Y = rng.normal(size=(n, 3)), rng.normal(size=(m, 3))
+    if code == ks.COSINE:
+        X /= np.linalg.norm(X, axis=1, keepdims=True)
+        Y /= np.linalg.norm(Y, axis=1, keepdims=True)
+    Yt = np.ascontiguousarray(Y.T)
+    Xs = X  # C-contiguous float64, as solve_sample passes it
+    f, g = rng.normal(size=n) * 0.1 - 1.0, rng.normal(size=m) * 0.1
+    reg, nb = 0.7, min(n, 2)
+    tb = ks.buffers(nb, 1)[2:]
+    t, ec, cb = (np.empty((nb, ks.TILE)) for _ in range(3))
+    out = np.empty(n)
+    ks.lse_rows(Xs, Yt, g, reg, code, p, out, *tb)
+    np.testing.assert_allclose(out, naive.lse_rows(X, Y, g, reg, code, p), rtol=1e-12)
+    ff, s = np.zeros(n), np.empty(m)
+    loga = np.log(rng.random(n) + 0.1)
+    ks.sweep(Xs, Yt, loga, g, reg, code, p, ff, s, *ks.buffers(nb, m))
+    f_ref, s_ref = naive.sweep(X, Y, loga, g, reg, code, p)
+    np.testing.assert_allclose(ff, f_ref, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(s, s_ref, rtol=1e-11)
+    V = rng.normal(size=(m, 2))
+    o2 = np.empty((n, 2))
+    ks.plan_apply(Xs, Yt, f, g, reg, code, p, np.ascontiguousarray(V.T), o2, t, ec,
+                  *tb[1:])
+    np.testing.assert_allclose(o2, naive.plan_apply(X, Y, f, g, reg, code, p, V),
+                               rtol=1e-11, atol=1e-14)
+    rs, rc = np.empty(n), np.empty(n)
+    ks.plan_rowstats(Xs, Yt, f, g, reg, code, p, rs, rc, t, ec, cb, *tb[1:])
+    r_ref, c_ref = naive.plan_rowstats(X, Y, f, g, reg, code, p)
+    np.testing.assert_allclose(rs, r_ref, rtol=1e-12)
+    np.testing.assert_allclose(rc, c_ref, rtol=1e-11, atol=1e-14)
+    k = min(m, 4)
+    idx, val = np.empty((n, k), dtype=np.int64), np.empty((n, k))
+    ks.plan_topk(Xs, Yt, f, g, reg, code, p, idx, val, t, cb)
+    i_ref, v_ref = naive.plan_topk(X, Y, f, g, reg, code, p, k)
+    np.testing.assert_array_equal(idx, i_ref)
+    np.testing.assert_allclose(val, v_ref, rtol=1e-12)
+    blk = np.empty((n, m))
+    ks.plan_block(Xs, Yt, f, g, reg, code, p, np.arange(n), np.arange(m), blk)
+    np.testing.assert_allclose(blk, naive.plan(X, Y, f, g, reg, code, p), rtol=1e-12)
