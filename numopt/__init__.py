@@ -20,11 +20,13 @@ problems    -- test problems shared by tests, benchmarks and examples
 sampling    -- projection DPPs, volume sampling, optimal weighted least squares
 tensor      -- mesh-free Chebyshev-Tucker approximation of multivariate functions
 """
-from ._minimize import MINIMIZE_METHODS, minimize
+from ._minimize import MINIMIZE_METHODS, collect_methods as _collect_methods, minimize
 from ._options import show_options
 from ._result import OptimizeResult, OptimizeWarning
 from . import (constrained, convex_nn, coordinate, linalg, newton, optim, ot, problems,
                sampling, tensor)
+
+_collect_methods()  # each subpackage declares its minimize methods in its _methods.py
 
 __version__ = "0.1.0"
 

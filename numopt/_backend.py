@@ -5,7 +5,7 @@ CuPy is never imported unless a CuPy array is passed in.
 """
 import numpy as np
 
-__all__ = ["get_namespace", "is_cupy_array", "to_numpy", "float_dtype", "asarray"]
+__all__ = ["get_namespace", "is_cupy_array", "to_numpy", "float_dtype"]
 
 
 def is_cupy_array(x):
@@ -40,14 +40,18 @@ def float_dtype(*arrays):
     """Floating dtype for a computation on ``arrays``.
 
     float32 when every input is float32; float64 otherwise (integers,
-    float64, mixtures, Python scalars).
+    float64, mixtures, Python scalars). The one dtype rule of numopt:
+    ``linalg``, ``ot`` and the validation helpers all use it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float_dtype(np.ones(2, np.float32), np.ones(3, np.float32))
+    dtype('float32')
+    >>> float_dtype(np.ones(2, np.float32), np.ones(3))
+    dtype('float64')
     """
     dts = [np.dtype(getattr(a, "dtype", np.float64)) for a in arrays if a is not None]
     if dts and all(d == np.float32 for d in dts):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
-
-
-def asarray(x, xp=np, dtype=None):
-    """``xp.asarray(x, dtype)``, keeping arrays already in place uncopied."""
-    return xp.asarray(x, dtype=dtype)

@@ -9,7 +9,7 @@ import inspect
 
 from ._result import OptimizeResult
 
-__all__ = ["make_callback"]
+__all__ = ["make_callback", "no_callback"]
 
 
 class _Callback:
@@ -37,14 +37,15 @@ class _Callback:
         return False
 
 
-def _no_callback(x, **fields):
+def no_callback(x, **fields):
+    """The callback used when none is given: never stops (compare with ``is``)."""
     return False
 
 
 def make_callback(callback):
     """Return ``cb(x, **fields) -> bool`` (True means: stop with status 99)."""
     if callback is None:
-        return _no_callback
+        return no_callback
     if isinstance(callback, _Callback):
         return callback
     return _Callback(callback)

@@ -5,8 +5,6 @@
 * ``parallel=True`` only where a kernel loops with :data:`prange` over
   independent rows.
 """
-import os
-
 import numba
 from numba import prange  # noqa: F401  (re-exported)
 
@@ -14,8 +12,6 @@ __all__ = ["njit", "prange", "FASTMATH", "set_num_threads", "get_num_threads"]
 
 #: fastmath flags safe for NaN/inf checks.
 FASTMATH = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
-
-_DISABLE = os.environ.get("NUMBA_DISABLE_JIT", "0") == "1"
 
 
 def njit(*args, parallel=False, fastmath=False, **kwargs):

@@ -1,10 +1,16 @@
 """``numopt.minimize``: one front door for numopt's methods and SciPy's.
 
 The method table :data:`MINIMIZE_METHODS` lists numopt's own methods with
-their capabilities. Names owned by SciPy are forwarded unchanged to
-:func:`scipy.optimize.minimize`.
+their capabilities. Each subpackage that provides methods declares them in
+one place, a ``MINIMIZE_METHODS`` tuple it exports (written in its
+``_methods.py``): one dict of :class:`MethodSpec` fields per method, with a
+``target`` relative to the subpackage. :func:`collect_methods` finds those
+declarations in every subpackage of numopt (``numopt/__init__.py`` calls it
+once, after importing the subpackages), so this module names no subpackage.
+Names owned by SciPy are forwarded unchanged to :func:`scipy.optimize.minimize`.
 """
 import importlib
+import pkgutil
 import warnings
 from dataclasses import dataclass, field
 
@@ -15,8 +21,8 @@ from ._objective import Objective
 from ._result import OptimizeResult
 from ._validation import check_array, check_callable
 
-__all__ = ["minimize", "MINIMIZE_METHODS", "SCIPY_METHODS", "MethodSpec", "OPTIM_METHODS",
-           "OPTIM_METHODS_2"]
+__all__ = ["minimize", "MINIMIZE_METHODS", "SCIPY_METHODS", "MethodSpec", "register_method",
+           "collect_methods"]
 
 #: Methods forwarded to :func:`scipy.optimize.minimize`.
 SCIPY_METHODS = frozenset({
@@ -35,9 +41,12 @@ class MethodSpec:
     name : str
         Lower-case method name.
     target : str
-        ``"module:function"`` of the implementation, imported on first use.
+        ``"module:function"`` of the implementation, imported on first use;
+        a module starting with ``.`` is relative to ``package``.
         The function is called as ``impl(objective, x0, callback=cb, rng=rng,
-        **options)`` and returns an :class:`OptimizeResult`.
+        **options)`` with an :class:`numopt._objective.Objective` and returns
+        an :class:`OptimizeResult` whose ``nfev``/``njev``/``nhev`` it reads
+        from the objective.
     summary : str
         One line for :func:`numopt.show_options`.
     uses_jac, uses_hess, uses_hessp : bool
@@ -50,6 +59,9 @@ class MethodSpec:
         Whether ``jac`` may be a stochastic oracle ``jac(x, rng)``.
     tol_options : tuple of str
         Options that ``tol`` sets when they are not given explicitly.
+    package : str, optional
+        Package that relative targets are resolved against (the declaring
+        subpackage; filled in by :func:`collect_methods`).
     """
 
     name: str
@@ -62,112 +74,46 @@ class MethodSpec:
     bounds: bool = False
     stochastic: bool = False
     tol_options: tuple = field(default=("gtol",))
+    package: str = None
 
     def load(self):
         """Import and return the implementation function."""
         module, func = self.target.split(":")
-        return getattr(importlib.import_module(module), func)
+        return getattr(importlib.import_module(module, self.package), func)
 
 
-#: numopt's own methods, by name.
+#: numopt's own methods, by name (filled by :func:`collect_methods`).
 MINIMIZE_METHODS = {}
 
 
 def register_method(spec):
-    """Add ``spec`` to :data:`MINIMIZE_METHODS` (used by numopt's subpackages)."""
+    """Add ``spec`` to :data:`MINIMIZE_METHODS`; a name may be registered once."""
     if spec.name in SCIPY_METHODS:
         raise ValueError(f"method name {spec.name!r} belongs to SciPy")
+    old = MINIMIZE_METHODS.get(spec.name)
+    if old is not None and old != spec:
+        raise ValueError(f"method {spec.name!r} is declared twice ({old.package} and "
+                         f"{spec.package})")
     MINIMIZE_METHODS[spec.name] = spec
     return spec
 
 
-register_method(MethodSpec(
-    name="gn-newton",
-    target="numopt.newton._gn_newton:_minimize_gn_newton",
-    summary="regularized Newton, gradient-normalized smoothness (approximate Hessians)",
-    uses_jac=True, uses_hess=True, uses_hessp=True, tol_options=("gtol",)))
+def collect_methods(package=__package__):
+    """Register the ``MINIMIZE_METHODS`` declared by every subpackage of ``package``.
 
-#: numopt.optim optimizers reachable as ``minimize(method=name)``: (name, summary) or
-#: (name, summary, {MethodSpec overrides}).
-#: Each name runs ``numopt.optim.<name>`` (dashes -> underscores) through the
-#: generic loop of ``numopt/optim/_minimize_impl.py``; append rows to add more.
-OPTIM_METHODS = [
-    ("sgd", "SGD with (Nesterov) momentum (numopt.optim.sgd)"),
-    ("adam", "Adam, torch.optim update rule (numopt.optim.adam)"),
-    ("adamw", "Adam with decoupled weight decay (numopt.optim.adamw)"),
-    ("amsgrad", "AMSGrad, torch or paper convention (numopt.optim.amsgrad)"),
-    ("lion", "Lion, sign of interpolated momentum (numopt.optim.lion)"),
-    ("adabelief", "AdaBelief (numopt.optim.adabelief)"),
-    ("diffgrad", "diffGrad v2, friction-scaled Adam (numopt.optim.diffgrad)"),
-    ("adamomentum", "AdaMomentum / AdaM3 (numopt.optim.adamomentum)"),
-    ("dog", "DoG, parameter-free distance-over-gradients steps (numopt.optim.dog)"),
-    ("ldog", "layer-wise DoG (numopt.optim.ldog)"),
-    ("sania", "SANIA scale-invariant Polyak steps, uses f (numopt.optim.sania)"),
-]
-
-
-def _register_optim(name, summary, **spec):
-    """Register one numopt.optim optimizer as a stochastic-capable minimize method.
-
-    ``spec`` overrides MethodSpec fields (e.g. ``uses_hessp=True`` for
-    optimizers that call the ``hvp`` oracle).
+    Each subpackage that provides :func:`minimize` methods exports
+    ``MINIMIZE_METHODS``: a tuple of dicts of :class:`MethodSpec` fields,
+    whose relative ``target`` is resolved against the subpackage.
+    Subpackages are visited in alphabetical order. Returns the table.
     """
-    fields = dict(uses_jac=True, stochastic=True, tol_options=("gtol",))
-    fields.update(spec)
-    return register_method(MethodSpec(
-        name=name, target=f"numopt.optim._minimize_impl:minimize_{name.replace('-', '_')}",
-        summary=summary, **fields))
-
-
-for _row in OPTIM_METHODS:
-    _register_optim(_row[0], _row[1], **(_row[2] if len(_row) > 2 else {}))
-
-#: numopt.optim part 2 (matrix- and curvature-aware): name, summary, uses hessp.
-OPTIM_METHODS_2 = [
-    ("muon", "Muon, Newton-Schulz orthogonalized momentum (numopt.optim.muon)", False),
-    ("namo", "NAMO, Muon with an Adam-style norm step (numopt.optim.namo)", False),
-    ("namo-d", "NAMO-D, per-column NAMO (numopt.optim.namo_d)", False),
-    ("auon", "AuON, cosh-braked normalized momentum (numopt.optim.auon)", False),
-    ("hybrid-auon", "Hybrid-AuON, one Newton-Schulz step + AuON (numopt.optim.hybrid_auon)",
-     False),
-    ("drop-muon", "Drop-Muon, Muon on random progressive layer subsets "
-                  "(numopt.optim.drop_muon)", False),
-    ("frugal", "FRUGAL, AdamW in a subspace + signSGD on the rest (numopt.optim.frugal)",
-     False),
-    ("sophia-g", "Sophia with Hutchinson curvature from hessp (numopt.optim.sophia)", True),
-    ("sophia-h", "Sophia-H, Gaussian Hutchinson curvature from hessp (numopt.optim.sophia)",
-     True),
-    ("adahessian", "AdaHessian, Hutchinson diagonal from hessp (numopt.optim.adahessian)",
-     True),
-    ("mfac", "M-FAC, windowed inverse empirical Fisher (numopt.optim.mfac)", False),
-]
-
-for _name, _summary, _hvp in OPTIM_METHODS_2:
-    register_method(MethodSpec(
-        name=_name, summary=_summary, uses_jac=True, uses_hess=_hvp, uses_hessp=_hvp,
-        target=f"numopt.optim._minimize_part2:minimize_{_name.replace('-', '_')}",
-        stochastic=True, tol_options=("gtol",)))
-
-register_method(MethodSpec(
-    name="econtrol", target="numopt.optim._minimize_part2:minimize_econtrol",
-    summary="EControl compressed distributed GD over simulated workers "
-            "(numopt.optim.distributed)", uses_jac=True, stochastic=True,
-    tol_options=("gtol",)))
-
-register_method(MethodSpec(
-    name="sketch-alm",
-    target="numopt.constrained._sketch_alm:_minimize_sketch_alm",
-    summary="exact augmented Lagrangian Newton with randomized sketching (equality "
-            "constraints)",
-    uses_jac=True, uses_hess=True, uses_hessp=True, constraints="eq", stochastic=False,
-    tol_options=("gtol",)))
-
-register_method(MethodSpec(
-    name="bcd",
-    target="numopt.coordinate._bcd:_minimize_bcd",
-    summary="block coordinate descent (cyclic/random/greedy blocks, Lipschitz or "
-            "line-search steps)",
-    uses_jac=True, tol_options=("gtol",)))
+    root = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda m: m.name):
+        if not info.ispkg:
+            continue
+        sub = importlib.import_module(f"{package}.{info.name}")
+        for fields in getattr(sub, "MINIMIZE_METHODS", ()):
+            register_method(MethodSpec(package=sub.__name__, **fields))
+    return MINIMIZE_METHODS
 
 
 def _resolve_method(method):
@@ -283,10 +229,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
     res = impl(problem, x0.copy(), callback=make_callback(callback), rng=rng, **options)
     if not isinstance(res, OptimizeResult):  # pragma: no cover - contract check
         raise TypeError(f"method {name!r} returned {type(res).__name__}, not OptimizeResult")
-    res.setdefault("nfev", problem.nfev)
-    res["nfev"] = max(int(res["nfev"]), problem.nfev)
-    res.setdefault("njev", problem.njev)
-    res.setdefault("nhev", problem.nhev)
+    for key in ("nfev", "njev", "nhev"):  # methods report their counts; fill in absent ones
+        res.setdefault(key, getattr(problem, key))
     return res
 
 

@@ -4,29 +4,70 @@
 into an :class:`Objective` that counts evaluations, caches the last point,
 checks output shapes, and supplies finite-difference gradients when ``jac``
 is not given. Method implementations take an ``Objective`` as their first
-argument, so they never see ``args`` or the user's calling conventions.
+argument, so they never see ``args`` or the user's calling conventions, and
+they read the evaluation counters from it (``nfev``, ``njev``, ``nhev``)
+instead of counting themselves.
 """
 import numpy as np
-from scipy.optimize._numdiff import approx_derivative
 
-__all__ = ["Objective"]
+from ._findiff import FD_SCHEMES as _FD_SCHEMES
+from ._findiff import fd_gradient
 
-_FD_SCHEMES = ("2-point", "3-point", "cs")
+__all__ = ["Objective", "fd_gradient"]
 
 
 class Objective:
     """Counted, cached access to ``f``, ``∇f``, ``∇²f`` and Hessian products.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``; with ``jac=True`` it returns ``(f, g)``.
+    x0 : array_like
+        Initial point (sets ``n`` and ``dtype``).
+    args : tuple
+        Extra arguments of ``fun``, ``jac``, ``hess`` and ``hessp``.
+    jac : callable, bool or {'2-point', '3-point', 'cs'}, optional
+        Gradient; finite differences when omitted.
+    hess, hessp : callable, optional
+        Hessian (dense, sparse or LinearOperator) and Hessian-vector product.
+    constraints, bounds
+        Kept for methods that use them.
 
     Attributes
     ----------
     n : int
         Number of variables.
     nfev, njev, nhev : int
-        Evaluation counters (finite-difference evaluations count in ``nfev``).
-    has_hess, has_hessp : bool
-        Whether the user supplied ``hess`` / ``hessp``.
+        Evaluation counters, read-only (finite-difference evaluations count
+        in ``nfev``). Methods report these in their result.
+    jac_mode : {'callable', 'combined', 'fd'}
+        Where gradients come from: ``jac``, ``fun`` returning ``(f, g)``
+        (``jac=True``), or finite differences.
+    has_jac, has_hess, has_hessp : bool
+        Whether the user supplied a gradient / ``hess`` / ``hessp``.
+    fd_method : str or None
+        The finite-difference scheme of the gradient (``'2-point'``,
+        ``'3-point'`` or ``'cs'``) when ``jac`` is not a callable or True.
     constraints, bounds
         Passed through unchanged for methods that use them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> obj = Objective(lambda x: float(x @ x), np.ones(2), jac=lambda x: 2 * x)
+    >>> f, g = obj.fun_and_grad(np.array([1.0, 2.0]))
+    >>> f, g.tolist(), obj.fun(np.array([1.0, 2.0])), obj.nfev
+    (5.0, [2.0, 4.0], 5.0, 1)
+
+    A stochastic oracle receives the ``rng``; with a callable ``jac`` it
+    gives a gradient only:
+
+    >>> obj = Objective(lambda x: float(x @ x), np.ones(2),
+    ...                 jac=lambda x, rng: 2 * x + rng.normal(size=2))
+    >>> f, g = obj.fun_and_grad(np.zeros(2), rng=np.random.default_rng(0))
+    >>> f is None, g.shape, obj.njev
+    (True, (2,), 1)
     """
 
     def __init__(self, fun, x0, args=(), jac=None, hess=None, hessp=None,
@@ -37,7 +78,7 @@ class Objective:
         self.dtype = np.asarray(x0).dtype
         self.constraints = constraints
         self.bounds = bounds
-        self.nfev = self.njev = self.nhev = 0
+        self._nfev = self._njev = self._nhev = 0
         self._x = None
         self._f = None
         self._g = None
@@ -61,6 +102,20 @@ class Objective:
         self.has_hess = hess is not None
         self.has_hessp = hessp is not None
         self.has_jac = self._mode != "fd"
+        self.fd_method = None if self.has_jac else self._fd_method
+
+    # -- counters (read-only: only the Objective counts) -------------------------
+    nfev = property(lambda self: self._nfev,
+                    doc="Number of evaluations of ``fun`` (including finite differences).")
+    njev = property(lambda self: self._njev,
+                    doc="Number of gradient evaluations (``jac``, or ``fun`` with "
+                        "``jac=True``).")
+    nhev = property(lambda self: self._nhev, doc="Number of ``hess`` / ``hessp`` evaluations.")
+
+    @property
+    def jac_mode(self):
+        """``'callable'``, ``'combined'`` (``jac=True``) or ``'fd'``."""
+        return self._mode
 
     # -- helpers -----------------------------------------------------------------
     def _same(self, x):
@@ -80,8 +135,19 @@ class Objective:
         return g.reshape(self.n)
 
     def _raw_f(self, x):
-        self.nfev += 1
+        self._nfev += 1
         return self._check_f(self._fun(x.copy(), *self._args))
+
+    def _combined(self, x, *rng):
+        self._nfev += 1
+        self._njev += 1
+        out = self._fun(x.copy(), *rng, *self._args)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            if rng:
+                raise ValueError("with stochastic=True and jac=True, `fun(x, rng, *args)` "
+                                 "must return a tuple (f, grad)")
+            raise ValueError("with `jac=True`, `fun` must return a tuple (f, grad)")
+        return self._check_f(out[0]), self._check_g(out[1])
 
     # -- public API ---------------------------------------------------------------
     def fun(self, x):
@@ -94,52 +160,61 @@ class Objective:
         self._x, self._f, self._g = np.array(x, copy=True), f, None
         return f
 
-    def grad(self, x):
-        """∇f(x) as a 1-D float array (a fresh copy)."""
-        return self.fun_and_grad(x)[1]
+    def grad(self, x, rng=None):
+        """∇f(x) as a 1-D float array (a fresh copy); see :meth:`fun_and_grad` for ``rng``."""
+        return self.fun_and_grad(x, rng=rng)[1]
 
-    def fun_and_grad(self, x):
-        """(f(x), ∇f(x))."""
+    def fun_and_grad(self, x, rng=None):
+        """(f(x), ∇f(x)).
+
+        With ``rng`` (a :class:`numpy.random.Generator`) the gradient is a
+        stochastic oracle: ``jac(x, rng, *args)``, whose ``f`` is None, or
+        ``fun(x, rng, *args) -> (f, g)`` with ``jac=True``. Stochastic values
+        are counted but never cached.
+        """
+        if rng is not None:
+            return self._stochastic(x, rng)
         if self._same(x) and self._f is not None and self._g is not None:
             return self._f, self._g.copy()
         if self._mode == "combined":
-            self.nfev += 1
-            self.njev += 1
-            out = self._fun(x.copy(), *self._args)
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise ValueError("with `jac=True`, `fun` must return a tuple (f, grad)")
-            f, g = self._check_f(out[0]), self._check_g(out[1])
+            f, g = self._combined(x)
         else:
             f = self._f if (self._same(x) and self._f is not None) else self._raw_f(x)
             if self._mode == "callable":
-                self.njev += 1
+                self._njev += 1
                 g = self._check_g(self._jac(x.copy(), *self._args))
             else:
                 g = self._fd_grad(x, f)
         self._x, self._f, self._g = np.array(x, copy=True), f, g
         return f, g.copy()
 
-    def _fd_grad(self, x, f0):
-        count = [0]
+    def _stochastic(self, x, rng):
+        if self._mode == "combined":
+            return self._combined(x, rng)
+        if self._mode == "fd":
+            raise ValueError("stochastic=True needs `jac` (a callable jac(x, rng, *args) "
+                             "or True)")
+        self._njev += 1
+        return None, self._check_g(self._jac(x.copy(), rng, *self._args))
 
+    def _fd_grad(self, x, f0):
         complex_step = self._fd_method == "cs"
 
         def fx(z):
-            count[0] += 1
+            self._nfev += 1
             val = self._fun(z, *self._args)
             if complex_step:  # the imaginary part carries the derivative
                 return np.asarray(val).reshape(())
             return self._check_f(val)
 
-        g = approx_derivative(fx, np.asarray(x, dtype=float), method=self._fd_method, f0=f0)
-        self.nfev += count[0]
-        return np.asarray(g, dtype=float).reshape(self.n)
+        g = fd_gradient(fx, np.asarray(x, dtype=float), f0, self._fd_method)
+        return g.reshape(self.n)
 
     def hess(self, x):
         """The user's ``hess(x)``: dense array, sparse matrix or LinearOperator."""
         if self._hess is None:
             raise ValueError("this method needs `hess`, which was not given")
-        self.nhev += 1
+        self._nhev += 1
         H = self._hess(x.copy(), *self._args)
         shape = getattr(H, "shape", None)
         if shape is None:
@@ -153,7 +228,7 @@ class Objective:
     def hessp(self, x, p):
         """∇²f(x) p: the user's ``hessp``, ``hess(x) @ p``, or a gradient difference."""
         if self._hessp is not None:
-            self.nhev += 1
+            self._nhev += 1
             hp = np.asarray(self._hessp(x.copy(), p.copy(), *self._args), dtype=float)
             if hp.size != self.n:
                 raise ValueError(f"`hessp` must return an array of shape ({self.n},), "

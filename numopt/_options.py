@@ -1,15 +1,39 @@
-"""Unknown-option checks and :func:`show_options`."""
+"""Unknown-option checks and :func:`show_options`.
+
+:func:`check_unknown_options` is the internal API every solver uses to warn
+about options it does not know (``**unknown_options`` in its signature).
+"""
 import inspect
 import textwrap
 import warnings
 
 from ._result import OptimizeWarning
 
-__all__ = ["_check_unknown_options", "show_options"]
+__all__ = ["check_unknown_options", "show_options"]
 
 
-def _check_unknown_options(unknown_options, method=None, stacklevel=4):
-    """Warn with :class:`OptimizeWarning` when a solver received unknown options."""
+def check_unknown_options(unknown_options, method=None, stacklevel=4):
+    """Warn with :class:`OptimizeWarning` when a solver received unknown options.
+
+    Parameters
+    ----------
+    unknown_options : dict
+        The options the solver did not recognise (nothing happens when empty).
+    method : str, optional
+        Method name, quoted in the message.
+    stacklevel : int
+        Passed to :func:`warnings.warn`; the default points at the caller of
+        :func:`numopt.minimize` when the solver is called from it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     check_unknown_options({"tolx": 1e-3}, "bcd")
+    >>> str(w[0].message)
+    "Unknown solver options for method 'bcd': tolx"
+    """
     if unknown_options:
         names = ", ".join(sorted(map(str, unknown_options)))
         where = f" for method {method!r}" if method else ""

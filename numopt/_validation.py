@@ -87,15 +87,32 @@ def check_array(x, name, *, ndim=None, shape=None, dtype=None, finite=True,
     return arr
 
 
+def _range_text(lower, upper, lower_inclusive, upper_inclusive):
+    """`` in (0, 2)``, `` >= 1``... for messages ('' without bounds)."""
+    if lower is not None and upper is not None:
+        return (f" in {'[' if lower_inclusive else '('}{lower:g}, {upper:g}"
+                f"{']' if upper_inclusive else ')'}")
+    if lower is not None:
+        return f" {'>=' if lower_inclusive else '>'} {lower:g}"
+    if upper is not None:
+        return f" {'<=' if upper_inclusive else '<'} {upper:g}"
+    return ""
+
+
 def check_scalar(value, name, *, lower=None, upper=None, lower_inclusive=True,
                  upper_inclusive=True, integer=False, allow_none=False):
-    """Validate a real (or integer) scalar within bounds and return it."""
+    """Validate a real (or integer) scalar within bounds and return it.
+
+    ``TypeError`` for a non-number (its message states the allowed range),
+    ``ValueError`` for NaN/inf or a value out of bounds.
+    """
     if value is None and allow_none:
         return None
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a real number"
-        raise TypeError(f"`{name}` must be {what}, got {type(value).__name__}")
+        where = _range_text(lower, upper, lower_inclusive, upper_inclusive)
+        raise TypeError(f"`{name}` must be {what}{where}, got {type(value).__name__}")
     if not integer and not np.isfinite(value):
         raise ValueError(f"`{name}` must be finite, got {value}")
     if lower is not None and (value < lower or (value == lower and not lower_inclusive)):

@@ -9,6 +9,7 @@ from scipy.optimize import rosen, rosen_der, rosen_hess
 import numopt
 from numopt import OptimizeWarning, minimize
 from numopt._minimize import MINIMIZE_METHODS, MethodSpec
+from numopt._objective import Objective, fd_gradient
 from numopt._result import STATUS_MESSAGES, make_result, status_message
 
 
@@ -121,7 +122,8 @@ def test_tol_maps_to_gtol_but_explicit_option_wins():
 
 
 def _unused_impl(problem, x0, callback=None, rng=None, **options):
-    return make_result(x0, 0, fun=problem.fun(x0))
+    f = problem.fun(x0)
+    return make_result(x0, 0, fun=f, nfev=problem.nfev)  # methods report the counters
 
 
 @pytest.fixture
@@ -273,3 +275,162 @@ def test_rng_is_accepted_and_float32_x0():
     x0 = np.array([-1.2, 1.0], dtype=np.float32)
     res = minimize(rosen, x0, method="gn-newton", jac=rosen_der, hess=rosen_hess, rng=3)
     assert res.success and x0.dtype == np.float32 and np.allclose(res.x, 1.0)
+
+
+# -- the Objective ----------------------------------------------------------------
+@pytest.mark.parametrize("scheme,n_evals,atol", [("2-point", 4, 1e-6), ("3-point", 8, 1e-9),
+                                                 ("cs", 4, 1e-14)])
+def test_objective_finite_differences(scheme, n_evals, atol):
+    calls = []
+
+    def f(x):
+        calls.append(x.copy())
+        return np.sum(np.exp(x) * np.arange(1, 5)) if scheme == "cs" else \
+            float(np.sum(np.exp(x) * np.arange(1, 5)))
+
+    x = np.array([0.3, -1.2, 0.0, 2.0])
+    obj = Objective(f, x, jac=scheme)
+    fx, g = obj.fun_and_grad(x)
+    np.testing.assert_allclose(g, np.exp(x) * np.arange(1, 5), rtol=0, atol=atol * 30)
+    assert obj.nfev == len(calls) == 1 + n_evals and obj.njev == 0
+    assert not obj.has_jac and obj.jac_mode == "fd"
+    # the finite differences move one coordinate at a time, by SciPy's default steps
+    rel = np.finfo(float).eps ** (1 / 3 if scheme == "3-point" else 1 / 2)
+    moved = [np.flatnonzero(np.asarray(z) != x) for z in calls[1:]]
+    assert all(len(m) == 1 for m in moved)
+    i = moved[0][0]
+    assert abs(np.asarray(calls[1])[i] - x[i]) == pytest.approx(rel * max(1.0, abs(x[i])))
+    assert np.array_equal(fd_gradient(lambda z: f(z), x, fx, scheme), g)
+
+
+def test_objective_stochastic_oracles_and_read_only_counters():
+    seen = []
+
+    def jac(x, rng, scale):
+        seen.append(rng)
+        return scale * x + rng.standard_normal(x.size)
+
+    obj = Objective(lambda x, scale: 0.5 * scale * float(x @ x), np.ones(3), args=(2.0,),
+                    jac=jac)
+    rng = np.random.default_rng(5)
+    f, g1 = obj.fun_and_grad(np.ones(3), rng=rng)
+    g2 = obj.grad(np.ones(3), rng=rng)
+    assert f is None and seen == [rng, rng] and not np.array_equal(g1, g2)  # never cached
+    ref = np.random.default_rng(5)
+    np.testing.assert_allclose(g1, 2.0 + ref.standard_normal(3))
+    assert (obj.nfev, obj.njev) == (0, 2)
+    with pytest.raises(AttributeError):
+        obj.nfev = 0
+
+    def combined(x, rng=None):
+        if rng is None:
+            return float(x @ x), 2 * x
+        return float(x @ x) + 1.0, 2 * x + 1.0
+
+    obj = Objective(combined, np.ones(2), jac=True)
+    assert obj.fun_and_grad(np.ones(2), rng=np.random.default_rng(0))[0] == 3.0
+    assert obj.fun_and_grad(np.ones(2))[0] == 2.0 and (obj.nfev, obj.njev) == (2, 2)
+    with pytest.raises(ValueError, match="stochastic=True needs `jac`"):
+        Objective(lambda x: 0.0, np.ones(2)).fun_and_grad(np.ones(2), rng=rng)
+    bad = Objective(lambda x, rng=None: 0.0, np.ones(2), jac=True)
+    with pytest.raises(ValueError, match="must return a tuple"):
+        bad.fun_and_grad(np.ones(2), rng=rng)
+
+
+# -- every registered method --------------------------------------------------------
+#: Options per method for the tiny problem below; every registered method needs a row,
+#: so a newly declared method fails here until it is given one.
+_SHAPE = (3, 4)
+_METHOD_OPTIONS = {
+    "gn-newton": {},
+    "sketch-alm": {},
+    "bcd": {"block_size": 2, "selection": "gs", "maxiter": 300},
+    "sgd": {"learning_rate": 0.1, "momentum": 0.5},
+    "adam": {"learning_rate": 0.05},
+    "adamw": {"learning_rate": 0.05, "weight_decay": 0.0},
+    "amsgrad": {"learning_rate": 0.05},
+    "lion": {"learning_rate": 0.01},
+    "adabelief": {"learning_rate": 0.05},
+    "diffgrad": {"learning_rate": 0.05},
+    "adamomentum": {"learning_rate": 0.05},
+    "dog": {"averaging": 8.0},
+    "ldog": {},
+    "sania": {"preconditioner": "adam", "learning_rate": 0.5},
+    "muon": {"learning_rate": 0.02, "shape": _SHAPE},
+    "namo": {"learning_rate": 0.1, "shape": _SHAPE},
+    "namo-d": {"learning_rate": 0.1, "shape": _SHAPE},
+    "auon": {"learning_rate": 0.05, "shape": _SHAPE},
+    "hybrid-auon": {"learning_rate": 0.05, "shape": _SHAPE},
+    "drop-muon": {"learning_rate": 0.02, "shape": _SHAPE},
+    "frugal": {"learning_rate": 0.05, "weight_decay": 0.0, "shape": _SHAPE},
+    "sophia-g": {"learning_rate": 0.1, "rho": 1.0, "weight_decay": 0.0, "k": 1, "b2": 0.9},
+    "sophia-h": {"learning_rate": 0.1, "rho": 1.0, "weight_decay": 0.0, "k": 1, "b2": 0.9},
+    "adahessian": {"learning_rate": 0.1},
+    "mfac": {"learning_rate": 0.5, "ngrads": 8, "damping": 1.0},
+    "econtrol": {"learning_rate": 0.2, "k": 4},
+}
+
+
+def test_every_registered_method_has_a_case():
+    assert set(MINIMIZE_METHODS) == set(_METHOD_OPTIONS)
+    for spec in MINIMIZE_METHODS.values():
+        assert spec.package is not None and spec.package.startswith("numopt.")
+        assert spec.target.startswith("."), "declarations use targets relative to the package"
+
+
+@pytest.mark.parametrize("name", sorted(_METHOD_OPTIONS))
+def test_every_registered_method_runs(name):
+    """Load each method, run it on a tiny problem suited to its capabilities, check it
+    lowers the objective, reports the true evaluation counts and documents its options."""
+    spec = MINIMIZE_METHODS[name]
+    d = np.linspace(1.0, 3.0, 12)
+    c = np.sin(np.arange(12.0)) + 0.5
+    calls = {"fun": 0, "jac": 0, "hess": 0}
+
+    def fun(x):
+        calls["fun"] += 1
+        return 0.5 * float(d @ (x - c) ** 2)
+
+    def jac(x):
+        calls["jac"] += 1
+        return d * (x - c)
+
+    def hess(x):
+        calls["hess"] += 1
+        return np.diag(d)
+
+    def hessp(x, p):
+        calls["hess"] += 1
+        return d * p
+
+    kw = {"jac": jac}
+    if spec.uses_hess:
+        kw["hess"] = hess
+    if spec.uses_hessp:
+        kw["hessp"] = hessp
+    x0 = np.zeros(12)
+    if spec.constraints == "eq":  # sum(x) = 1 from a feasible start; closed-form solution
+        kw["constraints"] = [{"type": "eq", "fun": lambda x: np.sum(x) - 1.0,
+                              "jac": lambda x: np.ones((1, 12))}]
+        x0 = np.full(12, 1.0 / 12)
+    f0 = 0.5 * float(d @ (x0 - c) ** 2)
+    options = dict(_METHOD_OPTIONS[name])
+    options.setdefault("maxiter", 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OptimizeWarning)  # an iteration limit is fine here
+        res = minimize(fun, x0, method=name, options=options, rng=0, **kw)
+
+    assert res.x.shape == (12,) and np.all(np.isfinite(res.x)) and np.isfinite(res.fun)
+    assert res.fun == pytest.approx(0.5 * float(d @ (res.x - c) ** 2), rel=1e-12, abs=1e-14)
+    assert res.fun < 0.5 * f0, (name, res.fun, f0)
+    if spec.constraints == "eq":
+        lam = (np.sum(c) - 1.0) / np.sum(1.0 / d)
+        np.testing.assert_allclose(res.x, c - lam / d, atol=1e-6)
+    # the counters come from the Objective, so they match the calls the user saw
+    assert res.nfev == calls["fun"] and res.nhev == calls["hess"]
+    if name != "econtrol":  # econtrol counts one gradient per simulated worker and round
+        assert res.njev == calls["jac"]
+    text = numopt.show_options(name, disp=False)
+    assert text.strip() and "maxiter" in text
+    for option in options:
+        assert option in text, (name, option)

@@ -29,8 +29,8 @@ import time
 
 import numpy as np
 
-from numopt.convex_nn import fit_convex_relu, sample_patterns
-from numopt.convex_nn._core import add_bias
+from numopt.convex_nn import (convex_objective, fit_convex_relu, restore_feasibility,
+                              sample_patterns)
 from numopt.problems import teacher_student_relu
 
 BETA = 1e-2
@@ -39,7 +39,7 @@ RTOL = 1e-4
 
 def problem(n, d, P, seed=0):
     X, y = teacher_student_relu(n, d, n_hidden=10, noise=0.1, rng=seed)
-    D, gates = sample_patterns(add_bias(X), P, rng=seed)
+    D, gates = sample_patterns(X, P, rng=seed, bias=True)
     return X, y, (D, gates)
 
 
@@ -54,9 +54,8 @@ def clarabel(X, y, pats, cpu=None):
 
 def admm_time_to(X, y, pats, target, solver="admm", maxiter=50000):
     """Seconds until the (feasibility-restored) objective is within RTOL of ``target``."""
-    from numopt.convex_nn._core import convex_objective, restore_feasibility
     D, gates = pats
-    Xa = add_bias(X)
+    Xa = np.column_stack([X, np.ones(X.shape[0])])   # the bias column, as fit_convex_relu
     hit = [np.nan, 0]
     t0 = time.perf_counter()
     paused = [0.0]

@@ -13,8 +13,12 @@
 Run as a script for side-by-side tables (timings on a shared machine are noisy;
 compare the ratios measured in the same run); optional section names
 ``sweep``, ``sequence``, ``heat`` select parts, and ``seeds`` (not run by
-default, about 10 minutes) repeats the sequence comparison over 5 sequences and
-4 policy seeds::
+default) repeats the sequence comparison over 4 sequences x 4 policy seeds for
+three kinds of sequences (shifted, anisotropic and variable-coefficient
+Laplacians), after 300 and after 2000 instances. ``seeds`` replays the policies
+on cost tables (SOR iterations of every grid ω on every instance, from a zero
+start); the tables are measured once (about 1-5 minutes each) and cached under
+``$TMPDIR/numopt-sor-cost-tables``::
 
     python asv_benchmarks/benchmarks/linalg.py [sweep] [sequence] [seeds] [heat]
 """
@@ -23,10 +27,9 @@ import time
 import numpy as np
 from scipy.sparse.linalg import cg, spsolve
 
-from numopt.linalg import RelaxationTuner, solve_sequence, sor, ssor_pcg
-from numopt.linalg import _kernels as K
-from numopt.linalg._common import prepare_matrix
-from numopt.problems import heat_equation_sequence, poisson_2d, shifted_laplacian_sequence
+from numopt.linalg import RelaxationTuner, SORSmoother, solve_sequence, sor, ssor_pcg
+from numopt.problems import (anisotropic_laplacian_sequence, heat_equation_sequence, poisson_2d,
+                             shifted_laplacian_sequence, variable_coefficient_sequence)
 
 try:
     import pyamg.relaxation.relaxation as pyamg_relax
@@ -35,7 +38,11 @@ except ImportError:  # pragma: no cover - optional
 
 N_INSTANCES = 2000
 CONTEXT_RANGE = (-0.15, 0.45)
-POLICIES = ["tsallis-inf", "exp3", "ucb", "binned", "chebcb"]
+POLICIES = ["hybrid", "tsallis-inf", "exp3", "ucb", "binned", "chebcb"]
+SEQUENCES = {"shifted": shifted_laplacian_sequence,
+             "anisotropic": anisotropic_laplacian_sequence,
+             "variable-coefficient": variable_coefficient_sequence}
+SHORT = 300  # the short-sequence figures: the first SHORT instances
 
 
 def copy_bandwidth(nbytes=2 ** 28, repeat=5):
@@ -50,32 +57,35 @@ def copy_bandwidth(nbytes=2 ** 28, repeat=5):
     return 2 * src.nbytes / best / 1e9
 
 
-def sweep_bytes(sys):
+def sweep_bytes(sm):
     """Bytes one forward sweep must move: CSR arrays once, b/diag read, x read+written."""
-    ib = sys.indices.itemsize
-    return sys.nnz * (8 + ib) + (sys.n + 1) * ib + sys.n * (8 + 8 + 16)
+    ib = sm.index_dtype.itemsize
+    return sm.nnz * (8 + ib) + (sm.n + 1) * ib + sm.n * (8 + 8 + 16)
+
+
+#: sweeps per timed call: the smoother's argument checks (two passes over x and b)
+#: are then under 2% of a call
+SWEEPS_PER_CALL = 10
 
 
 def _sweep_setup(nx):
-    sys = prepare_matrix(poisson_2d(nx))
-    b = np.random.default_rng(0).standard_normal(sys.n)
-    x = np.zeros(sys.n)
-    K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, sys.wdiag(1.5), b, x,
-                K.FORWARD)  # JIT compile
-    return sys, b, x
+    sm = SORSmoother(poisson_2d(nx), omega=1.5)
+    b = np.random.default_rng(0).standard_normal(sm.n)
+    x = np.zeros(sm.n)
+    sm(x, b)  # JIT compile
+    return sm, b, x
 
 
-def _sweep_seconds(sys, b, x, repeat=30):
+def _sweep_seconds(sm, b, x, repeat=30):
     best = np.inf
-    wdiag = sys.wdiag(1.5)
     for _ in range(repeat):
         t = time.perf_counter()
-        K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, wdiag, b, x, K.FORWARD)
+        sm(x, b, SWEEPS_PER_CALL)
         best = min(best, time.perf_counter() - t)
-    return best
+    return best / SWEEPS_PER_CALL
 
 
-def _interleaved_bandwidth(sys, b, x, repeat=20, nbytes=2 ** 28):
+def _interleaved_bandwidth(sm, b, x, repeat=20, nbytes=2 ** 28):
     """(sweep GB/s, copy GB/s): best of ``repeat`` alternating runs of both.
 
     Alternating keeps both measurements in the same load conditions on a shared
@@ -83,16 +93,15 @@ def _interleaved_bandwidth(sys, b, x, repeat=20, nbytes=2 ** 28):
     """
     src = np.ones(nbytes // 8)
     dst = np.empty_like(src)
-    wdiag = sys.wdiag(1.5)
     best_sweep = best_copy = np.inf
     for _ in range(repeat):
         t = time.perf_counter()
         np.copyto(dst, src)
         best_copy = min(best_copy, time.perf_counter() - t)
         t = time.perf_counter()
-        K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, wdiag, b, x, K.FORWARD)
-        best_sweep = min(best_sweep, time.perf_counter() - t)
-    return sweep_bytes(sys) / best_sweep / 1e9, 2 * src.nbytes / best_copy / 1e9
+        sm(x, b, SWEEPS_PER_CALL)
+        best_sweep = min(best_sweep, (time.perf_counter() - t) / SWEEPS_PER_CALL)
+    return sweep_bytes(sm) / best_sweep / 1e9, 2 * src.nbytes / best_copy / 1e9
 
 
 def _pyamg_sweep_seconds(A, b, repeat=10):
@@ -111,13 +120,11 @@ class SORSweep:
     timeout = 300
 
     def setup(self, nx):
-        self.sys, self.b, self.x = _sweep_setup(nx)
-        self.wdiag = self.sys.wdiag(1.5)
+        self.sm, self.b, self.x = _sweep_setup(nx)
         self.A = poisson_2d(nx)
 
     def time_numopt_sweep(self, nx):
-        K.sor_sweep(self.sys.indptr, self.sys.indices, self.sys.data, self.sys.split, self.wdiag,
-                    self.b, self.x, K.FORWARD)
+        self.sm(self.x, self.b)
 
     def time_pyamg_sweep(self, nx):
         if pyamg_relax is None:
@@ -125,12 +132,12 @@ class SORSweep:
         pyamg_relax.sor(self.A, self.x, self.b, 1.5, iterations=1, sweep="forward")
 
     def track_gbytes_per_s(self, nx):
-        return sweep_bytes(self.sys) / _sweep_seconds(self.sys, self.b, self.x) / 1e9
+        return sweep_bytes(self.sm) / _sweep_seconds(self.sm, self.b, self.x) / 1e9
 
     track_gbytes_per_s.unit = "GB/s"
 
     def track_fraction_of_copy_bandwidth(self, nx):
-        sweep, copy = _interleaved_bandwidth(self.sys, self.b, self.x)
+        sweep, copy = _interleaved_bandwidth(self.sm, self.b, self.x)
         return sweep / copy
 
     track_fraction_of_copy_bandwidth.unit = "fraction"
@@ -175,18 +182,36 @@ def _replay(F, contexts, policy, rng, **options):
     return total
 
 
-def _seed_study(variance="high", seeds=range(5), policy_seeds=range(4), n=N_INSTANCES,
-                policies=("tsallis-inf", "ucb", "binned")):
-    """Ratio to the best fixed ω of each policy over several sequences and policy seeds."""
-    ratios = {p: [] for p in policies}
+def cost_table(kind="shifted", variance="high", seed=0, n=N_INSTANCES):
+    """``(F, contexts)``: SOR iterations ``F[t, i]`` of instance ``t`` of a sequence with
+    the default grid's ``i``-th ω from a zero start, cached as .npz in the temp folder."""
+    import os
+    import tempfile
+    folder = os.path.join(tempfile.gettempdir(), "numopt-sor-cost-tables")
+    path = os.path.join(folder, f"{kind}-{variance}-{seed}-{n}.npz")
+    if os.path.exists(path):
+        with np.load(path) as d:
+            return d["F"], d["c"]
+    seq = SEQUENCES[kind](n, variance=variance, rng=seed)
+    ref = solve_sequence(seq, policy=1.0, compare=True, warm_start=False)
+    os.makedirs(folder, exist_ok=True)
+    np.savez(path, F=ref.fixed_nit, c=seq.contexts)
+    return ref.fixed_nit, seq.contexts
+
+
+def _seed_study(kind="shifted", variance="high", seeds=range(4), policy_seeds=range(4),
+                lengths=(SHORT, N_INSTANCES), policies=("hybrid", "tsallis-inf", "ucb", "binned")):
+    """Ratio to the best fixed ω of each policy over several sequences and policy seeds,
+    after each number of instances in ``lengths``: ``{(policy, length): array}``."""
+    ratios = {(p, T): [] for p in policies for T in lengths}
     for seed in seeds:
-        seq = shifted_laplacian_sequence(n, variance=variance, rng=seed)
-        ref = solve_sequence(seq, policy=1.0, compare=True, warm_start=False)
-        for p in policies:
-            for r in (policy_seeds if p != "ucb" else [0]):  # ucb is deterministic
-                ratios[p].append(_replay(ref.fixed_nit, seq.contexts, p, r)
-                                 / ref.best_fixed_total)
-    return {p: np.array(v) for p, v in ratios.items()}
+        F, contexts = cost_table(kind, variance, seed, max(lengths))
+        for T in lengths:
+            best = F[:T].sum(axis=0).min()
+            for p in policies:
+                for r in (policy_seeds if p != "ucb" else [0]):  # ucb is deterministic
+                    ratios[p, T].append(_replay(F[:T], contexts, p, r) / best)
+    return {k: np.array(v) for k, v in ratios.items()}
 
 
 class ShiftedLaplacianSequence:
@@ -358,12 +383,15 @@ def _pyamg_solve(A, b, omega, tol=1e-8, maxiter=10_000):
 
 
 def _main_seeds():
-    for variance in ("high", "low"):
-        print(f"\n2b. Shifted Laplacian ({variance} variance): total SOR iterations / best "
-              "fixed omega over sequence seeds 0-4 x policy seeds 0-3")
-        for p, r in _seed_study(variance).items():
-            print(f"   {p:<14} mean {r.mean():.3f}  min {r.min():.3f}  max {r.max():.3f}  "
-                  f"runs above 1.25: {int(np.sum(r > 1.25))}/{r.size}")
+    for kind in SEQUENCES:
+        print(f"\n2b. {kind} sequences (high variance, n = 100): total SOR iterations / best "
+              f"fixed omega in hindsight over the first {SHORT} and all {N_INSTANCES} "
+              "instances; sequence seeds 0-3 x policy seeds 0-3")
+        out = _seed_study(kind)
+        for (p, T), r in out.items():
+            print(f"   {p:<12} T = {T:<5} mean {r.mean():.3f}  sd {r.std():.3f}  "
+                  f"min {r.min():.3f}  max {r.max():.3f}  runs above 1.3: "
+                  f"{int(np.sum(r > 1.3))}/{r.size}")
 
 
 def main(sections=("sweep", "sequence", "heat")):
@@ -383,11 +411,11 @@ def _main_sweep():
     print(f"{'nx':>6}{'nnz':>11}{'numopt [ms]':>13}{'GB/s':>8}{'copy GB/s':>11}"
           f"{'of copy bw':>12}{'pyamg [ms]':>12}{'pyamg/numopt':>14}")
     for nx in (300, 1000):
-        sys, b, x = _sweep_setup(nx)
-        gbs, bw = _interleaved_bandwidth(sys, b, x)
-        t = sweep_bytes(sys) / gbs / 1e9
+        sm, b, x = _sweep_setup(nx)
+        gbs, bw = _interleaved_bandwidth(sm, b, x)
+        t = sweep_bytes(sm) / gbs / 1e9
         tp = _pyamg_sweep_seconds(poisson_2d(nx), b) if pyamg_relax is not None else np.nan
-        print(f"{nx:>6}{sys.nnz:>11}{1e3 * t:>13.2f}{gbs:>8.2f}{bw:>11.2f}{gbs / bw:>12.2f}"
+        print(f"{nx:>6}{sm.nnz:>11}{1e3 * t:>13.2f}{gbs:>8.2f}{bw:>11.2f}{gbs / bw:>12.2f}"
               f"{1e3 * tp:>12.2f}{tp / t:>14.2f}")
 
     A, b = poisson_2d(30), np.ones(900)
@@ -408,11 +436,16 @@ def _main_sequence():
     for variance in ("high", "low"):
         print(f"\n2. Shifted Laplacian ({variance} variance, n = 100, {N_INSTANCES} instances): "
               "mean SOR iterations per instance")
-        out, secs, _ = _sequence_runs(variance)
+        out, secs, ref = _sequence_runs(variance)
         best = [v for k, v in out.items() if k.startswith("best fixed")][0]
+        short = ref.fixed_nit[:SHORT]
+        contexts = shifted_laplacian_sequence(N_INSTANCES, variance=variance, rng=0).contexts
+        print(f"   {'':<26}{'mean':>9}{'ratio':>8}{'':<14}{f'first {SHORT}: ratio':>22}")
         for k, v in out.items():
             s = f"{secs[k]:8.1f} s" if k in secs else ""
-            print(f"   {k:<26}{v:>9.1f}{v / best:>8.2f} x best fixed  {s}")
+            r = (f"{_replay(short, contexts, k, 0) / short.sum(axis=0).min():>10.2f}"
+                 if k in POLICIES else "")
+            print(f"   {k:<26}{v:>9.1f}{v / best:>8.2f} x best fixed  {s:<10}{r}")
 
 
 def _main_heat():

@@ -23,7 +23,7 @@ METHODS = ["gn-newton", "newton-cg", "trust-exact"]
 
 def _problem(name):
     if name == "logistic":
-        return logistic_regression(10_000, 200, reg=1e-3, rng=0)
+        return logistic_regression(10_000, 200, l2=1e-3, rng=0)
     return rosenbrock(2)
 
 

@@ -16,6 +16,9 @@ Tracked: the state memory per parameter (bytes) for numopt and torch.
 Run as a script for a side-by-side table::
 
     python asv_benchmarks/benchmarks/optim.py
+
+and with ``--trees`` for the per-step cost on 200 small leaves vs one big leaf
+(``OptimTreeStep``).
 """
 import time
 
@@ -135,6 +138,58 @@ class OptimStep:
     track_state_bytes_per_param.unit = "bytes"
 
 
+def _tree_case(layout, seed):
+    """``'200x64'``: a dict of 200 small arrays; ``'1x1e6'``: one array of 10^6."""
+    rng = np.random.default_rng(seed)
+    shapes = {f"layer{i:03d}": 64 for i in range(200)} if layout == "200x64" \
+        else {"w": 1_000_000}
+    return {k: rng.standard_normal(n).astype(np.float32) for k, n in shapes.items()}
+
+
+class OptimTreeStep:
+    """Per-step cost of the tree handling: many small leaves vs one big leaf.
+
+    ``step``: :class:`numopt.optim.Optimizer` (fused, in place); ``update``:
+    the functional ``update`` (no ``apply_updates``).
+    """
+    params = (["200x64", "1x1e6"], ["adam", "sgd", "scale_by_adam"], ["step", "update"])
+    param_names = ["layout", "optimizer", "api"]
+
+    def setup(self, layout, name, api):
+        self.p, self.g = _tree_case(layout, 0), _tree_case(layout, 1)
+        tx = {"adam": lambda: optim.adam(1e-3), "sgd": lambda: optim.sgd(1e-3, momentum=0.9),
+              "scale_by_adam": optim.scale_by_adam}[name]()
+        if api == "step":
+            if tx.step_inplace is None:
+                raise NotImplementedError  # asv: skip (no fused in-place step)
+            opt = optim.Optimizer(tx, self.p)
+            self.run = lambda: opt.step(self.p, self.g)
+        else:
+            box = [tx.init(self.p)]
+
+            def run():
+                box[0] = tx.update(self.g, box[0], self.p)[1]
+            self.run = run
+        self.run()
+
+    def time_tree_step(self, layout, name, api):
+        self.run()
+
+
+def tree_main():
+    print("numopt.optim: microseconds per step on a tree of 200 x 64 floats and on one "
+          "array of 10^6 (float32), best of 5. The machine may be shared.\n")
+    b = OptimTreeStep()
+    for layout, name, api in ((lo, n, a) for lo in b.params[0] for n in b.params[1]
+                              for a in b.params[2]):
+        try:
+            b.setup(layout, name, api)
+        except NotImplementedError:
+            continue
+        stepper = type("S", (), {"step": staticmethod(b.run)})
+        print(f"{layout:>7} {name:<14}{api:<7}{_measure_step(stepper) * 1e6:>10.1f}")
+
+
 def main():
     print("numopt.optim: microseconds per step, float32 parameters (3 arrays), best of 5.\n"
           "The machine may be shared: compare ratios from the same run.\n")
@@ -158,4 +213,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    tree_main() if "--trees" in sys.argv else main()

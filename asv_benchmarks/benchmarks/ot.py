@@ -26,7 +26,7 @@ if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
 
 import numpy as np
 
-from numopt.ot import _engines, _kernels
+from numopt.ot import sinkhorn as np_sinkhorn
 from numopt.ot import solve as np_solve
 from numopt.problems import ot_point_clouds
 
@@ -64,7 +64,7 @@ def run(name, p, reg, maxiter=200_000):
         if name.startswith("numopt-"):
             method = name.split("-", 1)[1]
             res = np_solve(M, a, b, reg, method=method, tol=TOL,
-                           max_iter=1000 if method == "sns" else maxiter)
+                           maxiter=1000 if method == "sns" else maxiter)
             el = time.perf_counter() - t
             return el, res.nit, _err(res.plan, a, b)
         if name == "pot-sinkhorn" or name == "pot-sinkhorn_log":
@@ -129,33 +129,48 @@ class OTSolvers:
     track_marginal_error.unit = "L2 error"
 
 
+def _best(fn, r):
+    fn()
+    out = np.inf
+    for _ in range(r):
+        t = time.perf_counter()
+        fn()
+        out = min(out, time.perf_counter() - t)
+    return out
+
+
+def _per_iteration(solve_k, k1, k2, r):
+    """Seconds per iteration of ``solve_k(k)`` (``k`` iterations plus a fixed setup):
+    the best-of-``r`` difference between ``k2`` and ``k1`` iterations, over ``k2 - k1``."""
+    return max(_best(lambda: solve_k(k2), r) - _best(lambda: solve_k(k1), r), 0.0) / (k2 - k1)
+
+
 def sweep_rates(n):
     """Seconds per fused scaling sweep, log-domain sweep, 2 BLAS gemv, one read of K.
 
+    The sweeps are timed through the public ``numopt.ot.sinkhorn`` with a fixed
+    iteration count (``stopThr=0``) on Numba's full thread count: the difference of
+    two counts cancels the setup (the kernel ``exp(-M / reg)``, the plan).
     The read of ``K`` (``K.sum()``, SIMD, memory bound) is the bandwidth floor
     of an iteration: the fused sweep reads ``K`` exactly once.
     """
+    import numba
     p = _problem(n)
     reg = 1e-2
     K = np.exp(-p.M / reg)
-    a, v, u, w = p.a, np.ones(n), np.empty(n), np.empty(n)
-    work = _engines._Work(n, n)
-    f, g = np.zeros(n), np.zeros(n)
-    loga = np.log(a)
+    v, u = np.ones(n), np.full(n, 1.0 / n)
+    kw = dict(stopThr=0.0, warn=False, n_threads=numba.get_num_threads())
 
-    def best(fn, r=20):
-        fn()
-        out = np.inf
-        for _ in range(r):
-            t = time.perf_counter()
-            fn()
-            out = min(out, time.perf_counter() - t)
-        return out
+    def scaling(k):
+        np_sinkhorn(p.a, p.b, p.M, reg, method="sinkhorn", numItermax=k, **kw)
 
-    ts = best(lambda: _kernels.scaling_sweep(K, a, v, u, work.part, w))
-    tl = best(lambda: work.log_sweep(p.M, loga, g, reg, f))
-    tg = best(lambda: (K @ v, K.T @ u))
-    tr = best(lambda: K.sum())
+    def log_domain(k):
+        np_sinkhorn(p.a, p.b, p.M, reg, method="sinkhorn_log", numItermax=k, **kw)
+
+    ts = _per_iteration(scaling, 2, 22, 7)
+    tl = _per_iteration(log_domain, 1, 6, 5)
+    tg = _best(lambda: (K @ v, K.T @ u), 20)
+    tr = _best(lambda: K.sum(), 20)
     return ts, tl, tg, tr
 
 

@@ -19,7 +19,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from numopt.convex_nn import ConvexReLUClassifier, fit_convex_relu, sample_patterns
-from numopt.convex_nn._core import add_bias
 from numopt.problems import teacher_student_relu, two_spirals
 
 # --- decision boundaries -------------------------------------------------------
@@ -47,7 +46,7 @@ for ax, model, title in [(axes[0], std, "ADMM, squared loss"),
 # --- objective against time ----------------------------------------------------
 Xr, yr = teacher_student_relu(200, 10, n_hidden=10, noise=0.1, rng=0)
 beta = 1e-2
-pats = sample_patterns(add_bias(Xr), 20, rng=0)
+pats = sample_patterns(Xr, 20, rng=0, bias=True)
 ref = fit_convex_relu(Xr, yr, beta=beta, solver="cvxpy", patterns=pats)
 
 

@@ -3,6 +3,11 @@ from .._minimize import minimize
 
 __all__ = ["sketch_alm"]
 
+# Kept repetition (`duplicates` pairs it with newton/_api.py and with docstrings in
+# sampling/_bases.py, problems/_linalg.py): the fun/x0/jac/hess/callback entries and the
+# Returns/Examples layout of minimize's functional shorthands. Each public function
+# documents itself in full (help(), the API pages); the code is one call to minimize.
+
 
 def sketch_alm(fun, x0, constraints, jac=None, hess=None, hessp=None, args=(),
                callback=None, rng=None, **options):

@@ -10,14 +10,14 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg as spla
 from scipy.optimize import HessianUpdateStrategy, LinearConstraint, NonlinearConstraint
-from scipy.optimize._numdiff import approx_derivative
+
+from .._findiff import FD_SCHEMES as _FD
+from .._findiff import fd_jacobian as _fd_jacobian
 
 __all__ = ["EqualityConstraints", "INEQUALITY_METHODS"]
 
 #: Methods to suggest for inequality constraints.
 INEQUALITY_METHODS = "'slsqp', 'trust-constr', 'cobyla' or 'cobyqa'"
-
-_FD = ("2-point", "3-point", "cs")
 
 
 def _ineq_error(what):
@@ -64,8 +64,7 @@ class _Block:
             out = np.atleast_1d(self.fun(z, *self.args))
             return out if method == "cs" else np.asarray(out, dtype=float)
 
-        J = approx_derivative(fx, x, method=method, f0=c0 + self.target)
-        return np.atleast_2d(np.asarray(J, dtype=float)).reshape(c0.size, n)
+        return _fd_jacobian(fx, x, c0 + self.target, method)
 
 
 class EqualityConstraints:
@@ -152,6 +151,9 @@ class EqualityConstraints:
             raise ValueError("the constraints have no equations (m = 0)")
         self.has_hess = all(b.linear is not None or b.hess is not None for b in self.blocks)
         self.any_sparse = any(scipy.sparse.issparse(b.linear) for b in self.blocks)
+        #: finite-difference schemes of the blocks without a callable ``jac``
+        self.fd_methods = {(b.jac if b.jac in _FD else "2-point") for b in self.blocks
+                           if b.linear is None and not callable(b.jac)}
 
     def _hess(self, hess, name):
         if hess is None:

@@ -17,16 +17,19 @@ Functions
 fit_convex_relu       -- functional API returning an OptimizeResult
 sample_patterns       -- activation patterns D_i = 1[X h_i >= 0]
 convex_objective      -- objective of the convex program
+restore_feasibility   -- move convex-program weights into their cones
 recover_network       -- the ReLU network equivalent to a convex solution
 ReLUNetwork           -- a two-layer ReLU network (predict, input_gradient)
 fgsm_attack           -- fast gradient sign attack on a ReLUNetwork classifier
 pgd_attack            -- projected gradient attack on a ReLUNetwork classifier
 """
 from ._attacks import fgsm_attack, pgd_attack
-from ._core import ReLUNetwork, convex_objective, recover_network, sample_patterns
+from ._core import (ReLUNetwork, convex_objective, recover_network, restore_feasibility,
+                    sample_patterns)
 from ._estimators import ConvexReLUClassifier, ConvexReLURegressor
 from ._fit import fit_convex_relu
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier", "fit_convex_relu",
-           "sample_patterns", "convex_objective", "recover_network", "ReLUNetwork",
+           "sample_patterns", "convex_objective", "restore_feasibility", "recover_network",
+           "ReLUNetwork",
            "fgsm_attack", "pgd_attack"]

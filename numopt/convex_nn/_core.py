@@ -40,18 +40,21 @@ def check_xy(X, y, loss):
     return X, y
 
 
-def sample_patterns(X, n_patterns, rng=None, *, max_tries=10):
+def sample_patterns(X, n_patterns, rng=None, *, bias=False, max_tries=10):
     """Sample distinct activation patterns ``D_i = 1[X h_i >= 0]``, ``h_i ~ N(0, I)``.
 
     Parameters
     ----------
     X : array_like, shape (n, d)
-        Data (append a column of ones first when the network has a bias).
+        Data.
     n_patterns : int
         Number of gate vectors to draw (>= 1). Duplicate patterns and the
         all-zero pattern are dropped, so at most ``n_patterns`` are returned.
     rng : {None, int, numpy.random.Generator}
         Source of the gate vectors.
+    bias : bool
+        Append a column of ones to ``X`` first (hidden-layer biases): the
+        patterns to pass to ``fit_convex_relu(..., bias=True, patterns=...)``.
     max_tries : int
         Rounds of redrawing to replace dropped duplicates.
 
@@ -59,7 +62,7 @@ def sample_patterns(X, n_patterns, rng=None, *, max_tries=10):
     -------
     D : ndarray, shape (n, P), float64
         0/1 activation matrix (column ``i`` is pattern ``i``).
-    gates : ndarray, shape (d, P)
+    gates : ndarray, shape (d, P), or (d + 1, P) with ``bias``
         The gate vectors ``h_i``; ``E * (X @ gates) > 0`` holds strictly on
         rows where ``x_k^T h_i != 0``, so each ``h_i`` lies inside its cone.
 
@@ -73,8 +76,14 @@ def sample_patterns(X, n_patterns, rng=None, *, max_tries=10):
     ((6, 4), (3, 4))
     >>> bool(np.array_equal(D, (X @ gates >= 0).astype(float)))
     True
+    >>> sample_patterns(X, 4, rng=0, bias=True)[1].shape
+    (4, 4)
     """
     X = check_array(X, "X", ndim=2, dtype=np.float64, min_size=1)
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"`bias` must be a bool, got {type(bias).__name__}")
+    if bias:
+        X = add_bias(X)
     n_patterns = check_scalar(n_patterns, "n_patterns", lower=1, integer=True)
     rng = check_rng(rng)
     n, d = X.shape
@@ -152,11 +161,45 @@ def restore_feasibility(X, D, U, gates, max_sweeps=200):
     """Make each column ``u_i`` satisfy ``(2D_i − I) X u_i >= 0``; returns a new array.
 
     First the (nearly) Euclidean projection onto each cone by Hildreth's
-    method (:func:`numopt.convex_nn._kernels.project_cones`), which moves a
-    slightly infeasible solver output by about its violation; then any
-    remaining violation is removed exactly by moving along the gate ``h_i``,
-    which lies inside its cone. Feasible columns (zero columns included) are
-    unchanged.
+    method, which moves a slightly infeasible solver output by about its
+    violation; then any remaining violation is removed exactly by moving along
+    the gate ``h_i``, which lies inside its cone. Feasible columns (zero
+    columns included) are unchanged. :func:`fit_convex_relu` applies it to
+    the solver's output; use it on the iterates a callback sees (``V`` or
+    ``W``) to evaluate :func:`convex_objective` at a feasible point.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Data as the convex program sees it (with the column of ones when the
+        network has a bias).
+    D : ndarray, shape (n, P)
+        Activation patterns.
+    U : array_like, shape (d, P)
+        Weights, column ``i`` for pattern ``i``; not modified.
+    gates : ndarray, shape (d, P)
+        Gate vectors of the patterns, as from :func:`sample_patterns`.
+    max_sweeps : int
+        Sweeps of Hildreth's projection.
+
+    Returns
+    -------
+    ndarray, shape (d, P)
+        Feasible up to rounding (violations of order ``1e-16`` times the
+        scale of ``X @ U`` can remain where the projection lands on a face).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.convex_nn import restore_feasibility, sample_patterns
+    >>> X = np.random.default_rng(0).standard_normal((20, 3))
+    >>> D, gates = sample_patterns(X, 5, rng=0)
+    >>> U = gates + 0.3 * np.random.default_rng(1).standard_normal(gates.shape)
+    >>> R = restore_feasibility(X, D, U, gates)
+    >>> float(((2 * D - 1) * (X @ U)).min()) < -0.1        # U violates the cones
+    True
+    >>> bool(np.all((2 * D - 1) * (X @ R) >= -1e-12))     # R satisfies them (to rounding)
+    True
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     E = np.ascontiguousarray(2.0 * D - 1.0)

@@ -1,7 +1,7 @@
 """Functional API: ``fit_convex_relu``."""
 import numpy as np
 
-from .._options import _check_unknown_options
+from .._options import check_unknown_options as _check_unknown_options
 from .._result import SUCCESS, make_result
 from .._validation import check_array, check_choice, check_rng, check_scalar
 from ._admm import admm_solve
@@ -22,6 +22,45 @@ _SOLVER_OPTIONS = {
     "scp": {"step0"},
     "cvxpy": {"cvxpy_solver", "verbose"},
 }
+
+
+def _check_patterns(patterns, Xa):
+    """``patterns = (D, gates)`` from the caller, validated against ``Xa``."""
+    D, gates = patterns
+    D = check_array(D, "patterns[0] (D)", ndim=2, shape=(Xa.shape[0], None), dtype=np.float64)
+    gates = check_array(gates, "patterns[1] (gates)", ndim=2,
+                        shape=(Xa.shape[1], D.shape[1]), dtype=np.float64)
+    if not np.all((D == 0) | (D == 1)):
+        raise ValueError("`patterns[0]` (D) must hold 0/1 entries")
+    return D, gates
+
+
+def _solve(solver, Xa, y, D, gates, beta, loss, robust_eps, n_features, tol, maxiter,
+           callback, options):
+    """Run ``solver``; return its result and the weights ``(V, W)`` before restoration."""
+    if solver == "admm":
+        res = admm_solve(Xa, y, D, beta, loss, tol=tol, maxiter=maxiter, callback=callback,
+                         objective=lambda V, W: convex_objective(Xa, y, D, V, W, beta, loss),
+                         **options)
+        V0, W0 = res.V, res.W
+    elif solver == "ipm":
+        res = ipm_solve(Xa, y, D, beta, loss, gates=gates, tol=tol, maxiter=maxiter,
+                        callback=callback, **options)
+        V0, W0 = res.V, res.W
+    elif solver == "scp":
+        res = fista_gated(Xa, y, D, beta, loss, tol=tol, maxiter=maxiter, callback=callback,
+                          **options)
+        V0, W0 = decompose_gated(Xa, D, res.U, gates)
+        res["gated_objective"] = res.fun
+    else:
+        kw = {}
+        if "cvxpy_solver" in options:
+            kw["solver"] = options["cvxpy_solver"]
+        if "verbose" in options:
+            kw["verbose"] = options["verbose"]
+        res = cvxpy_solve(Xa, y, D, beta, loss, eps=robust_eps, n_features=n_features, **kw)
+        V0, W0 = res.V, res.W
+    return res, V0, W0
 
 
 def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="admm",
@@ -78,8 +117,8 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     rng : {None, int, numpy.random.Generator}
         Source of the gate vectors.
     patterns : tuple (D, gates), optional
-        Reuse patterns from :func:`sample_patterns` (on ``X`` with the bias
-        column when ``bias=True``) instead of sampling.
+        Reuse patterns from :func:`sample_patterns` (called with the same
+        ``bias``) instead of sampling.
     callback : callable, optional
         ``callback(intermediate_result)`` ('admm', 'ipm', 'scp'); ``fun`` is the
         objective of the current iterate (for ADMM before the final feasibility
@@ -138,36 +177,9 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     if patterns is None:
         D, gates = sample_patterns(Xa, n_patterns, rng=check_rng(rng))
     else:
-        D, gates = patterns
-        D = check_array(D, "patterns[0] (D)", ndim=2, shape=(X.shape[0], None),
-                        dtype=np.float64)
-        gates = check_array(gates, "patterns[1] (gates)", ndim=2,
-                            shape=(Xa.shape[1], D.shape[1]), dtype=np.float64)
-        if not np.all((D == 0) | (D == 1)):
-            raise ValueError("`patterns[0]` (D) must hold 0/1 entries")
-
-    if solver == "admm":
-        res = admm_solve(Xa, y, D, beta, loss, tol=tol, maxiter=maxiter, callback=callback,
-                         objective=lambda V, W: convex_objective(Xa, y, D, V, W, beta, loss),
-                         **options)
-        V0, W0 = res.V, res.W
-    elif solver == "ipm":
-        res = ipm_solve(Xa, y, D, beta, loss, gates=gates, tol=tol, maxiter=maxiter,
-                        callback=callback, **options)
-        V0, W0 = res.V, res.W
-    elif solver == "scp":
-        res = fista_gated(Xa, y, D, beta, loss, tol=tol, maxiter=maxiter, callback=callback,
-                          **options)
-        V0, W0 = decompose_gated(Xa, D, res.U, gates)
-        res["gated_objective"] = res.fun
-    else:
-        kw = {}
-        if "cvxpy_solver" in options:
-            kw["solver"] = options["cvxpy_solver"]
-        if "verbose" in options:
-            kw["verbose"] = options["verbose"]
-        res = cvxpy_solve(Xa, y, D, beta, loss, eps=robust_eps, n_features=n_features, **kw)
-        V0, W0 = res.V, res.W
+        D, gates = _check_patterns(patterns, Xa)
+    res, V0, W0 = _solve(solver, Xa, y, D, gates, beta, loss, robust_eps, n_features, tol,
+                         maxiter, callback, options)
     viol = constraint_violation(Xa, D, V0, W0, robust_eps, n_features)
     if robust_eps > 0:
         V, W = V0, W0

@@ -40,6 +40,7 @@ import scipy.linalg as sla
 from scipy.special import expit, xlogy
 
 from .._callback import make_callback
+from .._krylov import conjugate_gradient
 from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS, make_result
 from .._threads import with_blas_threads
 from ._core import loss_value, restore_feasibility
@@ -204,27 +205,12 @@ class _NewtonSystem:
             Hx += prob.FT(prob.predict(x) * self.sl ** 2)
             return Hx
 
-        x = self.solve(r)
-        res = r - hmul(x)
-        rn0 = float(np.linalg.norm(r))
-        zr = self.solve(res)
-        pdir = zr.copy()
-        rz = float(np.sum(res * zr))
-        for _ in range(maxiter):
-            if float(np.linalg.norm(res)) <= rtol * rn0 or rz <= 0.0:
-                break
-            Hp = hmul(pdir)
-            pHp = float(np.sum(pdir * Hp))
-            if not pHp > 0.0:
-                break
-            alpha = rz / pHp
-            x += alpha * pdir
-            res -= alpha * Hp
-            zr = self.solve(res)
-            rz_new = float(np.sum(res * zr))
-            pdir = zr + (rz_new / rz) * pdir
-            rz = rz_new
-        return x
+        shape = r.shape
+        res = conjugate_gradient(lambda v: hmul(v.reshape(shape)).ravel(), r.ravel(),
+                                 rtol=rtol, maxiter=maxiter,
+                                 psolve=lambda v: self.solve(v.reshape(shape)).ravel(),
+                                 x0=self.solve(r).ravel())
+        return res.x.reshape(shape)
 
     def solve(self, r):
         """``r`` has the shape of ``U`` (d x 2P)."""
@@ -271,6 +257,213 @@ def _step_to_boundary(x, dx, frac):
     return min(1.0, frac * float(np.min(-x[neg] / dx[neg])))
 
 
+def _check_args(loss, beta):
+    if loss not in _LOSSES:
+        raise ValueError(f"solver='ipm' supports loss='squared' or 'bce', got {loss!r}")
+    if not beta > 0:
+        raise ValueError(f"solver='ipm' needs beta > 0 (its stopping rule is a certified "
+                         f"duality gap), got beta={beta!r}; use solver='admm' or 'cvxpy'")
+
+
+def _check_gates(prob, gates):
+    G0 = prob.E2m[:, :prob.P] * (prob.Xm @ gates)
+    if G0.size and G0.min() <= 0.0:
+        bad = np.flatnonzero(G0.min(axis=0) <= 0.0)
+        raise ValueError("solver='ipm' needs every gate strictly inside its cone "
+                         f"((2D_j - I) X h_j > 0 on nonzero rows); patterns {bad[:5].tolist()} "
+                         "violate it: pass the gates returned by sample_patterns")
+
+
+def _starting_point(prob, gates):
+    """``(U, S, Lam)``: ``v_j = w_j ∝ h_j`` (the model predicts 0), at the data's scale.
+
+    The multipliers are centred for a complementarity 1e-3 of the starting objective.
+    """
+    X, y, beta, loss, P = prob.X, prob.y, prob.beta, prob.loss, prob.P
+    H = gates / np.linalg.norm(gates, axis=0)
+    scale = max(float(np.linalg.norm(y)) / max(float(np.linalg.norm(X)), 1e-300), 1e-8)
+    if beta > 0:
+        # the start's group norm at most 1% of the loss: a large beta means a small
+        # solution, and a start far outside it stalls the method
+        loss0 = max(loss_value(np.zeros_like(y), y, loss), 1e-300)
+        scale = min(scale, 0.01 * loss0 / (beta * 2 * P))
+    U = np.hstack([H, H]) * scale
+    # infeasible start: the slacks are variables of their own (G u − s → 0 along the
+    # way), which lets the weights cross cone boundaries early on; at n = 2000,
+    # d = 50, P = 200 this halves the iterations against a feasible start
+    S = prob.slacks(U)
+    S = np.maximum(S, 1e-2 * float(np.abs(S).mean()) if S.size else 1.0)
+    Lam = 1e-3 * max(prob.objective(U), 1e-12) / prob.nu / S
+    return U, S, Lam
+
+
+class _IPMState:
+    """The primal-dual iterate ``(U, S, Lam)`` of :func:`ipm_solve` and its certificate.
+
+    ``best`` is ``(objective, feasible U, lower bound)`` of the best certified gap so
+    far; ``lower`` the best lower bound. One iteration is :meth:`measure` (duality
+    measure, bounds, callback, stopping test) then :meth:`step` (predictor-corrector
+    Newton step and step lengths); :meth:`result` polishes the best point.
+    """
+
+    def __init__(self, prob, gates, tol, callback):
+        self.prob, self.gates, self.tol, self.cb = prob, gates, tol, callback
+        self.U, self.S, self.Lam = _starting_point(prob, gates)
+        self.m = self.S.size
+        self.status, self.detail = MAXITER, None
+        self.best = (np.inf, self.U, -np.inf)
+        self.lower = -np.inf
+        self.mu = 0.0
+        self.k = 0
+
+    def GT(self, A):
+        prob = self.prob
+        return prob.Xm.T @ (prob.E2m * A)
+
+    def feasible(self, U):
+        """``U`` if it is feasible, else made feasible with the gates."""
+        prob = self.prob
+        if prob.slacks(U).min(initial=0.0) >= 0.0:
+            return U
+        X, D, P, gates = prob.X, prob.D, prob.P, self.gates
+        return np.hstack([restore_feasibility(X, D, U[:, :P], gates),
+                          restore_feasibility(X, D, U[:, P:], gates)])
+
+    def measure(self):
+        """Residuals, bounds and the callback at the current iterate; True to stop."""
+        prob, U, S, Lam, m, tol = self.prob, self.U, self.S, self.Lam, self.m, self.tol
+        P = prob.P
+        self.mu = mu = float(np.sum(S * Lam)) / m if m else 0.0
+        GU = prob.slacks(U)
+        self.Rp = GU - S
+        rp = float(np.abs(self.Rp).max(initial=0.0)) / max(float(np.abs(GU).max(initial=0.0)),
+                                                           1e-300)
+        self.p = prob.predict(U)
+        self.z, self.lam2 = _loss_d1_d2(self.p, prob.y, prob.loss)
+        self.fval = fval = prob.objective(U)
+        if not (np.isfinite(fval) and np.isfinite(Lam).all()):
+            self.status = NAN_ENCOUNTERED
+            return True
+        self.lower = max(self.lower, prob.lower_bound(self.z, Lam))
+        f_feas = np.inf
+        if rp <= 1e-6:
+            # (nearly) feasible: the objective at the restored point is an upper bound
+            Uf = self.feasible(U)
+            f_feas = prob.objective(Uf)
+            if mu * m <= 10.0 * tol * abs(f_feas):
+                # the path's own gap is small: certify it with re-fitted multipliers
+                self.lower = max(self.lower, prob.lower_bound(
+                    self.z, _polished_multipliers(prob, self.z, Lam, np.maximum(GU, 1e-300))))
+            if f_feas - self.lower < self.best[0] - self.best[2]:
+                self.best = (f_feas, Uf, self.lower)
+        if self.cb(np.concatenate([U[:, :P].ravel(), U[:, P:].ravel()]), fun=fval,
+                   nit=self.k - 1, feasible_fun=min(f_feas, self.best[0]),
+                   lower_bound=self.lower, mu=mu, primal_infeasibility=rp):
+            self.status = CALLBACK_STOP
+            return True
+        best = self.best[0]
+        if np.isfinite(best) and best - self.lower <= tol * max(abs(best), 1e-300):
+            self.status = SUCCESS
+            return True
+        return False
+
+    def directions(self):
+        """Mehrotra predictor-corrector directions ``(du, ds, dl)``; both Newton solves
+        share one factorisation. Raises ``LinAlgError`` when it fails."""
+        prob, U, S, Lam, Rp, mu = self.prob, self.U, self.S, self.Lam, self.Rp, self.mu
+        beta = prob.beta
+        t, q = prob.reg_parts(U, mu)
+        g_phi = beta * U / t
+        FTz = prob.FT(self.z)
+        B = prob.block_hessians(U, mu, S, t, q, Wt=Lam / S)
+        newton = _NewtonSystem(prob, B, self.lam2)
+        # predictor (affine scaling): complementarity target 0
+        du_a = newton(-(FTz + g_phi) - self.GT(Lam * Rp / S), B)
+        ds_a = prob.slacks(du_a) + Rp
+        dl_a = -Lam - Lam / S * ds_a
+        ap = _step_to_boundary(S, ds_a, 1.0)
+        ad = _step_to_boundary(Lam, dl_a, 1.0)
+        mu_aff = float(np.sum((S + ap * ds_a) * (Lam + ad * dl_a))) / self.m
+        mu_t = min(1.0, (mu_aff / mu) ** 3) * mu
+        # corrector with the second-order term; the cone barrier follows the same target
+        g_phi = beta * U / prob.reg_parts(U, mu_t)[0]
+        comp = (mu_t - Lam * S - ds_a * dl_a) / S
+        du = newton(-(FTz + g_phi - self.GT(Lam)) + self.GT(comp - Lam * Rp / S), B)
+        ds = prob.slacks(du) + Rp
+        dl = comp - Lam / S * ds
+        return du, ds, dl
+
+    def step(self):
+        """Take the damped primal-dual step; False (status set) when none is possible."""
+        prob, S, Lam = self.prob, self.S, self.Lam
+        try:
+            du, ds, dl = self.directions()
+        except (np.linalg.LinAlgError, sla.LinAlgError):
+            self.status = PRECISION_LOSS
+            self.detail = "the Newton system became numerically singular."
+            return False
+        # the full step's multipliers and loss gradient give a bound before the step
+        # lengths reach 1 (any z and lambda >= 0 do)
+        z_full = _loss_d1_d2(self.p + prob.predict(du), prob.y, prob.loss)[0]
+        self.lower = max(self.lower, prob.lower_bound(z_full, np.maximum(Lam + dl, 0.0)))
+        a_p = _step_to_boundary(S, ds, 0.99)
+        a_d = _step_to_boundary(Lam, dl, 0.99)
+        if max(a_p, a_d) <= 1e-12:
+            self.status, self.detail = PRECISION_LOSS, "the step length vanished."
+            return False
+        # safeguard against drifting away from the data (there is no merit function):
+        # the objective may not grow by more than half in one step
+        fval = self.fval
+        for _ in range(30):
+            if prob.objective(self.U + a_p * du) <= fval + 0.5 * abs(fval):
+                break
+            a_p *= 0.5
+            a_d = min(a_d, a_p)
+        self.U = self.U + a_p * du
+        self.S = S + a_p * ds
+        self.Lam = Lam + a_d * dl
+        return True
+
+    def result(self):
+        """The best certified point, sparsified and re-certified, as an OptimizeResult."""
+        prob, tol, lower, status, detail = self.prob, self.tol, self.lower, self.status, \
+            self.detail
+        P = prob.P
+        fval, U = self.best[0], self.best[1]
+        if not np.isfinite(fval):
+            # never (nearly) feasible: return the last iterate made feasible
+            U = self.feasible(self.U)
+            fval = prob.objective(U)
+        # group sparsity: neurons negligible against the largest one are set to exactly 0
+        # when that keeps the certified accuracy
+        nrm = np.linalg.norm(U, axis=0)
+        small = nrm <= 1e-6 * max(float(nrm.max(initial=0.0)), 1e-300)
+        if small.any():
+            Up = U.copy()
+            Up[:, small] = 0.0
+            fp = prob.objective(Up)
+            if fp - lower <= max(fval - lower, tol * max(abs(fp), 1e-300)):
+                U, fval = Up, fp
+        if status not in (SUCCESS, CALLBACK_STOP):
+            if fval - lower > tol * max(abs(fval), 1e-300):
+                # a last attempt at certifying the best point (e.g. after precision loss)
+                # (active rows chosen by the last primal-dual iterate)
+                z = _loss_d1_d2(prob.predict(U), prob.y, prob.loss)[0]
+                lower = max(lower, prob.lower_bound(
+                    z, _polished_multipliers(prob, z, self.Lam, self.S)))
+            if fval - lower <= tol * max(abs(fval), 1e-300):
+                status, detail = SUCCESS, None
+        gap = (fval - lower) / max(abs(fval), 1e-300)
+        if status == MAXITER:
+            detail = f"relative gap {gap:.2e} above tol={tol:g} after {self.k} iterations."
+        elif detail is not None:
+            detail += f" Best certified relative gap {gap:.2e} (tol={tol:g})."
+        V, W = U[:, :P].copy(), U[:, P:].copy()
+        return make_result(np.concatenate([V.ravel(), W.ravel()]), status, detail=detail,
+                           nit=self.k, V=V, W=W, fun=fval, lower_bound=lower, gap=fval - lower,
+                           mu=self.mu)
+
+
 @with_blas_threads(None)
 def ipm_solve(X, y, D, beta, loss="squared", *, gates, tol=1e-6, maxiter=100, callback=None):
     """Primal-dual interior-point method for the convex ReLU program with fixed ``D``.
@@ -297,155 +490,12 @@ def ipm_solve(X, y, D, beta, loss="squared", *, gates, tol=1e-6, maxiter=100, ca
     Returns an :class:`OptimizeResult` with ``V``, ``W``, ``fun``,
     ``lower_bound``, ``gap``, ``nit`` and ``mu``.
     """
-    if loss not in _LOSSES:
-        raise ValueError(f"solver='ipm' supports loss='squared' or 'bce', got {loss!r}")
-    if not beta > 0:
-        raise ValueError(f"solver='ipm' needs beta > 0 (its stopping rule is a certified "
-                         f"duality gap), got beta={beta!r}; use solver='admm' or 'cvxpy'")
-    cb = make_callback(callback)
+    _check_args(loss, beta)
     prob = _Problem(X, y, D, beta, loss)
-    P = prob.P
-    G0 = prob.E2m[:, :P] * (prob.Xm @ gates)
-    if G0.size and G0.min() <= 0.0:
-        bad = np.flatnonzero(G0.min(axis=0) <= 0.0)
-        raise ValueError("solver='ipm' needs every gate strictly inside its cone "
-                         f"((2D_j - I) X h_j > 0 on nonzero rows); patterns {bad[:5].tolist()} "
-                         "violate it: pass the gates returned by sample_patterns")
-    # start: v_j = w_j ∝ h_j (the model predicts 0), at the data's scale; multipliers
-    # centred for a complementarity 1e-3 of the starting objective
-    H = gates / np.linalg.norm(gates, axis=0)
-    scale = max(float(np.linalg.norm(y)) / max(float(np.linalg.norm(X)), 1e-300), 1e-8)
-    if beta > 0:
-        # the start's group norm at most 1% of the loss: a large beta means a small
-        # solution, and a start far outside it stalls the method
-        loss0 = max(loss_value(np.zeros_like(y), y, loss), 1e-300)
-        scale = min(scale, 0.01 * loss0 / (beta * 2 * P))
-    U = np.hstack([H, H]) * scale
-    # infeasible start: the slacks are variables of their own (G u − s → 0 along the
-    # way), which lets the weights cross cone boundaries early on; at n = 2000,
-    # d = 50, P = 200 this halves the iterations against a feasible start
-    S = prob.slacks(U)
-    S = np.maximum(S, 1e-2 * float(np.abs(S).mean()) if S.size else 1.0)
-    Lam = 1e-3 * max(prob.objective(U), 1e-12) / prob.nu / S
-    m = S.size
-    status, detail = MAXITER, None
-    best = (np.inf, U, -np.inf)            # (objective, feasible U, lower bound): best gap
-    lower = -np.inf
-    mu = 0.0
-    k = 0
-
-    def GT(A):
-        return prob.Xm.T @ (prob.E2m * A)
-
-    def feasible(U):
-        if prob.slacks(U).min(initial=0.0) >= 0.0:
-            return U
-        return np.hstack([restore_feasibility(X, D, U[:, :P], gates),
-                          restore_feasibility(X, D, U[:, P:], gates)])
-
+    _check_gates(prob, gates)
+    state = _IPMState(prob, gates, tol, make_callback(callback))
     for k in range(1, maxiter + 1):
-        mu = float(np.sum(S * Lam)) / m if m else 0.0
-        GU = prob.slacks(U)
-        Rp = GU - S
-        rp = float(np.abs(Rp).max(initial=0.0)) / max(float(np.abs(GU).max(initial=0.0)), 1e-300)
-        p = prob.predict(U)
-        z, lam2 = _loss_d1_d2(p, y, loss)
-        fval = prob.objective(U)
-        if not (np.isfinite(fval) and np.isfinite(Lam).all()):
-            status = NAN_ENCOUNTERED
+        state.k = k
+        if state.measure() or not state.step():
             break
-        lower = max(lower, prob.lower_bound(z, Lam))
-        f_feas = np.inf
-        if rp <= 1e-6:
-            # (nearly) feasible: the objective at the restored point is an upper bound
-            Uf = feasible(U)
-            f_feas = prob.objective(Uf)
-            if mu * m <= 10.0 * tol * abs(f_feas):
-                # the path's own gap is small: certify it with re-fitted multipliers
-                lower = max(lower, prob.lower_bound(
-                    z, _polished_multipliers(prob, z, Lam, np.maximum(GU, 1e-300))))
-            if f_feas - lower < best[0] - best[2]:
-                best = (f_feas, Uf, lower)
-        if cb(np.concatenate([U[:, :P].ravel(), U[:, P:].ravel()]), fun=fval, nit=k - 1,
-              feasible_fun=min(f_feas, best[0]), lower_bound=lower, mu=mu,
-              primal_infeasibility=rp):
-            status = CALLBACK_STOP
-            break
-        if np.isfinite(best[0]) and best[0] - lower <= tol * max(abs(best[0]), 1e-300):
-            status = SUCCESS
-            break
-        t, q = prob.reg_parts(U, mu)
-        g_phi = beta * U / t
-        FTz = prob.FT(z)
-        B = prob.block_hessians(U, mu, S, t, q, Wt=Lam / S)
-        try:
-            newton = _NewtonSystem(prob, B, lam2)
-            # predictor (affine scaling): complementarity target 0
-            du_a = newton(-(FTz + g_phi) - GT(Lam * Rp / S), B)
-        except (np.linalg.LinAlgError, sla.LinAlgError):
-            status, detail = PRECISION_LOSS, "the Newton system became numerically singular."
-            break
-        ds_a = prob.slacks(du_a) + Rp
-        dl_a = -Lam - Lam / S * ds_a
-        ap = _step_to_boundary(S, ds_a, 1.0)
-        ad = _step_to_boundary(Lam, dl_a, 1.0)
-        mu_aff = float(np.sum((S + ap * ds_a) * (Lam + ad * dl_a))) / m
-        mu_t = min(1.0, (mu_aff / mu) ** 3) * mu
-        # corrector with the second-order term; the cone barrier follows the same target
-        g_phi = beta * U / prob.reg_parts(U, mu_t)[0]
-        comp = (mu_t - Lam * S - ds_a * dl_a) / S
-        du = newton(-(FTz + g_phi - GT(Lam)) + GT(comp - Lam * Rp / S), B)
-        ds = prob.slacks(du) + Rp
-        dl = comp - Lam / S * ds
-        # the full step's multipliers and loss gradient give a bound before the step
-        # lengths reach 1 (any z and lambda >= 0 do)
-        z_full = _loss_d1_d2(p + prob.predict(du), y, loss)[0]
-        lower = max(lower, prob.lower_bound(z_full, np.maximum(Lam + dl, 0.0)))
-        a_p = _step_to_boundary(S, ds, 0.99)
-        a_d = _step_to_boundary(Lam, dl, 0.99)
-        if max(a_p, a_d) <= 1e-12:
-            status, detail = PRECISION_LOSS, "the step length vanished."
-            break
-        # safeguard against drifting away from the data (there is no merit function):
-        # the objective may not grow by more than half in one step
-        for _ in range(30):
-            if prob.objective(U + a_p * du) <= fval + 0.5 * abs(fval):
-                break
-            a_p *= 0.5
-            a_d = min(a_d, a_p)
-        U = U + a_p * du
-        S = S + a_p * ds
-        Lam = Lam + a_d * dl
-    U_last = U
-    fval, U = best[0], best[1]
-    if not np.isfinite(fval):
-        # never (nearly) feasible: return the last iterate made feasible
-        U = feasible(U_last)
-        fval = prob.objective(U)
-    # group sparsity: neurons negligible against the largest one are set to exactly 0
-    # when that keeps the certified accuracy
-    nrm = np.linalg.norm(U, axis=0)
-    small = nrm <= 1e-6 * max(float(nrm.max(initial=0.0)), 1e-300)
-    if small.any():
-        Up = U.copy()
-        Up[:, small] = 0.0
-        fp = prob.objective(Up)
-        if fp - lower <= max(fval - lower, tol * max(abs(fp), 1e-300)):
-            U, fval = Up, fp
-    if status not in (SUCCESS, CALLBACK_STOP):
-        if fval - lower > tol * max(abs(fval), 1e-300):
-            # a last attempt at certifying the best point (e.g. after precision loss)
-            # (active rows chosen by the last primal-dual iterate)
-            z = _loss_d1_d2(prob.predict(U), y, loss)[0]
-            lower = max(lower, prob.lower_bound(z, _polished_multipliers(prob, z, Lam, S)))
-        if fval - lower <= tol * max(abs(fval), 1e-300):
-            status, detail = SUCCESS, None
-    if status == MAXITER:
-        detail = (f"relative gap {(fval - lower) / max(abs(fval), 1e-300):.2e} above "
-                  f"tol={tol:g} after {k} iterations.")
-    elif detail is not None:
-        detail += (f" Best certified relative gap {(fval - lower) / max(abs(fval), 1e-300):.2e}"
-                   f" (tol={tol:g}).")
-    V, W = U[:, :P].copy(), U[:, P:].copy()
-    return make_result(np.concatenate([V.ravel(), W.ravel()]), status, detail=detail, nit=k,
-                       V=V, W=W, fun=fval, lower_bound=lower, gap=fval - lower, mu=mu)
+    return state.result()

@@ -28,8 +28,9 @@ forest_partition     -- blocks that induce forests (for message passing)
 a generic smooth objective.
 """
 from ._bcd import SELECTIONS, UPDATES, bcd
+from ._methods import MINIMIZE_METHODS  # noqa: F401  (collected by numopt.minimize)
 from ._partition import forest_partition, red_black_partition
-from ._problems import (L1Logistic, LabelPropagation, Lasso, LeastSquares, Logistic,
+from ._objectives import (L1Logistic, LabelPropagation, Lasso, LeastSquares, Logistic,
                         Quadratic, Softmax)
 
 __all__ = ["bcd", "LeastSquares", "Lasso", "Logistic", "L1Logistic", "Softmax", "Quadratic",

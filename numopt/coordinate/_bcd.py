@@ -9,26 +9,21 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .. import _sparse
 from .._callback import make_callback
-from .._options import _check_unknown_options
+from .._options import check_unknown_options as _check_unknown_options
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        make_result)
 from .._validation import check_array, check_choice, check_rng, check_scalar
 from . import _kernels as K
 from ._partition import FIXED_PARTITIONS, check_partition, forest_structure, make_partition
-from ._problems import LeastSquares, _Problem
-
-try:  # optional CHOLMOD for large sparse blocks
-    from sksparse.cholmod import cholesky as _cholmod
-    _HAVE_CHOLMOD = True
-except ImportError:  # pragma: no cover - depends on the environment
-    _HAVE_CHOLMOD = False
+from ._objectives import LeastSquares, _Problem
+from ._selection import GREEDY, SELECT_FIXED, SELECT_VARIABLE, power_lmax
 
 __all__ = ["bcd", "SELECTIONS", "UPDATES"]
 
 SELECTIONS = ("cyclic", "permutation", "random", "lipschitz", "gs", "gsl", "gsd", "gsq")
 UPDATES = ("lb", "la", "newton", "hb", "mp")
-_GREEDY = ("gs", "gsl", "gsd", "gsq")
 _ARMIJO = 1e-4
 
 
@@ -42,9 +37,9 @@ class _BlockSolver:
         if self.sparse:
             H = sp.csc_matrix(H)
             self.H = H
-            if _HAVE_CHOLMOD:
+            if _sparse.cholmod_available:  # CHOLMOD for large sparse blocks
                 try:
-                    self._f = _cholmod(H)
+                    self._f = _sparse.cholesky(H)
                     self._solve = self._f
                 except Exception:  # not positive definite
                     self.ok = False
@@ -82,6 +77,23 @@ def _lam_max(H):
                                        check_finite=False)[0])
 
 
+def _refuse_structured(objective):
+    """TypeError for a :mod:`numopt.coordinate` problem passed to ``minimize`` as ``fun``.
+
+    ``minimize`` would treat it as a black-box smooth function and finite-
+    difference it, which is wrong for the L1 / bound-constrained ones and
+    wasteful for all (their partial gradients are cheap): the structured
+    solver is :func:`bcd`.
+    """
+    fun = getattr(objective, "_fun", None)   # the callable minimize() was given
+    if isinstance(fun, _Problem):
+        raise TypeError(
+            f"`fun` is a numopt.coordinate problem ({type(fun).__name__}): "
+            "minimize(method='bcd') treats `fun` as a smooth black box and would "
+            "finite-difference it; call numopt.coordinate.bcd(problem, x0, ...) to use its "
+            "structure (partial gradients, L1 penalty, bounds)")
+
+
 class _ObjectiveProblem(_Problem):
     """A generic smooth objective (a :class:`numopt._objective.Objective`) as a BCD problem.
 
@@ -93,6 +105,7 @@ class _ObjectiveProblem(_Problem):
     scalar_L = True
 
     def __init__(self, objective, lipschitz):
+        _refuse_structured(objective)
         self.obj = objective
         self.n = objective.n
         self.known_lipschitz = lipschitz is not None
@@ -159,6 +172,25 @@ def _validate_problem(problem):
     L = np.asarray(problem.lipschitz)
     if np.any(L < 0) or not np.all(np.isfinite(L)):
         raise ValueError("the problem's Lipschitz constants must be finite and non-negative")
+
+
+def _check_rules(problem, selection, update, variable, constrained):
+    """Refuse selection / update rules that do not apply to ``problem``."""
+    if variable and selection in ("cyclic", "permutation"):
+        raise ValueError("partition='variable' needs a random or greedy selection "
+                         "('random', 'lipschitz', 'gs', 'gsl', 'gsd', 'gsq'), got "
+                         f"{selection!r}")
+    if update == "mp":
+        if not getattr(problem, "is_quadratic", False):
+            raise ValueError("update='mp' (message passing) needs a Quadratic or "
+                             "LabelPropagation problem")
+        if constrained:
+            raise ValueError("update='mp' does not handle L1 penalties or bounds")
+    if isinstance(problem, _ObjectiveProblem) and update not in ("lb", "la"):
+        raise ValueError("a generic objective supports update='lb' or 'la' only")
+    if isinstance(problem, _ObjectiveProblem) and update == "lb" and not problem.known_lipschitz:
+        raise ValueError("update='lb' needs Lipschitz constants; pass `lipschitz` or use "
+                         "update='la'")
 
 
 def bcd(problem, x0=None, *, partition="order", block_size=1, selection="cyclic",
@@ -282,22 +314,8 @@ def bcd(problem, x0=None, *, partition="order", block_size=1, selection="cyclic"
         blocks = None if variable else make_partition(part, n, block_size, L)
     else:
         blocks = check_partition(partition, n)
-    if variable and selection in ("cyclic", "permutation"):
-        raise ValueError("partition='variable' needs a random or greedy selection "
-                         "('random', 'lipschitz', 'gs', 'gsl', 'gsd', 'gsq'), got "
-                         f"{selection!r}")
     constrained = bool(problem.alpha) or bool(problem.positive)
-    if update == "mp":
-        if not getattr(problem, "is_quadratic", False):
-            raise ValueError("update='mp' (message passing) needs a Quadratic or "
-                             "LabelPropagation problem")
-        if constrained:
-            raise ValueError("update='mp' does not handle L1 penalties or bounds")
-    if isinstance(problem, _ObjectiveProblem) and update not in ("lb", "la"):
-        raise ValueError("a generic objective supports update='lb' or 'la' only")
-    if isinstance(problem, _ObjectiveProblem) and update == "lb" and not problem.known_lipschitz:
-        raise ValueError("update='lb' needs Lipschitz constants; pass `lipschitz` or use "
-                         "update='la'")
+    _check_rules(problem, selection, update, variable, constrained)
     n_blocks = -(-n // block_size) if variable else len(blocks)
     if maxiter is None:
         maxiter = 1000 * n_blocks
@@ -309,8 +327,9 @@ def bcd(problem, x0=None, *, partition="order", block_size=1, selection="cyclic"
         order = np.concatenate(blocks)
         return _cd_least_squares(problem, x, order, tol, maxiter, cb, working_set, disp)
 
-    return _bcd_loop(problem, x, blocks, variable, block_size, selection, update, maxiter,
-                     tol, cb, rng, disp, L0, n_blocks, constrained)
+    return _bcd_loop(problem, x, blocks, tau=block_size, selection=selection, update=update,
+                     maxiter=maxiter, tol=tol, cb=cb, rng=rng, disp=disp, L0=L0,
+                     n_blocks=n_blocks, constrained=constrained)
 
 
 class _Support:
@@ -418,304 +437,319 @@ def _cd_least_squares(problem, x, order, tol, maxiter, cb, working_set, disp):
     return _finish(problem, x, MAXITER, nit, 0, f, opt, hist, n, support, n_epochs=n_epochs)
 
 
-def _iht_select(problem, s, score_init, tau, n_steps=10):
-    """Approximate GSQ for variable blocks by iterative hard thresholding.
+class _Stop(Exception):
+    """Raised by an update rule that cannot make progress: ends the run with ``status``."""
 
-    Approximately maximizes ``s_bᵀ H_b⁻¹ s_b`` over ``|b| = tau`` by running
-    projected gradient steps on ``min_d sᵀd + ½ dᵀ H d`` with the sparsity
-    constraint ``‖d‖₀ <= tau`` (``H`` the Hessian bound), starting from the
-    GSL choice; returns the support of the final ``d``.
+    def __init__(self, status, detail=None):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class _BCDRun:
+    """The state of one run of the general BCD loop and its per-block caches.
+
+    ``x`` (updated in place), the problem's auxiliary state ``aux``, the
+    objective ``f``, the (maintained or periodically refreshed) gradient
+    ``g``, the gradient mapping ``s`` and its norm ``opt``, counters and the
+    history. The selection rules (``_selection.SELECT_FIXED`` /
+    ``SELECT_VARIABLE``) and the update rules (:data:`_UPDATE`) read and write it. Solver
+    caches (block constants, factorizations, trees, the Hessian bound's
+    largest eigenvalue) live here, never on the caller's problem object.
     """
-    n = s.shape[0]
-    idx = np.argpartition(-score_init, tau - 1)[:tau]
-    Lg = max(_power_lmax(problem, n), 1e-300)
-    d = np.zeros(n)
-    d[idx] = -s[idx] / problem._L_safe[idx]
-    for _ in range(n_steps):
-        grad = s + problem.bound_matvec(d)
-        d = d - grad / Lg
-        keep = np.argpartition(-np.abs(d), tau - 1)[:tau]
-        mask = np.zeros(n, dtype=bool)
-        mask[keep] = True
-        d[~mask] = 0.0
-    idx = np.flatnonzero(d)
-    if idx.size < tau:  # pad with the best remaining GSL scores
-        rest = np.setdiff1d(np.argsort(-score_init), idx, assume_unique=False)
-        idx = np.concatenate([idx, rest[:tau - idx.size]])
-    return np.sort(idx[:tau]).astype(np.int64)
 
+    def __init__(self, problem, x, blocks, tau, selection, update, rng, L0, constrained):
+        self.problem = problem
+        self.x = x
+        self.blocks = blocks
+        self.variable = blocks is None
+        self.tau = tau
+        self.selection = selection
+        self.update = update
+        self.rng = rng
+        self.L0 = L0
+        self.constrained = constrained
+        self.L = np.asarray(problem.lipschitz, dtype=np.float64)
+        self.Lsafe = problem._L_safe
+        self.cheap = getattr(problem, "cheap_full_grad", False)
+        self.maintain = selection in GREEDY or self.cheap
+        # generic objectives give f(x + d) - f(x) only to rounding of f
+        self.eps_f = 1e-12 if self.cheap else 0.0
+        self.aux = problem.init_state(x)
+        self.f = problem.value(x, self.aux)
+        self.g = problem.grad(x, self.aux)
+        self.hist = [self.f]
+        self.nfev = 0
+        self.nit = 0
+        self.support = _Support(x, constrained)
+        self.perm = None
+        self._lmax = None
+        self.dd = self._gsd_weights() if selection == "gsd" else None
+        if self.variable:
+            self._init_variable()
+        else:
+            self._init_fixed()
+        self.refresh_optimality()
 
-def _power_lmax(problem, n):
-    cached = getattr(problem, "_bound_lmax", None)
-    if cached is not None:
-        return cached
-    v = np.random.default_rng(12345).standard_normal(n)
-    lam = 0.0
-    for _ in range(30):
-        w = problem.bound_matvec(v)
-        lam = float(np.linalg.norm(w))
-        if lam == 0:
-            break
-        v = w / lam
-    problem._bound_lmax = lam * 1.01
-    return problem._bound_lmax
-
-
-def _bcd_loop(problem, x, blocks, variable, tau, selection, update, maxiter, tol, cb, rng,
-              disp, L0, n_blocks, constrained):
-    n = problem.n
-    L = np.asarray(problem.lipschitz, dtype=np.float64)
-    Lsafe = problem._L_safe
-    greedy = selection in _GREEDY
-    cheap = getattr(problem, "cheap_full_grad", False)
-    maintain = greedy or cheap
-    state = problem.init_state(x)
-    f = problem.value(x, state)
-    g = problem.grad(x, state)
-    hist = [f]
-    nfev = 0
-    support = _Support(x, constrained)
-
-    # per-block data for fixed partitions (lazily built)
-    Lb = Lad = solvers = trees = Hinv = None
-    if not variable:
+    # -- per-block data ------------------------------------------------------------------
+    def _init_fixed(self):
+        problem, blocks, selection, update = self.problem, self.blocks, self.selection, \
+            self.update
+        self.nb = len(blocks)
+        self.Lb = self.Lb_safe = None
         if update in ("lb", "la") or selection in ("lipschitz", "gsl"):
-            Lb = np.array([L[b[0]] if len(b) == 1 else _lam_max(problem.block_bound(b))
-                           for b in blocks])
-            if np.any(Lb < 0):
+            self.Lb = np.array([self.L[b[0]] if len(b) == 1
+                                else _lam_max(problem.block_bound(b)) for b in blocks])
+            if np.any(self.Lb < 0):
                 raise ValueError("negative block Lipschitz constant")
-        if update == "la":
-            Lad = np.full(len(blocks), L0)
-        if update == "hb":
-            solvers = {}
-        if update == "mp":
-            trees = {}
+            self.Lb_safe = np.where(self.Lb > 0, self.Lb, 1.0)
+        self.Lad = np.full(self.nb, self.L0) if update == "la" else None
+        self.solvers = {}     # update='hb': factorized block bounds
+        self.trees = {}       # update='mp': forest structure of each block
+        self.concat = np.concatenate(blocks)
+        self.starts = np.cumsum([0] + [len(b) for b in blocks[:-1]])
         if selection == "gsq":
             tmax = max(len(b) for b in blocks)
-            Hinv = np.zeros((len(blocks), tmax, tmax))
+            self.Hinv = np.zeros((self.nb, tmax, tmax))
+            self.padded = -np.ones((self.nb, tmax), dtype=np.int64)
             for k, b in enumerate(blocks):
                 Hb = problem.block_bound(b)
                 Hb = Hb.toarray() if sp.issparse(Hb) else Hb
-                Hinv[k, :len(b), :len(b)] = np.linalg.pinv(Hb, hermitian=True)
-        concat = np.concatenate(blocks)
-        starts = np.cumsum([0] + [len(b) for b in blocks[:-1]])
-        Lb_safe = None if Lb is None else np.where(Lb > 0, Lb, 1.0)
-        if selection == "gsq":
-            padded = -np.ones((len(blocks), Hinv.shape[1]), dtype=np.int64)
-            for k, b in enumerate(blocks):
-                padded[k, :len(b)] = b
-    else:
-        Lad_coord = np.full(n, L0) if update == "la" else None
+                self.Hinv[k, :len(b), :len(b)] = np.linalg.pinv(Hb, hermitian=True)
+                self.padded[k, :len(b)] = b
         if selection == "lipschitz":
-            pL = Lsafe / Lsafe.sum()
-        dd = np.asarray(getattr(problem, "diag_dominance", L), dtype=np.float64)
-        dd = np.where(dd > 0, dd, 1.0)
-    if selection == "lipschitz" and not variable:
-        pB = Lb_safe / Lb_safe.sum()
-    perm = None
+            self.pB = self.Lb_safe / self.Lb_safe.sum()
+
+    def _init_variable(self):
+        self.Lad_coord = np.full(self.problem.n, self.L0) if self.update == "la" else None
+        if self.selection == "lipschitz":
+            self.pL = self.Lsafe / self.Lsafe.sum()
+
+    def _gsd_weights(self):
+        """``d_i`` of the GSD rule (non-positive entries replaced by 1)."""
+        dd = np.asarray(getattr(self.problem, "diag_dominance", self.L), dtype=np.float64)
+        return np.where(dd > 0, dd, 1.0)
+
+    def bound_lmax(self):
+        """Largest eigenvalue of the Hessian bound, computed once per run from ``rng``."""
+        if self._lmax is None:
+            self._lmax = power_lmax(self.problem, self.rng)
+        return self._lmax
+
+    def block_constant(self, bid, idx):
+        """Lipschitz constant of block ``idx`` (cached for fixed blocks ``bid >= 0``)."""
+        if bid >= 0:
+            return self.Lb[bid]
+        return self.coordinate_or_block_lmax(idx)
+
+    def coordinate_or_block_lmax(self, idx):
+        if len(idx) == 1:
+            return self.L[idx[0]]
+        return _lam_max(self.problem.block_bound(idx))
+
+    # -- iteration -----------------------------------------------------------------------
+    def refresh_optimality(self):
+        self.s = self.problem.optimality(self.x, self.g)
+        self.opt = float(np.max(np.abs(self.s))) if self.problem.n else 0.0
+
+    def refresh_state(self):
+        """Recompute the auxiliary state and gradient (drops accumulated rounding)."""
+        self.aux = self.problem.init_state(self.x)
+        self.g = self.problem.grad(self.x, self.aux)
+
+    def block_grad(self, idx):
+        if self.maintain:
+            return self.g[idx]
+        return self.problem.block_grad(self.x, self.aux, idx)
+
+    def apply(self, idx, delta):
+        """``x[idx] += delta`` with the state, gradient, value and history updates."""
+        self.problem.step(self.x, self.aux, idx, delta, self.g if self.maintain else None)
+        self.nit += 1
+        self.f = self.problem.value(self.x, self.aux)
+        self.hist.append(self.f)
+        self.support.update(self.x, self.nit)
+
+    def prox_step(self, xb, gb, Lk):
+        """Proximal gradient step on block values ``xb`` with constant ``Lk``."""
+        return self.problem.prox(xb - gb / Lk, 1.0 / Lk) - xb
+
+
+# -- update rules: name -> function(run, bid, idx, gb, xb) -> delta (or raise _Stop) -------
+def _update_lb(run, bid, idx, gb, xb):
+    """(Proximal) gradient step with the block Lipschitz constant."""
+    Lk = run.block_constant(bid, idx)
+    Lk = Lk if Lk > 0 else 1.0
+    return run.prox_step(xb, gb, Lk)
+
+
+def _adaptive_ok(run, idx, gb, delta, Lk):
+    """Descent condition of the adaptive step (counts one function evaluation)."""
+    df = run.problem.delta_smooth(run.x, run.aux, idx, delta)
+    run.nfev += 1
+    lin = float(gb @ delta)
+    dd2 = float(delta @ delta)
+    ok = df <= lin + 0.5 * Lk * dd2 + 1e-10 * abs(lin)
+    if run.cheap and np.any(delta):
+        # f(x + d) - f(x) is only known to the rounding of f: near the solution also
+        # require (and then rely on) the secant curvature test
+        # (∇_b f(x + d) - ∇_b f(x))·d <= L ‖d‖²
+        sec = run.problem.block_grad_at(run.x, idx, delta) - gb
+        sec_ok = float(sec @ delta) <= Lk * dd2 * (1 + 1e-10)
+        ok = sec_ok and (ok or abs(lin) <= run.eps_f * abs(run.f))
+    return ok
+
+
+def _update_la(run, bid, idx, gb, xb):
+    """Gradient step with an adaptive constant: doubled until descent, then halved."""
+    Lk = run.Lad[bid] if bid >= 0 else float(run.Lad_coord[idx].max())
+    # a structured problem knows a valid block constant: never exceed it
+    Lcap = np.inf if run.cheap else run.block_constant(bid, idx)
+    for _ in range(60):
+        if Lk >= Lcap:
+            Lk = Lcap if Lcap > 0 else 1.0
+            delta = run.prox_step(xb, gb, Lk)
+            break
+        delta = run.prox_step(xb, gb, Lk)
+        if _adaptive_ok(run, idx, gb, delta, Lk) or not np.any(delta):
+            break
+        Lk *= 2.0
+    else:
+        raise _Stop(PRECISION_LOSS, "The adaptive step did not satisfy the descent "
+                    "condition.")
+    if bid >= 0:
+        run.Lad[bid] = max(Lk / 2.0, 1e-300)
+    else:
+        run.Lad_coord[idx] = max(Lk / 2.0, 1e-300)
+    return delta
+
+
+def _update_mp(run, bid, idx, gb, xb):
+    """Exact block solve by Gaussian belief propagation on a forest-structured block."""
+    if bid >= 0 and bid in run.trees:
+        tree = run.trees[bid]
+    else:
+        tree = forest_structure(run.problem.A, idx)
+        if bid >= 0:
+            run.trees[bid] = tree
+    delta = K.tree_solve(tree[0], tree[1], tree[2], tree[3],
+                         np.ascontiguousarray(-gb, dtype=np.float64))
+    if not np.all(np.isfinite(delta)):
+        raise _Stop(NAN_ENCOUNTERED, "Message passing hit a zero pivot (block not positive "
+                    "definite).")
+    return delta
+
+
+def _solve_block(run, solver, idx, gb, xb):
+    """Newton / fixed-metric step with a factorized block matrix (prox when constrained)."""
+    if not solver.ok and not run.constrained:
+        # singular block Hessian: fall back to a gradient step on its bound
+        Lk = _lam_max(run.problem.block_bound(idx))
+        return -gb / (Lk if Lk > 0 else 1.0)
+    if run.constrained:
+        return solver.prox(gb, xb, run.problem.alpha, run.problem.positive)
+    return solver.newton(gb)
+
+
+def _update_hb(run, bid, idx, gb, xb):
+    """Step with the fixed block-Hessian bound (exact minimization for quadratics)."""
+    if bid >= 0 and bid in run.solvers:
+        solver = run.solvers[bid]
+    else:
+        solver = _BlockSolver(run.problem.block_bound(idx))
+        if bid >= 0:
+            run.solvers[bid] = solver
+    return _solve_block(run, solver, idx, gb, xb)
+
+
+def _update_newton(run, bid, idx, gb, xb):
+    """(Proximal) Newton step on the exact block Hessian, Armijo backtracking on ``F``."""
+    problem = run.problem
+    solver = _BlockSolver(problem.block_hessian(run.x, run.aux, idx))
+    delta = _solve_block(run, solver, idx, gb, xb)
+    if problem.is_quadratic:
+        return delta
+
+    def dpen(d):
+        if not problem.alpha:
+            return 0.0
+        return problem.alpha * float(np.sum(np.abs(xb + d) - np.abs(xb)))
+
+    dec = float(gb @ delta) + dpen(delta)
+    if not dec < 0:
+        # no predicted decrease at rounding level: proximal gradient step
+        Lk = run.coordinate_or_block_lmax(idx)
+        return run.prox_step(xb, gb, Lk if Lk > 0 else 1.0)
+    t = 1.0
+    for _ in range(40):
+        dt = t * delta
+        dF = problem.delta_smooth(run.x, run.aux, idx, dt) + dpen(dt)
+        run.nfev += 1
+        if dF <= _ARMIJO * t * dec + 1e-14 * (abs(run.f) + 1.0):
+            return t * delta
+        t *= 0.5
+    raise _Stop(PRECISION_LOSS, "Newton line search failed.")
+
+
+_UPDATE = {"lb": _update_lb, "la": _update_la, "newton": _update_newton, "hb": _update_hb,
+           "mp": _update_mp}
+
+
+def _after_step(run, tol, cb, disp, refresh):
+    """Checks after one block update; returns a final status or None to continue."""
+    if not np.isfinite(run.f):
+        return NAN_ENCOUNTERED
+    end_epoch = run.nit % refresh == 0
+    if end_epoch and not run.cheap:
+        run.refresh_state()   # drop accumulated rounding in the state
+    if run.maintain or end_epoch:
+        run.refresh_optimality()
+    if disp and end_epoch:
+        print(f"bcd it {run.nit:7d}  F = {run.f: .10e}  opt = {run.opt:.3e}")
+    if cb(run.x, fun=run.f, nit=run.nit, optimality=run.opt):
+        return CALLBACK_STOP
+    if (run.maintain or end_epoch) and run.opt <= tol:
+        if run.maintain and not end_epoch and not run.cheap:
+            # confirm with a fresh gradient (the maintained one carries rounding)
+            run.refresh_state()
+            run.refresh_optimality()
+            if run.opt > tol:
+                return None
+        return SUCCESS
+    return None
+
+
+def _bcd_loop(problem, x, blocks, *, tau, selection, update, maxiter, tol, cb, rng, disp,
+              L0, n_blocks, constrained):
+    """The general BCD iteration: select a block, update it, check convergence.
+
+    ``blocks`` is None for variable blocks of size ``tau``.
+    """
+    run = _BCDRun(problem, x, blocks, tau, selection, update, rng, L0, constrained)
+    select = (SELECT_VARIABLE if run.variable else SELECT_FIXED)[selection]
+    step = _UPDATE[update]
     refresh = max(n_blocks, 1)
-    # generic objectives give f(x + d) - f(x) only to rounding of f
-    eps_f = 1e-12 if cheap else 0.0
-
-    def optimality():
-        s = problem.optimality(x, g)
-        return s, (float(np.max(np.abs(s))) if n else 0.0)
-
-    s, opt = optimality()
-    nit = 0
-    if not np.isfinite(f):
-        return _finish(problem, x, NAN_ENCOUNTERED, nit, nfev, f, opt, hist, n_blocks, support)
-    if opt <= tol:
-        return _finish(problem, x, SUCCESS, nit, nfev, f, opt, hist, n_blocks, support)
-
-    while nit < maxiter:
-        # -- select ---------------------------------------------------------------------
-        bid = -1
-        if variable:
-            if selection == "random":
-                idx = np.sort(rng.choice(n, tau, replace=False))
-            elif selection == "lipschitz":
-                idx = np.sort(rng.choice(n, tau, replace=False, p=pL))
-            else:
-                if selection == "gs":
-                    score = s * s
-                elif selection == "gsd":
-                    score = s * s / dd
-                else:
-                    score = s * s / Lsafe
-                if selection == "gsq":
-                    idx = _iht_select(problem, s, score, tau)
-                else:
-                    idx = np.sort(np.argpartition(-score, tau - 1)[:tau]).astype(np.int64)
-        else:
-            nb = len(blocks)
-            if selection == "cyclic":
-                bid = nit % nb
-            elif selection == "permutation":
-                if nit % nb == 0 or perm is None:
-                    perm = rng.permutation(nb)
-                bid = int(perm[nit % nb])
-            elif selection == "random":
-                bid = int(rng.integers(nb))
-            elif selection == "lipschitz":
-                bid = int(rng.choice(nb, p=pB))
-            elif selection == "gsq":
-                sp_ = np.where(padded >= 0, s[np.maximum(padded, 0)], 0.0)
-                bid = int(np.argmax(np.einsum("bi,bij,bj->b", sp_, Hinv, sp_)))
-            else:
-                if selection == "gs":
-                    w = s * s
-                elif selection == "gsd":
-                    dd = getattr(problem, "diag_dominance", L)
-                    w = s * s / np.where(dd > 0, dd, 1.0)
-                else:
-                    w = s * s
-                scores = np.add.reduceat(w[concat], starts)
-                if selection == "gsl":
-                    scores = scores / Lb_safe
-                bid = int(np.argmax(scores))
-            idx = blocks[bid]
-
-        gb = g[idx] if maintain else problem.block_grad(x, state, idx)
-        xb = x[idx]
-
-        # -- update ---------------------------------------------------------------------
-        if update in ("lb", "la"):
-            if update == "lb":
-                if bid >= 0:
-                    Lk = Lb[bid]
-                elif len(idx) == 1:
-                    Lk = L[idx[0]]
-                else:
-                    Lk = _lam_max(problem.block_bound(idx))
-                Lk = Lk if Lk > 0 else 1.0
-                delta = problem.prox(xb - gb / Lk, 1.0 / Lk) - xb
-            else:
-                Lk = Lad[bid] if bid >= 0 else float(Lad_coord[idx].max())
-                # a structured problem knows a valid block constant: never exceed it
-                if cheap:
-                    Lcap = np.inf
-                elif bid >= 0:
-                    Lcap = Lb[bid]
-                else:
-                    Lcap = L[idx[0]] if len(idx) == 1 else _lam_max(problem.block_bound(idx))
-                pen0 = problem.penalty(xb)
-                for _ in range(60):
-                    if Lk >= Lcap:
-                        Lk = Lcap if Lcap > 0 else 1.0
-                        delta = problem.prox(xb - gb / Lk, 1.0 / Lk) - xb
-                        break
-                    delta = problem.prox(xb - gb / Lk, 1.0 / Lk) - xb
-                    df = problem.delta_smooth(x, state, idx, delta)
-                    nfev += 1
-                    lin = float(gb @ delta)
-                    dd2 = float(delta @ delta)
-                    ok = df <= lin + 0.5 * Lk * dd2 + 1e-10 * abs(lin)
-                    if cheap and np.any(delta):
-                        # f(x + d) - f(x) is only known to the rounding of f: near the
-                        # solution also require (and then rely on) the secant curvature
-                        # test (∇_b f(x + d) - ∇_b f(x))·d <= L ‖d‖²
-                        sec = problem.block_grad_at(x, idx, delta) - gb
-                        sec_ok = float(sec @ delta) <= Lk * dd2 * (1 + 1e-10)
-                        ok = sec_ok and (ok or abs(lin) <= eps_f * abs(f))
-                    if ok or not np.any(delta):
-                        break
-                    Lk *= 2.0
-                else:
-                    return _finish(problem, x, PRECISION_LOSS, nit, nfev, f, opt, hist,
-                                   n_blocks, support, "The adaptive step did not satisfy "
-                                   "the descent condition.")
-                del pen0
-                if bid >= 0:
-                    Lad[bid] = max(Lk / 2.0, 1e-300)
-                else:
-                    Lad_coord[idx] = max(Lk / 2.0, 1e-300)
-        elif update == "mp":
-            if bid >= 0 and bid in trees:
-                tree = trees[bid]
-            else:
-                tree = forest_structure(problem.A, idx)
-                if bid >= 0:
-                    trees[bid] = tree
-            delta = K.tree_solve(tree[0], tree[1], tree[2], tree[3],
-                                 np.ascontiguousarray(-gb, dtype=np.float64))
-            if not np.all(np.isfinite(delta)):
-                return _finish(problem, x, NAN_ENCOUNTERED, nit, nfev, f, opt, hist,
-                               n_blocks, support, "Message passing hit a zero pivot "
-                               "(block not positive definite).")
-        else:
-            if update == "hb":
-                if bid >= 0 and bid in solvers:
-                    solver = solvers[bid]
-                else:
-                    solver = _BlockSolver(problem.block_bound(idx))
-                    if bid >= 0:
-                        solvers[bid] = solver
-            else:
-                solver = _BlockSolver(problem.block_hessian(x, state, idx))
-            if not solver.ok and not constrained:
-                # singular block Hessian: fall back to a gradient step on its bound
-                Lk = _lam_max(problem.block_bound(idx))
-                delta = -gb / (Lk if Lk > 0 else 1.0)
-            elif constrained:
-                delta = solver.prox(gb, xb, problem.alpha, problem.positive)
-            else:
-                delta = solver.newton(gb)
-            if update == "newton" and not problem.is_quadratic:
-                # Armijo backtracking on F
-                def dpen(d, xb=xb):
-                    if not problem.alpha:
-                        return 0.0
-                    return problem.alpha * float(np.sum(np.abs(xb + d) - np.abs(xb)))
-                dec = float(gb @ delta) + dpen(delta)
-                if not dec < 0:
-                    # no predicted decrease at rounding level: proximal gradient step
-                    Lk = L[idx[0]] if len(idx) == 1 else _lam_max(problem.block_bound(idx))
-                    Lk = Lk if Lk > 0 else 1.0
-                    delta = problem.prox(xb - gb / Lk, 1.0 / Lk) - xb
-                else:
-                    t = 1.0
-                    for _ in range(40):
-                        dt = t * delta
-                        dF = problem.delta_smooth(x, state, idx, dt) + dpen(dt)
-                        nfev += 1
-                        if dF <= _ARMIJO * t * dec + 1e-14 * (abs(f) + 1.0):
-                            break
-                        t *= 0.5
-                    else:
-                        return _finish(problem, x, PRECISION_LOSS, nit, nfev, f, opt, hist,
-                                       n_blocks, support, "Newton line search failed.")
-                    delta = t * delta
-
-        problem.step(x, state, idx, delta, g if maintain else None)
-        nit += 1
-        f = problem.value(x, state)
-        hist.append(f)
-        support.update(x, nit)
-        if not np.isfinite(f):
-            return _finish(problem, x, NAN_ENCOUNTERED, nit, nfev, f, opt, hist, n_blocks,
-                           support)
-        end_epoch = nit % refresh == 0
-        if end_epoch and not cheap:
-            state = problem.init_state(x)   # drop accumulated rounding in the state
-            g = problem.grad(x, state)
-        if maintain or end_epoch:
-            s, opt = optimality()
-        if disp and end_epoch:
-            print(f"bcd it {nit:7d}  F = {f: .10e}  opt = {opt:.3e}")
-        if cb(x, fun=f, nit=nit, optimality=opt):
-            return _finish(problem, x, CALLBACK_STOP, nit, nfev, f, opt, hist, n_blocks,
-                           support)
-        if (maintain or end_epoch) and opt <= tol:
-            if maintain and not end_epoch and not cheap:
-                # confirm with a fresh gradient (the maintained one carries rounding)
-                state = problem.init_state(x)
-                g = problem.grad(x, state)
-                s, opt = optimality()
-                if opt > tol:
-                    continue
-            return _finish(problem, x, SUCCESS, nit, nfev, f, opt, hist, n_blocks, support)
-    return _finish(problem, x, MAXITER, nit, nfev, f, opt, hist, n_blocks, support)
+    status, detail = MAXITER, None
+    if not np.isfinite(run.f):
+        status = NAN_ENCOUNTERED
+    elif run.opt <= tol:
+        status = SUCCESS
+    else:
+        while run.nit < maxiter:
+            bid, idx = select(run)
+            gb = run.block_grad(idx)
+            try:
+                delta = step(run, bid, idx, gb, x[idx])
+            except _Stop as stop:
+                status, detail = stop.status, stop.detail
+                break
+            run.apply(idx, delta)
+            done = _after_step(run, tol, cb, disp, refresh)
+            if done is not None:
+                status = done
+                break
+    return _finish(problem, x, status, run.nit, run.nfev, run.f, run.opt, run.hist, n_blocks,
+                   run.support, detail)
 
 
 def _minimize_bcd(problem, x0, callback=None, rng=None, lipschitz=None, block_size=1,
@@ -761,5 +795,5 @@ def _minimize_bcd(problem, x0, callback=None, rng=None, lipschitz=None, block_si
               update=update, maxiter=maxiter, tol=gtol, callback=callback, rng=rng,
               disp=disp, L0=L0)
     res["jac"] = problem.grad(res.x)
-    res["njev"] = problem.njev
+    res["nfev"], res["njev"] = problem.nfev, problem.njev  # every call, not only line searches
     return res

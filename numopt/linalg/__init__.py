@@ -1,6 +1,7 @@
 """Linear solvers: SOR, SSOR-preconditioned CG, online relaxation tuning, randomized sketching.
 
 sor                   -- successive over-relaxation (forward, backward, symmetric sweeps)
+SORSmoother           -- SOR sweeps in place with the matrix prepared once (smoother)
 ssor_pcg              -- conjugate gradients preconditioned by SSOR (or plain CG)
 ssor_preconditioner   -- the SSOR preconditioner as a SciPy LinearOperator
 optimal_jacobi_omega  -- Young's optimal omega from the Jacobi spectral radius
@@ -11,9 +12,9 @@ sketch_and_project    -- Gaussian / count-sketch block sketch-and-project
 """
 from ._pcg import ssor_pcg, ssor_preconditioner
 from ._sketching import randomized_kaczmarz, sketch_and_project
-from ._sor import sor
+from ._sor import SORSmoother, sor
 from ._tuner import DEFAULT_GRID, RelaxationTuner, optimal_jacobi_omega, solve_sequence
 
-__all__ = ["sor", "ssor_pcg", "ssor_preconditioner", "optimal_jacobi_omega",
+__all__ = ["sor", "SORSmoother", "ssor_pcg", "ssor_preconditioner", "optimal_jacobi_omega",
            "RelaxationTuner", "solve_sequence", "DEFAULT_GRID", "randomized_kaczmarz",
            "sketch_and_project"]

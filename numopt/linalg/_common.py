@@ -1,13 +1,11 @@
 """Argument checks and CSR preparation shared by the linalg solvers."""
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from .._validation import check_array, check_scalar
+from .._validation import check_array
 
-__all__ = ["CSRSystem", "prepare_matrix", "check_rhs", "check_omega"]
+__all__ = ["CSRSystem", "prepare_matrix", "check_rhs", "OMEGA_RANGE"]
 
 
 class CSRSystem:
@@ -123,24 +121,5 @@ def check_x0(x0, n):
     return np.array(arr, dtype=np.float64, copy=True, order="C")
 
 
-def check_omega(omega, name="omega"):
-    """``omega`` as a float in the open interval (0, 2)."""
-    if isinstance(omega, bool) or not isinstance(omega, numbers.Real):
-        raise TypeError(f"`{name}` must be a real number in (0, 2), got {type(omega).__name__}")
-    return check_scalar(omega, name, lower=0.0, upper=2.0, lower_inclusive=False,
-                        upper_inclusive=False)
-
-
-def check_tol_maxiter(tol, maxiter, default_maxiter):
-    tol = check_scalar(tol, "tol", lower=0.0)
-    if maxiter is None:
-        maxiter = default_maxiter
-    maxiter = check_scalar(maxiter, "maxiter", lower=0, integer=True)
-    return tol, maxiter
-
-
-def out_dtype(sys, b):
-    """float32 when both A and b are float32, float64 otherwise."""
-    if sys.dtype == np.float32 and b.dtype == np.float32:
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
+#: ``check_scalar(omega, "omega", **OMEGA_RANGE)``: the open interval (0, 2)
+OMEGA_RANGE = dict(lower=0.0, upper=2.0, lower_inclusive=False, upper_inclusive=False)

@@ -51,6 +51,10 @@ def sor_sweep(indptr, indices, data, split, wdiag, b, x, sweep):
     nnz = 5e6.
     """
     n = x.shape[0]
+    # The forward and backward halves, and the runs of lengths 1-4 inside them, are
+    # written out rather than shared through a helper or a loop: this keeps the order of
+    # operations of tests/linalg/_naive.py (bit-identical results) and the speed measured
+    # above. ``duplicates`` lists these repeated lines; they stay.
     if sweep != BACKWARD:
         prev = 0.0
         e = indptr[0]
@@ -402,6 +406,9 @@ def ssor_backward_dot(indptr, indices, sdata, split, r, z):
     return acc
 
 
+# Deliberately a second CG next to numopt._krylov.conjugate_gradient (the one Python CG of
+# the other solvers): here the SSOR sweeps are fused into the CG updates (four passes over
+# the vectors per iteration instead of seven), which a Python loop over a mat-vec cannot do.
 @njit(fastmath=True)
 def pcg_solve(indptr, indices, data, sdata, split, wdiag, b, x, omega, precondition, atol,
               maxiter, hist):

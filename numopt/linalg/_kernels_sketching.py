@@ -26,6 +26,8 @@ def kaczmarz_dense_sweep(A, b, x, idx, rownorm2):
             x[j] += t * A[i, j]
 
 
+# the CSR twin of kaczmarz_dense_sweep: the row access differs (dense row vs stored
+# entries), and each is compiled for its own layout rather than shared through a row view
 @njit
 def kaczmarz_csr_sweep(indptr, indices, data, b, x, idx, rownorm2):
     """CSR version of :func:`kaczmarz_dense_sweep`."""

@@ -3,9 +3,10 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from .._result import MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS, make_result
+from .._validation import check_scalar
 from . import _kernels as K
-from ._common import (check_omega, check_rhs, check_tol_maxiter, check_x0, out_dtype,
-                      prepare_matrix)
+from .._backend import float_dtype as out_dtype
+from ._common import OMEGA_RANGE, check_rhs, check_x0, prepare_matrix
 
 __all__ = ["ssor_pcg", "ssor_preconditioner"]
 
@@ -71,8 +72,10 @@ def ssor_pcg(A, b, omega=1.0, x0=None, tol=1e-8, maxiter=None):
     sys = prepare_matrix(A)
     b = check_rhs(b, sys.n)
     if omega is not None:
-        omega = check_omega(omega)
-    tol, maxiter = check_tol_maxiter(tol, maxiter, 10 * sys.n)
+        omega = check_scalar(omega, "omega", **OMEGA_RANGE)
+    tol = check_scalar(tol, "tol", lower=0.0)
+    maxiter = check_scalar(10 * sys.n if maxiter is None else maxiter, "maxiter", lower=0,
+                           integer=True)
     dtype = out_dtype(sys, b)
     x = check_x0(x0, sys.n)
     return _pcg_prepared(sys, np.ascontiguousarray(b, dtype=np.float64), omega, x, tol,
@@ -155,7 +158,7 @@ def ssor_preconditioner(A, omega=1.0):
     (0, True)
     """
     sys = prepare_matrix(A)
-    omega = check_omega(omega)
+    omega = check_scalar(omega, "omega", **OMEGA_RANGE)
     wdiag = sys.wdiag(omega)
     split = sys.split
     sdata = sys.scaled_data(wdiag)

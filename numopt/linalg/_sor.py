@@ -2,12 +2,12 @@
 import numpy as np
 
 from .._result import MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
-from .._validation import check_choice, check_scalar
+from .._validation import check_choice, check_finite, check_scalar
 from . import _kernels as K
-from ._common import (check_omega, check_rhs, check_tol_maxiter, check_x0, out_dtype,
-                      prepare_matrix)
+from .._backend import float_dtype as out_dtype
+from ._common import OMEGA_RANGE, check_rhs, check_x0, prepare_matrix
 
-__all__ = ["sor"]
+__all__ = ["sor", "SORSmoother"]
 
 _SWEEPS = {"forward": K.FORWARD, "backward": K.BACKWARD, "symmetric": K.SYMMETRIC}
 
@@ -77,8 +77,10 @@ def sor(A, b, omega=1.0, x0=None, tol=1e-8, maxiter=10_000, sweep="forward",
     """
     sys = prepare_matrix(A)
     b = check_rhs(b, sys.n)
-    omega = check_omega(omega)
-    tol, maxiter = check_tol_maxiter(tol, maxiter, 10_000)
+    omega = check_scalar(omega, "omega", **OMEGA_RANGE)
+    tol = check_scalar(tol, "tol", lower=0.0)
+    maxiter = check_scalar(10_000 if maxiter is None else maxiter, "maxiter", lower=0,
+                           integer=True)
     code = _SWEEPS[check_choice(sweep, "sweep", tuple(_SWEEPS))]
     divergence_factor = check_scalar(divergence_factor, "divergence_factor", lower=1.0,
                                      lower_inclusive=False)
@@ -113,3 +115,73 @@ def _sor_prepared(sys, b, omega, x, tol, maxiter, code=K.FORWARD, divergence_fac
         nit = max(nit - 1, 0)
     return make_result(x.astype(dtype, copy=False), status, detail=detail, nit=nit,
                        nfev=nit, residuals=residuals, omega=omega)
+
+
+class SORSmoother:
+    r"""SOR sweeps in place on ``x``, with ``A`` prepared once (a multigrid smoother).
+
+    ``smoother(x, b, iterations)`` does what ``iterations`` SOR sweeps of
+    :func:`sor` do, without residual norms or stopping tests: the counterpart
+    of PyAMG's ``relaxation.sor``. ``A`` is converted once to the CSR form the
+    kernels use (indices stored as uint32, uint64 beyond 2**32 - 2 entries).
+
+    Parameters
+    ----------
+    A : (n, n) array_like or sparse matrix
+        Nonzero diagonal; dense or any SciPy sparse format (not modified).
+    omega : float
+        Relaxation parameter in the open interval (0, 2).
+    sweep : {'forward', 'backward', 'symmetric'}
+        Row order of each sweep (``'symmetric'``: forward then backward).
+
+    Attributes
+    ----------
+    n, nnz : int
+        Order and stored entries of ``A``.
+    index_dtype : numpy.dtype
+        dtype of the stored column indices (uint32 or uint64).
+
+    Notes
+    -----
+    ``__call__(x, b, iterations=1)`` updates ``x`` (a writeable, C-contiguous
+    float64 vector of length ``n``) in place and returns it; ``b`` and ``x``
+    must be finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.linalg import SORSmoother, sor
+    >>> from numopt.problems import poisson_2d
+    >>> A = poisson_2d(10)
+    >>> b = np.ones(A.shape[0])
+    >>> smooth = SORSmoother(A, omega=1.5)
+    >>> x = smooth(np.zeros(A.shape[0]), b, iterations=5)
+    >>> bool(np.array_equal(x, sor(A, b, omega=1.5, maxiter=5, tol=0.0).x))
+    True
+    """
+
+    def __init__(self, A, omega=1.0, sweep="forward"):
+        self._sys = prepare_matrix(A)
+        self.omega = check_scalar(omega, "omega", **OMEGA_RANGE)
+        self.sweep = check_choice(sweep, "sweep", tuple(_SWEEPS))
+        self._code = _SWEEPS[self.sweep]
+        self._wdiag = self._sys.wdiag(self.omega)
+        self.n, self.nnz = self._sys.n, self._sys.nnz
+        self.index_dtype = self._sys.indices.dtype
+
+    def __call__(self, x, b, iterations=1):
+        n = self.n
+        if not (isinstance(x, np.ndarray) and x.dtype == np.float64 and x.shape == (n,)
+                and x.flags.c_contiguous and x.flags.writeable):
+            got = (f"{x.dtype} array of shape {x.shape}" if isinstance(x, np.ndarray)
+                   else type(x).__name__)
+            raise TypeError(f"`x` must be a writeable C-contiguous float64 array of shape "
+                            f"({n},) (updated in place), got {got}")
+        check_finite(x, "x")
+        b = np.ascontiguousarray(check_rhs(b, n), dtype=np.float64)
+        iterations = check_scalar(iterations, "iterations", lower=0, integer=True)
+        sys = self._sys
+        for _ in range(iterations):
+            K.sor_sweep(sys.indptr, sys.indices, sys.data, sys.split, self._wdiag, b, x,
+                        self._code)
+        return x

@@ -13,7 +13,7 @@ from scipy.sparse.linalg import ArpackNoConvergence, eigs, eigsh
 
 from .._result import OptimizeResult, OptimizeWarning
 from .._validation import check_array, check_choice, check_rng, check_scalar
-from ._common import check_omega, check_rhs, prepare_matrix
+from ._common import OMEGA_RANGE, check_rhs, prepare_matrix
 from ._pcg import _pcg_prepared
 from ._sor import _sor_prepared
 
@@ -22,8 +22,23 @@ __all__ = ["RelaxationTuner", "solve_sequence", "optimal_jacobi_omega", "DEFAULT
 #: The authors' grid of relaxation parameters: ``linspace(1, 1.95, 20)``.
 DEFAULT_GRID = np.linspace(1.0, 1.95, 20)
 
-_POLICIES = ("tsallis-inf", "exp3", "ucb", "binned", "chebcb", "optimal-jacobi")
+_POLICIES = ("hybrid", "tsallis-inf", "exp3", "ucb", "binned", "chebcb", "optimal-jacobi")
 _SOLVERS = ("sor", "ssor-pcg")
+_RADIUS = 2  # the hybrid's unimodal phase plays arms this close to its leader
+_POOL = 0.5  # ... and pools neighbours' samples with weight _POOL**distance
+_LEAD_EVERY = 3  # the leader is played every _LEAD_EVERY-th round it leads
+_FADE = 20.0  # ... fading as 1 / (1 + n_i / _FADE) with the arm's own count n_i
+_FLOOR = 0.5  # each arm near the leader is played >= _FLOOR sqrt(leader count) times
+
+
+def _arpack_eigenvalues(solver, A, **kw):
+    """Eigenvalues from ARPACK's ``solver`` (``eigs``/``eigsh``) on ``A``, keeping the
+    converged ones when not all converge."""
+    try:
+        return solver(sp.csr_array(A), return_eigenvectors=False, tol=1e-10,
+                      maxiter=20 * A.shape[0], **kw)
+    except ArpackNoConvergence as exc:
+        return exc.eigenvalues
 
 
 def _jacobi_radius(sys):
@@ -39,22 +54,14 @@ def _jacobi_radius(sys):
             mu = np.linalg.eigvalsh(np.asarray(S.toarray() if sp.issparse(S) else S))
             lo, hi = mu[0], mu[-1]
         else:
-            try:
-                mu = eigsh(sp.csr_array(S), k=2, which="BE", return_eigenvectors=False,
-                           tol=1e-10, maxiter=20 * n)
-            except ArpackNoConvergence as exc:
-                mu = exc.eigenvalues
+            mu = _arpack_eigenvalues(eigsh, S, k=2, which="BE")
             lo, hi = float(np.min(mu)), float(np.max(mu))
         return max(abs(1.0 - lo), abs(1.0 - hi)), True
     J = sp.eye_array(n) - sp.diags_array(1.0 / sys.diag) @ A
     if n <= 400:
         lam = np.linalg.eigvals(J.toarray())
     else:
-        try:
-            lam = eigs(sp.csr_array(J), k=1, which="LM", return_eigenvectors=False,
-                       tol=1e-10, maxiter=20 * n)
-        except ArpackNoConvergence as exc:
-            lam = exc.eigenvalues
+        lam = _arpack_eigenvalues(eigs, J, k=1, which="LM")
     return float(np.max(np.abs(lam))), False
 
 
@@ -141,7 +148,34 @@ class RelaxationTuner:
 
     Policies:
 
-    * ``'tsallis-inf'`` (default): Tsallis-INF (α = 1/2), ``η_t = 2/√t``,
+    * ``'hybrid'`` (default): structured learning while the costs look
+      stationary, Tsallis-INF when they drift. The stochastic phase uses that
+      the mean iteration count is nearly unimodal and smooth in ``ω``: it is
+      OSUB (Combes & Proutière, "Unimodal bandits", ICML 2014) on the grid
+      seen as a line, starting at the grid's middle. A leader (least mean
+      cost, neighbours' samples pooled with weight ``2^-d`` at grid distance
+      ``d``) is played every third round it leads, otherwise the arm of least
+      lower confidence bound (as for ``'ucb'``) within two grid steps of it,
+      each of those played at least ``sqrt(l)/2`` times (``l`` the leader's
+      count). Far arms are never tried, so no solve is spent on ``ω`` values
+      that cost several times the best, and the leader walks downhill to the
+      best ``ω`` within tens of instances. Drift test: every
+      ``drift_window`` solves the mean cost of the last ``drift_window`` is
+      compared with the mean of all earlier ones; a rise by more than
+      ``drift_ratio`` switches for good to ``'tsallis-inf'`` on the whole
+      grid (``fallback_at`` records the solve).
+
+      Guarantees: on i.i.d. instances with a unimodal mean cost, OSUB's
+      logarithmic regret, with constants set by the leader's neighbours
+      only. Adversarial guarantee: from the switch on, Tsallis-INF's
+      ``O(√(K T))`` regret against the best fixed ``ω`` on the remaining
+      instances (Zimmert & Seldin 2021), so a sequence whose costs rise is
+      handled as by ``'tsallis-inf'`` after at most ``2 drift_window``
+      solves. Not covered: a sequence that makes a far ``ω`` better without
+      raising the costs near the leader (the stochastic phase never looks
+      there); use ``policy='tsallis-inf'`` when an adversary may choose the
+      systems.
+    * ``'tsallis-inf'``: Tsallis-INF (α = 1/2), ``η_t = 2/√t``,
       importance-weighted costs ``(k - 1) / p`` with the reduced-variance
       shift of ``baseline``, normalized by the running mean of ``k - 1``.
       Competes with the best fixed ``ω`` in hindsight.
@@ -214,6 +248,11 @@ class RelaxationTuner:
         explored too much).
     sweep : {'forward', 'backward', 'symmetric'}
         SOR sweep order (``solver='sor'`` only).
+    drift_ratio : float
+        ``'hybrid'``: rise of the mean cost over a window that counts as
+        drift (default 2).
+    drift_window : int
+        ``'hybrid'``: solves per window of the drift test (default 50).
 
     Attributes
     ----------
@@ -225,6 +264,9 @@ class RelaxationTuner:
         ``omega``, ``arm`` (-1 when ``ω`` is not from the grid), ``nit``,
         ``context`` (NaN when none), ``status`` of every solve so far.
     n_solves : int
+    fallback_at : int or None
+        ``'hybrid'``: the solve after which it switched to Tsallis-INF (None
+        while it has not).
 
     Examples
     --------
@@ -240,13 +282,13 @@ class RelaxationTuner:
     (True, (20,))
     """
 
-    def __init__(self, solver="sor", policy="tsallis-inf", grid=None, rng=None, *, tol=1e-8,
+    def __init__(self, solver="sor", policy="hybrid", grid=None, rng=None, *, tol=1e-8,
                  maxiter=None, warm_start=True, context_range=None, n_bins=5, degree=5,
                  eta_scale=1.0, baseline=None, ucb_scale=1.0, gamma_scale=5.0,
-                 sweep="forward"):
+                 sweep="forward", drift_ratio=2.0, drift_window=50):
         self.solver = check_choice(solver, "solver", _SOLVERS)
         if isinstance(policy, numbers.Real) and not isinstance(policy, bool):
-            self.fixed_omega = check_omega(policy, "policy")
+            self.fixed_omega = check_scalar(policy, "policy", **OMEGA_RANGE)
             self.policy = "fixed"
         elif isinstance(policy, str):
             self.policy = check_choice(policy, "policy", _POLICIES)
@@ -276,6 +318,9 @@ class RelaxationTuner:
         self.ucb_scale = check_scalar(ucb_scale, "ucb_scale", lower=0.0)
         self.gamma_scale = check_scalar(gamma_scale, "gamma_scale", lower=0.0,
                                         lower_inclusive=False)
+        self.drift_ratio = check_scalar(drift_ratio, "drift_ratio", lower=1.0,
+                                        lower_inclusive=False)
+        self.drift_window = check_scalar(drift_window, "drift_window", lower=2, integer=True)
         if context_range is not None:
             lo, hi = (check_scalar(v, "context_range") for v in context_range)
             if not lo < hi:
@@ -296,12 +341,18 @@ class RelaxationTuner:
         self.n_solves = 0
         self._x = None
         self._records = []
+        self.fallback_at = None
         if self.policy in ("tsallis-inf", "exp3"):
             self._L = np.zeros(K_)
-        elif self.policy == "ucb":
+        elif self.policy in ("ucb", "hybrid"):
             self._n = np.zeros(K_)
             self._s = np.zeros(K_)
             self._s2 = np.zeros(K_)
+            if self.policy == "hybrid":
+                self._lead = np.zeros(K_)  # rounds in which each arm was the leader
+                self._L = np.zeros(K_)
+                self._t_ts = 0  # Tsallis-INF rounds since the switch
+                self._phase_costs = []  # costs of the unimodal phase (drift test)
         elif self.policy == "binned":
             self._L = np.zeros((self.n_bins, K_))
             self._t_bin = np.zeros(self.n_bins, dtype=np.int64)
@@ -332,7 +383,7 @@ class RelaxationTuner:
             if self._last_p is None:
                 return np.full(self.grid.size, 1.0 / self.grid.size)
             return self._last_p.copy()
-        if self.policy == "ucb":
+        if self.policy in ("ucb", "hybrid"):
             return self.probabilities()
         return self._probs_from(self._L, self.n_solves + 1)
 
@@ -388,11 +439,67 @@ class RelaxationTuner:
             p[best] = 0.0
             p[best] = max(1.0 - p.sum(), 0.0)
             return p / p.sum()
-        if self.policy == "ucb":
+        if self.policy == "ucb" or (self.policy == "hybrid" and self.fallback_at is None):
             p = np.zeros(self.grid.size)
-            p[self._ucb_arm()] = 1.0
+            p[self._ucb_arm() if self.policy == "ucb" else self._unimodal_arm(False)] = 1.0
             return p
+        if self.policy == "hybrid":
+            return self._probs_from(self._L, self._t_ts + 1)
         return self._probs_from(self._L, self.n_solves + 1)
+
+    def _pooled_cv(self):
+        """Pooled coefficient of variation of the costs of the played arms."""
+        n = self._n
+        played = n > 0
+        m = self._s[played] / n[played]
+        var = np.maximum(self._s2[played] / n[played] - m * m, 0.0)
+        return float(np.sqrt(np.sum(var * n[played] / np.maximum(m * m, 1e-300))
+                             / n[played].sum()))
+
+    def _leader(self):
+        """The played arm of least smoothed mean cost (the grid's middle before any play).
+
+        Sample means pooled with the neighbours' (weight ``2^-d`` at grid
+        distance ``d``, fading as an arm's own count grows): with costs that
+        vary by factors between instances, one hard instance would otherwise
+        make an arm look bad for a long time.
+        """
+        played = np.flatnonzero(self._n > 0)
+        if played.size == 0:
+            return self.grid.size // 2
+        K_ = self.grid.size
+        d = np.abs(np.arange(K_)[:, None] - np.arange(K_)[None, :])
+        W = np.where(d == 0, 1.0, _POOL ** d / (1.0 + self._n[:, None] / _FADE))
+        m = (W @ self._s)[played] / (W @ self._n)[played]
+        return int(played[np.argmin(m)])
+
+    def _unimodal_arm(self, count=True):
+        """The hybrid's stochastic phase: OSUB (Combes & Proutière, ICML 2014) on the grid.
+
+        The leader (:meth:`_leader`) is played every third round it leads;
+        otherwise an arm within ``_RADIUS`` grid steps of it: an unplayed one,
+        else one played fewer than ``sqrt(l)/2`` times (``l`` the leader's
+        count: forced exploration, so no neighbour's estimate freezes), else
+        the one of least lower confidence bound ``m_i - ucb_scale cv m_i
+        sqrt(ln l / n_i)`` (``cv`` the pooled coefficient of variation, as for
+        ``'ucb'``). Arms far from the leader are not played: with a unimodal
+        mean cost the leader walks downhill to the best ω.
+        """
+        K_ = self.grid.size
+        lead = self._leader()
+        lcount = self._lead[lead] + 1
+        if count:
+            self._lead[lead] = lcount
+        if self._n[lead] == 0 or (lcount - 1) % _LEAD_EVERY == 0:
+            return lead
+        nb = [a for a in range(lead - _RADIUS, lead + _RADIUS + 1) if 0 <= a < K_]
+        n = self._n[nb]
+        starved = [a for a in nb if self._n[a] < _FLOOR * np.sqrt(lcount)]
+        if starved:
+            return min(starved, key=lambda a: (self._n[a], a))
+        m = self._s[nb] / n
+        width = self.ucb_scale * self._pooled_cv() * m * np.sqrt(np.log(lcount) / n)
+        return int(nb[int(np.argmin(m - width))])
 
     def _ucb_arm(self):
         untried = np.flatnonzero(self._n == 0)
@@ -400,10 +507,9 @@ class RelaxationTuner:
             return int(untried[0])
         n = self._n
         m = self._s / n
-        var = np.maximum(self._s2 / n - m * m, 0.0)
-        cv = np.sqrt(np.sum(var * n / np.maximum(m * m, 1e-300)) / n.sum())
         t = n.sum() + 1
-        return int(np.argmin(m - self.ucb_scale * cv * m * np.sqrt(np.log(t) / n)))
+        return int(np.argmin(m - self.ucb_scale * self._pooled_cv() * m
+                             * np.sqrt(np.log(t) / n)))
 
     # -- solving -------------------------------------------------------------------------
     def _run(self, sys, b, omega, x0):
@@ -422,8 +528,8 @@ class RelaxationTuner:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", OptimizeWarning)
                 return optimal_jacobi_omega(sys), -1, None
-        if self.policy == "ucb":
-            arm = self._ucb_arm()
+        if self.policy == "ucb" or (self.policy == "hybrid" and self.fallback_at is None):
+            arm = self._ucb_arm() if self.policy == "ucb" else self._unimodal_arm()
             p = np.zeros(self.grid.size)
             p[arm] = 1.0
             return float(self.grid[arm]), arm, p
@@ -487,10 +593,16 @@ class RelaxationTuner:
         self._sum_cost += cost
         if arm < 0:
             return
-        if self.policy == "ucb":
+        if self.policy == "hybrid" and self.fallback_at is not None:
+            self._t_ts += 1
+            self._L += self._estimate(arm, p, cost, self._t_ts)
+            return
+        if self.policy in ("ucb", "hybrid"):
             self._n[arm] += 1
             self._s[arm] += nit
             self._s2[arm] += float(nit) ** 2
+            if self.policy == "hybrid":
+                self._drift_test(float(nit))
             return
         if self.policy in ("tsallis-inf", "exp3"):
             self._L += self._estimate(arm, p, cost, self.n_solves)
@@ -503,6 +615,23 @@ class RelaxationTuner:
             self._G[arm] += np.outer(phi, phi)
             self._r[arm] += phi * cost
             self._last_p = p
+
+    def _drift_test(self, nit):
+        """Switch the hybrid to Tsallis-INF on the whole grid when the costs drift.
+
+        Every ``drift_window`` solves, compares the mean cost of the last
+        ``drift_window`` with the mean of all earlier ones of the unimodal
+        phase: a rise by more than ``drift_ratio`` means the sequence is not
+        stationary (the unimodal phase assumes it is, and only falling costs
+        are expected while its leader walks downhill).
+        """
+        rec = self._phase_costs
+        rec.append(nit)
+        w = self.drift_window
+        if len(rec) >= 2 * w and len(rec) % w == 0:
+            old, new = np.mean(rec[:-w]), np.mean(rec[-w:])
+            if new > self.drift_ratio * old:
+                self.fallback_at = self.n_solves
 
     def _estimate(self, arm, p, cost, t):
         """Unbiased loss estimates of every arm after playing ``arm`` at round ``t``.

@@ -3,6 +3,11 @@ from .._minimize import minimize
 
 __all__ = ["gn_newton"]
 
+# Kept repetition (`duplicates` pairs it with constrained/_api.py and with docstrings in
+# sampling/_bases.py, problems/_linalg.py): the fun/x0/jac/hess/callback entries and the
+# Returns/Examples layout of minimize's functional shorthands. Each public function
+# documents itself in full (help(), the API pages); the code is one call to minimize.
+
 
 def gn_newton(fun, x0, jac=None, hess=None, hessp=None, args=(), callback=None, **options):
     """Minimize ``fun`` with the regularized Newton method of Semenov, Jaggi, Doikov.

@@ -16,19 +16,12 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg as spla
 
-from .._options import _check_unknown_options
+from .. import _sparse
+from .._krylov import INDEFINITE, NONFINITE, conjugate_gradient
+from .._options import check_unknown_options as _check_unknown_options
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        make_result)
 from .._validation import check_choice, check_scalar
-
-try:  # optional CHOLMOD
-    from sksparse.cholmod import CholmodNotPositiveDefiniteError, cholesky as _cholmod
-    _HAVE_CHOLMOD = True
-except ImportError:  # pragma: no cover - depends on the environment
-    _HAVE_CHOLMOD = False
-
-    class CholmodNotPositiveDefiniteError(Exception):
-        """Placeholder type so the except clause below stays valid."""
 
 __all__ = ["_minimize_gn_newton"]
 
@@ -39,28 +32,11 @@ class _StepFailed(Exception):
 
 def _cg(matvec, b, rtol, maxiter):
     """Conjugate gradients for SPD ``matvec``; raises _StepFailed on negative curvature."""
-    x = np.zeros_like(b)
-    r = b.copy()
-    p = r.copy()
-    rr = r @ r
-    stop = (rtol * np.sqrt(rr)) ** 2
-    it = 0
-    while it < maxiter:
-        it += 1
-        Ap = matvec(p)
-        pAp = p @ Ap
-        if not pAp > 0:
-            raise _StepFailed("negative curvature in CG")
-        alpha = rr / pAp
-        x += alpha * p
-        r -= alpha * Ap
-        rr_new = r @ r
-        if rr_new <= stop:
-            break
-        p *= rr_new / rr
-        p += r
-        rr = rr_new
-    return x, it
+    res = conjugate_gradient(matvec, b, rtol=rtol, maxiter=maxiter)
+    if res.status in (INDEFINITE, NONFINITE):
+        raise _StepFailed("negative curvature in CG" if res.status == INDEFINITE
+                          else "overflow in CG")
+    return res.x, res.nit
 
 
 class _System:
@@ -94,19 +70,19 @@ class _System:
                 raise _StepFailed("H + λI not positive definite") from None
             return -scipy.linalg.cho_solve(c, g, check_finite=False)
         if self.kind == "sparse":
-            if _HAVE_CHOLMOD:
-                try:
-                    if self._factor is None:
-                        self._factor = _cholmod(self.H, beta=lam)
-                    else:
-                        self._factor.cholesky_inplace(self.H, beta=lam)
-                except CholmodNotPositiveDefiniteError:
-                    self._factor = None
-                    raise _StepFailed("H + λI not positive definite") from None
-                return -self._factor(g)
-            A = (self.H + lam * scipy.sparse.identity(self.n, format="csc")).tocsc()
-            d = -spla.spsolve(A, g)
-            if not np.all(np.isfinite(d)) or not (g @ d) < 0:
+            try:
+                if self._factor is None:
+                    self._factor = _sparse.cholesky(self.H, beta=lam)
+                else:
+                    self._factor.refactor(self.H, beta=lam)
+            except _sparse.CholmodNotPositiveDefiniteError:
+                self._factor = None
+                raise _StepFailed("H + λI not positive definite") from None
+            d = -self._factor(g)
+            if self._factor.method == "superlu" and not (
+                    np.all(np.isfinite(d)) and (g @ d) < 0):
+                # LU does not test definiteness: a non-descent solution means H + λI
+                # is not positive definite
                 raise _StepFailed("H + λI not positive definite")
             return d
         mv = self.matvec

@@ -57,6 +57,7 @@ from ._matrix import auon, drop_muon, hybrid_auon, muon, namo, namo_d, scale_by_
 from ._frugal import frugal
 from ._second_order import adahessian, mfac, sophia
 from . import distributed
+from ._methods import MINIMIZE_METHODS  # noqa: F401  (collected by numopt.minimize)
 from ._tree import tree_copy, tree_leaves, tree_map, tree_zeros_like
 from ._wrapper import Optimizer, load_state_dict, state_dict
 

@@ -7,13 +7,19 @@ references they are tested against are in ``docs/user_guide/optim.rst``.
 """
 import math
 
-from .._validation import check_choice
-from ._base import as_schedule, check_beta, check_nonneg
+from .._validation import check_choice, check_scalar
+from ._base import as_schedule, check_beta
 from ._fused import fused_transform
+from ._transforms import adam_direction, belief_direction
 from ._kernels import adam_kernel, belief_kernel, diffgrad_kernel, lion_kernel, sgd_kernel
 
 __all__ = ["sgd", "adam", "adamw", "amsgrad", "lion", "adabelief", "diffgrad",
            "adamomentum"]
+
+# `duplicates` pairs the factories' docstrings here with each other and with _dog.py's:
+# the numpydoc sections (Parameters / Returns / Examples) share their shape on purpose.
+# The update rules themselves are written once (array code in _transforms and below,
+# compiled copies in _kernels, each commented there).
 
 
 # ----------------------------------------------------------------------------- Adam family
@@ -22,16 +28,8 @@ def _adam_xp(xp, p, g, bufs, hp, flags):
     b1, b2, step, inv_bc2, eps, eps_root, wd_l2, wd_dec = (float(h) for h in hp)
     if wd_l2 != 0.0:
         g = g + wd_l2 * p
-    m *= b1
-    m += (1.0 - b1) * g
-    v *= b2
-    v += (1.0 - b2) * (g * g)
-    if flags[1] == 1:
-        xp.maximum(vmax, v, out=vmax)
-        den = vmax
-    else:
-        den = v
-    d = -step * m / (xp.sqrt(den * inv_bc2 + eps_root) + eps)
+    d = -step * adam_direction(xp, g, m, v, vmax if flags[1] == 1 else None, b1, b2, inv_bc2,
+                               eps, eps_root)
     if wd_dec != 0.0:
         d -= wd_dec * p
     return d
@@ -41,8 +39,9 @@ def _adam_family(name, learning_rate, b1, b2, eps, eps_root, weight_decay, decou
                  ams, convention, impl):
     lr = as_schedule(learning_rate, "learning_rate")
     b1, b2 = check_beta(b1, "b1"), check_beta(b2, "b2")
-    eps, eps_root = check_nonneg(eps, "eps"), check_nonneg(eps_root, "eps_root")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    eps = check_scalar(eps, "eps", lower=0.0)
+    eps_root = check_scalar(eps_root, "eps_root", lower=0.0)
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
 
     def make_hp(count):
         t = count + 1
@@ -229,7 +228,7 @@ def sgd(learning_rate, momentum=0.0, nesterov=False, weight_decay=0.0, *, impl="
     """
     lr = as_schedule(learning_rate, "learning_rate")
     mom = check_beta(momentum, "momentum")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
     if not isinstance(nesterov, bool):
         raise TypeError(f"`nesterov` must be a bool, got {type(nesterov).__name__}")
     if nesterov and mom == 0.0:
@@ -285,7 +284,7 @@ def lion(learning_rate=1e-4, b1=0.9, b2=0.99, weight_decay=0.0, *, impl="auto"):
     """
     lr = as_schedule(learning_rate, "learning_rate")
     b1, b2 = check_beta(b1, "b1"), check_beta(b2, "b2")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
 
     def make_hp(count):
         return [lr(count), b1, b2, wd], [0]
@@ -300,16 +299,8 @@ def _belief_xp(xp, p, g, bufs, hp, flags):
     b1, b2, eps_s, eps_o, step, c, wd_l2, wd_mul = (float(h) for h in hp)
     if wd_l2 != 0.0:
         g = g + wd_l2 * p
-    m *= b1
-    m += (1.0 - b1) * g
-    r = g - m if flags[1] == 0 else m
-    s *= b2
-    s += (1.0 - b2) * (r * r)
-    s += eps_s
-    if flags[2] == 1:
-        d = -step * m / (xp.sqrt(s) * c + eps_o)
-    else:
-        d = -step * m
+    d = -step * belief_direction(xp, g, m, s, b1, b2, c, eps_s, eps_o,
+                                 track_residual=flags[1] == 0, denominator=flags[2] == 1)
     if wd_mul != 0.0:
         d -= wd_mul * p
     return d
@@ -330,6 +321,34 @@ def _rectified(t, b1, b2, n_sma_max, degenerated_to_sgd):
         return math.sqrt((1.0 - b2t) * (n_sma - 4.0) / (n_sma_max - 4.0) * (n_sma - 2.0)
                          / n_sma * n_sma_max / (n_sma_max - 2.0)) / (1.0 - b1 ** t), 1
     return (1.0 / (1.0 - b1 ** t) if degenerated_to_sgd else 0.0), 0
+
+
+def _belief_family(name, learning_rate, b1, b2, eps, weight_decay, decoupled, fixed_decay,
+                   rectify, degenerated_to_sgd, impl):
+    """AdaBelief (``s`` tracks ``(g - m)²``) or AdaMomentum (``s`` tracks ``m²``)."""
+    momentum = name == "adamomentum"
+    lr = as_schedule(learning_rate, "learning_rate")
+    b1, b2 = check_beta(b1, "b1"), check_beta(b2, "b2")
+    eps = check_scalar(eps, "eps", lower=0.0)
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
+    n_sma_max = 2.0 / (1.0 - b2) - 1.0
+    mode = 1 if momentum else 0
+    # AdaMomentum's unrectified step has no outer eps (the authors' code)
+    eps_out = 0.0 if momentum else eps
+
+    def make_hp(count):
+        t = count + 1
+        rate = lr(count)
+        wd_l2, wd_mul = _wd_split(rate, wd, decoupled, fixed_decay)
+        bc1, bc2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+        if not rectify:
+            return ([b1, b2, eps, eps_out, rate / bc1, 1.0 / math.sqrt(bc2), wd_l2, wd_mul],
+                    [0, mode, 1])
+        step, use_denom = _rectified(t, b1, b2, n_sma_max, degenerated_to_sgd)
+        return [b1, b2, eps, eps, rate * step, 1.0, wd_l2, wd_mul], [0, mode, use_denom]
+
+    return fused_transform(name, ("mu", "nu"), make_hp, belief_kernel, _belief_xp,
+                           needs_params=wd != 0.0, impl=impl)
 
 
 def adabelief(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-16, weight_decay=0.0,
@@ -373,24 +392,8 @@ def adabelief(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-16, weight_decay=0.0,
     >>> np.round(u, 4)   # first step: -lr sign(g) / (1 - (1 - b1))
     array([-0.1111,  0.1111])
     """
-    lr = as_schedule(learning_rate, "learning_rate")
-    b1, b2 = check_beta(b1, "b1"), check_beta(b2, "b2")
-    eps = check_nonneg(eps, "eps")
-    wd = check_nonneg(weight_decay, "weight_decay")
-    n_sma_max = 2.0 / (1.0 - b2) - 1.0
-
-    def make_hp(count):
-        t = count + 1
-        rate = lr(count)
-        wd_l2, wd_mul = _wd_split(rate, wd, decoupled_weight_decay, fixed_decay)
-        bc1, bc2 = 1.0 - b1 ** t, 1.0 - b2 ** t
-        if not rectify:
-            return [b1, b2, eps, eps, rate / bc1, 1.0 / math.sqrt(bc2), wd_l2, wd_mul], [0, 0, 1]
-        step, use_denom = _rectified(t, b1, b2, n_sma_max, degenerated_to_sgd)
-        return [b1, b2, eps, eps, rate * step, 1.0, wd_l2, wd_mul], [0, 0, use_denom]
-
-    return fused_transform("adabelief", ("mu", "nu"), make_hp, belief_kernel, _belief_xp,
-                           needs_params=wd != 0.0, impl=impl)
+    return _belief_family("adabelief", learning_rate, b1, b2, eps, weight_decay,
+                          decoupled_weight_decay, fixed_decay, rectify, degenerated_to_sgd, impl)
 
 
 def adamomentum(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-16, weight_decay=0.0,
@@ -426,24 +429,8 @@ def adamomentum(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-16, weight_decay=0.
     >>> np.round(u, 4)   # first step: -lr sign(g) / (1 - b1), v tracks m² not g²
     array([-1.,  1.])
     """
-    lr = as_schedule(learning_rate, "learning_rate")
-    b1, b2 = check_beta(b1, "b1"), check_beta(b2, "b2")
-    eps = check_nonneg(eps, "eps")
-    wd = check_nonneg(weight_decay, "weight_decay")
-    n_sma_max = 2.0 / (1.0 - b2) - 1.0
-
-    def make_hp(count):
-        t = count + 1
-        rate = lr(count)
-        wd_l2, wd_mul = _wd_split(rate, wd, decoupled_weight_decay, fixed_decay)
-        bc1, bc2 = 1.0 - b1 ** t, 1.0 - b2 ** t
-        if not rectify:
-            return [b1, b2, eps, 0.0, rate / bc1, 1.0 / math.sqrt(bc2), wd_l2, wd_mul], [0, 1, 1]
-        step, use_denom = _rectified(t, b1, b2, n_sma_max, degenerated_to_sgd)
-        return [b1, b2, eps, eps, rate * step, 1.0, wd_l2, wd_mul], [0, 1, use_denom]
-
-    return fused_transform("adamomentum", ("mu", "nu"), make_hp, belief_kernel, _belief_xp,
-                           needs_params=wd != 0.0, impl=impl)
+    return _belief_family("adamomentum", learning_rate, b1, b2, eps, weight_decay,
+                          decoupled_weight_decay, fixed_decay, rectify, degenerated_to_sgd, impl)
 
 
 # ----------------------------------------------------------------------------- diffGrad
@@ -495,8 +482,8 @@ def diffgrad(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, *
     """
     lr = as_schedule(learning_rate, "learning_rate")
     b1, b2 = check_beta(b1, "b1"), check_beta(b2, "b2")
-    eps = check_nonneg(eps, "eps")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    eps = check_scalar(eps, "eps", lower=0.0)
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
 
     def make_hp(count):
         t = count + 1

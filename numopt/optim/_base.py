@@ -1,10 +1,8 @@
 """GradientTransformation, chain, apply_updates and shared argument helpers."""
-import numbers
-
 import numpy as np
 
-from .._backend import get_namespace
-from ._tree import tree_leaves, tree_map
+from .._validation import check_scalar
+from ._tree import tree_check_same, tree_leaves, tree_map
 
 __all__ = ["GradientTransformation", "chain", "identity", "apply_updates", "as_schedule"]
 
@@ -131,37 +129,30 @@ def as_schedule(value, name="learning_rate"):
                                  "finite non-negative number")
             return v
         return checked
-    v = check_nonneg(value, name)
+    v = check_scalar(value, name, lower=0.0)
     return lambda count: v
 
 
-def check_nonneg(value, name, upper=None):
-    """A finite real >= 0 (and <= upper), else a clear error."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"`{name}` must be a finite number >= 0, got {value}")
-    if upper is not None and value > upper:
-        raise ValueError(f"`{name}` must be <= {upper}, got {value}")
-    return value
-
-
 def check_beta(value, name):
-    """A decay rate in [0, 1)."""
-    value = check_nonneg(value, name)
-    if value >= 1:
-        raise ValueError(f"`{name}` must be in [0, 1), got {value}")
-    return value
+    """A decay rate in [0, 1) (``check_scalar`` with those bounds)."""
+    return check_scalar(value, name, lower=0.0, upper=1.0, upper_inclusive=False)
 
 
 def check_grads(grads, ref, ref_name="state"):
     """Check that ``grads`` matches ``ref`` (structure and shapes); return its leaves."""
-    from ._tree import tree_check_same
-    tree_check_same(ref, grads, "grads", ref_name)
-    return tree_leaves(grads)
+    return tree_check_same(ref, grads, "grads", ref_name)
 
 
-def leaf_namespace(leaves):
-    """``numpy`` or ``cupy`` for a list of leaves."""
-    return get_namespace(*leaves) if leaves else np
+def grads_and_params(grads, state_leaves, params, needs_params, who):
+    """Leaf lists ``(grads, params)`` of a per-leaf optimizer's ``update``.
+
+    ``grads`` must have as many leaves as ``state_leaves`` (a per-leaf state
+    list); ``params`` may be None (a list of None then) unless
+    ``needs_params`` (weight decay folded into the step).
+    """
+    leaves = tree_leaves(grads)
+    if state_leaves is not None and len(leaves) != len(state_leaves):
+        raise ValueError("`grads` does not match the state (different number of arrays)")
+    if needs_params and params is None:
+        raise ValueError(f"{who} with weight_decay needs `params`")
+    return leaves, (tree_leaves(params) if params is not None else [None] * len(leaves))

@@ -7,8 +7,9 @@ import numpy as np
 import scipy.linalg
 
 from .._validation import check_array, check_callable, check_rng, check_scalar
+from ._tree import tree_leaves, tree_map, tree_unflatten_like
 
-__all__ = ["hutchinson_diag", "gauss_newton_bartlett", "mfac_ihvp"]
+__all__ = ["hutchinson_diag", "hutchinson_tree", "gauss_newton_bartlett", "mfac_ihvp"]
 
 _DISTRIBUTIONS = ("rademacher", "gaussian")
 
@@ -56,17 +57,36 @@ def hutchinson_diag(hvp, shape, rng=None, n_samples=1, *, distribution="rademach
         raise ValueError(f"distribution must be one of {_DISTRIBUTIONS}, got {distribution!r}")
     n_samples = check_scalar(n_samples, "n_samples", lower=1, integer=True)
     shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
-    rng = check_rng(rng)
-    acc = np.zeros(shape)
-    for _ in range(n_samples):
-        z = _probe(rng, shape, distribution)
-        hz = np.asarray(hvp(z), dtype=np.float64)
-        if hz.shape != shape:
-            raise ValueError(f"hvp must return an array of shape {shape}, got {hz.shape}")
-        acc += z * hz
-    acc /= n_samples
+    (acc,) = hutchinson_tree(lambda v: np.asarray(hvp(v), dtype=np.float64),
+                             np.empty(shape), check_rng(rng), n_samples, distribution)
     if not np.all(np.isfinite(acc)):
         raise ValueError("hvp returned NaN or inf")
+    return acc
+
+
+def hutchinson_tree(hvp, like, rng, n_samples=1, distribution="rademacher"):
+    """Hutchinson diagonal ``mean_k z_k * (H z_k)`` over the leaves of the tree ``like``.
+
+    The one implementation of the estimator (:func:`hutchinson_diag` and the
+    ``hvp=`` oracle of Sophia-H / AdaHessian call it). ``hvp`` receives a tree
+    like ``like`` and returns one; the probes of a sample are drawn leaf after
+    leaf from ``rng`` (a Generator). Returns the list of float64 leaf diagonals.
+    """
+    leaves = tree_leaves(like)
+    acc = [np.zeros(x.shape) for x in leaves]
+    for _ in range(n_samples):
+        z = [_probe(rng, x.shape, distribution) for x in leaves]
+        hz = tree_leaves(hvp(tree_unflatten_like(like, z)))
+        if len(hz) != len(leaves):
+            raise ValueError("`hvp` must return a tree like the parameters")
+        for a, zi, hi in zip(acc, z, hz):
+            hi = np.asarray(hi, dtype=np.float64)
+            if hi.shape != zi.shape:
+                raise ValueError(f"`hvp` returned an array of shape {hi.shape}, expected "
+                                 f"{zi.shape}")
+            a += zi * hi
+    for a in acc:
+        a /= n_samples
     return acc
 
 
@@ -125,18 +145,9 @@ def gauss_newton_bartlett(logits, grad_fn, rng=None, n_samples=1):
         u = rng.random((B, 1))
         labels = np.minimum((cdf < u).sum(axis=1), K - 1)
         g = grad_fn(labels)
-        term = _tree_map(lambda a: B * np.asarray(a, dtype=np.float64) ** 2, g)
-        acc = term if acc is None else _tree_map(np.add, acc, term)
-    return _tree_map(lambda a: a / n_samples, acc)
-
-
-def _tree_map(f, *trees):
-    t0 = trees[0]
-    if isinstance(t0, dict):
-        return {k: _tree_map(f, *(t[k] for t in trees)) for k in t0}
-    if isinstance(t0, (list, tuple)):
-        return type(t0)(_tree_map(f, *xs) for xs in zip(*trees))
-    return f(*trees)
+        term = tree_map(lambda a: B * np.asarray(a, dtype=np.float64) ** 2, g)
+        acc = term if acc is None else tree_map(np.add, acc, term)
+    return tree_map(lambda a: a / n_samples, acc)
 
 
 def mfac_ihvp(G, x, damping=1e-5):

@@ -8,7 +8,8 @@ tree), L-DoG one per array. Reference: formll/dog ``src/dog/dog.py``.
 import numpy as np
 
 from .._backend import get_namespace
-from ._base import GradientTransformation, as_schedule, check_grads, check_nonneg
+from .._validation import check_scalar
+from ._base import GradientTransformation, as_schedule, check_grads
 from ._kernels import sq_dist, sq_norm
 from ._tree import tree_check_same, tree_copy, tree_leaves, tree_unflatten_like
 
@@ -32,11 +33,11 @@ def _sqd(a, b):
 
 def _dog_family(name, learning_rate, reps_rel, eps, init_eta, weight_decay, layerwise):
     lr = as_schedule(learning_rate, "learning_rate")
-    reps_rel = check_nonneg(reps_rel, "reps_rel")
-    eps = check_nonneg(eps, "eps")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    reps_rel = check_scalar(reps_rel, "reps_rel", lower=0.0)
+    eps = check_scalar(eps, "eps", lower=0.0)
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
     if init_eta is not None:
-        init_eta = check_nonneg(init_eta, "init_eta")
+        init_eta = check_scalar(init_eta, "init_eta", lower=0.0)
     if reps_rel == 0 and init_eta is None:
         raise ValueError("`reps_rel` must be > 0 (the first step is proportional to it)")
 

@@ -2,8 +2,9 @@
 import numpy as np
 
 from .._validation import check_choice, check_scalar
-from ._base import GradientTransformation, as_schedule, check_beta, check_nonneg
+from ._base import GradientTransformation, as_schedule, check_beta, grads_and_params
 from ._matrix import _with_aux, seed_from, step_rng
+from ._transforms import adam_direction
 from ._tree import tree_leaves, tree_paths, tree_unflatten_like
 
 __all__ = ["frugal"]
@@ -83,14 +84,14 @@ def frugal(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *,
     lr = as_schedule(learning_rate)
     b1 = check_beta(b1, "b1")
     b2 = check_beta(b2, "b2")
-    eps = check_nonneg(eps, "eps")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    eps = check_scalar(eps, "eps", lower=0.0)
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
     density = check_scalar(density, "density", lower=0.0, upper=1.0, lower_inclusive=False)
     gap = check_scalar(update_gap, "update_gap", lower=1, integer=True)
     projection = check_choice(projection, "projection", _PROJECTIONS)
     inactive_update = check_choice(inactive_update, "inactive_update", _INACTIVE)
-    s_p = check_nonneg(proj_lr_scale, "proj_lr_scale")
-    s_i = check_nonneg(inactive_lr_scale, "inactive_lr_scale")
+    s_p = check_scalar(proj_lr_scale, "proj_lr_scale", lower=0.0)
+    s_i = check_scalar(inactive_lr_scale, "inactive_lr_scale", lower=0.0)
     seed = seed_from(rng)
 
     def rank(shape):
@@ -115,12 +116,7 @@ def frugal(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *,
         return {"count": 0, "seed": seed, "inner_count": 0, "P": P, "mu": mu, "nu": nu}
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
-        if len(leaves) != len(state["P"]):
-            raise ValueError("`grads` does not match the state (different number of arrays)")
-        if wd and params is None:
-            raise ValueError("frugal with weight_decay needs `params`")
-        pleaves = tree_leaves(params) if params is not None else [None] * len(leaves)
+        leaves, pleaves = grads_and_params(grads, state["P"], params, wd, "frugal")
         c = state["count"]
         inner = state["inner_count"]
         if c % gap == 0:
@@ -134,18 +130,13 @@ def frugal(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *,
             inner = 0
         inner += 1
         gamma = lr(c)
-        bc1 = 1.0 - b1 ** inner
-        bc2 = np.sqrt(1.0 - b2 ** inner)
+        inv_bc1, inv_bc2 = 1.0 / (1.0 - b1 ** inner), 1.0 / (1.0 - b2 ** inner)
         out = []
         for g, p, P, m, v in zip(leaves, pleaves, state["P"], state["mu"], state["nu"]):
             g64 = np.asarray(g, dtype=np.float64)
             right = g.shape[0] >= g.shape[1]
             low = g64 @ P if right else P.T @ g64
-            m *= b1
-            m += (1.0 - b1) * low
-            v *= b2
-            v += (1.0 - b2) * low * low
-            adam_low = (m / bc1) / (np.sqrt(v) / bc2 + eps)
+            adam_low = adam_direction(np, low, m, v, None, b1, b2, inv_bc2, eps, 0.0) * inv_bc1
             back = adam_low @ P.T if right else P @ adam_low
             resid = g64 - (low @ P.T if right else P @ low)
             step = -gamma * s_p * back

@@ -28,6 +28,13 @@ __all__ = ["adam_kernel", "sgd_kernel", "lion_kernel", "belief_kernel", "diffgra
            "sq_norm", "sq_dist", "all_finite_kernel"]
 
 
+# The element functions below are compiled copies of the array-code rules, kept apart
+# because one fused Numba pass per array is several times faster than the ufunc chain
+# (asv_benchmarks/benchmarks/optim.py, 'numba' vs 'numpy'). Each must match its reference,
+# and tests/optim/test_kernels.py checks both against tests/optim/_naive.py:
+# _adam_elem ~ numopt.optim._transforms.adam_direction (+ _alias._adam_xp's weight decay),
+# _belief_elem ~ numopt.optim._transforms.belief_direction (+ _alias._belief_xp),
+# _sgd_elem ~ _alias._sgd_xp, _lion_elem ~ _alias._lion_xp, _diffgrad_elem ~ _alias._diffgrad_xp.
 @njit(inline="always", **_OPTS)
 def _adam_elem(gi, pi, mo, vo, vmo, b1, b2, step, inv_bc2, eps, eps_root, wd_l2, wd_dec,
                ams):  # pragma: no cover - compiled
@@ -145,6 +152,7 @@ def lion_kernel(p, g, out, m, hp, flags):  # pragma: no cover - compiled
             out[i] = d
 
 
+# compiled copy of _transforms.belief_direction, kept apart for speed (see above _adam_elem)
 @njit(inline="always", **_OPTS)
 def _belief_elem(gi, pi, mo, so, b1, b2, eps_s, eps_o, step, c, wd_l2, wd_mul, mode,
                  use_denom):  # pragma: no cover - compiled

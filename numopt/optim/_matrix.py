@@ -12,7 +12,8 @@ import math
 import numpy as np
 
 from .._validation import check_choice, check_scalar
-from ._base import GradientTransformation, as_schedule, chain, check_beta, check_nonneg
+from ._base import (GradientTransformation, as_schedule, chain, check_beta,
+                    grads_and_params)
 from ._orthogonalize import NS_COEFFICIENTS, orthogonalize
 from ._routing import partition
 from ._transforms import add_decayed_weights, scale_by_learning_rate
@@ -131,10 +132,8 @@ def scale_by_muon(momentum=0.95, nesterov=True, ns_steps=5, *, ns_coefficients=N
         return {"count": 0, "mu": [np.zeros_like(x) for x in leaves]}
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
+        leaves, _ = grads_and_params(grads, state["mu"], None, False, "Muon")
         _check_matrices(leaves, tree_paths(grads), "Muon")
-        if len(leaves) != len(state["mu"]):
-            raise ValueError("`grads` does not match the state (different number of arrays)")
         out = []
         for g, m in zip(leaves, state["mu"]):
             m *= beta
@@ -196,7 +195,7 @@ def muon(learning_rate=0.02, momentum=0.95, nesterov=True, ns_steps=5, weight_de
     array([-0.1, -0.1, -0.1])
     """
     lr = as_schedule(learning_rate)
-    wd = check_nonneg(weight_decay, "weight_decay")
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
     core = chain(scale_by_muon(momentum, nesterov, ns_steps, adjust_lr=adjust_lr,
                                ns_dtype=ns_dtype),
                  add_decayed_weights(wd), scale_by_learning_rate(lr))
@@ -211,9 +210,9 @@ def _namo_core(name, learning_rate, mu1, mu2, eps, weight_decay, nesterov, ns_st
     lr = as_schedule(learning_rate)
     mu1 = check_beta(mu1, "mu1")
     mu2 = check_beta(mu2, "mu2")
-    eps = check_nonneg(eps, "eps")
-    wd = check_nonneg(weight_decay, "weight_decay")
-    scale_coeff = check_nonneg(scale_coeff, "scale_coeff")
+    eps = check_scalar(eps, "eps", lower=0.0)
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
+    scale_coeff = check_scalar(scale_coeff, "scale_coeff", lower=0.0)
     ns_steps = check_scalar(ns_steps, "ns_steps", lower=0, integer=True)
     method = check_choice(orthogonalizer, "orthogonalizer", ("newton-schulz", "polar"))
     if columnwise:
@@ -339,16 +338,13 @@ def _auon_direction(u, hybrid, ns_dtype):
 def _auon_core(name, learning_rate, momentum, nesterov, weight_decay, hybrid, ns_dtype):
     lr = as_schedule(learning_rate)
     beta = check_beta(momentum, "momentum")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
 
     def init(params):
         return {"count": 0, "mu": [np.zeros_like(x) for x in tree_leaves(params)]}
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
-        if wd and params is None:
-            raise ValueError(f"{name} with weight_decay needs `params`")
-        pleaves = tree_leaves(params) if params is not None else [None] * len(leaves)
+        leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, name)
         gamma = lr(state["count"])
         out = []
         for g, p, m in zip(leaves, pleaves, state["mu"]):
@@ -452,7 +448,7 @@ def drop_muon(learning_rate=0.02, beta=0.05, *, ns_steps=5, weight_decay=0.0,
     """
     lr = as_schedule(learning_rate)
     beta = check_scalar(beta, "beta", lower=0.0, upper=1.0, lower_inclusive=False)
-    wd = check_nonneg(weight_decay, "weight_decay")
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
     ns_steps = check_scalar(ns_steps, "ns_steps", lower=0, integer=True)
     distribution = check_choice(distribution, "distribution", ("uniform", "full"))
     adjust_lr = check_choice("none" if adjust_lr is None else adjust_lr, "adjust_lr", _ADJUST)
@@ -475,11 +471,8 @@ def drop_muon(learning_rate=0.02, beta=0.05, *, ns_steps=5, weight_decay=0.0,
                 "active_count": np.zeros(len(leaves), dtype=np.int64), "last_start": -1}
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
+        leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, "drop_muon")
         _check_matrices(leaves, tree_paths(grads), "Drop-Muon")
-        if wd and params is None:
-            raise ValueError("drop_muon with weight_decay needs `params`")
-        pleaves = tree_leaves(params) if params is not None else [None] * len(leaves)
         L = len(leaves)
         r = step_rng(state["seed"], state["count"])
         if probs is not None:

@@ -10,8 +10,8 @@ preconditioner without square root: AdaGrad-SQR ``B = Σ g²`` or Adam-SQR
 import numpy as np
 
 from .._backend import get_namespace
-from .._validation import check_choice
-from ._base import GradientTransformation, as_schedule, check_beta, check_grads, check_nonneg
+from .._validation import check_choice, check_scalar
+from ._base import GradientTransformation, as_schedule, check_beta, check_grads
 from ._fused import _zeros
 from ._tree import tree_leaves, tree_unflatten_like
 
@@ -65,7 +65,7 @@ def sania(learning_rate=1.0, preconditioner="adagrad", b2=0.999, eps=1e-8, sqrt=
     lr = as_schedule(learning_rate, "learning_rate")
     preconditioner = check_choice(preconditioner, "preconditioner", ("adagrad", "adam"))
     b2 = check_beta(b2, "b2")
-    eps = check_nonneg(eps, "eps")
+    eps = check_scalar(eps, "eps", lower=0.0)
     if not isinstance(sqrt, bool):
         raise TypeError(f"`sqrt` must be a bool, got {type(sqrt).__name__}")
 

@@ -2,7 +2,7 @@
 import math
 
 from .._validation import check_scalar
-from ._base import check_nonneg
+
 
 __all__ = ["constant_schedule", "linear_schedule", "cosine_decay_schedule",
            "warmup_cosine_decay_schedule"]
@@ -22,7 +22,7 @@ def constant_schedule(value):
     >>> constant_schedule(0.1)(7)
     0.1
     """
-    value = check_nonneg(value, "value")
+    value = check_scalar(value, "value", lower=0.0)
 
     def schedule(count):
         _check_count(count)
@@ -52,8 +52,8 @@ def linear_schedule(init_value, end_value, transition_steps, transition_begin=0)
     >>> [s(k) for k in range(6)]
     [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
-    init_value = check_nonneg(init_value, "init_value")
-    end_value = check_nonneg(end_value, "end_value")
+    init_value = check_scalar(init_value, "init_value", lower=0.0)
+    end_value = check_scalar(end_value, "end_value", lower=0.0)
     transition_steps = check_scalar(transition_steps, "transition_steps", lower=1, integer=True)
     transition_begin = check_scalar(transition_begin, "transition_begin", lower=0, integer=True)
 
@@ -82,9 +82,9 @@ def cosine_decay_schedule(init_value, decay_steps, alpha=0.0):
     >>> [round(s(k), 3) for k in range(4)]
     [1.0, 0.5, 0.0, 0.0]
     """
-    init_value = check_nonneg(init_value, "init_value")
+    init_value = check_scalar(init_value, "init_value", lower=0.0)
     decay_steps = check_scalar(decay_steps, "decay_steps", lower=1, integer=True)
-    alpha = check_nonneg(alpha, "alpha", upper=1.0)
+    alpha = check_scalar(alpha, "alpha", lower=0.0, upper=1.0)
 
     def schedule(count):
         _check_count(count)
@@ -112,9 +112,9 @@ def warmup_cosine_decay_schedule(init_value, peak_value, warmup_steps, decay_ste
     >>> [round(s(k), 3) for k in range(6)]
     [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     """
-    init_value = check_nonneg(init_value, "init_value")
-    peak_value = check_nonneg(peak_value, "peak_value")
-    end_value = check_nonneg(end_value, "end_value")
+    init_value = check_scalar(init_value, "init_value", lower=0.0)
+    peak_value = check_scalar(peak_value, "peak_value", lower=0.0)
+    end_value = check_scalar(end_value, "end_value", lower=0.0)
     warmup_steps = check_scalar(warmup_steps, "warmup_steps", lower=0, integer=True)
     decay_steps = check_scalar(decay_steps, "decay_steps", lower=warmup_steps + 1, integer=True)
     span = decay_steps - warmup_steps

@@ -12,33 +12,12 @@ import math
 import numpy as np
 
 from .._validation import check_choice, check_scalar
-from ._base import GradientTransformation, as_schedule, check_beta, check_nonneg
-from ._curvature import _woodbury_ihvp
+from ._base import GradientTransformation, as_schedule, check_beta, grads_and_params
+from ._curvature import _woodbury_ihvp, hutchinson_tree
 from ._matrix import seed_from, step_rng
 from ._tree import tree_leaves, tree_unflatten_like
 
-__all__ = ["sophia", "adahessian", "mfac", "hutchinson_tree"]
-
-
-def hutchinson_tree(hvp, like, rng, n_samples=1, distribution="rademacher"):
-    """Hutchinson diagonal ``mean z * H z`` over a tree of parameters (list of leaves)."""
-    leaves = tree_leaves(like)
-    acc = [np.zeros(x.shape) for x in leaves]
-    for _ in range(n_samples):
-        if distribution == "rademacher":
-            z = [rng.integers(0, 2, size=x.shape).astype(np.float64) * 2 - 1 for x in leaves]
-        else:
-            z = [rng.standard_normal(x.shape) for x in leaves]
-        hz = tree_leaves(hvp(tree_unflatten_like(like, z)))
-        if len(hz) != len(leaves):
-            raise ValueError("`hvp` must return a tree like the parameters")
-        for a, zi, hi in zip(acc, z, hz):
-            hi = np.asarray(hi, dtype=np.float64)
-            if hi.shape != zi.shape:
-                raise ValueError(f"`hvp` returned an array of shape {hi.shape}, expected "
-                                 f"{zi.shape}")
-            a += zi * hi
-    return [a / n_samples for a in acc]
+__all__ = ["sophia", "adahessian", "mfac"]
 
 
 def _curvature(extra, grads, rng, n_samples, distribution, who, step):
@@ -58,6 +37,15 @@ def _curvature(extra, grads, rng, n_samples, distribution, who, step):
         return hutchinson_tree(hvp, grads, rng, n_samples, distribution)
     raise ValueError(f"{who} needs a curvature estimate at step {step}: call "
                      "update(grads, state, params, hvp=...) or hess_diag=...")
+
+
+def _moments_init(seed, second):
+    """``init`` of Sophia / AdaHessian: momentum like the leaves, a float64 diagonal ``second``."""
+    def init(params):
+        leaves = tree_leaves(params)
+        return {"count": 0, "seed": seed, "mu": [np.zeros_like(x) for x in leaves],
+                second: [np.zeros(x.shape) for x in leaves]}
+    return init
 
 
 # --------------------------------------------------------------------------- Sophia
@@ -120,29 +108,22 @@ def sophia(learning_rate=1e-4, b1=0.965, b2=0.99, rho=0.04, weight_decay=0.1, *,
     lr = as_schedule(learning_rate)
     b1 = check_beta(b1, "b1")
     b2 = check_beta(b2, "b2")
-    rho = check_nonneg(rho, "rho")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    rho = check_scalar(rho, "rho", lower=0.0)
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
     variant = check_choice(variant, "variant", ("g", "h"))
     k = check_scalar(k, "k", lower=1, integer=True)
-    eps = (1e-15 if variant == "g" else 1e-12) if eps is None else check_nonneg(eps, "eps")
-    if eps <= 0:
-        raise ValueError("`eps` must be > 0")
+    if eps is None:
+        eps = 1e-15 if variant == "g" else 1e-12
+    eps = check_scalar(eps, "eps", lower=0.0, lower_inclusive=False)
     batch_size = check_scalar(batch_size, "batch_size", lower=0.0, lower_inclusive=False)
     n_samples = check_scalar(n_samples, "n_samples", lower=1, integer=True)
     distribution = "gaussian" if variant == "h" else "rademacher"
     seed = seed_from(rng)
 
-    def init(params):
-        leaves = tree_leaves(params)
-        return {"count": 0, "seed": seed, "mu": [np.zeros_like(x) for x in leaves],
-                "h": [np.zeros(x.shape) for x in leaves]}
+    init = _moments_init(seed, "h")
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
-        if len(leaves) != len(state["mu"]):
-            raise ValueError("`grads` does not match the state (different number of arrays)")
-        if wd and params is None:
-            raise ValueError("sophia with weight_decay needs `params`")
+        leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, "sophia")
         c = state["count"]
         if c % k == 0:
             est = _curvature(extra, grads, step_rng(state["seed"], c), n_samples,
@@ -151,7 +132,6 @@ def sophia(learning_rate=1e-4, b1=0.965, b2=0.99, rho=0.04, weight_decay=0.1, *,
                 h *= b2
                 h += (1.0 - b2) * e
         gamma = lr(c)
-        pleaves = tree_leaves(params) if params is not None else [None] * len(leaves)
         out = []
         for g, p, m, h in zip(leaves, pleaves, state["mu"], state["h"]):
             m *= b1
@@ -227,8 +207,8 @@ def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0,
     lr = as_schedule(learning_rate)
     b1 = check_beta(b1, "b1")
     b2 = check_beta(b2, "b2")
-    eps = check_nonneg(eps, "eps")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    eps = check_scalar(eps, "eps", lower=0.0)
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
     kpow = check_scalar(hessian_power, "hessian_power", lower=0.0, upper=1.0,
                         lower_inclusive=False)
     spatial_average = check_choice("none" if spatial_average is None else spatial_average,
@@ -236,17 +216,10 @@ def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0,
     n_samples = check_scalar(n_samples, "n_samples", lower=1, integer=True)
     seed = seed_from(rng)
 
-    def init(params):
-        leaves = tree_leaves(params)
-        return {"count": 0, "seed": seed, "mu": [np.zeros_like(x) for x in leaves],
-                "nu": [np.zeros(x.shape) for x in leaves]}
+    init = _moments_init(seed, "nu")
 
     def update(grads, state, params=None, **extra):
-        leaves = tree_leaves(grads)
-        if len(leaves) != len(state["mu"]):
-            raise ValueError("`grads` does not match the state (different number of arrays)")
-        if wd and params is None:
-            raise ValueError("adahessian with weight_decay needs `params`")
+        leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, "adahessian")
         c = state["count"]
         t = c + 1
         est = _curvature(extra, grads, step_rng(state["seed"], c), n_samples, "rademacher",
@@ -254,7 +227,6 @@ def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0,
         gamma = lr(c)
         bc1 = 1.0 - b1 ** t
         bc2 = math.sqrt(1.0 - b2 ** t)
-        pleaves = tree_leaves(params) if params is not None else [None] * len(leaves)
         out = []
         for g, p, m, v, e in zip(leaves, pleaves, state["mu"], state["nu"], est):
             D = _spatial_average(np.abs(e), spatial_average)
@@ -310,7 +282,7 @@ def mfac(learning_rate=1e-3, momentum=0.0, weight_decay=0.0, *, damping=1e-5, ng
     """
     lr = as_schedule(learning_rate)
     mu = check_beta(momentum, "momentum")
-    wd = check_nonneg(weight_decay, "weight_decay")
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
     lam = check_scalar(damping, "damping", lower=0.0, lower_inclusive=False)
     m = check_scalar(ngrads, "ngrads", lower=1, integer=True)
 

@@ -7,14 +7,14 @@ descent direction with the sign of the gradient, and
 import numpy as np
 
 from .._backend import get_namespace
-from .._validation import check_choice
-from ._base import (GradientTransformation, as_schedule, check_beta, check_grads,
-                    check_nonneg)
-from ._tree import tree_leaves, tree_map, tree_unflatten_like, tree_zeros_like
+from .._validation import check_choice, check_scalar
+from ._base import GradientTransformation, as_schedule, check_beta, check_grads
+from ._fused import grads_all_finite
+from ._tree import tree_leaves, tree_map, tree_zeros_like
 
 __all__ = ["scale", "scale_by_learning_rate", "scale_by_schedule", "add_decayed_weights",
            "clip_by_global_norm", "trace", "scale_by_adam", "scale_by_belief",
-           "apply_if_finite", "all_finite"]
+           "apply_if_finite", "adam_direction", "belief_direction"]
 
 
 def _need_params(params, who):
@@ -89,7 +89,7 @@ def add_decayed_weights(weight_decay=0.0, mask=None):
         Only the leaves where ``mask`` is True are decayed (a callable gets
         the parameters and returns the mask); see :func:`masked`.
     """
-    wd = check_nonneg(weight_decay, "weight_decay")
+    wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
 
     def init(params):
         return ()
@@ -104,15 +104,6 @@ def add_decayed_weights(weight_decay=0.0, mask=None):
     return t
 
 
-def all_finite(leaves):
-    """True when every leaf holds only finite values."""
-    for x in leaves:
-        xp = get_namespace(x)
-        if not bool(xp.all(xp.isfinite(x))):
-            return False
-    return True
-
-
 def clip_by_global_norm(max_norm):
     """Scale the updates by ``min(1, max_norm / ‖g‖)``, ‖g‖ over all leaves together.
 
@@ -125,7 +116,7 @@ def clip_by_global_norm(max_norm):
     >>> [float(v[0]) for v in u]
     [0.6, 0.8]
     """
-    max_norm = check_nonneg(max_norm, "max_norm")
+    max_norm = check_scalar(max_norm, "max_norm", lower=0.0)
 
     def init(params):
         return ()
@@ -160,14 +151,58 @@ def trace(decay, nesterov=False):
     return GradientTransformation(init, update, name="trace")
 
 
-def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
-    """Adam's direction ``m̂ / (sqrt(v̂ + eps_root) + eps)`` (optax ``scale_by_adam``).
+# ----------------------------------------------------------------- the Adam / AdaBelief rules
+def adam_direction(xp, g, m, v, vmax, b1, b2, inv_bc2, eps, eps_root):
+    """Adam's rule in array code: the one implementation all array-code paths call.
 
-    ``chain(scale_by_adam(), scale_by_learning_rate(lr))`` is :func:`adam`;
-    with :func:`add_decayed_weights` in between it is :func:`adamw`.
+    Updates ``m <- b1 m + (1-b1) g`` and ``v <- b2 v + (1-b2) g²`` in place
+    (and ``vmax <- max(vmax, v)`` for AMSGrad when ``vmax`` is not None) and
+    returns ``m / (sqrt(v * inv_bc2 + eps_root) + eps)`` (``vmax`` in place of
+    ``v`` for AMSGrad), without the first-moment bias correction. Used by
+    :func:`scale_by_adam`, the ``impl='xp'`` path of :func:`adam` /
+    :func:`adamw` / :func:`amsgrad` and FRUGAL's subspace AdamW.
+    ``numopt.optim._kernels.adam_kernel`` is the compiled (Numba, fused) copy
+    kept apart for speed; ``tests/optim/test_kernels.py`` holds the two equal.
     """
+    m *= b1
+    m += (1.0 - b1) * g
+    v *= b2
+    v += (1.0 - b2) * (g * g)
+    den = v
+    if vmax is not None:
+        xp.maximum(vmax, v, out=vmax)
+        den = vmax
+    return m / (xp.sqrt(den * inv_bc2 + eps_root) + eps)
+
+
+def belief_direction(xp, g, m, s, b1, b2, c, eps_store, eps_out, track_residual=True,
+                     denominator=True):
+    """AdaBelief's rule (AdaMomentum's with ``track_residual=False``) in array code.
+
+    ``m <- b1 m + (1-b1) g``; ``s <- b2 s + (1-b2) r² + eps_store`` with
+    ``r = g - m`` (AdaBelief) or ``r = m`` (AdaMomentum), in place; returns
+    ``m / (sqrt(s) c + eps_out)`` (``m`` alone without ``denominator``: the
+    rectified warm-up). Used by :func:`scale_by_belief` and the ``impl='xp'``
+    path of :func:`adabelief` / :func:`adamomentum`;
+    ``numopt.optim._kernels.belief_kernel`` is the compiled copy kept apart
+    for speed, held equal to it by ``tests/optim/test_kernels.py``.
+    """
+    m *= b1
+    m += (1.0 - b1) * g
+    r = g - m if track_residual else m
+    s *= b2
+    s += (1.0 - b2) * (r * r)
+    s += eps_store
+    if not denominator:
+        return m
+    return m / (xp.sqrt(s) * c + eps_out)
+
+
+def _scale_by_moments(name, direction, b1, b2, eps, eps_root):
+    """``scale_by_adam`` / ``scale_by_belief``: ``direction(xp, g, m, v, t)`` per leaf."""
     b1, b2 = check_beta(b1, "b1"), check_beta(b2, "b2")
-    eps, eps_root = check_nonneg(eps, "eps"), check_nonneg(eps_root, "eps_root")
+    eps = check_scalar(eps, "eps", lower=0.0)
+    eps_root = check_scalar(eps_root, "eps_root", lower=0.0)
 
     def init(params):
         return {"count": 0, "mu": tree_zeros_like(params), "nu": tree_zeros_like(params)}
@@ -175,18 +210,25 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
     def update(grads, state, params=None, **extra):
         check_grads(grads, state["mu"])
         t = state["count"] + 1
-        bc1, bc2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+        inv_bc1, inv_bc2 = 1.0 / (1.0 - b1 ** t), 1.0 / (1.0 - b2 ** t)
 
         def step(g, m, v):
             xp = get_namespace(g)
-            m *= b1
-            m += (1.0 - b1) * g
-            v *= b2
-            v += (1.0 - b2) * (g * g)
-            return (m / bc1) / (xp.sqrt(v / bc2 + eps_root) + eps)
+            return direction(xp, g, m, v, b1, b2, inv_bc2, eps, eps_root) * inv_bc1
         upd = tree_map(step, grads, state["mu"], state["nu"])
         return upd, {"count": t, "mu": state["mu"], "nu": state["nu"]}
-    return GradientTransformation(init, update, name="scale_by_adam")
+    return GradientTransformation(init, update, name=name)
+
+
+def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
+    """Adam's direction ``m̂ / (sqrt(v̂ + eps_root) + eps)`` (optax ``scale_by_adam``).
+
+    ``chain(scale_by_adam(), scale_by_learning_rate(lr))`` is :func:`adam`;
+    with :func:`add_decayed_weights` in between it is :func:`adamw`.
+    """
+    def direction(xp, g, m, v, b1, b2, inv_bc2, eps, eps_root):
+        return adam_direction(xp, g, m, v, None, b1, b2, inv_bc2, eps, eps_root)
+    return _scale_by_moments("scale_by_adam", direction, b1, b2, eps, eps_root)
 
 
 def scale_by_belief(b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
@@ -195,29 +237,9 @@ def scale_by_belief(b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
     ``eps_root`` is stored into ``s`` (it compounds), as in the authors'
     code and optax ``scale_by_belief``.
     """
-    b1, b2 = check_beta(b1, "b1"), check_beta(b2, "b2")
-    eps, eps_root = check_nonneg(eps, "eps"), check_nonneg(eps_root, "eps_root")
-
-    def init(params):
-        return {"count": 0, "mu": tree_zeros_like(params), "nu": tree_zeros_like(params)}
-
-    def update(grads, state, params=None, **extra):
-        check_grads(grads, state["mu"])
-        t = state["count"] + 1
-        bc1, bc2 = 1.0 - b1 ** t, 1.0 - b2 ** t
-
-        def step(g, m, s):
-            xp = get_namespace(g)
-            m *= b1
-            m += (1.0 - b1) * g
-            r = g - m
-            s *= b2
-            s += (1.0 - b2) * (r * r)
-            s += eps_root
-            return (m / bc1) / (xp.sqrt(s / bc2) + eps)
-        upd = tree_map(step, grads, state["mu"], state["nu"])
-        return upd, {"count": t, "mu": state["mu"], "nu": state["nu"]}
-    return GradientTransformation(init, update, name="scale_by_belief")
+    def direction(xp, g, m, s, b1, b2, inv_bc2, eps, eps_root):
+        return belief_direction(xp, g, m, s, b1, b2, inv_bc2 ** 0.5, eps_root, eps)
+    return _scale_by_moments("scale_by_belief", direction, b1, b2, eps, eps_root)
 
 
 def apply_if_finite(inner, on_nonfinite="skip"):
@@ -250,8 +272,7 @@ def apply_if_finite(inner, on_nonfinite="skip"):
         return {"inner": inner.init(params), "notfinite_count": 0}
 
     def _check(grads, state):
-        leaves = tree_leaves(grads)
-        if all_finite(leaves):
+        if grads_all_finite(grads):
             return True
         if on_nonfinite == "raise":
             raise ValueError("`grads` contain NaN or inf (on_nonfinite='raise')")
@@ -261,8 +282,7 @@ def apply_if_finite(inner, on_nonfinite="skip"):
         if _check(grads, state):
             u, s = inner.update(grads, state["inner"], params, **extra)
             return u, {"inner": s, "notfinite_count": state["notfinite_count"]}
-        zeros = tree_unflatten_like(grads, [get_namespace(g).zeros_like(g)
-                                            for g in tree_leaves(grads)])
+        zeros = tree_map(lambda g: get_namespace(g).zeros_like(g), grads)
         return zeros, {"inner": state["inner"],
                        "notfinite_count": state["notfinite_count"] + 1}
 

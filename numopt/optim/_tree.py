@@ -1,34 +1,44 @@
-"""Minimal pytree utilities over dicts, lists, tuples and arrays.
+"""Parameter trees: the one flatten / unflatten (with paths) of :mod:`numopt.optim`.
 
 A *tree* is an array (NumPy or CuPy; a leaf), or a ``dict`` / ``list`` /
-``tuple`` whose values are trees. Dict children are visited in sorted key
-order (as in JAX), so trees built in different insertion orders line up;
-other trees must have the same key set. ``None`` is
-an empty subtree (no leaves), as in optax/JAX, so masked-out parameters can be
-spelt ``None``.
+``tuple`` (and the other containers :mod:`optree` knows: namedtuples,
+``OrderedDict``, ...) whose values are trees. The traversal is optree's, as in
+PyTorch and JAX: ``dict`` children in sorted key order, so trees built in
+different insertion orders line up (``OrderedDict`` keeps its own order);
+a rebuilt ``dict`` keeps the key order of the tree whose structure it copies.
+``None`` is an empty subtree (no leaves), so masked-out parameters can be
+spelt ``None``. Every walk over a tree in ``numopt.optim`` (leaves, paths,
+``state_dict``) goes through :func:`tree_flatten`, so all of them see the
+leaves in the same order.
 """
-import numpy as np
+import optree
 
-__all__ = ["tree_map", "tree_leaves", "tree_unflatten_like", "tree_paths", "tree_zeros_like",
-           "tree_copy", "tree_check_same", "tree_size"]
-
-_NODES = (dict, list, tuple)
+__all__ = ["tree_flatten", "tree_map", "tree_leaves", "tree_unflatten_like", "tree_paths",
+           "tree_zeros_like", "tree_copy", "tree_check_same"]
 
 
-def _items(d):
-    """Dict items in sorted key order (insertion order if keys do not sort).
-
-    Sorting makes the leaf order canonical, as in JAX: gradients built in a
-    different key order than the parameters still line up with the state.
-    """
-    try:
-        return sorted(d.items(), key=lambda kv: kv[0])
-    except TypeError:
-        return list(d.items())
+def tree_flatten(tree):
+    """``(leaves, treedef)``; ``treedef.unflatten(leaves)`` rebuilds the tree."""
+    return optree.tree_flatten(tree, none_is_leaf=False)
 
 
-def _is_node(x):
-    return isinstance(x, _NODES)
+def tree_leaves(tree):
+    """Leaves of ``tree`` in traversal order (a list)."""
+    return optree.tree_leaves(tree, none_is_leaf=False)
+
+
+def tree_paths(tree):
+    """``'/'``-joined paths of the leaves of ``tree`` (same order as :func:`tree_leaves`)."""
+    return ["/".join(map(str, p)) for p in optree.tree_paths(tree, none_is_leaf=False)]
+
+
+def tree_unflatten_like(tree, leaves):
+    """Rebuild a tree with the structure of ``tree`` from a list of ``leaves``."""
+    treedef = optree.tree_structure(tree, none_is_leaf=False)
+    if len(leaves) != treedef.num_leaves:
+        raise ValueError(f"{len(leaves)} leaves for a tree structure with "
+                         f"{treedef.num_leaves}")
+    return treedef.unflatten(leaves)
 
 
 def _mismatch(path, what):
@@ -37,35 +47,47 @@ def _mismatch(path, what):
     return ValueError(f"tree structures do not match{where}: {what}")
 
 
-def _map(fn, path, tree, rest, names):
-    # ``path`` is a tuple of keys, formatted only for error messages
-    if tree is None:
-        return None
-    if isinstance(tree, dict):
-        for r, nm in zip(rest, names):
-            if not isinstance(r, dict):
-                raise _mismatch(path, f"expected a dict for {nm}, got {type(r).__name__}")
-            if r.keys() != tree.keys():
-                missing = sorted(map(str, tree.keys() - r.keys()))
-                extra = sorted(map(str, r.keys() - tree.keys()))
-                raise _mismatch(path, f"{nm} is missing keys {missing} and has extra keys "
-                                      f"{extra}")
-        return {k: _map(fn, path + (k,), v, [r[k] for r in rest], names)
-                for k, v in _items(tree)}
-    if isinstance(tree, (list, tuple)):
-        for r, nm in zip(rest, names):
-            if not isinstance(r, (list, tuple)) or len(r) != len(tree):
-                got = f"{type(r).__name__} of length {len(r)}" if _is_node(r) else \
-                    type(r).__name__
-                raise _mismatch(path, f"expected a sequence of length {len(tree)} for {nm}, "
-                                      f"got {got}")
-        out = [_map(fn, path + (i,), v, [r[i] for r in rest], names)
-               for i, v in enumerate(tree)]
-        return tuple(out) if isinstance(tree, tuple) else out
-    for r, nm in zip(rest, names):
-        if _is_node(r):
-            raise _mismatch(path, f"expected an array for {nm}, got a {type(r).__name__}")
-    return fn(tree, *rest)
+def _explain(tree, other, name, path=()):
+    """The ``ValueError`` naming the first place where ``other`` differs from ``tree``.
+
+    Only called once :func:`tree_flatten` found the structures different.
+    """
+    if optree.tree_is_leaf(tree, none_is_leaf=False) and tree is not None:
+        if optree.tree_is_leaf(other, none_is_leaf=False) and other is not None:
+            return None
+        return _mismatch(path, f"expected an array for {name}, got a {type(other).__name__}")
+    if isinstance(tree, (list, tuple)) and (not isinstance(other, (list, tuple))
+                                            or len(other) != len(tree)):
+        got = f"{type(other).__name__} of length {len(other)}" \
+            if isinstance(other, (list, tuple)) else type(other).__name__
+        return _mismatch(path, f"expected a sequence of length {len(tree)} for {name}, "
+                               f"got {got}")
+    if isinstance(tree, dict) and isinstance(other, dict) and other.keys() != tree.keys():
+        missing = sorted(map(str, tree.keys() - other.keys()))
+        extra = sorted(map(str, other.keys() - tree.keys()))
+        return _mismatch(path, f"{name} is missing keys {missing} and has extra keys {extra}")
+    if type(other) is not type(tree):
+        return _mismatch(path, f"expected a {type(tree).__name__} for {name}, got a "
+                               f"{type(other).__name__}")
+    mine = optree.tree_flatten_one_level(tree, none_is_leaf=False)
+    theirs = optree.tree_flatten_one_level(other, none_is_leaf=False)
+    for k, a, b in zip(mine.entries, mine.children, theirs.children):
+        err = _explain(a, b, name, path + (k,))
+        if err is not None:
+            return err
+    return None
+
+
+def _structure_error(tree, other, name):
+    return _explain(tree, other, name) or _mismatch((), f"{name} has another structure")
+
+
+def _leaves_like(treedef, tree, other, name):
+    """Leaves of ``other``, which must have the structure ``treedef`` of ``tree``."""
+    leaves, odef = tree_flatten(other)
+    if odef != treedef:
+        raise _structure_error(tree, other, name)
+    return leaves
 
 
 def tree_map(fn, tree, *rest, names=None):
@@ -91,64 +113,17 @@ def tree_map(fn, tree, *rest, names=None):
     """
     if names is None:
         names = [f"tree #{i + 2}" for i in range(len(rest))]
-    return _map(fn, (), tree, list(rest), list(names))
-
-
-def tree_leaves(tree):
-    """Leaves of ``tree`` in traversal order (a list)."""
-    out = []
-
-    def visit(x):
-        if x is None:
-            return
-        if isinstance(x, dict):
-            for _, v in _items(x):
-                visit(v)
-        elif isinstance(x, (list, tuple)):
-            for v in x:
-                visit(v)
-        else:
-            out.append(x)
-    visit(tree)
-    return out
-
-
-def tree_paths(tree):
-    """``'/'``-joined paths of the leaves of ``tree`` (same order as :func:`tree_leaves`)."""
-    out = []
-
-    def visit(x, path):
-        if x is None:
-            return
-        if isinstance(x, dict):
-            for k, v in _items(x):
-                visit(v, f"{path}/{k}" if path else str(k))
-        elif isinstance(x, (list, tuple)):
-            for i, v in enumerate(x):
-                visit(v, f"{path}/{i}" if path else str(i))
-        else:
-            out.append(path)
-    visit(tree, "")
-    return out
-
-
-def tree_unflatten_like(tree, leaves):
-    """Rebuild a tree with the structure of ``tree`` from a list of ``leaves``."""
-    it = iter(leaves)
-    out = _map(lambda _: next(it), (), tree, [], [])
-    if next(it, _END) is not _END:
-        raise ValueError("too many leaves for the tree structure")
-    return out
-
-
-_END = object()
+    leaves, treedef = tree_flatten(tree)
+    others = [_leaves_like(treedef, tree, r, nm) for r, nm in zip(rest, names)]
+    return treedef.unflatten([fn(*xs) for xs in zip(leaves, *others)])
 
 
 def tree_zeros_like(tree, dtype=None):
     """Zeros with the shape (and dtype unless given) of each leaf."""
+    from .._backend import get_namespace
+
     def z(x):
-        xp = _namespace(x)
-        return xp.zeros(x.shape, dtype=x.dtype if dtype is None else dtype)
+        return get_namespace(x).zeros(x.shape, dtype=x.dtype if dtype is None else dtype)
     return tree_map(z, tree)
 
 
@@ -157,26 +132,15 @@ def tree_copy(tree):
     return tree_map(lambda x: x.copy() if hasattr(x, "copy") else x, tree)
 
 
-def tree_size(tree):
-    """Total number of elements in the leaves of ``tree``."""
-    return int(sum(int(np.prod(getattr(x, "shape", ()))) for x in tree_leaves(tree)))
-
-
 def tree_check_same(tree, other, name="grads", ref="params"):
-    """Raise ``ValueError`` unless ``other`` has the structure and leaf shapes of ``tree``."""
-    def chk(a, b):
+    """Leaves of ``other``; ``ValueError`` unless it has the structure and shapes of ``tree``."""
+    leaves, treedef = tree_flatten(tree)
+    oleaves, odef = tree_flatten(other)
+    if odef != treedef:
+        raise ValueError(f"`{name}` does not match `{ref}`: "
+                         f"{_structure_error(tree, other, f'`{name}`')}") from None
+    for a, b in zip(leaves, oleaves):
         if getattr(a, "shape", None) != getattr(b, "shape", None):
             raise ValueError(f"`{name}` does not match `{ref}`: leaf shapes "
                              f"{getattr(b, 'shape', None)} and {getattr(a, 'shape', None)}")
-        return None
-    try:
-        tree_map(chk, tree, other, names=[f"`{name}`"])
-    except ValueError as exc:
-        if str(exc).startswith("tree structures"):
-            raise ValueError(f"`{name}` does not match `{ref}`: {exc}") from None
-        raise
-
-
-def _namespace(x):
-    from .._backend import get_namespace
-    return get_namespace(x)
+    return oleaves

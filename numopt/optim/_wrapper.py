@@ -8,20 +8,9 @@ from .._backend import get_namespace, to_numpy
 from .._validation import check_choice
 from ._base import GradientTransformation
 from ._fused import grads_all_finite
-from ._tree import tree_check_same, tree_leaves, tree_map
+from ._tree import tree_check_same, tree_flatten, tree_leaves, tree_map, tree_paths
 
 __all__ = ["Optimizer", "state_dict", "load_state_dict"]
-
-
-def _walk(x, path, out):
-    if isinstance(x, dict):
-        for k, v in x.items():
-            _walk(v, f"{path}/{k}" if path else str(k), out)
-    elif isinstance(x, (list, tuple)):
-        for i, v in enumerate(x):
-            _walk(v, f"{path}/{i}" if path else str(i), out)
-    elif x is not None:
-        out.append((path, x))
 
 
 def state_dict(state):
@@ -39,10 +28,8 @@ def state_dict(state):
     >>> sorted(optim.state_dict(opt.init({'w': np.zeros(2)})))
     ['count', 'mu/w', 'nu/w']
     """
-    leaves = []
-    _walk(state, "", leaves)
     out = {}
-    for path, v in leaves:
+    for path, v in zip(tree_paths(state), tree_leaves(state)):
         if isinstance(v, numbers.Number) or isinstance(v, np.generic):
             out[path] = np.asarray(v)
         else:
@@ -67,22 +54,15 @@ def load_state_dict(template, d):
     state
         New containers and arrays (``template`` is not modified).
     """
-    leaves = []
-    _walk(template, "", leaves)
-    want = {p for p, _ in leaves}
+    leaves, treedef = tree_flatten(template)
+    paths = tree_paths(template)
+    want = set(paths)
     have = set(d.keys())
     if want != have:
         raise ValueError(f"state dict does not match the optimizer state: missing "
                          f"{sorted(want - have)}, unexpected {sorted(have - want)}")
 
     def rebuild(x, path):
-        if isinstance(x, dict):
-            return {k: rebuild(v, f"{path}/{k}" if path else str(k)) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            out = [rebuild(v, f"{path}/{i}" if path else str(i)) for i, v in enumerate(x)]
-            return tuple(out) if isinstance(x, tuple) else out
-        if x is None:
-            return None
         v = np.asarray(d[path])
         if isinstance(x, bool):
             return bool(v)
@@ -95,7 +75,7 @@ def load_state_dict(template, d):
                              f"{tuple(x.shape)}")
         xp = get_namespace(x)
         return xp.array(np.ascontiguousarray(v, dtype=x.dtype), copy=True)
-    return rebuild(template, "")
+    return treedef.unflatten([rebuild(x, p) for x, p in zip(leaves, paths)])
 
 
 class Optimizer:

@@ -6,13 +6,13 @@ import warnings
 import numpy as np
 
 from numopt._backend import to_numpy
-from numopt._options import _check_unknown_options
+from numopt._options import check_unknown_options as _check_unknown_options
 from numopt._result import NAN_ENCOUNTERED, SUCCESS, OptimizeWarning, make_result
-from numopt._validation import check_choice
+from numopt._validation import check_choice, check_scalar
 
 from . import _engines as eng
 from . import _sns
-from ._checks import check_int, check_ot_inputs, check_tol
+from ._checks import check_ot_inputs
 
 __all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "solve"]
 
@@ -46,7 +46,7 @@ def _pop_options(kwargs, method):
     engine = check_choice(kwargs.pop("engine", "auto"), "engine", ENGINES)
     n_threads = kwargs.pop("n_threads", None)
     if n_threads is not None:
-        n_threads = check_int(n_threads, "n_threads", 1)
+        n_threads = check_scalar(n_threads, "n_threads", lower=1, integer=True)
     opts["n_threads"] = n_threads
     if method == "sns":
         for key in _SNS_OPTS:
@@ -54,7 +54,7 @@ def _pop_options(kwargs, method):
                 opts[key] = kwargs.pop(key)
     _check_unknown_options(kwargs, method, stacklevel=5)
     if "n_warmup" in opts:
-        opts["n_warmup"] = check_int(opts["n_warmup"], "n_warmup", 0)
+        opts["n_warmup"] = check_scalar(opts["n_warmup"], "n_warmup", lower=0, integer=True)
     if opts.get("density") is not None:
         d = opts["density"]
         if not isinstance(d, (int, float)) or not 0 < d <= 1:
@@ -62,7 +62,7 @@ def _pop_options(kwargs, method):
     if "solver" in opts:
         opts["solver"] = check_choice(opts["solver"], "solver", _sns.SOLVERS)
     if "max_cg" in opts and opts["max_cg"] is not None:
-        opts["max_cg"] = check_int(opts["max_cg"], "max_cg", 1)
+        opts["max_cg"] = check_scalar(opts["max_cg"], "max_cg", lower=1, integer=True)
     return maxiter, tol, engine, opts
 
 
@@ -153,8 +153,9 @@ def _run_inner(xp, a, b, M, reg, out_dtype, method, maxiter, tol, engine, warmst
 def _resolve(method, numItermax, stopThr, kwargs):
     method = check_choice(method, "method", METHODS)
     maxiter, tol, engine, opts = _pop_options(kwargs, method)
-    maxiter = check_int(numItermax if maxiter is None else maxiter, "numItermax", 1)
-    tol = check_tol(stopThr if tol is None else tol, "stopThr")
+    maxiter = check_scalar(numItermax if maxiter is None else maxiter, "numItermax", lower=1,
+                           integer=True)
+    tol = check_scalar(stopThr if tol is None else tol, "stopThr", lower=0.0)
     return method, maxiter, tol, engine, opts
 
 
@@ -314,7 +315,7 @@ def _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log, ve
     ac, bc = a.astype(ctype), b.astype(ctype)
     vals, logs = None, None
     if method == "sinkhorn" and bool(xp.all(ac > 0)) and bool(xp.all(bc > 0)) \
-            and not eng.kernel_underflows(Mc, reg, xp):
+            and not eng.kernel_underflows(Mc, reg):
         # one GEMM per half-iteration for all k histograms
         st = eng.scaling_xp(xp, ac, bc, Mc, reg, maxiter, tol)
         if st is not None:
@@ -410,7 +411,7 @@ def sinkhorn_newton_sparse(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=
                     warmstart, **kwargs)
 
 
-def solve(M, a=None, b=None, reg=None, method="sns", *, max_iter=None, tol=1e-9,
+def solve(M, a=None, b=None, reg=None, method="sns", *, maxiter=None, tol=1e-9,
           warmstart=None, warn=True, **options):
     r"""Solve an entropic OT problem and return a result object.
 
@@ -423,9 +424,10 @@ def solve(M, a=None, b=None, reg=None, method="sns", *, max_iter=None, tol=1e-9,
     reg : float
         Entropic regularization (> 0). Required.
     method : {'sns', 'sinkhorn', 'sinkhorn_log'}
-    max_iter : int, optional
+    maxiter : int, optional
         Iteration limit (default 1000 Newton steps for ``'sns'``, 100,000
-        Sinkhorn iterations otherwise).
+        Sinkhorn iterations otherwise). The former name ``max_iter`` still
+        works and emits a ``DeprecationWarning``.
     tol : float
         Stop when :math:`\|P^T 1 - b\|_2 \le` ``tol`` after a row update.
     warmstart : tuple, optional
@@ -460,12 +462,18 @@ def solve(M, a=None, b=None, reg=None, method="sns", *, max_iter=None, tol=1e-9,
     if reg is None:
         raise ValueError("`reg` must be a positive real number (exact OT is not provided)")
     method = check_choice(method, "method", METHODS)
-    if max_iter is None:
-        max_iter = 1000 if method == "sns" else 100_000
-    maxiter, tol_, engine, opts = _pop_options(dict(options, maxiter=max_iter, tol=tol),
+    if "max_iter" in options:
+        if maxiter is not None:
+            raise TypeError("pass `maxiter` only (`max_iter` is its deprecated name)")
+        warnings.warn("`max_iter` is deprecated in numopt.ot.solve; use `maxiter`",
+                      DeprecationWarning, stacklevel=2)
+        maxiter = options.pop("max_iter")
+    if maxiter is None:
+        maxiter = 1000 if method == "sns" else 100_000
+    maxiter, tol_, engine, opts = _pop_options(dict(options, maxiter=maxiter, tol=tol),
                                                method)
-    maxiter = check_int(maxiter, "max_iter", 1)
-    tol_ = check_tol(tol_, "tol")
+    maxiter = check_scalar(maxiter, "maxiter", lower=1, integer=True)
+    tol_ = check_scalar(tol_, "tol", lower=0.0)
     t0 = time.perf_counter()
     st, P, f, g, xp, dt, Mv, reg = _run(a, b, M, reg, method, maxiter, tol_, engine,
                                         warmstart, opts)

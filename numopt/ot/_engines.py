@@ -43,7 +43,17 @@ class _State:
     extra: dict = field(default_factory=dict)
 
 
-def kernel_underflows(M, reg, xp=np):
+def stop_status(err, tol):
+    """``NAN_ENCOUNTERED`` for a non-finite marginal error, ``SUCCESS`` once it is at most
+    ``tol``, else None (iterate on): the stopping test of every Sinkhorn and SNS loop."""
+    if not math.isfinite(err):
+        return NAN_ENCOUNTERED
+    if err <= tol:
+        return SUCCESS
+    return None
+
+
+def kernel_underflows(M, reg):
     """True when ``exp(-(M - min M) / reg)`` has entries below the float64 range."""
     rng = float(M.max() - M.min())
     return rng / reg > UNDERFLOW_RANGE
@@ -167,11 +177,9 @@ def log_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, t_star
         if record:
             st.errs.append(err)
             st.times.append(time.perf_counter() - t0)
-        if not math.isfinite(err):
-            status = NAN_ENCOUNTERED
-            break
-        if err <= tol:
-            status = SUCCESS
+        stop = stop_status(err, tol)
+        if stop is not None:
+            status = stop
             break
         if it == maxiter:
             break
@@ -192,6 +200,11 @@ def auto_numba(a, b, M, reg, maxiter, tol, method, f0=None, g0=None, record=Fals
 
 # --------------------------------------------------------------------------
 # Vectorised engines (NumPy or CuPy)
+#
+# Their loops mirror the Numba engines' above step for step (same stopping test,
+# same switch to the log domain) while each iteration is array expressions instead of
+# fused kernels: the two loop skeletons stay apart on purpose (``duplicates`` lists
+# them), and the shared parts are functions (stop_status, kernel_underflows).
 # --------------------------------------------------------------------------
 
 def _lse(x, axis, xp):
@@ -250,11 +263,9 @@ def log_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
         f = reg * (loga - _lse((g[None, :] - M) / reg, 1, xp))
         s = xp.exp((f[:, None] + g[None, :] - M) / reg).sum(axis=0)
         err = _norm(s - b, xp)
-        if not math.isfinite(err):
-            status = NAN_ENCOUNTERED
-            break
-        if err <= tol:
-            status = SUCCESS
+        stop = stop_status(err, tol)
+        if stop is not None:
+            status = stop
             break
         if it == maxiter:
             break
@@ -266,7 +277,7 @@ def log_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
 
 
 def auto_xp(xp, a, b, M, reg, maxiter, tol, method, f0=None, g0=None):
-    if method == "sinkhorn" and not kernel_underflows(M, reg, xp):
+    if method == "sinkhorn" and not kernel_underflows(M, reg):
         st = scaling_xp(xp, a, b, M, reg, maxiter, tol, f0, g0)
         if st is not None:
             return st

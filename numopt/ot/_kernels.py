@@ -6,6 +6,12 @@ each compiles a single signature. Row-parallel kernels split the rows into
 in a private row of ``part`` per block and reduced at the end, so no n x n
 temporary is ever created.
 
+The chunk loop (block bounds, zeroing the block's row of ``part``, the final
+reduction over blocks) is written out in every kernel on purpose: each kernel
+fuses it with its own row pass so that ``K`` (or ``M``) is read once per call;
+a shared helper would need a second pass or an n x m temporary. ``duplicates``
+lists these repeated lines; they stay.
+
 Slow pure-Python references live in ``tests/ot/_naive.py``.
 """
 import math
@@ -327,6 +333,7 @@ def matvec(A, x, out):
         out[i] = acc
 
 
+# the chunked column sums of scaling_sweep, written out (see the module docstring)
 @njit(parallel=True, fastmath=True)
 def rmatvec(A, y, part, out):
     """``out = A.T @ y`` with per-thread partial sums (``part`` is ``(nchunk, m)``)."""

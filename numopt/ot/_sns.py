@@ -29,16 +29,13 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from numopt import _sparse
+from numopt._krylov import conjugate_gradient
 from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS
 
 from . import _engines as eng
 from . import _kernels as kern
 
-try:  # optional: CHOLMOD
-    from sksparse.cholmod import CholmodError, cholesky as _cholmod
-    HAVE_CHOLMOD = True
-except Exception:  # pragma: no cover - depends on the install
-    HAVE_CHOLMOD = False
 
 SOLVERS = ("auto", "cholesky", "cg")
 #: initial kept entries per row when the density adapts
@@ -89,40 +86,24 @@ def _line_search(dx, dy, a, c, b, Pmv, reg, xp=np, max_halvings=30):
 
 
 def _pcg(matvec, rhs, diag, rtol, maxiter, xp=np):
-    """Jacobi-preconditioned CG; returns ``(x, iterations)``."""
-    x = xp.zeros_like(rhs)
-    r = rhs.copy()
-    z = r / diag
-    p = z.copy()
-    rz = float(r @ z)
-    bnorm = float(xp.sqrt(rhs @ rhs))
-    if bnorm == 0:
-        return x, 0
-    k = 0
-    # A nearly singular Schur complement (tiny column masses) can make the
-    # recurrences overflow; stop at the last finite iterate instead.
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, maxiter + 1):  # noqa: B007 (k is returned)
-            q = matvec(p)
-            pq = float(p @ q)
-            if not (pq > 0 and math.isfinite(pq)):
-                break
-            al = rz / pq
-            x_new = x + al * p
-            r_new = r - al * q
-            rn = float(xp.sqrt(r_new @ r_new))
-            if not math.isfinite(rn) or not bool(xp.all(xp.isfinite(x_new))):
-                break
-            x, r = x_new, r_new
-            if rn <= rtol * bnorm:
-                break
-            z = r / diag
-            rz_new = float(r @ z)
-            if not math.isfinite(rz_new):
-                break
-            p = z + (rz_new / rz) * p
-            rz = rz_new
-    return x, k
+    """Jacobi-preconditioned CG; returns ``(x, iterations)``.
+
+    A nearly singular Schur complement (tiny column masses) can make the
+    recurrences overflow: the shared CG then stops at the last finite iterate.
+    """
+    res = conjugate_gradient(matvec, rhs, rtol=rtol, maxiter=maxiter,
+                             psolve=lambda r: r / diag, xp=xp)
+    return res.x, res.nit
+
+
+def _adapt_density(dens, alpha, err, err_prev, size):
+    """The kept density after a Newton step of length ``alpha`` took the error from
+    ``err_prev`` to ``err``: x0.9 after a good full step, x2 after a poor one."""
+    if alpha == 1.0 and err <= GOOD * err_prev:
+        return max(dens * 0.9, 1.0 / size)
+    if alpha == 1.0 and err > POOR * err_prev:
+        return min(dens * 2.0, 1.0)
+    return dens
 
 
 def _threshold_from_hist(hist, target):
@@ -158,11 +139,11 @@ def _newton_direction(Pt, a, c, rhs, solver, rtol, maxiter_cg):
         S = (sp.diags(c) - (B.T @ B)).tocsc()[:-1, :-1]
         S.sort_indices()
         dy = None
-        if HAVE_CHOLMOD:
+        if _sparse.cholmod_available:
             try:
-                dy = np.append(_cholmod(S)(rhs[:-1]), 0.0)
+                dy = np.append(_sparse.cholesky(S)(rhs[:-1]), 0.0)
                 info["factor"] = "cholmod"
-            except CholmodError:
+            except _sparse.CholmodError:
                 dy = None
         if dy is None:
             dy = np.append(spla.spsolve(S, rhs[:-1]), 0.0)
@@ -230,17 +211,12 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
         if record:
             errs.append(err)
             times.append(time.perf_counter() - t_start)
-        if not math.isfinite(err):
-            status = NAN_ENCOUNTERED
-            break
-        if err <= tol:
-            status = SUCCESS
+        stop = eng.stop_status(err, tol)
+        if stop is not None:
+            status = stop
             break
         if adaptive and nit > 1:
-            if alpha == 1.0 and err <= GOOD * err_prev:
-                dens = max(dens * 0.9, 1.0 / (n * m))
-            elif alpha == 1.0 and err > POOR * err_prev:
-                dens = min(dens * 2.0, 1.0)
+            dens = _adapt_density(dens, alpha, err, err_prev, n * m)
         err_prev = err
         hist = hist_part.sum(axis=0)
         thr = _threshold_from_hist(hist, dens * n * m)
@@ -296,6 +272,10 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
            f0=None, g0=None, max_cg=None):
     """Vectorised SNS (NumPy or CuPy): masked dense plan, CG on the Schur complement.
 
+    The loop mirrors :func:`sns_numba`'s (shared steps: ``eng.stop_status``,
+    ``_adapt_density``, ``_line_search``, ``_pcg``); the sparsification and plan are
+    array expressions here, fused kernels there.
+
     ``solver`` is accepted for a uniform interface; this path always uses CG.
     """
     n, m = M.shape
@@ -321,17 +301,12 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
         P = xp.exp((f[:, None] + g[None, :] - M) / reg)
         s = P.sum(axis=0)
         err = eng._norm(s - b, xp)
-        if not math.isfinite(err):
-            status = NAN_ENCOUNTERED
-            break
-        if err <= tol:
-            status = SUCCESS
+        stop = eng.stop_status(err, tol)
+        if stop is not None:
+            status = stop
             break
         if adaptive and nit > 1:
-            if alpha == 1.0 and err <= GOOD * err_prev:
-                dens = max(dens * 0.9, 1.0 / (n * m))
-            elif alpha == 1.0 and err > POOR * err_prev:
-                dens = min(dens * 2.0, 1.0)
+            dens = _adapt_density(dens, alpha, err, err_prev, n * m)
         err_prev = err
         rel = P / P.max(axis=1, keepdims=True)
         k = int(min(n * m, max(1, math.ceil(dens * n * m))))

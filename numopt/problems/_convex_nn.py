@@ -2,6 +2,7 @@
 import numpy as np
 
 from .._validation import check_rng, check_scalar
+from ._base import RegressionData
 
 __all__ = ["teacher_student_relu", "two_spirals"]
 
@@ -21,8 +22,9 @@ def teacher_student_relu(n_samples=200, n_features=10, n_hidden=5, noise=0.1, rn
 
     Returns
     -------
-    X : ndarray, shape (n_samples, n_features)
-    y : ndarray, shape (n_samples,)
+    RegressionData
+        ``X`` (n_samples, n_features) and ``y`` (n_samples,); unpacks as
+        ``X, y``.
 
     Examples
     --------
@@ -41,7 +43,7 @@ def teacher_student_relu(n_samples=200, n_features=10, n_hidden=5, noise=0.1, rn
     b = 0.1 * rng.standard_normal(n_hidden)
     a = np.where(np.arange(n_hidden) % 2 == 0, 1.0, -1.0)
     y = np.maximum(X @ U + b, 0.0) @ a + noise * rng.standard_normal(n_samples)
-    return X, y
+    return RegressionData(X, y)
 
 
 def two_spirals(n_samples=200, noise=0.05, turns=1.5, labels=(-1, 1), rng=None):
@@ -61,9 +63,9 @@ def two_spirals(n_samples=200, noise=0.05, turns=1.5, labels=(-1, 1), rng=None):
 
     Returns
     -------
-    X : ndarray, shape (n_samples, 2)
-        Points in roughly ``[-1, 1]^2``.
-    y : ndarray, shape (n_samples,)
+    RegressionData
+        ``X`` (n_samples, 2), points in roughly ``[-1, 1]^2``, and the labels
+        ``y`` (n_samples,); unpacks as ``X, y``.
 
     Examples
     --------
@@ -85,4 +87,4 @@ def two_spirals(n_samples=200, noise=0.05, turns=1.5, labels=(-1, 1), rng=None):
         pts = np.column_stack([r * np.cos(t + phase), r * np.sin(t + phase)])
         out_X.append(pts + noise * rng.standard_normal((m, 2)))
         out_y.append(np.full(m, float(labels[cls])))
-    return np.vstack(out_X), np.concatenate(out_y)
+    return RegressionData(np.vstack(out_X), np.concatenate(out_y))

@@ -2,7 +2,9 @@
 
 The constructions follow Nutini, Laradji and Schmidt (JMLR 2022, datasets
 A-E of their experiments); they return plain data so that any solver can
-use them (``numopt.coordinate`` builds its problem objects from it).
+use them. The objective classes built from it (``Lasso(d.X, d.y, alpha)``,
+``LabelPropagation(d.W, d.y, d.labelled)``...) live in :mod:`numopt.coordinate`,
+the one place for them.
 """
 from dataclasses import dataclass
 from typing import Optional
@@ -12,18 +14,10 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from .._validation import check_rng, check_scalar
+from ._base import RegressionData
 
 __all__ = ["RegressionData", "GraphData", "bcd_least_squares", "bcd_logistic",
            "bcd_softmax", "lattice_label_propagation", "moons_label_propagation"]
-
-
-@dataclass
-class RegressionData:
-    """Design matrix ``X`` (CSC sparse or dense), targets ``y`` and the planted ``w``."""
-
-    X: object
-    y: np.ndarray
-    w: Optional[np.ndarray] = None
 
 
 @dataclass

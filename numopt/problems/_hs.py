@@ -7,57 +7,48 @@ bounds) are included. Derivatives (gradient, Hessian, constraint Jacobian and
 the Hessian of ``vᵀc``) are generated symbolically in :mod:`._hs_data`.
 """
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 from scipy.optimize import NonlinearConstraint
 
 from . import _hs_data as _d
+from ._base import TestProblem
 
 __all__ = ["ConstrainedTestProblem", "hs_problem", "hs_problems", "HS_EQUALITY"]
 
 
 @dataclass
-class ConstrainedTestProblem:
+class ConstrainedTestProblem(TestProblem):
     """``min f(x)`` subject to ``c(x) = 0``, with exact derivatives.
+
+    A :class:`TestProblem` (same fields in the same order: ``name, fun, jac,
+    hess, hessp, x0, x_opt, f_opt, extra``) plus the constraints, which are
+    keyword-only.
 
     Attributes
     ----------
     name : str
     fun, jac, hess, hessp : callable
         ``f(x)``, ``∇f(x)``, ``∇²f(x)`` and ``∇²f(x) p``.
+    x0 : ndarray
+        Standard starting point.
+    x_opt : ndarray or None
+        Known minimizer, when available.
+    f_opt : float or None
+        Known optimal value (None when only a local value is known).
+    extra : dict
+        Problem data.
     cons, cons_jac : callable
         ``c(x)`` (shape ``(m,)``) and its Jacobian (``(m, n)``, dense or sparse).
     cons_hess : callable
         ``cons_hess(x, v)``: the Hessian of ``vᵀc`` at ``x`` (SciPy's
         :class:`~scipy.optimize.NonlinearConstraint` convention).
-    x0 : ndarray
-        Standard starting point.
-    f_opt : float or None
-        Known optimal value (None when only a local value is known).
-    x_opt : ndarray or None
-        Known minimizer, when available.
-    extra : dict
-        Problem data.
     """
 
-    __test__ = False  # not a pytest class
-
-    name: str
-    fun: Callable
-    jac: Callable
-    hess: Callable
-    hessp: Optional[Callable]
-    cons: Callable
-    cons_jac: Callable
-    cons_hess: Callable
-    x0: np.ndarray
-    f_opt: Optional[float] = None
-    x_opt: Optional[np.ndarray] = None
-    extra: dict = field(default_factory=dict)
-
-    def __getitem__(self, key):
-        return self.extra[key]
+    cons: Callable = field(kw_only=True)
+    cons_jac: Callable = field(kw_only=True)
+    cons_hess: Callable = field(kw_only=True)
 
     @property
     def n(self):
@@ -156,9 +147,9 @@ def hs_problem(number):
         return h(x) @ p
 
     return ConstrainedTestProblem(
-        f"HS{k}", f, g, h, hessp, getattr(_d, f"_hs{k}_c"), getattr(_d, f"_hs{k}_j"),
-        getattr(_d, f"_hs{k}_ch"), np.array(x0, dtype=float),
-        None if f_opt is None else float(f_opt))
+        f"HS{k}", f, g, h, hessp, np.array(x0, dtype=float),
+        f_opt=None if f_opt is None else float(f_opt), cons=getattr(_d, f"_hs{k}_c"),
+        cons_jac=getattr(_d, f"_hs{k}_j"), cons_hess=getattr(_d, f"_hs{k}_ch"))
 
 
 def hs_problems():

@@ -2,6 +2,10 @@
 
 Generated with SymPy from the problem statements (Hock & Schittkowski 1981)
 by differentiating f and c symbolically. Not edited by hand.
+
+The functions of different problems look alike (unpack ``x``, return an
+array literal): they are generated data tables, one per problem, and the
+repetition ``duplicates`` reports here is deliberate.
 """
 # ruff: noqa: E501
 import numpy as np

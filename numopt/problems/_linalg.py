@@ -11,6 +11,7 @@ from scipy.sparse.linalg import spsolve
 from .._validation import check_choice, check_rng, check_scalar
 
 __all__ = ["poisson_2d", "SystemSequence", "shifted_laplacian_sequence",
+           "anisotropic_laplacian_sequence", "variable_coefficient_sequence",
            "heat_equation_sequence", "convection_diffusion_sequence"]
 
 
@@ -166,8 +167,7 @@ def shifted_laplacian_sequence(n_instances=2000, nx=10, variance="high", rng=Non
     nx = check_scalar(nx, "nx", lower=10, integer=True)
     variance = check_choice(variance, "variance", ("high", "low"))
     rng = check_rng(rng)
-    a, bb = (0.5, 1.5) if variance == "high" else (2.0, 6.0)
-    contexts = -0.15 + 0.6 * rng.beta(a, bb, size=n_instances)
+    contexts = _relative_shifts(rng, n_instances, variance)
     n = nx * nx
     rhs = _truncated_normal(rng, (n_instances, n))
     L = poisson_2d(nx)
@@ -181,6 +181,188 @@ def shifted_laplacian_sequence(n_instances=2000, nx=10, variance="high", rng=Non
     return SystemSequence(f"shifted-laplacian-{variance}", n, contexts, make,
                           omega_opt=omega_opt, symmetric=True,
                           extra={"laplacian": L, "variance": variance})
+
+
+
+def _relative_shifts(rng, n_instances, variance):
+    """Khodak et al.'s shifts ``-0.15 + 0.6 B``, ``B ~ Beta(0.5, 1.5)`` or ``Beta(2, 6)``."""
+    a, bb = (0.5, 1.5) if variance == "high" else (2.0, 6.0)
+    return -0.15 + 0.6 * rng.beta(a, bb, size=n_instances)
+
+
+def anisotropic_laplacian_sequence(n_instances=2000, nx=10, variance="high", rng=None):
+    """Shifted anisotropic Laplacians ``ε_t L_x + L_y + s_t I`` with random ``ε_t``, ``s_t``.
+
+    ``L_x``, ``L_y`` are the 1-D second differences (entries 2, -1) along the
+    two axes of an ``nx`` x ``nx`` grid (``L_x + L_y = poisson_2d(nx)``), the
+    anisotropy ``ε_t`` is log-uniform in [0.01, 1], and the shift is the
+    shifted-Laplacian one relative to the smallest eigenvalue:
+    ``s_t = (1 + ε_t)/2 · r_t`` with ``r_t = -0.15 + 0.6 B_t`` as in
+    :func:`shifted_laplacian_sequence` (so every ``A_t`` is SPD and as badly
+    conditioned as the isotropic instance with shift ``r_t``). ``b_t`` as
+    there. The context is ``r_t``.
+
+    Parameters
+    ----------
+    n_instances : int
+    nx : int
+        Grid side (n = nx², at least 10).
+    variance : {'high', 'low'}
+        Distribution of ``r_t`` (see :func:`shifted_laplacian_sequence`).
+    rng : {None, int, Generator}
+
+    Returns
+    -------
+    SystemSequence
+        ``omega_opt`` holds Young's ``2 / (1 + sqrt(1 - β_t²))`` with
+        ``β_t = 2 (1 + ε_t) cos(π/(nx+1)) / (2 (1 + ε_t) + s_t)``; ``extra``
+        holds ``eps`` (the ``ε_t``).
+
+    Examples
+    --------
+    >>> from numopt.problems import anisotropic_laplacian_sequence
+    >>> seq = anisotropic_laplacian_sequence(4, rng=0)
+    >>> A, b, r = seq[0]
+    >>> A.shape, bool(abs(A - A.T).max() == 0), bool(-0.15 <= r <= 0.45)
+    ((100, 100), True, True)
+    """
+    n_instances = check_scalar(n_instances, "n_instances", lower=1, integer=True)
+    nx = check_scalar(nx, "nx", lower=10, integer=True)
+    variance = check_choice(variance, "variance", ("high", "low"))
+    rng = check_rng(rng)
+    contexts = _relative_shifts(rng, n_instances, variance)
+    eps = 10.0 ** rng.uniform(-2.0, 0.0, size=n_instances)
+    shifts = 0.5 * (1.0 + eps) * contexts
+    n = nx * nx
+    rhs = _truncated_normal(rng, (n_instances, n))
+    T = sp.diags_array([-np.ones(nx - 1), 2.0 * np.ones(nx), -np.ones(nx - 1)],
+                       offsets=[-1, 0, 1], shape=(nx, nx))
+    ex = sp.eye_array(nx)
+    Lx, Ly = sp.csr_array(sp.kron(ex, T)), sp.csr_array(sp.kron(T, ex))
+    beta = 2.0 * (1.0 + eps) * np.cos(np.pi / (nx + 1)) / (2.0 * (1.0 + eps) + shifts)
+    omega_opt = 2.0 / (1.0 + np.sqrt(1.0 - beta ** 2))
+    eye = sp.eye_array(n, format="csr")
+
+    def make(t, state):
+        A = sp.csr_array(eps[t] * Lx + Ly + shifts[t] * eye)
+        A.sort_indices()
+        return A, rhs[t].copy(), float(contexts[t])
+
+    return SystemSequence(f"anisotropic-laplacian-{variance}", n, contexts, make,
+                          omega_opt=omega_opt, symmetric=True,
+                          extra={"eps": eps, "shifts": shifts, "variance": variance})
+
+
+def _diffusion_matrix(a_face_x, a_face_y):
+    """5-point matrix of ``-∇·(a∇u)`` (unit spacing, zero Dirichlet) from face values.
+
+    ``a_face_x`` has shape ``(ny, nx + 1)`` (faces between columns, boundary
+    faces included) and ``a_face_y`` shape ``(ny + 1, nx)``.
+    """
+    ny, nx = a_face_x.shape[0], a_face_y.shape[1]
+    idx = np.arange(nx * ny).reshape(ny, nx)
+    diag = a_face_x[:, :-1] + a_face_x[:, 1:] + a_face_y[:-1, :] + a_face_y[1:, :]
+    rows, cols, vals = [idx.ravel()], [idx.ravel()], [diag.ravel()]
+    w = a_face_x[:, 1:-1]  # between (j, i) and (j, i + 1)
+    for r, c in ((idx[:, :-1], idx[:, 1:]), (idx[:, 1:], idx[:, :-1])):
+        rows.append(r.ravel())
+        cols.append(c.ravel())
+        vals.append(-w.ravel())
+    w = a_face_y[1:-1, :]  # between (j, i) and (j + 1, i)
+    for r, c in ((idx[:-1, :], idx[1:, :]), (idx[1:, :], idx[:-1, :])):
+        rows.append(r.ravel())
+        cols.append(c.ravel())
+        vals.append(-w.ravel())
+    A = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                     shape=(nx * ny, nx * ny))
+    A.sort_indices()
+    return A
+
+
+def variable_coefficient_sequence(n_instances=2000, nx=10, variance="high",
+                                  max_contrast=2.0, rng=None):
+    """Shifted variable-coefficient diffusion ``-∇·(a_t ∇u) + s_t u`` with random ``a_t``.
+
+    ``a_t(x, y) = exp(σ_t sin(2π(k x + φ)) sin(2π(l y + ψ)))`` on the unit
+    square (``σ_t ~ U(0, max_contrast)``, wave numbers ``k, l`` in {1, 2},
+    phases uniform), discretized by 5-point finite volumes on an ``nx`` x
+    ``nx`` interior grid with ``a_t`` at the cell faces (unit spacing, zero
+    Dirichlet boundary). The shift is relative to the smallest eigenvalue
+    ``λ_t`` of the unshifted matrix: ``s_t = λ_t r_t / λ_min(L)`` with
+    ``r_t`` as in :func:`shifted_laplacian_sequence` and ``L =
+    poisson_2d(nx)``, so every ``A_t`` is SPD and as badly conditioned as
+    the Laplacian shifted by ``r_t``. The context is ``r_t``. The matrices
+    stay consistently ordered, but Young's ``ω`` has no closed form.
+
+    Parameters
+    ----------
+    n_instances : int
+    nx : int
+        Grid side (n = nx², at least 10).
+    variance : {'high', 'low'}
+        Distribution of ``r_t``.
+    max_contrast : float
+        Largest ``σ_t`` (``a_t`` ranges over ``[e^-σ, e^σ]``).
+    rng : {None, int, Generator}
+
+    Returns
+    -------
+    SystemSequence
+        ``extra`` holds ``sigma``, ``shifts`` and ``lambda_min`` (the ``λ_t``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.problems import variable_coefficient_sequence
+    >>> seq = variable_coefficient_sequence(3, rng=0)
+    >>> A, b, r = seq[2]
+    >>> A.shape, bool(np.linalg.eigvalsh(A.toarray())[0] > 0)
+    ((100, 100), True)
+    """
+    n_instances = check_scalar(n_instances, "n_instances", lower=1, integer=True)
+    nx = check_scalar(nx, "nx", lower=10, integer=True)
+    variance = check_choice(variance, "variance", ("high", "low"))
+    max_contrast = check_scalar(max_contrast, "max_contrast", lower=0.0)
+    rng = check_rng(rng)
+    contexts = _relative_shifts(rng, n_instances, variance)
+    sigma = max_contrast * rng.random(n_instances)
+    waves = rng.integers(1, 3, size=(n_instances, 2))
+    phases = rng.random((n_instances, 2))
+    n = nx * nx
+    rhs = _truncated_normal(rng, (n_instances, n))
+    h = 1.0 / (nx + 1)
+    centers = np.arange(1, nx + 1) * h
+    faces = np.arange(nx + 1) * h + 0.5 * h
+    lam_L = 4.0 - 4.0 * np.cos(np.pi / (nx + 1))
+    mats, lam = [], np.empty(n_instances)
+    for t in range(n_instances):
+        def a(x, y, t=t):
+            return np.exp(sigma[t] * np.sin(2 * np.pi * (waves[t, 0] * x + phases[t, 0]))
+                          * np.sin(2 * np.pi * (waves[t, 1] * y + phases[t, 1])))
+        A0 = _diffusion_matrix(a(faces[None, :], centers[:, None]),
+                               a(centers[None, :], faces[:, None]))
+        lam[t] = _smallest_eigenvalue(A0)
+        mats.append(A0)
+    shifts = lam * contexts / lam_L
+    eye = sp.eye_array(n, format="csr")
+
+    def make(t, state):
+        A = sp.csr_array(mats[t] + shifts[t] * eye)
+        A.sort_indices()
+        return A, rhs[t].copy(), float(contexts[t])
+
+    return SystemSequence(f"variable-coefficient-{variance}", n, contexts, make,
+                          symmetric=True, extra={"sigma": sigma, "shifts": shifts,
+                                                 "lambda_min": lam, "variance": variance})
+
+
+def _smallest_eigenvalue(A):
+    """λ_min of a sparse SPD matrix (dense up to n = 400, else ARPACK shift-invert)."""
+    if A.shape[0] <= 400:
+        return float(np.linalg.eigvalsh(A.toarray())[0])
+    from scipy.sparse.linalg import eigsh
+    return float(eigsh(sp.csc_array(A), k=1, sigma=0.0, which="LM",
+                       return_eigenvectors=False)[0])
 
 
 def heat_diffusivity(t):
@@ -222,6 +404,8 @@ def heat_equation_sequence(nx=50, n_steps=200, t_final=1.0, t_start=0.0):
     Returns
     -------
     SystemSequence
+        With feedback: iterate and ``send`` each solution; ``extra`` holds
+        ``dt``, ``h`` and the initial value ``u0``.
 
     Examples
     --------
@@ -281,6 +465,8 @@ def convection_diffusion_sequence(n_instances=200, nx=20, max_velocity=50.0, rng
     Returns
     -------
     SystemSequence
+        Non-symmetric (``symmetric`` is False); ``extra['angles']`` holds the
+        velocity directions.
 
     Examples
     --------

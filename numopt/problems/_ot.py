@@ -97,6 +97,18 @@ def ot_random_assignment(n, *, rng=None):
     return OTProblem(f"random assignment {n}", a, a.copy(), M)
 
 
+def _grid_points(t):
+    """The points of the grid ``t x t`` (row-major), shape ``(len(t)², 2)``."""
+    X, Y = np.meshgrid(t, t, indexing="ij")
+    return np.stack([X.ravel(), Y.ravel()], axis=1)
+
+
+def _positive_mass_one(d):
+    """Add a 1e-6 floor (so every point carries mass) and normalise to mass 1."""
+    d = d + 1e-6
+    return d / d.sum()
+
+
 def _gauss_mix(t, centers, widths, weights):
     out = np.zeros_like(t)
     for c, w, p in zip(centers, widths, weights):
@@ -125,8 +137,8 @@ def ot_densities_1d(n, *, p=2, rng=None):
     for _ in range(2):
         k = int(rng.integers(1, 4))
         d = _gauss_mix(x, rng.uniform(0.15, 0.85, k), rng.uniform(0.03, 0.12, k),
-                       rng.uniform(0.5, 1.5, k)) + 1e-6
-        dens.append(d / d.sum())
+                       rng.uniform(0.5, 1.5, k))
+        dens.append(_positive_mass_one(d))
     M = np.abs(x[:, None] - x[None, :]) ** p
     return OTProblem(f"1-D densities n={n} p={p:g}", dens[0], dens[1], M, {"x": x, "p": p})
 
@@ -146,9 +158,7 @@ def ot_densities_2d(side, *, p=2, rng=None):
     side = check_scalar(side, "side", lower=2, integer=True)
     p = check_scalar(p, "p", lower=0, lower_inclusive=False)
     rng = check_rng(rng)
-    t = np.linspace(0.0, 1.0, side)
-    X, Y = np.meshgrid(t, t, indexing="ij")
-    pts = np.stack([X.ravel(), Y.ravel()], axis=1)
+    pts = _grid_points(np.linspace(0.0, 1.0, side))
     dens = []
     for _ in range(2):
         d = np.zeros(side * side)
@@ -156,8 +166,7 @@ def ot_densities_2d(side, *, p=2, rng=None):
             c = rng.uniform(0.2, 0.8, 2)
             w = rng.uniform(0.05, 0.15)
             d += rng.uniform(0.5, 1.5) * np.exp(-0.5 * ((pts - c) ** 2).sum(1) / w ** 2)
-        d += 1e-6
-        dens.append(d / d.sum())
+        dens.append(_positive_mass_one(d))
     M = np.sqrt(_sqdist(pts, pts)) ** p
     return OTProblem(f"2-D densities {side}x{side} p={p:g}", dens[0], dens[1], M,
                      {"x": pts, "p": p})
@@ -180,9 +189,7 @@ def ot_image_histograms(side=28, *, p=2, rng=None):
     side = check_scalar(side, "side", lower=2, integer=True)
     p = check_scalar(p, "p", lower=0, lower_inclusive=False)
     rng = check_rng(rng)
-    t = (np.arange(side) + 0.5) / side
-    X, Y = np.meshgrid(t, t, indexing="ij")
-    pts = np.stack([X.ravel(), Y.ravel()], axis=1)
+    pts = _grid_points((np.arange(side) + 0.5) / side)
     imgs = []
     for _ in range(2):
         img = np.zeros(side * side)
@@ -192,8 +199,7 @@ def ot_image_histograms(side=28, *, p=2, rng=None):
             seg = p0 + s * (p1 - p0)
             d2 = _sqdist(pts, seg).min(axis=1)
             img += np.exp(-0.5 * d2 / (0.6 / side) ** 2)
-        img += 1e-6
-        imgs.append(img / img.sum())
+        imgs.append(_positive_mass_one(img))
     M = np.sqrt(_sqdist(pts, pts)) ** p
     M /= M.max()
     return OTProblem(f"image histograms {side}x{side} p={p:g}", imgs[0], imgs[1], M,

@@ -1,8 +1,10 @@
 """Smooth unconstrained test problems: Rosenbrock, logistic and softmax regression."""
 import numpy as np
 import scipy.optimize as so
-from scipy.special import expit, log_expit, logsumexp, softmax
+from scipy.special import expit, logsumexp, softmax
 
+from .._deprecation import _UNSET, renamed_keyword
+from .._losses import LogisticRegressionLoss
 from .._validation import check_rng, check_scalar
 from ._base import TestProblem
 
@@ -51,24 +53,26 @@ def _classification_data(n_samples, n_features, rng, n_classes=2, noise=1.0):
     return X, np.minimum(y, n_classes - 1)
 
 
-def logistic_regression(n_samples=1000, n_features=20, reg=1e-3, rng=None):
+def logistic_regression(n_samples=1000, n_features=20, l2=1e-3, rng=None, *, reg=_UNSET):
     """L2-regularized binary logistic regression on generated data.
 
-    ``f(w) = mean_i log(1 + exp(-y_i x_iᵀw)) + reg/2 ‖w‖²`` with labels
-    ``y ∈ {-1, +1}`` drawn from a noisy logistic teacher.
+    ``f(w) = mean_i log(1 + exp(-y_i x_iᵀw)) + l2/2 ‖w‖²`` with labels
+    ``y ∈ {-1, +1}`` drawn from a noisy logistic teacher (the loss of
+    :class:`numopt.coordinate.Logistic`, written once in ``numopt._losses``).
 
     Parameters
     ----------
     n_samples, n_features : int
-    reg : float
-        Ridge parameter (> 0 makes the problem strongly convex).
+    l2 : float
+        Ridge weight (> 0 makes the problem strongly convex). Formerly
+        ``reg``, which still works with a DeprecationWarning.
     rng : {None, int, Generator}
 
     Returns
     -------
     TestProblem
-        ``extra`` holds ``X``, ``y`` and ``hess_fisher`` (the empirical Fisher
-        ``mean_i g_i g_iᵀ + reg I``, a Hessian approximation).
+        ``extra`` holds ``X``, ``y``, ``l2`` and ``hess_fisher`` (the empirical
+        Fisher ``mean_i g_i g_iᵀ + l2 I``, a Hessian approximation).
 
     Examples
     --------
@@ -77,45 +81,32 @@ def logistic_regression(n_samples=1000, n_features=20, reg=1e-3, rng=None):
     >>> p.jac(p.x0).shape
     (5,)
     """
+    l2 = renamed_keyword(l2, reg, "l2", "reg", 1e-3, "logistic_regression")
     n_samples = check_scalar(n_samples, "n_samples", lower=1, integer=True)
     n_features = check_scalar(n_features, "n_features", lower=1, integer=True)
-    reg = check_scalar(reg, "reg", lower=0)
+    l2 = check_scalar(l2, "l2", lower=0)
     rng = check_rng(rng)
     X, y = _classification_data(n_samples, n_features, rng)
-    Xy = X * y[:, None]
-    m = float(n_samples)
-
-    def fun(w):
-        return -log_expit(Xy @ w).sum() / m + 0.5 * reg * (w @ w)
-
-    def jac(w):
-        s = expit(-(Xy @ w))
-        return -(Xy.T @ s) / m + reg * w
-
-    def hess(w):
-        z = Xy @ w
-        d = expit(z) * expit(-z)
-        return (X.T * d) @ X / m + reg * np.eye(n_features)
-
-    def hessp(w, p):
-        z = Xy @ w
-        d = expit(z) * expit(-z)
-        return X.T @ (d * (X @ p)) / m + reg * p
-
-    def hess_fisher(w):
-        s = expit(-(Xy @ w))
-        G = Xy * s[:, None]
-        return G.T @ G / m + reg * np.eye(n_features)
-
-    return TestProblem("logistic", fun, jac, hess, hessp, np.zeros(n_features),
-                       extra={"X": X, "y": y, "reg": reg, "hess_fisher": hess_fisher})
+    f = LogisticRegressionLoss(X, y, l2)
+    return TestProblem("logistic", f.fun, f.jac, f.hess, f.hessp, np.zeros(n_features),
+                       extra={"X": X, "y": y, "l2": l2, "hess_fisher": f.hess_fisher})
 
 
-def softmax_regression(n_samples=1000, n_features=20, n_classes=5, reg=1e-3, rng=None):
+def softmax_regression(n_samples=1000, n_features=20, n_classes=5, l2=1e-3, rng=None, *,
+                       reg=_UNSET):
     """L2-regularized multinomial (softmax) regression on generated data.
 
     The variable is ``W`` of shape ``(n_features, n_classes)`` flattened in C
-    order; ``f(W) = mean_i [logsumexp(x_iᵀW) - x_iᵀW_{:,y_i}] + reg/2 ‖W‖²``.
+    order; ``f(W) = mean_i [logsumexp(x_iᵀW) - x_iᵀW_{:,y_i}] + l2/2 ‖W‖²`` (the
+    objective of :class:`numopt.coordinate.Softmax`).
+
+    Parameters
+    ----------
+    n_samples, n_features, n_classes : int
+    l2 : float
+        Ridge weight. Formerly ``reg``, which still works with a
+        DeprecationWarning.
+    rng : {None, int, Generator}
 
     Returns
     -------
@@ -131,8 +122,9 @@ def softmax_regression(n_samples=1000, n_features=20, n_classes=5, reg=1e-3, rng
     """
     n_samples = check_scalar(n_samples, "n_samples", lower=1, integer=True)
     n_features = check_scalar(n_features, "n_features", lower=1, integer=True)
+    l2 = renamed_keyword(l2, reg, "l2", "reg", 1e-3, "softmax_regression")
     n_classes = check_scalar(n_classes, "n_classes", lower=2, integer=True)
-    reg = check_scalar(reg, "reg", lower=0)
+    l2 = check_scalar(l2, "l2", lower=0)
     rng = check_rng(rng)
     X, y = _classification_data(n_samples, n_features, rng, n_classes=n_classes)
     Y = np.zeros((n_samples, n_classes))
@@ -142,17 +134,17 @@ def softmax_regression(n_samples=1000, n_features=20, n_classes=5, reg=1e-3, rng
 
     def fun(w):
         Z = X @ w.reshape(d, k)
-        return (logsumexp(Z, axis=1).sum() - (Z * Y).sum()) / m + 0.5 * reg * (w @ w)
+        return (logsumexp(Z, axis=1).sum() - (Z * Y).sum()) / m + 0.5 * l2 * (w @ w)
 
     def jac(w):
         P = softmax(X @ w.reshape(d, k), axis=1)
-        return (X.T @ (P - Y)).ravel() / m + reg * w
+        return (X.T @ (P - Y)).ravel() / m + l2 * w
 
     def hessp(w, p):
         P = softmax(X @ w.reshape(d, k), axis=1)
         XV = X @ p.reshape(d, k)
         R = P * XV - P * (P * XV).sum(axis=1, keepdims=True)
-        return (X.T @ R).ravel() / m + reg * p
+        return (X.T @ R).ravel() / m + l2 * p
 
     def hess(w):
         P = softmax(X @ w.reshape(d, k), axis=1)
@@ -164,8 +156,8 @@ def softmax_regression(n_samples=1000, n_features=20, n_classes=5, reg=1e-3, rng
                 H[:, a, :, b] = block
                 H[:, b, :, a] = block.T
         H = H.reshape(d * k, d * k)
-        H[np.diag_indices_from(H)] += reg
+        H[np.diag_indices_from(H)] += l2
         return H
 
     return TestProblem("softmax", fun, jac, hess, hessp, np.zeros(d * k),
-                       extra={"X": X, "y": y, "n_classes": k, "reg": reg})
+                       extra={"X": X, "y": y, "n_classes": k, "l2": l2})

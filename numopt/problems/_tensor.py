@@ -8,14 +8,24 @@ centred anywhere is a CP tensor of rank = number of terms. The range-separated
 (RS) splitting keeps the terms with ``t_k <= t_max`` as the smooth long-range
 part (close to ``erf(t_max r) / r``); the others are short-range.
 """
+from typing import NamedTuple
+
 import numpy as np
 from scipy.special import erf
 
 from .._validation import check_array, check_rng, check_scalar
+from ._base import TestFunction
 
-__all__ = ["newton_sinc_quadrature", "GaussianSumPotential", "newton_long_range",
+__all__ = ["SincQuadrature", "newton_sinc_quadrature", "GaussianSumPotential", "newton_long_range",
            "random_charges_potential", "lattice_potential", "slater", "runge",
            "erf_newton"]
+
+
+class SincQuadrature(NamedTuple):
+    """Gaussian-sum weights ``1/r ≈ Σ_k c_k exp(-t_k² r²)`` (unpacks as ``t, c``)."""
+
+    t: np.ndarray
+    c: np.ndarray
 
 
 def newton_sinc_quadrature(r_min=1e-3, r_max=None, eps=1e-10, h=0.2):
@@ -35,8 +45,9 @@ def newton_sinc_quadrature(r_min=1e-3, r_max=None, eps=1e-10, h=0.2):
 
     Returns
     -------
-    t, c : ndarray
-        Exponent scales ``t_k`` (increasing) and weights ``c_k``.
+    SincQuadrature
+        Named tuple ``(t, c)``: exponent scales ``t_k`` (increasing) and
+        weights ``c_k``.
 
     Examples
     --------
@@ -59,7 +70,7 @@ def newton_sinc_quadrature(r_min=1e-3, r_max=None, eps=1e-10, h=0.2):
     k = np.arange(int(np.floor(s_lo / h)), int(np.ceil(s_hi / h)) + 1)
     t = np.exp(k * h)
     c = 2.0 * h * t / np.sqrt(np.pi)
-    return t, c
+    return SincQuadrature(t, c)
 
 
 class GaussianSumPotential:
@@ -226,7 +237,9 @@ def lattice_potential(shape=(4, 4, 4), spacing=0.4, t_max=1.0 / 0.3, eps=1e-10):
 
 
 def slater(alpha=1.0, center=None):
-    """Slater function ``exp(-alpha ||x - center||)`` (cusp at ``center``) as a callable.
+    """Slater function ``exp(-alpha ||x - center||)`` (cusp at ``center``).
+
+    Returns a :class:`TestFunction`.
 
     Examples
     --------
@@ -243,11 +256,11 @@ def slater(alpha=1.0, center=None):
         y = x if c0 is None else x - c0
         return np.exp(-alpha * np.sqrt(np.sum(y * y, axis=1)))
 
-    return f
+    return TestFunction("slater", f, alpha=alpha, center=center)
 
 
 def runge(alpha=25.0):
-    """Runge-type function ``1 / (1 + alpha ||x||^2)`` as a callable.
+    """Runge-type function ``1 / (1 + alpha ||x||^2)`` (a :class:`TestFunction`).
 
     Examples
     --------
@@ -262,13 +275,14 @@ def runge(alpha=25.0):
         x = np.asarray(x, dtype=np.float64)
         return 1.0 / (1.0 + alpha * np.sum(x * x, axis=1))
 
-    return f
+    return TestFunction("runge", f, alpha=alpha)
 
 
 def erf_newton(width=0.3):
-    """``erf(||x|| / width) / ||x||`` (value ``2 / (width sqrt(pi))`` at 0) as a callable.
+    """``erf(||x|| / width) / ||x||`` (value ``2 / (width sqrt(pi))`` at 0).
 
-    The smooth long-range part of the Newton kernel in closed form.
+    The smooth long-range part of the Newton kernel in closed form, as a
+    :class:`TestFunction`.
 
     Examples
     --------
@@ -290,4 +304,4 @@ def erf_newton(width=0.3):
         z = r / width
         return np.where(small, at0 * (1.0 - z * z / 3.0), erf(r / width) / rs)
 
-    return f
+    return TestFunction("erf_newton", f, width=width)

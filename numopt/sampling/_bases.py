@@ -12,6 +12,10 @@ from . import _kernels as K
 __all__ = ["multi_indices", "polynomial_basis", "finite_basis", "PolynomialBasis",
            "FiniteBasis", "FAMILIES", "INDEX_SETS"]
 
+# Kept repetition (`duplicates` lists it as boilerplate): polynomial_basis and
+# finite_basis docstrings share the numpydoc Returns/Examples layout with each other and
+# with other public functions (problems/_linalg.py, the *_api.py entry points).
+
 #: Polynomial families and their reference probability measure.
 FAMILIES = {
     "legendre": (K.LEGENDRE, "uniform on [-1, 1]^d"),

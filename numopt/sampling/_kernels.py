@@ -179,6 +179,26 @@ def sample_optimal(family, alpha, n, rng):
 
 
 @njit
+def _append_orthonormal(E, i, v):
+    """Gram-Schmidt with one re-orthogonalisation: ``v`` (overwritten) against the
+    orthonormal rows ``E[:i]``, normalised into ``E[i]`` (both DPP samplers)."""
+    m = v.shape[0]
+    for _ in range(2):
+        for l_ in range(i):
+            c = 0.0
+            for j in range(m):
+                c += E[l_, j] * v[j]
+            for j in range(m):
+                v[j] -= c * E[l_, j]
+    res = 0.0
+    for j in range(m):
+        res += v[j] * v[j]
+    nrm = math.sqrt(res)
+    for j in range(m):
+        E[i, j] = v[j] / nrm
+
+
+@njit
 def projection_dpp(family, alpha, rng):
     """Projection DPP with kernel ``K_m(x, y) = phi(x)^T phi(y)`` by the HKPV chain rule.
 
@@ -218,19 +238,7 @@ def projection_dpp(family, alpha, rng):
                 proj += c * c
             if rng.random() * kxx < kxx - proj:
                 break
-        for _ in range(2):  # Gram-Schmidt with re-orthogonalisation
-            for l_ in range(i):
-                c = 0.0
-                for j in range(m):
-                    c += E[l_, j] * v[j]
-                for j in range(m):
-                    v[j] -= c * E[l_, j]
-        res = 0.0
-        for j in range(m):
-            res += v[j] * v[j]
-        nrm = math.sqrt(res)
-        for j in range(m):
-            E[i, j] = v[j] / nrm
+        _append_orthonormal(E, i, v)
         for c in range(d):
             X[i, c] = x[c]
     return X, nprop
@@ -275,19 +283,7 @@ def finite_projection_dpp(Q, rng):
         idx[i] = pick
         for j in range(m):
             v[j] = Q[pick, j]
-        for _ in range(2):
-            for l_ in range(i):
-                c = 0.0
-                for j in range(m):
-                    c += E[l_, j] * v[j]
-                for j in range(m):
-                    v[j] -= c * E[l_, j]
-        nrm = 0.0
-        for j in range(m):
-            nrm += v[j] * v[j]
-        nrm = math.sqrt(nrm)
-        for j in range(m):
-            E[i, j] = v[j] / nrm
+        _append_orthonormal(E, i, v)
         for a in range(N):
             c = 0.0
             for j in range(m):

@@ -9,6 +9,10 @@ from ._bases import FiniteBasis, PolynomialBasis
 __all__ = ["sample_optimal", "sample_projection_dpp", "sample_volume_rescaled",
            "sample_repeated_dpp", "sample_points", "SAMPLINGS"]
 
+# Kept repetition (`duplicates` lists it): the public samplers' NumPy-style docstrings
+# share their `basis`, `rng`, `return_indices` entries and the Returns/Examples layout.
+# Each public function documents itself in full (help(), the API pages); no code repeats.
+
 #: Sampling schemes of :func:`sample_points` and :func:`weighted_least_squares`.
 SAMPLINGS = ("iid", "dpp", "volume", "generalized-volume", "repeated-dpp")
 

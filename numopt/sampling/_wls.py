@@ -1,5 +1,8 @@
 """Weighted least-squares approximation from random point evaluations."""
+from types import SimpleNamespace
+
 import numpy as np
+from scipy.optimize import OptimizeResult
 
 from .._result import CALLBACK_STOP, MAXITER, PRECISION_LOSS, SUCCESS, make_result
 from .._validation import check_choice, check_rng, check_scalar
@@ -138,6 +141,38 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
     >>> bool(res.error_ratio < 2), round(float(res.best_error), 4)
     (True, 0.0081)
     """
+    B, n, sampling, delta, max_resample, rng = _check_design(
+        f, basis, dim, n, sampling, d, index_set, candidates, probabilities, delta,
+        max_resample, rng)
+    design = _draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng)
+    y = _eval_f(f, design.X, B.d)
+    fit = _fit(design, y, n, B.dim)
+    status, detail = design.status, design.detail
+    if fit.rank < B.dim and status == SUCCESS:
+        status = PRECISION_LOSS
+        detail = f"the weighted design matrix is rank deficient (rank {fit.rank} < {B.dim})"
+
+    err = best = np.nan
+    if compute_error:
+        err, best = _errors(f, B, fit.coef, quadrature_points)
+    if np.isnan(err):
+        ratio = np.nan
+    else:
+        ratio = err / best if best > 0 else (1.0 if err == 0 else np.inf)
+    extra = {"indices": design.idx} if isinstance(B, FiniteBasis) else {}
+    return make_result(fit.coef, status, detail=detail,
+                       warn=status not in (SUCCESS, CALLBACK_STOP), nit=design.nit, nfev=n,
+                       coef=fit.coef, basis=B, points=design.X, fvals=y, weights=design.w,
+                       gram=design.G, stability=design.stab, residual=fit.residual,
+                       error_estimate=fit.error_estimate, error=float(err),
+                       best_error=float(best), error_ratio=float(ratio), sampling=sampling,
+                       **extra)
+
+
+def _check_design(f, basis, dim, n, sampling, d, index_set, candidates, probabilities, delta,
+                  max_resample, rng):
+    """Validated ``(basis, n, sampling, delta, max_resample, rng)`` of
+    weighted_least_squares."""
     if not callable(f):
         raise TypeError(f"`f` must be callable, got {type(f).__name__}")
     sampling = check_choice(sampling, "sampling", SAMPLINGS)
@@ -161,9 +196,18 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
     delta = check_scalar(delta, "delta", lower=0, upper=1, lower_inclusive=False,
                          upper_inclusive=False)
     max_resample = check_scalar(max_resample, "max_resample", lower=1, integer=True)
-    rng = check_rng(rng)
-    finite = isinstance(B, FiniteBasis)
+    return B, n, sampling, delta, max_resample, check_rng(rng)
 
+
+def _draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng):
+    """Draw designs (until ``||G - I|| <= delta`` when ``conditioned``).
+
+    Returns a namespace with the points ``X`` (and candidate indices ``idx``),
+    features ``F``, weights ``w``, weighted design matrix ``A``, Gram matrix
+    ``G``, ``stab = ||G - I||_2``, ``nit`` and the ``status``/``detail`` so far.
+    """
+    m = B.dim
+    finite = isinstance(B, FiniteBasis)
     status, detail = SUCCESS, None
     nit = 0
     while True:
@@ -181,7 +225,6 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
         G = A.T @ A
         stab = float(np.linalg.norm(G - np.eye(m), 2))
         if callback is not None and conditioned:
-            from scipy.optimize import OptimizeResult
             try:
                 callback(OptimizeResult(x=X, stability=stab, nit=nit))
             except StopIteration:
@@ -194,17 +237,20 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
             detail = (f"||G - I|| = {stab:.3g} > delta = {delta:g} after {nit} designs; "
                       "the last design was used")
             break
+    return SimpleNamespace(idx=idx, X=X, F=F, w=w, A=A, G=G, stab=stab, nit=nit,
+                           status=status, detail=detail)
 
-    y = _eval_f(f, X, B.d)
+
+def _fit(design, y, n, m):
+    """Least-squares coefficients by SVD (truncated at rounding level when rank < m),
+    the weighted RMS residual and the leave-one-out error estimate."""
+    A, F, w = design.A, design.F, design.w
     b = y * np.sqrt(w / n)
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
     rank = int(np.sum(s > s[0] * max(A.shape) * np.finfo(float).eps)) if s.size and s[0] > 0 \
         else 0
     if rank < m:
         coef = Vt[:rank].T @ ((U[:, :rank].T @ b) / s[:rank])
-        if status == SUCCESS:
-            status = PRECISION_LOSS
-            detail = f"the weighted design matrix is rank deficient (rank {rank} < {m})"
     else:
         coef = Vt.T @ ((U.T @ b) / s)
     r = y - F @ coef
@@ -215,20 +261,8 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
         error_estimate = float(np.sqrt(np.sum(w * loo * loo) / n))
     else:
         error_estimate = np.nan
-
-    err = best = np.nan
-    if compute_error:
-        err, best = _errors(f, B, coef, quadrature_points)
-    if np.isnan(err):
-        ratio = np.nan
-    else:
-        ratio = err / best if best > 0 else (1.0 if err == 0 else np.inf)
-    extra = {"indices": idx} if finite else {}
-    return make_result(coef, status, detail=detail, warn=status not in (SUCCESS, CALLBACK_STOP),
-                       nit=nit, nfev=n, coef=coef, basis=B, points=X, fvals=y, weights=w,
-                       gram=G, stability=stab, residual=residual,
-                       error_estimate=error_estimate, error=float(err), best_error=float(best),
-                       error_ratio=float(ratio), sampling=sampling, **extra)
+    return SimpleNamespace(coef=coef, rank=rank, residual=residual,
+                           error_estimate=error_estimate)
 
 
 def _errors(f, B, coef, quadrature_points):

@@ -594,35 +594,8 @@ def chebyshev_tucker(f, domain, degree=128, tol=1e-7, rank=None, method="hosvd",
     tol = check_scalar(tol, "tol", lower=0.0)
     maxiter = check_scalar(maxiter, "maxiter", lower=1, integer=True)
     chunk_size = check_scalar(chunk_size, "chunk_size", lower=1, integer=True)
-    if callable(f) and not hasattr(f, "factors"):
-        route = "function"
-        dom = np.asarray(domain, dtype=object)
-        d = 1 if dom.ndim == 1 else None
-        domain = _check_domain(domain, d)
-        d = domain.shape[0]
-    elif isinstance(f, np.ndarray) and f.dtype != object:
-        route = "grid"
-        T = check_array(f, "f", dtype=np.float64)
-        d = T.ndim
-        if d < 1:
-            raise ValueError("grid tensor `f` must have at least one dimension")
-        domain = _check_domain(domain, d)
-    elif isinstance(f, (list, tuple)) or hasattr(f, "factors"):
-        route = "cp"
-        domain_arr = np.asarray(domain, dtype=object)
-        d_hint = None if domain_arr.ndim == 1 else len(domain_arr)
-        d = None
-    else:
-        raise TypeError("`f` must be a vectorised callable, a full grid tensor (ndarray) or "
-                        f"a CP tensor (list of factors); got {type(f).__name__}")
-    if route == "cp":
-        # modes are known only after reading the factors
-        n_f = len(f.factors) if hasattr(f, "factors") else (
-            len(f[1]) if (isinstance(f, tuple) and len(f) == 2
-                          and isinstance(f[1], (list, tuple)) and np.ndim(f[0]) <= 1
-                          and not callable(f[0])) else len(f))
-        domain = _check_domain(domain, n_f if d_hint is None else d_hint)
-        d = domain.shape[0]
+    route, T, domain = _read_input(f, domain)
+    d = domain.shape[0]
     degrees = _per_mode(degree, d, "degree", lower=1)
     nodes = _grid_points(domain, degrees)
     sizes = [n + 1 for n in degrees]
@@ -630,40 +603,13 @@ def chebyshev_tucker(f, domain, degree=128, tol=1e-7, rank=None, method="hosvd",
     info = {"route": route, "method": method}
 
     if route in ("function", "grid"):
-        if route == "function":
-            vals = _sample_callable(f, nodes, chunk_size)
-            info["nfev"] = int(vals.size)
-        else:
-            vals = _grid_to_nodes(T, domain, nodes)
-            info["nfev"] = 0
-        C = vals2coeffs(vals, axis=0, overwrite=True)
-        del vals
-        for k in range(1, d):
-            C = vals2coeffs(C, axis=k, overwrite=True)
-        normC = float(np.linalg.norm(C))
-        core, factors, disc = st_hosvd(C, tol, max_ranks)
-        if method == "als":
-            core, factors, nit, conv = hooi(C, factors, maxiter=maxiter)
-            # explicit residual: normC^2 - ||core||^2 cancels below sqrt(eps)
-            disc = float(np.linalg.norm(C - full_from_tucker(core, factors)))
-            info.update(nit=nit, converged=conv)
-        del C
+        # no name here holds the node values: _compress_values transforms them in place
+        core, factors, disc, normC = _compress_values(
+            _node_values(route, f, T, domain, nodes, chunk_size, info), tol, max_ranks,
+            method, maxiter, info)
     else:
-        weights, side = _cp_side_values(f, domain, nodes, d)
-        coef = [vals2coeffs(S, axis=0, overwrite=True) for S in side]
-        del side
-        info["cp_rank"] = int(weights.size)
-        info["nfev"] = 0
-        core0, bases, bound = rhosvd(weights, coef, 0.5 * tol, max_ranks)
-        normC = float(np.linalg.norm(core0))  # a lower bound of ||C|| (projection)
-        core, W, disc_st = st_hosvd(core0, 0.5 * tol, max_ranks)
-        factors = [B @ Wk for B, Wk in zip(bases, W)]
-        disc = bound + disc_st
-        if method == "als":
-            core, factors, nit, conv = hooi(None, factors, maxiter=maxiter,
-                                            cp=(weights, coef))
-            disc = bound + float(np.sqrt(max(normC ** 2 - np.linalg.norm(core) ** 2, 0.0)))
-            info.update(nit=nit, converged=conv)
+        core, factors, disc, normC = _compress_cp(f, domain, nodes, tol, max_ranks, method,
+                                                  maxiter, info)
     rel_tucker = disc / normC if normC > 0 else 0.0
     tail = _cheb_tail(core, factors)
     chopped = 0.0
@@ -673,3 +619,78 @@ def chebyshev_tucker(f, domain, degree=128, tol=1e-7, rank=None, method="hosvd",
     info.update(tucker_error=rel_tucker, chebyshev_tail=tail, chopped=chopped,
                 coefficient_norm=normC)
     return ChebyshevTucker(core, factors, domain, tol, rel_tucker + tail + chopped, info)
+
+
+def _read_input(f, domain):
+    """``(route, grid tensor or None, checked domain)`` for the input ``f`` of
+    :func:`chebyshev_tucker`: a callable, a full grid tensor or a CP tensor."""
+    T = None
+    if callable(f) and not hasattr(f, "factors"):
+        dom = np.asarray(domain, dtype=object)
+        return "function", T, _check_domain(domain, 1 if dom.ndim == 1 else None)
+    if isinstance(f, np.ndarray) and f.dtype != object:
+        T = check_array(f, "f", dtype=np.float64)
+        if T.ndim < 1:
+            raise ValueError("grid tensor `f` must have at least one dimension")
+        return "grid", T, _check_domain(domain, T.ndim)
+    if isinstance(f, (list, tuple)) or hasattr(f, "factors"):
+        domain_arr = np.asarray(domain, dtype=object)
+        d_hint = None if domain_arr.ndim == 1 else len(domain_arr)
+        # modes are known only after reading the factors
+        n_f = len(f.factors) if hasattr(f, "factors") else (
+            len(f[1]) if (isinstance(f, tuple) and len(f) == 2
+                          and isinstance(f[1], (list, tuple)) and np.ndim(f[0]) <= 1
+                          and not callable(f[0])) else len(f))
+        return "cp", T, _check_domain(domain, n_f if d_hint is None else d_hint)
+    raise TypeError("`f` must be a vectorised callable, a full grid tensor (ndarray) or "
+                    f"a CP tensor (list of factors); got {type(f).__name__}")
+
+
+def _node_values(route, f, T, domain, nodes, chunk_size, info):
+    """Values at the Chebyshev nodes: sampled from a callable or spline-interpolated
+    from a grid tensor ``T``; records ``info['nfev']``."""
+    if route == "function":
+        vals = _sample_callable(f, nodes, chunk_size)
+        info["nfev"] = int(vals.size)
+        return vals
+    info["nfev"] = 0
+    return _grid_to_nodes(T, domain, nodes)
+
+
+def _compress_values(vals, tol, max_ranks, method, maxiter, info):
+    """Values at the Chebyshev nodes -> ``(core, factors, discarded norm, ||C||)``:
+    DCT-I per mode, truncated HOSVD, optional Tucker-ALS (``vals`` is overwritten)."""
+    d = vals.ndim
+    C = vals2coeffs(vals, axis=0, overwrite=True)
+    del vals
+    for k in range(1, d):
+        C = vals2coeffs(C, axis=k, overwrite=True)
+    normC = float(np.linalg.norm(C))
+    core, factors, disc = st_hosvd(C, tol, max_ranks)
+    if method == "als":
+        core, factors, nit, conv = hooi(C, factors, maxiter=maxiter)
+        # explicit residual: normC^2 - ||core||^2 cancels below sqrt(eps)
+        disc = float(np.linalg.norm(C - full_from_tucker(core, factors)))
+        info.update(nit=nit, converged=conv)
+    return core, factors, disc, normC
+
+
+def _compress_cp(f, domain, nodes, tol, max_ranks, method, maxiter, info):
+    """CP input -> ``(core, factors, discarded-norm bound, lower bound of ||C||)``:
+    reduced HOSVD of the Chebyshev coefficient side matrices, recompressed core,
+    optional Tucker-ALS; the full tensor is never formed."""
+    weights, side = _cp_side_values(f, domain, nodes, domain.shape[0])
+    coef = [vals2coeffs(S, axis=0, overwrite=True) for S in side]
+    del side
+    info["cp_rank"] = int(weights.size)
+    info["nfev"] = 0
+    core0, bases, bound = rhosvd(weights, coef, 0.5 * tol, max_ranks)
+    normC = float(np.linalg.norm(core0))  # a lower bound of ||C|| (projection)
+    core, W, disc_st = st_hosvd(core0, 0.5 * tol, max_ranks)
+    factors = [B @ Wk for B, Wk in zip(bases, W)]
+    disc = bound + disc_st
+    if method == "als":
+        core, factors, nit, conv = hooi(None, factors, maxiter=maxiter, cp=(weights, coef))
+        disc = bound + float(np.sqrt(max(normC ** 2 - np.linalg.norm(core) ** 2, 0.0)))
+        info.update(nit=nit, converged=conv)
+    return core, factors, disc, normC

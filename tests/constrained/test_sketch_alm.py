@@ -10,8 +10,9 @@ from scipy.optimize import SR1, LinearConstraint, NonlinearConstraint, OptimizeW
 import numopt
 from numopt import minimize
 from numopt.constrained import _sketch_alm, sketch_alm
+from numopt._findiff import fd_hessian
 from numopt.problems import (HS_EQUALITY, constrained_logistic_regression, hs_problem,
-                             pde_tracking)
+                             pde_tracking, random_equality_nonlinear, random_equality_qp)
 
 
 def _solve(p, kind="dict", **kw):
@@ -310,3 +311,122 @@ def test_lambda0_options_and_disp(capsys):
         _solve(p, options={"lambda0": np.zeros(3)})
     with pytest.raises(ValueError, match="`lambda0` must be one of"):
         _solve(p, options={"lambda0": "zeros"})
+
+
+@pytest.mark.parametrize("method, atol", [("2-point", 1e-6), ("3-point", 1e-9), ("cs", 1e-14)])
+def test_finite_difference_constraint_jacobian_closed_form(method, atol):
+    """The constraint Jacobian by forward, central and complex-step differences."""
+    from numopt.constrained._constraints import EqualityConstraints
+
+    def c(x):
+        return np.array([np.sin(x[0]) * x[1] ** 2, np.exp(x[2]) - x[0] * x[2]])
+
+    x = np.array([0.3, -2.0, 0.0])
+    exact = np.array([[np.cos(x[0]) * x[1] ** 2, 2 * np.sin(x[0]) * x[1], 0.0],
+                      [-x[2], 0.0, np.exp(x[2]) - x[0]]])
+    cons = EqualityConstraints({"type": "eq", "fun": c, "jac": method}, x)
+    J = cons.jacobian(x, cons.value(x))
+    assert J.shape == (2, 3)
+    np.testing.assert_allclose(J, exact, rtol=0, atol=atol)
+
+
+# -- no derivatives at all: finite differences, a noise-aware stopping test -----------------
+
+def _solve_fd(fun, x0, cons, scheme="2-point", **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OptimizeWarning)  # a failure would warn
+        return minimize(fun, x0, method="sketch-alm", jac=scheme,
+                        constraints={"type": "eq", "fun": cons, "jac": scheme}, rng=0, **kw)
+
+
+def _trust_constr_exact(p):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return so.minimize(p.fun, p.x0, method="trust-constr", jac=p.jac, hess=p.hess,
+                           constraints=p.constraints("scipy"),
+                           options={"gtol": 1e-12, "xtol": 1e-15, "maxiter": 3000})
+
+
+@pytest.mark.parametrize("number", HS_EQUALITY)
+def test_hs_without_any_derivative(number):
+    """Only f and c: success at the finite-difference noise level (the exact KKT residual,
+    recomputed with the problem's derivatives, is ~ √ε |f|), f within rounding of the
+    published optimum / of SciPy's trust-constr with exact derivatives."""
+    p = hs_problem(number)
+    res = _solve_fd(p.fun, p.x0, p.cons)
+    assert res.status == 0 and res.success, res.message
+    scale = max(1.0, abs(res.fun))
+    assert p.kkt_residual(res.x, res.multipliers) <= 1e-6 * scale
+    assert res.nit < 60
+    if p.f_opt is not None:
+        assert abs(res.fun - p.f_opt) <= 1e-7 * scale
+    if number not in (47, 56):  # other minimizers: HS47 a flat valley, HS56 periodic in x4..7
+        ref = _trust_constr_exact(p)
+        np.testing.assert_allclose(res.x, ref.x, atol=1e-5 * max(1.0, np.max(np.abs(ref.x))))
+
+
+@pytest.mark.parametrize("n, seed", [(5, 0), (5, 1), (20, 0), (20, 1), (40, 0), (40, 1),
+                                     (60, 0)])
+def test_random_qp_without_derivatives_matches_closed_form(n, seed):
+    # the issue's case: a 40-variable equality-constrained QP without `jac` used to end
+    # with status 2 "line search on the augmented Lagrangian failed" on every seed
+    p = random_equality_qp(n, rng=seed)
+    res = _solve_fd(p.fun, p.x0, p.cons)
+    assert res.status == 0, res.message
+    xs = max(1.0, np.max(np.abs(p.x_opt)))
+    np.testing.assert_allclose(res.x, p.x_opt, atol=1e-5 * xs)
+    assert abs(res.fun - p.f_opt) <= 1e-7 * max(1.0, abs(p.f_opt))
+    slsqp = so.minimize(p.fun, p.x0, method="SLSQP", constraints={"type": "eq",
+                                                                  "fun": p.cons})
+    assert res.fun <= slsqp.fun + 1e-7 * max(1.0, abs(p.f_opt))
+
+
+@pytest.mark.parametrize("n, seed", [(5, 0), (5, 1), (20, 0), (20, 1), (40, 0)])
+def test_random_nonlinear_without_derivatives_vs_trust_constr(n, seed):
+    p = random_equality_nonlinear(n, rng=seed)
+    res = _solve_fd(p.fun, p.x0, p.cons)
+    assert res.status == 0, res.message
+    ref = _trust_constr_exact(p)
+    assert p.kkt_residual(ref.x, ref.v[0]) <= 1e-7  # the reference is a KKT point
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-5 * max(1.0, np.max(np.abs(ref.x))))
+    assert abs(res.fun - ref.fun) <= 1e-7 * max(1.0, abs(ref.fun))
+    assert p.kkt_residual(res.x, res.multipliers) <= 1e-6 * max(1.0, abs(res.fun))
+
+
+@pytest.mark.parametrize("number", [7, 39, 61, 77])
+def test_central_differences_reach_their_smaller_noise_level(number):
+    # 3-point differences err by ε^(2/3) instead of √ε: the tolerance follows
+    p = hs_problem(number)
+    res = _solve_fd(p.fun, p.x0, p.cons, scheme="3-point")
+    assert res.status == 0, res.message
+    assert p.kkt_residual(res.x, res.multipliers) <= 1e-8 * max(1.0, abs(res.fun))
+
+
+def test_no_measurable_decrease_at_noise_level_is_convergence():
+    # f scaled by 1000: near the solution the merit decrease of a step is below the
+    # finite-difference noise. The line search then reports convergence (it used to
+    # take ever shorter steps and end with status 2 at a point optimal to 1e-7).
+    p = random_equality_nonlinear(10, rng=1)
+    res = _solve_fd(lambda x: 1000.0 * p.fun(x), p.x0, p.cons)
+    assert res.status == 0 and "noise level" in res.message, res.message
+    assert p.kkt_residual(res.x, res.multipliers / 1000.0) <= 1e-6
+    ref = _trust_constr_exact(p)
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-5)
+
+
+def test_fd_hessian_from_function_values():
+    p = random_equality_nonlinear(12, rng=3)
+    x = np.random.default_rng(0).standard_normal(12)
+    H = fd_hessian(p.fun, x, p.fun(x))
+    assert np.array_equal(H, H.T)
+    np.testing.assert_allclose(H, p.hess(x), atol=1e-4 * max(1.0, abs(p.fun(x))))
+    v = np.arange(1.0, p.m + 1)
+    Hc = fd_hessian(lambda z: v @ p.cons(z), x, v @ p.cons(x))
+    np.testing.assert_allclose(Hc, p.cons_hess(x, v), atol=1e-4)
+
+
+def test_exact_derivatives_have_no_noise_floor():
+    # with jac given the stopping test is gtol alone, as before
+    p = hs_problem(61)
+    res = _solve(p, tol=1e-12)
+    assert res.success and res.kkt_residual <= 1e-12 and "noise" not in res.message

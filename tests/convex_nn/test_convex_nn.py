@@ -432,3 +432,21 @@ def test_admm_anderson_option_reaches_same_optimum():
     ref = cvx_reference(add_bias(X), y, res.patterns, 0.05, "squared")
     assert abs(res.objective - ref) <= 1e-4 * abs(ref)
     assert res.anderson_steps > 0
+
+
+def test_sample_patterns_bias_appends_the_ones_column():
+    from numopt.convex_nn import restore_feasibility as public_restore
+    X = np.random.default_rng(5).standard_normal((25, 3))
+    D1, g1 = sample_patterns(np.column_stack([X, np.ones(25)]), 8, rng=5)
+    D2, g2 = sample_patterns(X, 8, rng=5, bias=True)
+    np.testing.assert_array_equal(D1, D2)
+    np.testing.assert_array_equal(g1, g2)
+    assert g2.shape[0] == 4
+    with pytest.raises(TypeError, match="`bias` must be a bool"):
+        sample_patterns(X, 8, rng=5, bias="yes")
+    # patterns sampled with bias=True are those fit_convex_relu(bias=True) samples
+    y = X[:, 0] - np.abs(X[:, 1])
+    a = fit_convex_relu(X, y, n_patterns=8, beta=1e-2, tol=1e-4, rng=5)
+    b = fit_convex_relu(X, y, beta=1e-2, tol=1e-4, patterns=(D2, g2))
+    np.testing.assert_array_equal(a.V, b.V)
+    assert public_restore is restore_feasibility

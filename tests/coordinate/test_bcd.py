@@ -265,6 +265,34 @@ def test_same_seed_same_result_and_inputs_not_mutated():
     assert (A != A0).nnz == 0
 
 
+def _attribute_snapshot(obj):
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(obj).items()}
+
+
+@pytest.mark.parametrize("make", [lambda A, y: LeastSquares(A, y, l2=0.1),
+                                  lambda A, y: Quadratic(A.T @ A + np.eye(A.shape[1]),
+                                                         A.T @ y)])
+def test_problem_object_not_modified_and_no_cache_across_calls(make):
+    # variable-block GSQ estimates the Hessian bound's largest eigenvalue by power
+    # iteration: that cache must live in the solver run (drawn from the call's rng), not
+    # on the caller's problem, so results never depend on earlier calls
+    _, X, y = _data(False, m=40, n=15, seed=4)
+    kw = dict(partition="variable", selection="gsq", block_size=3, maxiter=400, tol=1e-10)
+    p = make(X, y)
+    before = _attribute_snapshot(p)
+    r1 = bcd(p, rng=9, **kw)
+    after = _attribute_snapshot(p)
+    assert after.keys() == before.keys()
+    for k, v in before.items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(after[k], v)
+    r2 = bcd(p, rng=5, **kw)
+    r_fresh = bcd(make(X, y), rng=5, **kw)
+    np.testing.assert_array_equal(r2.x, r_fresh.x)
+    assert r1.success and r2.success
+    np.testing.assert_allclose(r1.fun, r2.fun, rtol=1e-10)
+
+
 def test_status_codes_callback_and_maxiter():
     A, X, y = _data(False)
     p = LeastSquares(A, y)
@@ -355,7 +383,7 @@ def test_large_sparse_blocks_use_sparse_factorization():
     # red-black blocks of ~790 nodes: 'hb' factors the sparse block (CHOLMOD or SuperLU),
     # 'lb' estimates the block constant with ARPACK
     d = lattice_label_propagation(40, n_labelled=20, rng=1)
-    p = LabelPropagation(d.W, d.y, d.labelled, reg=0.5)
+    p = LabelPropagation(d.W, d.y, d.labelled, l2=0.5)
     xs = spla.spsolve(p.A.tocsc(), p.b)
     fstar = -0.5 * p.b @ xs
     rb = red_black_partition(p.A)
@@ -371,3 +399,26 @@ def test_large_sparse_blocks_use_sparse_factorization():
         res = bcd(p, partition=rb, selection="cyclic", update="lb", maxiter=20, tol=0.0)
     assert np.all(np.diff(res.history["fun"]) <= 1e-12 * abs(fstar))
     assert res.fun >= fstar - 1e-12 * abs(fstar)
+
+
+def test_label_propagation_reg_keyword_deprecated():
+    d = lattice_label_propagation(6, n_labelled=4, rng=0)
+    new = LabelPropagation(d.W, d.y, d.labelled, l2=0.5)
+    with pytest.warns(DeprecationWarning, match="`reg` is deprecated"):
+        old = LabelPropagation(d.W, d.y, d.labelled, reg=0.5)
+    assert old.l2 == old.reg == 0.5
+    assert (old.A != new.A).nnz == 0
+    # the ridge enters the diagonal: A = L_uu + l2 I
+    base = LabelPropagation(d.W, d.y, d.labelled)
+    np.testing.assert_allclose(new.A.diagonal() - base.A.diagonal(), 0.5)
+
+
+def test_rule_tables_cover_the_public_names():
+    # every public selection / update name has exactly one rule; variable blocks take all
+    # but the ordered rules
+    from numopt.coordinate import UPDATES
+    from numopt.coordinate._bcd import _UPDATE
+    from numopt.coordinate._selection import SELECT_FIXED, SELECT_VARIABLE
+    assert set(SELECT_FIXED) == set(SELECTIONS)
+    assert set(SELECT_VARIABLE) == set(SELECTIONS) - {"cyclic", "permutation"}
+    assert set(_UPDATE) == set(UPDATES)

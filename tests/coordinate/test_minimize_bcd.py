@@ -46,7 +46,7 @@ def test_bcd_with_lipschitz_constants():
 
 
 def test_bcd_logistic_matches_lbfgsb():
-    p = logistic_regression(200, 6, reg=1e-2, rng=0)
+    p = logistic_regression(200, 6, l2=1e-2, rng=0)
     res = numopt.minimize(p.fun, p.x0, method="bcd", jac=p.jac, tol=1e-9,
                           options={"selection": "gs", "block_size": 2})
     ref = so.minimize(p.fun, p.x0, jac=p.jac, method="L-BFGS-B",
@@ -82,3 +82,21 @@ def test_bcd_errors_and_nan():
     np.testing.assert_array_equal(x0, np.ones(8))
     assert "bcd" in numopt.show_options(disp=False)
     assert "lipschitz" in numopt.show_options("bcd", disp=False)
+
+
+def test_coordinate_problem_object_is_refused_with_pointer_to_bcd():
+    # a structured problem passed as `fun` used to be finite-differenced silently (wrong for
+    # its non-smooth L1 term); minimize now refuses and names the structured solver
+    from numopt.coordinate import Lasso, bcd
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 6)), rng.standard_normal(30)
+    p = Lasso(X, y, alpha=0.1)
+    with pytest.raises(TypeError, match=r"`fun` is a numopt.coordinate problem \(Lasso\).*"
+                                        r"numopt.coordinate.bcd"):
+        numopt.minimize(p, np.zeros(6), method="bcd")
+    # the pointed-to route works and is the Lasso optimum (KKT: |X^T r / n| <= alpha)
+    res = bcd(p, np.zeros(6), tol=1e-10)
+    g = X.T @ (X @ res.x - y) / 30
+    assert res.success
+    assert np.all(np.abs(g[res.x == 0]) <= 0.1 + 1e-9)
+    np.testing.assert_allclose(g[res.x != 0], -0.1 * np.sign(res.x[res.x != 0]), atol=1e-9)

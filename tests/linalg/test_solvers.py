@@ -199,3 +199,51 @@ def test_one_by_one_system():
     assert r.success and np.isclose(r.x[0], 0.5) and r.nit > 1
     p = ssor_pcg(sp.csr_array(np.array([[4.0]])), np.array([2.0]), 1.3)
     assert p.success and p.nit == 1 and np.isclose(p.x[0], 0.5)
+
+
+@pytest.mark.parametrize("sweep", ["forward", "backward", "symmetric"])
+def test_sor_smoother_matches_naive_sweeps_and_sor(sweep):
+    from numopt.linalg import SORSmoother
+    rng = np.random.default_rng(11)
+    A = sp.random(40, 40, density=0.15, random_state=3, format="csr")
+    A = (A + A.T + 8.0 * sp.eye(40)).tocsr()
+    A.sort_indices()
+    b = rng.standard_normal(40)
+    x0 = rng.standard_normal(40)
+    smooth = SORSmoother(A, omega=1.3, sweep=sweep)
+    assert (smooth.n, smooth.nnz) == (40, A.nnz)
+    x = x0.copy()
+    out = smooth(x, b, iterations=3)
+    assert out is x
+    ref = x0.copy()
+    for _ in range(3):
+        ref = _naive.sor_sweep(A.indptr, A.indices, A.data, A.diagonal(), b, ref, 1.3,
+                               ["forward", "backward", "symmetric"].index(sweep))
+    np.testing.assert_allclose(x, ref, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(x, sor(A, b, omega=1.3, x0=x0, tol=0.0, maxiter=3,
+                                         sweep=sweep).x)
+    # zero iterations leave x alone; A was not modified
+    np.testing.assert_array_equal(smooth(x0.copy(), b, iterations=0), x0)
+
+
+def test_sor_smoother_bad_input():
+    from numopt.linalg import SORSmoother
+    A = poisson_2d(4)
+    smooth = SORSmoother(A, omega=1.5)
+    b = np.ones(16)
+    with pytest.raises(TypeError, match="`x` must be a writeable C-contiguous float64"):
+        smooth(np.zeros(16, dtype=np.float32), b)
+    with pytest.raises(TypeError, match="`x` must be"):
+        smooth(np.zeros(32)[::2], b)
+    with pytest.raises(TypeError, match="`x` must be"):
+        smooth([0.0] * 16, b)
+    with pytest.raises(ValueError, match="`b` must have shape"):
+        smooth(np.zeros(16), np.ones(15))
+    with pytest.raises(ValueError, match="`x` must contain only finite"):
+        smooth(np.full(16, np.nan), b)
+    with pytest.raises(ValueError, match="`omega` must be < 2"):
+        SORSmoother(A, omega=2.0)
+    with pytest.raises(TypeError, match=r"`omega` must be a real number in \(0, 2\)"):
+        SORSmoother(A, omega="1.5")
+    with pytest.raises(ValueError, match="`sweep` must be one of"):
+        SORSmoother(A, sweep="sideways")

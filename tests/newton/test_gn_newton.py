@@ -6,8 +6,9 @@ import scipy.sparse as sp
 from scipy.optimize import rosen, rosen_der, rosen_hess, rosen_hess_prod
 from scipy.sparse.linalg import LinearOperator
 
+import numopt._sparse
 from numopt import minimize
-from numopt.newton import _gn_newton, gn_newton
+from numopt.newton import gn_newton
 from numopt.problems import logistic_regression, rosenbrock, softmax_regression
 
 
@@ -19,7 +20,7 @@ def test_rosenbrock_acceptance():
 
 @pytest.fixture(scope="module")
 def logreg():
-    return logistic_regression(2000, 200, reg=1e-3, rng=0)
+    return logistic_regression(2000, 200, l2=1e-3, rng=0)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def test_exact_hessian_fewer_hessians_than_approximations(logreg):
 
 def test_sparse_without_cholmod(monkeypatch):
     p = rosenbrock(10)
-    monkeypatch.setattr(_gn_newton, "_HAVE_CHOLMOD", False)
+    monkeypatch.setattr(numopt._sparse, "cholmod_available", False)
     res = minimize(p.fun, p.x0, method="gn-newton", jac=p.jac,
                    hess=lambda x: sp.csr_matrix(p.hess(x)))
     dense = minimize(p.fun, p.x0, method="gn-newton", jac=p.jac, hess=p.hess)
@@ -117,3 +118,20 @@ def test_finite_difference_gradient():
                    options={"gtol": 1e-6})
     assert res.success and np.allclose(res.x, 1.0, atol=1e-5)
     assert res.njev == 0 and res.nfev > 3 * res.nit  # gradients came from differences
+
+
+@pytest.mark.parametrize("cholmod", [True, False], ids=["cholmod", "superlu"])
+def test_sparse_system_rejects_indefinite_and_matches_dense(monkeypatch, cholmod):
+    """H + λI indefinite must fail the step on the sparse paths as on the dense one
+    (CHOLMOD's simplicial LDLᵀ alone would not stop at a negative pivot)."""
+    from numopt.newton._gn_newton import _StepFailed, _System
+    if cholmod and not numopt._sparse.cholmod_available:
+        pytest.skip("scikit-sparse not installed")
+    monkeypatch.setattr(numopt._sparse, "cholmod_available", cholmod)
+    H = np.diag([1.0, -3.0, 2.0])
+    g = np.array([0.1, 1.0, 0.1])
+    system = _System(sp.csr_matrix(H), None, 3, "auto", 10)
+    with pytest.raises(_StepFailed):
+        system.solve(g, 0.5, forcing=0.1)
+    d = system.solve(g, 4.0, forcing=0.1)
+    np.testing.assert_allclose(d, -np.linalg.solve(H + 4.0 * np.eye(3), g), rtol=1e-13)

@@ -40,6 +40,31 @@ def test_tree_mismatch_errors(bad, msg):
         optim.tree_map(lambda a, b: a, _params(), bad)
 
 
+def test_tree_containers_must_match_exactly():
+    # optree's structures: a tuple does not stand for a list, a leaf not for a subtree
+    with pytest.raises(ValueError, match="expected a list.*got a tuple"):
+        optim.tree_map(lambda a, b: a, [np.ones(1)], (np.ones(1),))
+    with pytest.raises(ValueError, match="at 'w'.*expected an array"):
+        optim.tree_map(lambda a, b: a, {"w": np.ones(1)}, {"w": [np.ones(1)]})
+
+
+def test_one_key_order_for_leaves_paths_and_state_dict():
+    # insertion order b, a: every walk (leaves, paths, state_dict) sorts the keys
+    p = {"b": np.ones(2), "a": np.zeros(3)}
+    assert _tree.tree_paths(p) == ["a", "b"]
+    assert [x.shape for x in optim.tree_leaves(p)] == [(3,), (2,)]
+    opt = optim.Optimizer(optim.adam(0.1), p)
+    opt.step(p, {"a": np.ones(3), "b": np.ones(2)})
+    d = optim.state_dict(opt.state)
+    assert list(d) == ["count", "mu/a", "mu/b", "nu/a", "nu/b"]
+    np.testing.assert_allclose(d["mu/a"], 0.1 * np.ones(3), rtol=1e-15)
+    restored = optim.load_state_dict(opt.state, d)
+    for path in d:
+        leaf = restored[path.split("/")[0]]
+        leaf = leaf[path.split("/")[1]] if "/" in path else leaf
+        np.testing.assert_array_equal(np.asarray(leaf), d[path])
+
+
 def test_shape_mismatch_between_grads_and_state():
     opt = optim.adam(0.1)
     p = _params()
@@ -311,7 +336,9 @@ def test_load_state_dict_errors():
 
 # ----------------------------------------------------------------------------- minimize
 def test_minimize_runs_every_registered_optimizer():
-    for name, _ in numopt._minimize.OPTIM_METHODS:
+    # the element-wise rules; matrix and curvature methods: test_matrix_curvature.py
+    for name in ("sgd", "adam", "adamw", "amsgrad", "lion", "adabelief", "diffgrad",
+                 "adamomentum", "dog", "ldog", "sania"):
         assert name in numopt.MINIMIZE_METHODS
         res = numopt.minimize(lambda x: float(x @ x), np.array([1.0, -2.0]), method=name,
                               jac=lambda x: 2 * x, options={"learning_rate": 1e-2,
@@ -440,8 +467,8 @@ def test_show_options_lists_optimizer_keywords():
 
 
 def test_generic_impl_runs_a_custom_factory():
-    """What part 2 relies on: any factory becomes a minimize impl."""
-    from numopt.optim._minimize_impl import make_minimize_impl
+    """Any factory becomes a minimize impl."""
+    from numopt.optim._minimize_adapter import make_minimize_impl
 
     def signsgd(learning_rate=0.1):
         return optim.chain(optim.scale(1.0), optim.scale_by_learning_rate(learning_rate))
@@ -455,7 +482,7 @@ def test_generic_impl_runs_a_custom_factory():
 
 
 def test_minimize_sania_and_dog_average():
-    p = numopt.problems.logistic_regression(300, 6, reg=0.0, rng=1)
+    p = numopt.problems.logistic_regression(300, 6, l2=0.0, rng=1)
     fstar = so.minimize(p.fun, p.x0, jac=p.jac, method="bfgs", options={"gtol": 1e-10}).fun
 
     def shifted(x):
@@ -508,7 +535,7 @@ def test_optimizer_step_rejects_other_structures(make):
 def test_generic_impl_passes_hvp_oracle():
     from numopt._callback import make_callback
     from numopt._objective import Objective
-    from numopt.optim._minimize_impl import make_minimize_impl
+    from numopt.optim._minimize_adapter import make_minimize_impl
     seen = []
 
     def newton_like(learning_rate=1.0):

@@ -33,7 +33,7 @@ def _quadratic():
 
 
 def _logreg():
-    p = logistic_regression(80, 9, reg=1e-2, rng=3)
+    p = logistic_regression(80, 9, l2=1e-2, rng=3)
     return p.fun, p.jac, np.random.default_rng(5).standard_normal(9) * 0.5
 
 

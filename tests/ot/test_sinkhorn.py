@@ -185,8 +185,24 @@ def test_non_convergence_status_and_warning_never_nan():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sinkhorn(p.a, p.b, p.M, 1e-3, numItermax=3, warn=False)
-    res = solve(p.M, p.a, p.b, 1e-3, method="sinkhorn", max_iter=3, warn=False)
+    res = solve(p.M, p.a, p.b, 1e-3, method="sinkhorn", maxiter=3, warn=False)
     assert res.status == 1 and not res.success and "Maximum" in res.message
+
+
+def test_solve_uses_maxiter_and_still_accepts_deprecated_max_iter():
+    p = ot_point_clouds(30, rng=4)
+    new = solve(p.M, p.a, p.b, 1e-2, method="sinkhorn", maxiter=7, tol=0.0, warn=False)
+    with pytest.warns(DeprecationWarning, match="`max_iter` is deprecated"):
+        old = solve(p.M, p.a, p.b, 1e-2, method="sinkhorn", max_iter=7, tol=0.0, warn=False)
+    assert new.nit == old.nit == 7
+    np.testing.assert_array_equal(new.plan, old.plan)
+    # the same 7 iterations as POT's
+    ref = ot.sinkhorn(p.a, p.b, p.M, 1e-2, numItermax=7, stopThr=0.0, warn=False)
+    np.testing.assert_allclose(new.plan, ref, rtol=1e-10, atol=1e-300)
+    with pytest.raises(TypeError, match="`maxiter` only"):
+        solve(p.M, p.a, p.b, 1e-2, maxiter=7, max_iter=7)
+    with pytest.raises(ValueError, match="`maxiter` must be >= 1"):
+        solve(p.M, p.a, p.b, 1e-2, maxiter=0)
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -213,7 +229,7 @@ def test_bad_input_raises_valueerror_naming_argument(kwargs, match):
 
 
 def test_bad_types():
-    with pytest.raises(TypeError, match="`reg`"):
+    with pytest.raises(TypeError, match="`reg` must be a real number > 0, got str"):
         sinkhorn([], [], np.ones((2, 2)), "0.1")
     with pytest.raises(TypeError, match="`M`"):
         sinkhorn([], [], "abc", 0.1)

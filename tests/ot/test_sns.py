@@ -3,6 +3,7 @@ import numpy as np
 import ot
 import pytest
 
+import numopt._sparse
 from numopt.ot import _sns, sinkhorn, sinkhorn_newton_sparse, solve
 from numopt.problems import ot_point_clouds, ot_random_assignment
 
@@ -42,7 +43,7 @@ def test_sns_matches_pot_log_plan(solver, reg):
 
 
 def test_cholesky_without_cholmod_uses_superlu(monkeypatch):
-    monkeypatch.setattr(_sns, "HAVE_CHOLMOD", False)
+    monkeypatch.setattr(numopt._sparse, "cholmod_available", False)
     p = ot_point_clouds(60, rng=2)
     P, log = sinkhorn(p.a, p.b, p.M, 1e-3, method="sns", solver="cholesky", stopThr=1e-11,
                       log=True)
@@ -63,8 +64,8 @@ def test_fixed_density_converges(density):
 def test_adaptive_density_beats_fixed_paper_density():
     # the paper's fixed O(n) non-zeros stall on a spread plan; the adaptive rule does not
     p = ot_point_clouds(80, rng=3)
-    fixed = solve(p.M, p.a, p.b, 2e-3, method="sns", density=2 / 80, max_iter=40, warn=False)
-    adaptive = solve(p.M, p.a, p.b, 2e-3, method="sns", max_iter=40)
+    fixed = solve(p.M, p.a, p.b, 2e-3, method="sns", density=2 / 80, maxiter=40, warn=False)
+    adaptive = solve(p.M, p.a, p.b, 2e-3, method="sns", maxiter=40)
     assert adaptive.success and adaptive.nit_newton < 40
     assert not fixed.success and fixed.marginal_error[1] > 100 * adaptive.marginal_error[1]
 

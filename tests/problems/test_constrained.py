@@ -9,7 +9,8 @@ import scipy.sparse as sp
 from scipy.optimize import approx_fprime
 
 from numopt.problems import (HS_EQUALITY, constrained_logistic_regression, hs_problem,
-                             hs_problems, pde_tracking)
+                             hs_problems, pde_tracking, random_equality_nonlinear,
+                             random_equality_qp)
 
 
 def _dense(A):
@@ -87,3 +88,30 @@ def test_pde_tracking_solution_is_kkt_point():
     assert p.n == 72 and p.m == 36 and np.isclose(p.fun(x), p.f_opt)
     L = p["L"].toarray()  # 5-point stencil: -4 on the diagonal, 1 for grid neighbours
     assert np.all(np.diag(L) == -4) and np.allclose(L, L.T) and L[0, 1] == 1 and L[0, 6] == 1
+
+
+@pytest.mark.parametrize("make", [random_equality_qp, random_equality_nonlinear])
+def test_random_equality_problems_derivatives(make):
+    p = make(9, rng=2)
+    x = np.random.default_rng(1).standard_normal(9)
+    np.testing.assert_allclose(p.jac(x), approx_fprime(x, p.fun, 1e-7), atol=1e-5)
+    np.testing.assert_allclose(p.hess(x), approx_fprime(x, p.jac, 1e-7), atol=1e-5)
+    np.testing.assert_allclose(p.hessp(x, x), p.hess(x) @ x, atol=1e-12)
+    J = np.array([approx_fprime(x, lambda z, i=i: p.cons(z)[i], 1e-7) for i in range(p.m)])
+    np.testing.assert_allclose(p.cons_jac(x), J, atol=1e-5)
+    v = np.arange(1.0, p.m + 1)
+    np.testing.assert_allclose(p.cons_hess(x, v),
+                               approx_fprime(x, lambda z: p.cons_jac(z).T @ v, 1e-7), atol=1e-5)
+
+
+def test_random_equality_qp_optimum_against_slsqp():
+    p = random_equality_qp(15, m=4, rng=3)
+    assert p.m == 4
+    ref = so.minimize(p.fun, p.x0, jac=p.jac, method="SLSQP",
+                      constraints={"type": "eq", "fun": p.cons, "jac": p.cons_jac},
+                      options={"ftol": 1e-14, "maxiter": 500})
+    np.testing.assert_allclose(p.x_opt, ref.x, atol=1e-6)
+    assert abs(p.f_opt - ref.fun) <= 1e-9 * max(1.0, abs(ref.fun))
+    with pytest.raises(ValueError, match="`m`"):
+        random_equality_qp(5, m=5)
+

@@ -4,8 +4,10 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
-from numopt.problems import (SystemSequence, convection_diffusion_sequence,
-                             heat_equation_sequence, poisson_2d, shifted_laplacian_sequence)
+from numopt.linalg import optimal_jacobi_omega
+from numopt.problems import (SystemSequence, anisotropic_laplacian_sequence,
+                             convection_diffusion_sequence, heat_equation_sequence, poisson_2d,
+                             shifted_laplacian_sequence, variable_coefficient_sequence)
 
 
 def _dense_laplacian(nx, ny):
@@ -89,3 +91,34 @@ def test_convection_diffusion_is_nonsymmetric_m_matrix():
         assert 0 <= speed <= 30.0
     A, _, speed = seq[int(np.argmax(seq.contexts))]
     assert np.abs((A - A.T).toarray()).max() > 0
+
+
+def test_anisotropic_sequence_closed_form_omega_and_spd():
+    seq = anisotropic_laplacian_sequence(6, rng=4)
+    lam_L = 4 - 4 * np.cos(np.pi / 11)
+    for t in (0, 3, 5):
+        A, b, r = seq[t]
+        assert -0.15 <= r <= 0.45 and b.shape == (100,)
+        eps = seq.extra["eps"][t]
+        # (1 + eps)/2 scales the isotropic smallest eigenvalue: the relative shift is r
+        lmin = np.linalg.eigvalsh(A.toarray())[0]
+        assert np.isclose(lmin, (1 + eps) / 2 * (lam_L + r), rtol=1e-10)
+        assert np.isclose(optimal_jacobi_omega(A), seq.omega_opt[t], rtol=1e-8)
+
+
+def test_variable_coefficient_sequence_relative_shift():
+    seq = variable_coefficient_sequence(5, max_contrast=1.5, rng=5)
+    lam_L = 4 - 4 * np.cos(np.pi / 11)
+    for t in range(5):
+        A, b, r = seq[t]
+        Ad = A.toarray()
+        assert np.array_equal(Ad, Ad.T) and np.all(np.diag(Ad) > 0)
+        lmin = np.linalg.eigvalsh(Ad)[0]
+        np.testing.assert_allclose(lmin, seq.extra["lambda_min"][t] * (1 + r / lam_L),
+                                   rtol=1e-10)
+    # sigma = 0 gives the Laplacian (a = 1 on every face)
+    flat = variable_coefficient_sequence(1, max_contrast=0.0, rng=0)
+    A, _, r = flat[0]
+    np.testing.assert_allclose(A.toarray(), (poisson_2d(10) + r * sp.eye(100)).toarray(),
+                               atol=1e-12)
+

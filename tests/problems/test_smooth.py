@@ -37,3 +37,32 @@ def test_fisher_is_psd_approximation():
     p = logistic_regression(100, 5, rng=2)
     F = p["hess_fisher"](np.ones(5))
     assert np.linalg.eigvalsh(F).min() > 0
+
+
+def test_logistic_loss_matches_direct_formula_and_coordinate_logistic():
+    # one logistic loss: the test problem, the constrained one and coordinate.Logistic agree
+    # with log(1 + exp(-y xᵀw)) written out with logaddexp
+    from numopt.coordinate import Logistic
+    from numopt.problems import constrained_logistic_regression
+    p = logistic_regression(60, 4, l2=0.3, rng=1)
+    X, y = p["X"], p["y"]
+    w = np.random.default_rng(2).standard_normal(4)
+    direct = np.mean(np.logaddexp(0.0, -y * (X @ w)))
+    np.testing.assert_allclose(p.fun(w), direct + 0.15 * w @ w, rtol=1e-13)
+    np.testing.assert_allclose(Logistic(X, y, l2=0.3)(w), p.fun(w), rtol=1e-13)
+    q = constrained_logistic_regression(60, 6, n_linear=2, rng=1)
+    wq = np.random.default_rng(3).standard_normal(6)
+    np.testing.assert_allclose(
+        q.fun(wq), np.mean(np.logaddexp(0.0, -q["y"] * (q["X"] @ wq))), rtol=1e-13)
+
+
+@pytest.mark.parametrize("make", [logistic_regression,
+                                  lambda *a, **k: softmax_regression(*a, n_classes=3, **k)])
+def test_reg_keyword_deprecated_alias_of_l2(make):
+    new = make(40, 3, l2=0.25, rng=0)
+    with pytest.warns(DeprecationWarning, match="`reg` is deprecated, use `l2`"):
+        old = make(40, 3, reg=0.25, rng=0)
+    w = np.linspace(-1.0, 1.0, new.x0.size)
+    assert new["l2"] == 0.25 and old.fun(w) == new.fun(w)
+    with pytest.raises(TypeError, match="both `l2` and its deprecated name `reg`"):
+        make(40, 3, l2=0.5, reg=0.25, rng=0)

@@ -1,4 +1,10 @@
-"""Problem classes with cheap partial gradients and block Hessians.
+"""Objective classes with cheap partial gradients and block Hessians.
+
+These are the library's models (what a user builds from their own data);
+the generated test *data* they are run on in tests and benchmarks lives in
+:mod:`numopt.problems` (``bcd_least_squares``, ``bcd_logistic``, ...,
+returning :class:`~numopt.problems.RegressionData` / ``GraphData``), and
+the logistic loss is shared with it through ``numopt._losses``.
 
 Every class describes ``F(x) = f(x) + alpha ‖x‖₁`` (``alpha = 0`` for the
 smooth ones), optionally with ``x >= 0`` (``positive``), where ``f`` is
@@ -23,8 +29,11 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, log_expit, logsumexp, softmax
+from scipy.special import logsumexp, softmax
 
+from .._deprecation import _UNSET, renamed_keyword
+from .._losses import (LOGISTIC_CURVATURE, logistic_loss, logistic_loss_curvature,
+                       logistic_loss_deriv)
 from .._validation import check_array, check_scalar
 
 __all__ = ["LeastSquares", "Lasso", "Logistic", "L1Logistic", "Softmax", "Quadratic",
@@ -352,7 +361,7 @@ class Logistic(_GLM):
     (True, array([1.097, 1.176]))
     """
 
-    curvature = 0.25
+    curvature = LOGISTIC_CURVATURE
 
     def __init__(self, X, y, l2=0.0):
         X = _as_matrix(X, "X")
@@ -368,14 +377,13 @@ class Logistic(_GLM):
         self._setup(X, y.reshape(-1, 1), 1.0 / X.shape[0], l2, alpha=alpha)
 
     def _loss_given(self, Zr, yr):
-        return -log_expit(yr * Zr)
+        return logistic_loss(yr * Zr)
 
     def _psi_given(self, Zr, yr):
-        return -yr * expit(-yr * Zr)
+        return yr * logistic_loss_deriv(yr * Zr)
 
     def _hess_weights(self, Z):
-        s = expit(Z[:, 0])
-        return s * (1.0 - s)
+        return logistic_loss_curvature(Z[:, 0])
 
 
 class L1Logistic(Logistic):
@@ -569,10 +577,10 @@ class Quadratic(_Problem):
 class LabelPropagation(Quadratic):
     """Quadratic label propagation on a weighted graph.
 
-    Minimizes ``½ Σ_{i<j} w_ij (z_i - z_j)² + reg/2 ‖x‖²`` over the labels
+    Minimizes ``½ Σ_{i<j} w_ij (z_i - z_j)² + l2/2 ‖x‖²`` over the labels
     ``x`` of the unlabelled nodes, ``z`` being ``x`` on unlabelled nodes and
     the given labels on labelled ones. This is the quadratic ``½ xᵀ A x -
-    bᵀ x`` with ``A = L_uu + reg I`` (``L`` the graph Laplacian) and ``b =
+    bᵀ x`` with ``A = L_uu + l2 I`` (``L`` the graph Laplacian) and ``b =
     W_ul y_l``.
 
     Parameters
@@ -583,8 +591,9 @@ class LabelPropagation(Quadratic):
         Labels; only the entries at ``labelled`` are read.
     labelled : array_like of int or bool, shape (N,) mask or (p,) indices
         The labelled nodes.
-    reg : float
-        Ridge term (default 0); needed when a component has no labelled node.
+    l2 : float
+        Ridge weight (default 0); needed when a component has no labelled
+        node. Formerly ``reg``, which still works with a DeprecationWarning.
 
     Attributes
     ----------
@@ -602,7 +611,8 @@ class LabelPropagation(Quadratic):
     array([ 1.    ,  0.3333, -0.3333, -1.    ])
     """
 
-    def __init__(self, W, y, labelled, reg=0.0):
+    def __init__(self, W, y, labelled, l2=0.0, *, reg=_UNSET):
+        l2 = renamed_keyword(l2, reg, "l2", "reg", 0.0, "LabelPropagation")
         W = _as_matrix(W, "W")
         if W.shape[0] != W.shape[1]:
             raise ValueError(f"`W` must be square, got shape {W.shape}")
@@ -621,7 +631,7 @@ class LabelPropagation(Quadratic):
                 raise ValueError(f"`labelled` indices must lie in [0, {N})")
             mask = np.zeros(N, dtype=bool)
             mask[lab] = True
-        self.reg = check_scalar(reg, "reg", lower=0)
+        self.l2 = check_scalar(l2, "l2", lower=0)
         Wc = sp.csr_matrix(W)
         Wc = Wc - sp.diags(Wc.diagonal())
         if abs(Wc - Wc.T).max() > 1e-10 * max(abs(Wc).max(), 1.0):
@@ -633,9 +643,14 @@ class LabelPropagation(Quadratic):
         deg = np.asarray(Wc.sum(axis=1)).ravel()
         u, lab_idx = self.unlabelled, self.labelled
         Wuu = Wc[u][:, u]
-        A = (sp.diags(deg[u] + self.reg) - Wuu).tocsc()
+        A = (sp.diags(deg[u] + self.l2) - Wuu).tocsc()
         b = np.asarray(Wc[u][:, lab_idx] @ y[lab_idx]).ravel()
         self._init_quadratic(A, b)
+
+    @property
+    def reg(self):
+        """Deprecated name of :attr:`l2`."""
+        return self.l2
 
     def labels(self, x):
         """Full label vector: ``x`` on the unlabelled nodes, ``y`` on the labelled ones."""

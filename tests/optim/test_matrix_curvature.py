@@ -1,4 +1,4 @@
-"""numopt.optim part 2: orthogonalization, matrix-aware and curvature-aware optimizers."""
+"""numopt.optim: orthogonalization, matrix-aware and curvature-aware optimizers."""
 import pickle
 import warnings
 
@@ -9,7 +9,7 @@ import numopt
 from numopt import optim
 from numopt.optim import distributed
 
-from . import _naive_part2 as naive
+from . import _naive_matrix as naive
 
 
 def _grads(rng, shape, n):
@@ -412,6 +412,23 @@ class TestOracles:
             assert np.abs(est - np.diag(H)).max() < 0.15
         with pytest.raises(ValueError, match="shape"):
             optim.hutchinson_diag(lambda v: np.ones(3), 6)
+
+    def test_hutchinson_tree_exact_for_diagonal_hessian(self):
+        # Rademacher probes give z_i^2 = 1: exact on a diagonal Hessian, leaf by leaf
+        from numopt.optim._curvature import hutchinson_tree
+        d = {"a": np.array([1.0, -2.0]), "b": np.array([[3.0, 4.0], [5.0, 6.0]])}
+
+        def hvp(v):
+            return {k: d[k] * v[k] for k in d}
+        est = hutchinson_tree(hvp, d, np.random.default_rng(0), n_samples=3)
+        np.testing.assert_array_equal(est[0], d["a"])
+        np.testing.assert_array_equal(est[1], d["b"])
+        # the single-array form draws the same probes from the same stream
+        x = np.random.default_rng(1).standard_normal(5)
+        H = np.diag(x) + 0.1
+        np.testing.assert_array_equal(
+            optim.hutchinson_diag(lambda v: H @ v, 5, rng=3, n_samples=2),
+            hutchinson_tree(lambda v: H @ v, x, np.random.default_rng(3), 2)[0])
 
     def test_gnb_unbiased_by_enumeration(self):
         # E over sampled labels of B * g_hat^2 for a 2-example linear softmax model,

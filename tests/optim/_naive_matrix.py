@@ -1,6 +1,6 @@
-"""Float64 re-derivations of the part-2 update rules, written from the method notes
-(../shared/papers/dl_optimizers.md §8-17) independently of numopt's code:
-one parameter, one step at a time, plain formulas."""
+"""Float64 re-derivations of the matrix- and curvature-aware update rules, written
+from the method notes (../shared/papers/dl_optimizers.md §8-17) independently of
+numopt's code: one parameter, one step at a time, plain formulas."""
 import numpy as np
 
 A, B, C = 3.4445, -4.7750, 2.0315

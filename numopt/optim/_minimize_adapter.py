@@ -1,0 +1,281 @@
+"""Run :mod:`numopt.optim` optimizers as :func:`numopt.minimize` methods.
+
+:func:`numopt.minimize` loads ``minimize_<name>`` from this module (the
+methods are declared in ``_methods.py``). Each one is built on first access
+by :func:`make_minimize_impl` from its row of
+:data:`numopt.optim._methods.OPTIMIZERS`: the optimizer factory, options the
+method fixes (``sophia-h`` is ``sophia(variant='h')``) and whether it uses
+Hessian-vector products. :func:`run_optimizer` is the loop they share; it
+reads ``f``, ``∇f`` and ``∇²f v`` only through the public methods of
+:class:`numopt._objective.Objective`. The option ``shape`` views the flat
+``x`` as a matrix (or any array shape) for matrix-aware optimizers.
+``'econtrol'`` simulates compressed distributed gradient descent.
+"""
+import functools
+import inspect
+
+import numpy as np
+
+from .._callback import make_callback, no_callback
+from .._options import check_unknown_options
+from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
+from .._validation import check_rng, check_scalar
+from ._averaging import PolynomialDecayAverager
+from ._base import GradientTransformation
+from ._matrix import seed_from
+from ._methods import OPTIMIZERS
+
+__all__ = ["make_minimize_impl", "run_optimizer", "minimize_econtrol"]
+
+_GENERIC_DOC = """Options
+-------
+maxiter : int
+    Number of optimizer steps (default 1000).
+gtol : float, optional
+    Stop early when ``‖∇f(x)‖₂ <= gtol`` (deterministic mode only). Without
+    it the run always takes ``maxiter`` steps and reports success; with it,
+    reaching ``maxiter`` first is reported as status 1.
+stochastic : bool
+    ``jac`` is a stochastic oracle ``jac(x, rng, *args)`` drawing a minibatch
+    with the ``rng`` passed to :func:`numopt.minimize` (default False). With
+    ``jac=True``, ``fun(x, rng, *args)`` returns the minibatch ``(f, g)``.
+    ``fun(x, *args)`` without ``rng`` must give the full objective for the
+    final ``res.fun`` when ``jac`` is a callable.
+averaging : float, optional
+    ``γ`` of a :class:`numopt.optim.PolynomialDecayAverager`; the averaged
+    iterate is returned as ``res.x_avg`` (recommended with DoG).
+disp : bool
+    Print the objective ten times over the run.
+shape : tuple of int, optional
+    View the flat ``x`` with this shape for the optimizer (matrix optimizers
+    need ``(rows, cols)``); ``x0.size`` must equal its product.
+Extra oracles
+    Each update receives ``value=f(x)`` (when known) and, in deterministic
+    mode, ``hvp(v)``: the Hessian at ``x`` times ``v`` (``hessp``, ``hess``
+    or a gradient difference). Optimizers ignore what they do not use.
+**optimizer options
+    Keyword arguments of the optimizer factory ``numopt.optim.{name}``:
+{params}
+"""
+
+
+def _factory_params(factory):
+    return [p for p in inspect.signature(factory).parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1000,
+                  gtol=None, stochastic=False, averaging=None, disp=False, **options):
+    """Generic ``impl(problem, x0, callback=..., rng=..., **options)`` for one factory."""
+    names = {p.name for p in _factory_params(factory)}
+    unknown = {k: v for k, v in options.items() if k not in names}
+    check_unknown_options(unknown, name, stacklevel=5)
+    fopts = {k: v for k, v in options.items() if k in names}
+    maxiter = check_scalar(maxiter, "maxiter", lower=0, integer=True)
+    gtol = check_scalar(gtol, "gtol", lower=0.0, allow_none=True)
+    if not isinstance(stochastic, bool):
+        raise TypeError(f"`stochastic` must be a bool, got {type(stochastic).__name__}")
+    rng = check_rng(rng)
+    callback = make_callback(callback)
+    opt = factory(**fopts)
+
+    x = np.array(x0, copy=True)
+    state = opt.init(x)
+    avg = None if averaging is None else PolynomialDecayAverager(x, gamma=averaging)
+    if stochastic and not problem.has_jac:
+        raise ValueError("stochastic=True needs `jac` (a callable jac(x, rng, *args) or True)")
+    oracle_rng = rng if stochastic else None
+    fun_hist = []
+    nit = 0
+    f = g = None
+
+    def finish(status, detail=None):
+        if stochastic and problem.jac_mode != "combined":
+            fx = problem.fun(x)
+        elif stochastic:
+            fx = f
+        else:
+            fx, _ = problem.fun_and_grad(x)
+        extra = {} if avg is None else {"x_avg": avg.average}
+        return make_result(x, status, detail=detail, warn=status in (MAXITER, NAN_ENCOUNTERED),
+                           fun=fx, jac=g, nit=nit, nfev=problem.nfev, njev=problem.njev,
+                           history={"fun": fun_hist}, state=state, stacklevel=6, **extra)
+
+    every = max(1, maxiter // 10)
+    while nit < maxiter:
+        f, g = problem.fun_and_grad(x, rng=oracle_rng)
+        if not (np.all(np.isfinite(g)) and (f is None or np.isfinite(f))):
+            return finish(NAN_ENCOUNTERED, f"The gradient or objective is not finite at step "
+                                           f"{nit + 1}; returning the last finite iterate.")
+        if f is not None:
+            fun_hist.append(f)
+        if gtol is not None and not stochastic and float(np.linalg.norm(g)) <= gtol:
+            return finish(SUCCESS)
+        extra = {} if f is None else {"value": f}
+        if not stochastic:  # Hessian-vector products at x, for optimizers that use them
+            extra["hvp"] = (lambda xk: (lambda v: problem.hessp(xk, np.asarray(v, float))))(x)
+        updates, state = opt.update(g.astype(x.dtype, copy=False), state, x, **extra)
+        x_new = x + updates
+        if not np.all(np.isfinite(x_new)):
+            return finish(NAN_ENCOUNTERED, f"The step is not finite at step {nit + 1}; "
+                                           "returning the last finite iterate.")
+        x = x_new
+        nit += 1
+        if avg is not None:
+            avg.update(x)
+        if disp and (nit % every == 0 or nit == maxiter):
+            print(f"{name} step {nit:6d}  f = {f if f is not None else float('nan'): .6e}")
+        if callback is not no_callback:
+            fields = {"nit": nit}
+            if not stochastic:  # f(x) is reused by the next step's oracle (cached)
+                fields["fun"] = problem.fun(x)
+            elif f is not None:
+                fields["minibatch_fun"] = f
+            if callback(x, **fields):
+                return finish(CALLBACK_STOP)
+    if gtol is not None and not stochastic:
+        f, g = problem.fun_and_grad(x)
+        if float(np.linalg.norm(g)) <= gtol:
+            return finish(SUCCESS)
+        return finish(MAXITER)
+    return finish(SUCCESS, f"Completed {maxiter} steps.")
+
+
+def _flat_view(tx, shape, problem, needs_hvp):
+    """``tx`` on arrays of ``shape`` seen through flat vectors, with ``hvp`` injected."""
+    def view(x):
+        return x if shape is None else x.reshape(shape)
+
+    def init(x):
+        return tx.init(view(x))
+
+    def update(g, state, x=None, **extra):
+        if needs_hvp:
+            def hvp(v):
+                return problem.hessp(x, np.asarray(v, dtype=float).ravel()).reshape(v.shape)
+            extra["hvp"] = hvp
+        u, state = tx.update(view(g), state, None if x is None else view(x), **extra)
+        return np.asarray(u).reshape(-1), state
+    return GradientTransformation(init, update, name=tx.name)
+
+
+def _check_shape(shape, size):
+    try:
+        shape = tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"`shape` must be a tuple of ints, got {shape!r}") from None
+    if int(np.prod(shape)) != size:
+        raise ValueError(f"`shape` {shape} does not hold x0's {size} entries")
+    return shape
+
+
+def make_minimize_impl(name, factory=None, *, fixed=None, needs_hvp=False):
+    """Build ``minimize_<name>(problem, x0, callback, rng, **options)`` for ``numopt.minimize``.
+
+    Parameters
+    ----------
+    name : str
+        Method name (for messages and the docstring).
+    factory : callable or str, optional
+        Optimizer factory returning a ``GradientTransformation``, or the name
+        of one in :mod:`numopt.optim`; default ``name`` with dashes replaced
+        by underscores.
+    fixed : dict, optional
+        Factory options the method fixes; passing them as options is an error.
+    needs_hvp : bool
+        Give every update ``hvp`` (also in stochastic mode).
+    """
+    if factory is None:
+        factory = name.replace("-", "_")
+    if isinstance(factory, str):
+        from .. import optim
+        factory_name, factory = factory, getattr(optim, factory)
+    else:
+        factory_name = getattr(factory, "__name__", name)
+    fixed = dict(fixed or {})
+    takes_rng = "rng" in inspect.signature(factory).parameters
+    params = [p for p in _factory_params(factory) if p.name not in fixed and p.name != "rng"]
+
+    def impl(problem, x0, callback=None, rng=None, shape=None, **options):
+        if shape is not None:
+            shape = _check_shape(shape, x0.size)
+        for key in fixed:
+            if key in options:
+                raise ValueError(f"option {key!r} is fixed by method {name!r}")
+        rng = check_rng(rng)
+        seeded = {"rng": seed_from(rng)} if takes_rng else {}
+
+        @functools.wraps(factory)
+        def wrapped(**kw):
+            tx = factory(**fixed, **seeded, **kw)
+            if shape is None and not needs_hvp:
+                return tx
+            return _flat_view(tx, shape, problem, needs_hvp)
+        wrapped.__signature__ = inspect.Signature(params)
+        return run_optimizer(name, wrapped, problem, x0, callback=callback, rng=rng,
+                             **options)
+
+    plist = "\n".join(f"    {p.name} (default {p.default!r})" if p.default is not p.empty
+                      else f"    {p.name} (required)" for p in params)
+    summary = (inspect.getdoc(factory) or name).splitlines()[0]
+    oracle = ("\n\nCurvature comes from ``hessp`` (or ``hess``; a gradient difference "
+              "otherwise) through Hutchinson probes." if needs_hvp else "")
+    impl.__doc__ = (f"{summary}\n\nRuns ``numopt.optim.{factory_name}`` on the full "
+                    f"gradient (or on stochastic gradients).{oracle}\n\n"
+                    + _GENERIC_DOC.format(name=factory_name, params=plist))
+    impl.__name__ = f"minimize_{name.replace('-', '_')}"
+    return impl
+
+
+def minimize_econtrol(problem, x0, callback=None, rng=None, n_workers=4, worker_jacs=None,
+                      learning_rate=0.1, eta=None, compressor="top-k", k=None, maxiter=1000,
+                      gtol=1e-6, stochastic=False, **unknown):
+    """EControl compressed distributed gradient descent over simulated workers.
+
+    Options
+    -------
+    worker_jacs : sequence of callables, optional
+        ``jac_i(x)``: the local gradients of ``f = mean_i f_i``. Without it,
+        ``n_workers`` workers all evaluate ``jac`` (with ``stochastic=True``,
+        ``jac(x, rng)`` gives each worker its own minibatch).
+    n_workers : int
+        Used when ``worker_jacs`` is not given (4).
+    learning_rate, eta, compressor, k
+        See :func:`numopt.optim.distributed.econtrol`.
+    maxiter : int
+        Communication rounds (1000).
+    gtol : float
+        Stop when the averaged gradient norm is at most ``gtol``.
+    stochastic : bool
+        ``jac(x, rng, *args)`` is a stochastic oracle.
+    """
+    from .distributed import econtrol
+    check_unknown_options(unknown, "econtrol", stacklevel=4)
+    rng = check_rng(rng)
+    full = None
+    if worker_jacs is None:
+        n_workers = check_scalar(n_workers, "n_workers", lower=1, integer=True)
+        if stochastic:
+            def worker(x):
+                return problem.grad(x, rng=rng)
+        else:
+            worker = full = problem.grad
+        worker_jacs = [worker] * n_workers
+    res = econtrol(worker_jacs, x0, learning_rate, eta=eta, compressor=compressor, k=k,
+                   maxiter=maxiter, gtol=gtol, full_grad=full, rng=rng, callback=callback)
+    res["fun"] = problem.fun(res.x)
+    res["nfev"] = problem.nfev  # the workers' gradient count stays in res.njev
+    res["nhev"] = problem.nhev
+    return res
+
+
+def __getattr__(attr):
+    if attr.startswith("minimize_"):
+        key = attr[len("minimize_"):].replace("_", "-")
+        if key not in OPTIMIZERS:
+            raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+        factory_name, fixed, needs_hvp, _ = OPTIMIZERS[key]
+        impl = make_minimize_impl(key, factory_name, fixed=fixed, needs_hvp=needs_hvp)
+        globals()[attr] = impl
+        return impl
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
