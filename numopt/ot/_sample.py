@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from numopt._jit import get_num_threads
-from numopt._options import _check_unknown_options
+from numopt._options import check_unknown_options
 from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS, OptimizeWarning, make_result
 from numopt._validation import check_array, check_choice, check_scalar
 
@@ -155,7 +155,7 @@ def _pop_options(options, lazy, method):
     if lazy:
         newton = {"after": opts.pop("n_warmup", 20), "k": opts.pop("newton_k", 32),
                   "slow": opts.pop("newton_rate", NEWTON_RATE), "always": method == "sns"}
-        _check_unknown_options(opts, "solve_sample (lazy)", stacklevel=4)
+        check_unknown_options(opts, "solve_sample (lazy)", stacklevel=4)
         opts = {}
         newton["after"] = check_scalar(newton["after"], "n_warmup", lower=0, integer=True)
         newton["k"] = check_scalar(newton["k"], "newton_k", lower=1, integer=True)
@@ -576,7 +576,7 @@ def _solve_dense(X_a, X_b, a, b, metric, code, p, kpts, reg, method, max_iter, t
     t1 = time.perf_counter()
     kw = dict(dense_opts)
     if max_iter is not None:
-        kw["max_iter"] = max_iter
+        kw["maxiter"] = max_iter
     rd = solve(M, a, b, reg, "sns" if method == "auto" else method, tol=tol,
                warmstart=warmstart, warn=False, **kw)
     P = rd.plan
