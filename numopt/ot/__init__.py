@@ -8,12 +8,15 @@ sinkhorn2               -- transport cost <M, P>; batched b (m x k)
 sinkhorn_log            -- fused log-domain Sinkhorn
 sinkhorn_newton_sparse  -- Sinkhorn-Newton-Sparse with adaptive sparsity
 solve                   -- result object (plan, potentials, values, errors, timings)
+pairwise_sinkhorn2      -- matrix of sinkhorn2 costs between many histograms (blocked,
+                           batched; blocks as Dask tasks with a client)
 solve_sample            -- OT between point clouds; online cost (no n x m matrix), lazy plan
 LazyPlan                -- plan held as points + potentials (slices, products, top-k, maps)
 """
 from ._api import sinkhorn, sinkhorn2, sinkhorn_log, sinkhorn_newton_sparse, solve
 from ._lazy_plan import LazyPlan
+from ._pairwise import pairwise_sinkhorn2
 from ._sample import solve_sample
 
 __all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "solve",
-           "solve_sample", "LazyPlan"]
+           "pairwise_sinkhorn2", "solve_sample", "LazyPlan"]
