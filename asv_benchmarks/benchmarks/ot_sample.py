@@ -214,8 +214,12 @@ def run_case(name, n, timeout=3600):
     env = dict(os.environ)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", name,
-                           str(n)], capture_output=True, text=True, env=env, timeout=timeout)
+    try:
+        proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", name,
+                               str(n)], capture_output=True, text=True, env=env,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"not finished after {timeout} s wall", "load": load}
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode or not line:
         return {"error": (proc.stderr or proc.stdout)[-400:], "load": load}
