@@ -33,6 +33,12 @@ from numopt.convex_nn import (convex_objective, fit_convex_relu, restore_feasibi
                               sample_patterns)
 from numopt.problems import teacher_student_relu
 
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
+
 BETA = 1e-2
 RTOL = 1e-4
 
@@ -126,7 +132,7 @@ def adam_time_to(X, y, P, target, seed=0, max_steps=20000, lr=1e-2):
 
 
 class ConvexReLU:
-    params = ([500, 2000], [20, 50], [50, 200])
+    params = pick(([500, 2000], [20, 50], [50, 200]), ([200], [10], [20]))
     param_names = ["n", "d", "P"]
     timeout = 1800
 

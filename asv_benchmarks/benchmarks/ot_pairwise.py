@@ -40,6 +40,12 @@ from numopt.ot import pairwise_sinkhorn2
 from numopt.problems import ot_image_histograms
 
 try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
+
+try:
     import ot as pot
 except ImportError:  # pragma: no cover
     pot = None
@@ -78,7 +84,8 @@ def pot_pairs(A, M, pairs):
 class PairwiseSinkhorn:
     """asv: wall time of the three paths (POT only where its loop is affordable)."""
 
-    params = ([32, 200], ["numopt-serial", "pot-loop", "numopt-dask-2w"])
+    params = pick(([32, 200], ["numopt-serial", "pot-loop", "numopt-dask-2w"]),
+                  ([32], ["numopt-serial", "pot-loop", "numopt-dask-2w"]))
     param_names = ["n_hist", "path"]
     timeout = 7200
     number = 1

@@ -262,7 +262,7 @@ def _check_args(loss, beta):
         raise ValueError(f"solver='ipm' supports loss='squared' or 'bce', got {loss!r}")
     if not beta > 0:
         raise ValueError(f"solver='ipm' needs beta > 0 (its stopping rule is a certified "
-                         f"duality gap), got beta={beta!r}; use solver='admm' or 'cvxpy'")
+                         f"duality gap), got beta={beta}; use solver='admm' or 'cvxpy'")
 
 
 def _check_gates(prob, gates):

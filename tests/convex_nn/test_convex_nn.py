@@ -308,49 +308,137 @@ def test_bad_input_errors():
 
 def test_estimators_sklearn_protocol():
     from sklearn.base import clone
-    reg = ConvexReLURegressor(n_patterns=7, beta=0.2, rng=4)
+    from sklearn.exceptions import NotFittedError
+    reg = ConvexReLURegressor(n_patterns=7, beta=0.2, random_state=4)
     params = reg.get_params()
     assert params["n_patterns"] == 7 and params["beta"] == 0.2
     c = clone(reg)
     assert c.get_params() == params and c is not reg
     reg.set_params(beta=0.5)
     assert reg.beta == 0.5
-    with pytest.raises(ValueError, match="invalid parameter"):
+    with pytest.raises(ValueError, match="Invalid parameter"):
         reg.set_params(alpha=1)
-    with pytest.raises(AttributeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         reg.predict(np.ones((2, 2)))
+    assert issubclass(NotFittedError, AttributeError)  # the former error type still catches it
 
 
 def test_regressor_fit_predict_score():
     X, y = _data(7)
-    reg = ConvexReLURegressor(n_patterns=8, beta=0.05, tol=1e-6, rng=0).fit(X, y)
+    reg = ConvexReLURegressor(n_patterns=8, beta=0.05, tol=1e-6, random_state=0).fit(X, y)
     assert reg.patterns_.shape == (X.shape[0], reg.V_.shape[1])
     np.testing.assert_allclose(reg.predict(X), reg.convex_predict(X), atol=1e-8)
     np.testing.assert_allclose(reg.network_predict(X), reg.result_.predictions, atol=1e-8)
     from sklearn.metrics import r2_score
     assert reg.score(X, y) == pytest.approx(r2_score(y, reg.predict(X)))
     assert reg.objective_ == pytest.approx(reg.result_.objective)
+    assert reg.result_.solver == "ipm" and reg.result_.success   # solver='auto'
+    # the same patterns and solver through the functional API give the same model
+    ref = fit_convex_relu(X, y, n_patterns=8, beta=0.05, tol=1e-6, solver="ipm", rng=0)
+    np.testing.assert_allclose(reg.V_, ref.V)
+    np.testing.assert_allclose(reg.W_, ref.W)
     with pytest.raises(ValueError, match="loss"):
         ConvexReLURegressor(loss="bce").fit(X, y)
+
+
+def test_auto_solver_choice():
+    from sklearn.exceptions import ConvergenceWarning
+    X, y = two_spirals(40, noise=0.0, turns=0.5, labels=(-1, 1), rng=0)
+    clf = ConvexReLUClassifier(loss="hinge", maxiter=20, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        clf.fit(X, y)
+    assert clf.result_.solver == "admm" and clf.n_iter_ == 20
+    assert ConvexReLUClassifier(loss="hinge", robust_eps=0.01, random_state=0).fit(
+        X, y).result_.solver == "cvxpy"
+
+
+def test_rng_is_a_deprecated_alias_of_random_state():
+    X, y = _data(3)
+    new = ConvexReLURegressor(n_patterns=6, beta=0.05, random_state=2).fit(X, y)
+    with pytest.warns(FutureWarning, match="random_state"):
+        old = ConvexReLURegressor(n_patterns=6, beta=0.05, rng=2).fit(X, y)
+    np.testing.assert_array_equal(old.patterns_, new.patterns_)
+    np.testing.assert_allclose(old.predict(X), new.predict(X))
+    with pytest.raises(ValueError, match="random_state"):
+        ConvexReLURegressor(rng=1, random_state=1).fit(X, y)
 
 
 @pytest.mark.parametrize("labels", [(0, 1), (-1, 1)])
 def test_classifier_labels_and_accuracy(labels):
     X, y = two_spirals(60, noise=0.0, turns=0.5, labels=labels, rng=0)
     clf = ConvexReLUClassifier(n_patterns=20, beta=0.05, loss="hinge", solver="cvxpy",
-                               rng=0).fit(X, y)
+                               random_state=0).fit(X, y)
     assert set(np.unique(clf.predict(X))) <= set(map(float, labels))
     assert clf.score(X, y) >= 0.9
     p = clf.predict_proba(X)
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
 
 
-def test_classifier_bad_labels():
-    X = np.random.default_rng(0).standard_normal((10, 2))
-    with pytest.raises(ValueError, match="binary labels"):
-        ConvexReLUClassifier().fit(X, np.arange(10) % 3)
-    with pytest.raises(ValueError, match="binary labels"):
-        ConvexReLUClassifier().fit(X, np.where(np.arange(10) % 2, 2, 1))
+@pytest.mark.parametrize("labels", [(1, 2), ("no", "yes"), (-3, 7)])
+def test_classifier_any_binary_labels(labels):
+    """Any two labels: the same network as the 0/1 encoding (sorted labels, second positive)."""
+    X, y01 = two_spirals(50, noise=0.0, turns=0.5, labels=(0, 1), rng=1)
+    y = np.array(labels)[y01.astype(int)]
+    kw = dict(n_patterns=10, beta=0.05, random_state=0)
+    clf = ConvexReLUClassifier(**kw).fit(X, y)
+    ref = ConvexReLUClassifier(**kw).fit(X, y01)
+    assert list(clf.classes_) == sorted(labels)
+    np.testing.assert_allclose(clf.decision_function(X), ref.decision_function(X))
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[ref.predict(X).astype(int)])
+    assert clf.score(X, y) == ref.score(X, y01) > 0.85
+
+
+def test_classifier_one_vs_rest():
+    """Three classes: one network per class on shared patterns; each equals the binary fit
+    of its class against the rest with those patterns, and the argmax predicts."""
+    rng = np.random.default_rng(0)
+    centers = np.array([[0.0, 2.0], [-2.0, -1.0], [2.0, -1.0]])
+    y = np.repeat(["a", "b", "c"], 20)
+    X = centers[np.repeat(np.arange(3), 20)] + 0.6 * rng.standard_normal((60, 2))
+    clf = ConvexReLUClassifier(n_patterns=12, beta=0.05, random_state=0).fit(X, y)
+    assert list(clf.classes_) == ["a", "b", "c"]
+    F = clf.decision_function(X)
+    assert F.shape == (60, 3) and clf.V_.shape[0] == 3 and len(clf.networks_) == 3
+    for k, label in enumerate(clf.classes_):
+        ref = fit_convex_relu(X, (y == label).astype(float), loss="bce", beta=0.05,
+                              solver="ipm", tol=1e-4, maxiter=200,
+                              patterns=(clf.patterns_, clf.gates_))
+        np.testing.assert_allclose(F[:, k], ref.network.predict(X), atol=1e-10)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[np.argmax(F, axis=1)])
+    P = clf.predict_proba(X)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(np.argmax(P, axis=1), np.argmax(F, axis=1))
+    assert clf.score(X, y) > 0.9
+
+
+def test_estimator_input_conventions():
+    import scipy.sparse as sp
+    from sklearn.exceptions import DataConversionWarning
+    X, y = _data(5)
+    with pytest.warns(DataConversionWarning):
+        col = ConvexReLURegressor(n_patterns=5, random_state=0).fit(X, y[:, None])
+    np.testing.assert_allclose(
+        col.predict(X), ConvexReLURegressor(n_patterns=5, random_state=0).fit(X, y).predict(X))
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        ConvexReLURegressor().fit(sp.csr_matrix(X), y)
+    with pytest.raises(ValueError, match="3 features"):
+        col.predict(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        ConvexReLUClassifier().fit(X, y)   # continuous targets
+    with pytest.raises(ValueError, match="one class"):
+        ConvexReLUClassifier().fit(X, np.ones(len(y)))
+
+
+def test_classifier_in_grid_search_pipeline():
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    X, y01 = two_spirals(60, noise=0.05, turns=0.5, rng=2)
+    y = np.where(y01 == 1, "out", "in")
+    pipe = make_pipeline(StandardScaler(), ConvexReLUClassifier(n_patterns=8, random_state=0))
+    search = GridSearchCV(pipe, {"convexreluclassifier__beta": [1e-3, 1.0]}, cv=3).fit(X, y)
+    assert search.best_params_["convexreluclassifier__beta"] in (1e-3, 1.0)
+    assert set(search.predict(X)) <= {"in", "out"}
 
 
 # ---------------------------------------------------------------- robust training
@@ -382,9 +470,9 @@ def test_robust_training_beats_standard_under_attack():
     Xt, yt = _blobs(1)
     eps = 0.25
     std = ConvexReLUClassifier(n_patterns=15, beta=1e-2, loss="hinge", solver="cvxpy",
-                               rng=0).fit(X, y)
+                               random_state=0).fit(X, y)
     rob = ConvexReLUClassifier(n_patterns=15, beta=1e-2, loss="hinge", solver="cvxpy",
-                               robust_eps=eps, rng=0).fit(X, y)
+                               robust_eps=eps, random_state=0).fit(X, y)
 
     def robust_acc(model, XX, yy):
         adv = [fgsm_attack(model.network_, XX, yy, eps),
