@@ -12,6 +12,7 @@ from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS, OptimizeWarning, m
 from numopt._validation import check_array, check_choice, check_scalar
 
 from . import _kernels_sample as ks
+from ._api import _warm
 from ._checks import MASS_RTOL
 from ._lazy_plan import LazyPlan, _tile_buffers
 
@@ -170,23 +171,6 @@ def _pop_options(options, lazy, method):
                                      upper_inclusive=False)
     eps["eps_iters"] = check_scalar(eps["eps_iters"], "eps_iters", lower=1, integer=True)
     return p, eps, bool(warn), newton, opts
-
-
-def _warm(warmstart, reg, n, m):
-    if warmstart is None:
-        return None, None
-    try:
-        lu, lv = warmstart
-    except (TypeError, ValueError):
-        raise ValueError("`warmstart` must be a pair (log_u, log_v)") from None
-    lu = np.asarray(lu, dtype=np.float64)
-    lv = np.asarray(lv, dtype=np.float64)
-    if lu.shape != (n,) or lv.shape != (m,):
-        raise ValueError(f"`warmstart` must hold arrays of shapes ({n},) and ({m},), got "
-                         f"{lu.shape} and {lv.shape}")
-    if not (np.all(np.isfinite(lu)) and np.all(np.isfinite(lv))):
-        raise ValueError("`warmstart` must contain only finite values")
-    return reg * lu, reg * lv
 
 
 class _Online:
@@ -492,7 +476,7 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
     if n_threads is not None:
         n_threads = check_scalar(n_threads, "n_threads", lower=1, integer=True)
     _, eps, warn, newton, dense_opts = _pop_options(options, lazy, method)
-    f0, g0 = _warm(warmstart, reg, n, m)
+    f0, g0 = _warm(warmstart, reg, n, m, np)
     with _threads(n_threads, n * m):
         if lazy:
             res = _solve_lazy(X_a, X_b, a, b, metric, code, p, kpts, reg, max_iter, tol,
