@@ -19,10 +19,10 @@ import scipy.optimize
 from ._callback import make_callback
 from ._objective import Objective
 from ._result import OptimizeResult
-from ._validation import check_array, check_callable
+from ._validation import check_array, check_callable, did_you_mean, name_key, resolve_name
 
 __all__ = ["minimize", "MINIMIZE_METHODS", "SCIPY_METHODS", "MethodSpec", "register_method",
-           "collect_methods"]
+           "collect_methods", "canonical_method"]
 
 #: Methods forwarded to :func:`scipy.optimize.minimize`.
 SCIPY_METHODS = frozenset({
@@ -88,8 +88,13 @@ MINIMIZE_METHODS = {}
 
 def register_method(spec):
     """Add ``spec`` to :data:`MINIMIZE_METHODS`; a name may be registered once."""
-    if spec.name in SCIPY_METHODS:
+    if name_key(spec.name) in {name_key(m) for m in SCIPY_METHODS}:
         raise ValueError(f"method name {spec.name!r} belongs to SciPy")
+    clash = [m for m in MINIMIZE_METHODS
+             if m != spec.name and name_key(m) == name_key(spec.name)]
+    if clash:  # names are looked up with '-' and '_' alike: they must stay distinct
+        raise ValueError(f"method name {spec.name!r} differs from {clash[0]!r} only in "
+                         "'-'/'_'")
     old = MINIMIZE_METHODS.get(spec.name)
     if old is not None and old != spec:
         raise ValueError(f"method {spec.name!r} is declared twice ({old.package} and "
@@ -116,14 +121,30 @@ def collect_methods(package=__package__):
     return MINIMIZE_METHODS
 
 
+def canonical_method(method):
+    """Return the registered spelling of a method name, numopt's or SciPy's.
+
+    Case is ignored and ``_`` reads as ``-`` (``'gn_newton'``, ``'L_BFGS_B'``);
+    an unknown name raises ``ValueError`` with the closest valid name.
+
+    Examples
+    --------
+    >>> canonical_method("Drop_Muon"), canonical_method("l_bfgs_b")
+    ('drop-muon', 'l-bfgs-b')
+    """
+    valid = sorted(MINIMIZE_METHODS) + sorted(SCIPY_METHODS)
+    name = resolve_name(method, valid)
+    if name is None:
+        raise ValueError(f"unknown method {method!r}.{did_you_mean(method, valid)} Valid "
+                         f"methods are: {', '.join(valid)}, or a callable")
+    return name
+
+
 def _resolve_method(method):
-    name = method.lower()
-    try:
-        return MINIMIZE_METHODS[name]
-    except KeyError:
-        valid = sorted(MINIMIZE_METHODS) + sorted(SCIPY_METHODS)
-        raise ValueError(f"unknown method {method!r}; valid methods are: "
-                         f"{', '.join(valid)}, or a callable") from None
+    name = canonical_method(method)
+    if name in SCIPY_METHODS:
+        raise ValueError(f"method {name!r} is SciPy's: it has no numopt implementation")
+    return MINIMIZE_METHODS[name]
 
 
 def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
@@ -145,7 +166,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
     args : tuple, optional
         Extra arguments passed to ``fun``, ``jac``, ``hess`` and ``hessp``.
     method : str or callable, optional
-        Method name (case-insensitive). Default: SciPy's choice.
+        Method name; case is ignored and ``_`` reads as ``-``
+        (``'gn_newton'`` is ``'gn-newton'``). Default: SciPy's choice.
     jac : callable, bool or {'2-point', '3-point', 'cs'}, optional
         Gradient. When omitted, numopt's methods use finite differences.
     hess : callable, optional
@@ -205,7 +227,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
                                        callback=callback, options=options)
     if not isinstance(method, str):
         raise TypeError(f"`method` must be a string or a callable, got {type(method).__name__}")
-    name = method.lower()
+    name = canonical_method(method)
     if name in SCIPY_METHODS:
         return scipy.optimize.minimize(fun, x0, args=args, method=name, jac=jac,
                                        hess=hess, hessp=hessp, bounds=bounds,

@@ -9,7 +9,7 @@ import warnings
 
 from ._result import OptimizeWarning
 
-__all__ = ["check_unknown_options", "show_options"]
+__all__ = ["check_unknown_options", "show_options", "SCIPY_SOLVERS"]
 
 
 def check_unknown_options(unknown_options, method=None, stacklevel=4):
@@ -61,14 +61,28 @@ def _options_doc(func):
     return textwrap.dedent(text).strip() or doc
 
 
-def show_options(method=None, disp=True):
+#: The ``solver`` names of :func:`scipy.optimize.show_options`.
+SCIPY_SOLVERS = ("minimize", "minimize_scalar", "root", "root_scalar", "linprog",
+                 "quadratic_assignment")
+
+
+def show_options(solver=None, method=None, disp=True):
     """Show the options accepted by a :func:`numopt.minimize` method.
+
+    Takes SciPy's signature, ``show_options(solver, method, disp)``, and
+    numopt's short form ``show_options(method, disp=...)``: a first argument
+    that is not one of SciPy's solver names (``'minimize'``, ``'root'``, ...)
+    is read as a method of :func:`numopt.minimize`.
 
     Parameters
     ----------
+    solver : str, optional
+        ``'minimize'`` (default) for :func:`numopt.minimize`; SciPy's other
+        solver names (``'root'``, ``'linprog'``, ...) are forwarded to
+        :func:`scipy.optimize.show_options`. Or a method name (short form).
     method : str, optional
-        Method name (numopt's own or SciPy's). If omitted, list all methods
-        with a one-line summary.
+        Method name (numopt's own or SciPy's; case is ignored and ``_`` reads
+        as ``-``). If omitted, list all methods with a one-line summary.
     disp : bool
         Print the text (default). When False, return it instead.
 
@@ -83,10 +97,26 @@ def show_options(method=None, disp=True):
     >>> text = numopt.show_options('gn-newton', disp=False)
     >>> 'gtol' in text
     True
+    >>> 'maxcor' in numopt.show_options('minimize', 'l-bfgs-b', False)  # SciPy's form
+    True
     """
-    from ._minimize import MINIMIZE_METHODS, SCIPY_METHODS, _resolve_method
+    from ._minimize import MINIMIZE_METHODS, SCIPY_METHODS, canonical_method
 
-    if method is None:
+    if solver is not None and not isinstance(solver, str):
+        raise TypeError(f"`solver` must be a string or None, got {type(solver).__name__}")
+    if solver is not None and solver.lower() not in SCIPY_SOLVERS:
+        # numopt's short form: show_options(method[, disp])
+        if isinstance(method, bool):
+            disp, method = method, None
+        if method is not None:
+            raise ValueError(f"unknown solver {solver!r}; expected one of "
+                             f"{', '.join(SCIPY_SOLVERS)} (or a method name alone)")
+        solver, method = "minimize", solver
+    solver = "minimize" if solver is None else solver.lower()
+    if solver != "minimize":
+        from scipy.optimize import show_options as _sp_show
+        text = _sp_show(solver, method, disp=False)
+    elif method is None:
         rows = []
         for name, spec in sorted(MINIMIZE_METHODS.items()):
             rows.append(f"{name:<22} {spec.summary}")
@@ -94,13 +124,12 @@ def show_options(method=None, disp=True):
             rows.append(f"{name:<22} forwarded to scipy.optimize.minimize")
         text = "\n".join(rows)
     else:
-        name = str(method).lower()
+        name = canonical_method(method)
         if name in SCIPY_METHODS:
             from scipy.optimize import show_options as _sp_show
             text = _sp_show("minimize", name, disp=False)
         else:
-            spec = _resolve_method(name)
-            text = _options_doc(spec.load())
+            text = _options_doc(MINIMIZE_METHODS[name].load())
     if disp:
         print(text)
         return None

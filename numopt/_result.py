@@ -10,7 +10,8 @@ import numpy as np
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
 __all__ = ["OptimizeResult", "OptimizeWarning", "STATUS_MESSAGES", "make_result",
-           "SUCCESS", "MAXITER", "PRECISION_LOSS", "NAN_ENCOUNTERED", "CALLBACK_STOP"]
+           "summarize_history", "SUCCESS", "MAXITER", "PRECISION_LOSS", "NAN_ENCOUNTERED",
+           "CALLBACK_STOP"]
 
 SUCCESS = 0
 MAXITER = 1
@@ -67,10 +68,52 @@ def make_result(x, status, *, detail=None, warn=False, stacklevel=3, **fields):
                          message=message)
     for key in ("nit", "nfev"):
         res[key] = int(fields.pop(key, 0))
+    if "history" in fields:
+        fields["history"] = summarize_history(fields["history"])
     res.update(fields)
     if warn and status not in (SUCCESS, CALLBACK_STOP):
         warnings.warn(message, OptimizeWarning, stacklevel=stacklevel)
     return res
+
+
+def _as_array(values):
+    """``values`` as a NumPy array when it is a numeric sequence, else unchanged."""
+    if not isinstance(values, (list, tuple)):
+        return values
+    try:
+        arr = np.asarray(values)
+    except ValueError:  # ragged
+        return values
+    return values if arr.dtype == object else arr
+
+
+def summarize_history(history):
+    """A per-iteration ``history`` stored so that a printed result stays short.
+
+    Lists of numbers become NumPy arrays (printed summarized, like ``x``, by
+    :class:`OptimizeResult`'s repr, and without ``np.float64(...)`` items);
+    a dict of such lists becomes an :class:`OptimizeResult` of arrays, which
+    keeps ``history["fun"]`` and ``history.fun`` access. Other values are
+    returned unchanged.
+
+    Examples
+    --------
+    >>> h = summarize_history({"fun": [np.float64(3.0), 2.0, 1.5], "step": [1, 1, 2]})
+    >>> h.fun
+    array([3. , 2. , 1.5])
+    >>> print(make_result(np.zeros(2), 0, history=h))  # doctest: +NORMALIZE_WHITESPACE
+     message: Optimization terminated successfully.
+     success: True
+      status: 0
+           x: [ 0.000e+00  0.000e+00]
+         nit: 0
+        nfev: 0
+     history:  fun: [ 3.000e+00  2.000e+00  1.500e+00]
+              step: [1 1 2]
+    """
+    if isinstance(history, dict):
+        return OptimizeResult({k: _as_array(v) for k, v in history.items()})
+    return _as_array(history)
 
 
 def is_finite(*values):

@@ -1,4 +1,5 @@
 """Shared argument checks. Every error names the argument and what was expected."""
+import difflib
 import numbers
 
 import numpy as np
@@ -6,7 +7,7 @@ import numpy as np
 from ._backend import get_namespace, is_cupy_array
 
 __all__ = ["check_array", "check_callable", "check_scalar", "check_rng", "check_choice",
-           "check_finite", "check_square"]
+           "check_finite", "check_square", "name_key", "resolve_name", "did_you_mean"]
 
 
 def check_callable(f, name, allow_none=False):
@@ -124,12 +125,86 @@ def check_scalar(value, name, *, lower=None, upper=None, lower_inclusive=True,
     return int(value) if integer else float(value)
 
 
+def name_key(name):
+    """Comparison key of a name: lower case, ``_`` read as ``-``.
+
+    Method and option names are spelled with ``-`` (``'drop-muon'``) while
+    Python functions use ``_`` (``drop_muon``); every name lookup in numopt
+    compares these keys, so both spellings are accepted.
+
+    Examples
+    --------
+    >>> name_key("Sinkhorn_Log") == name_key("sinkhorn-log")
+    True
+    """
+    return name.lower().replace("_", "-")
+
+
+def did_you_mean(value, choices):
+    """``" Did you mean 'x'?"`` for the closest string in ``choices``, else ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("gn_newtn", ["gn-newton", "sketch-alm"])
+    " Did you mean 'gn-newton'?"
+    >>> did_you_mean("zzz", ["gn-newton"])
+    ''
+    """
+    if not isinstance(value, str):
+        return ""
+    names = [c for c in choices if isinstance(c, str)]
+    keys = {}
+    for c in names:
+        keys.setdefault(name_key(c), c)
+    close = difflib.get_close_matches(name_key(value), list(keys), n=1, cutoff=0.6)
+    return f" Did you mean {keys[close[0]]!r}?" if close else ""
+
+
+def resolve_name(value, choices):
+    """Return the entry of ``choices`` that ``value`` names, or None.
+
+    An exact match wins; otherwise case and ``-``/``_`` are ignored, as long
+    as exactly one entry matches (two entries differing only in ``-``/``_``
+    must be named exactly). Non-string values must match exactly.
+    """
+    if not isinstance(value, str):
+        return value if value in choices else None
+    if value in choices:
+        return value
+    v = value.lower()
+    if v in choices:
+        return v
+    key = name_key(v)
+    hits = [c for c in choices if isinstance(c, str) and name_key(c) == key]
+    return hits[0] if len(hits) == 1 else None
+
+
 def check_choice(value, name, choices):
-    """Return ``value`` (lower-cased when a string) if it is one of ``choices``."""
-    v = value.lower() if isinstance(value, str) else value
-    if v not in choices:
+    """Return the entry of ``choices`` that ``value`` names.
+
+    Strings are compared ignoring case and reading ``_`` as ``-`` (see
+    :func:`name_key`); an unknown value raises ``ValueError`` listing the
+    choices, with the closest one suggested.
+
+    Examples
+    --------
+    >>> check_choice("Sinkhorn-Log", "method", ("sinkhorn", "sinkhorn_log"))
+    'sinkhorn_log'
+    >>> check_choice("sinkorn", "method", ("sinkhorn", "sinkhorn_log"))
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `method` must be one of ...; got 'sinkorn'. Did you mean 'sinkhorn'?
+    """
+    if not isinstance(value, str) and value in choices:
+        return value
+    v = resolve_name(value, choices)
+    if v is None:
         opts = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"`{name}` must be one of {opts}; got {value!r}")
+        got = repr(float(value)) if isinstance(value, (float, np.floating)) else repr(value)
+        msg = f"`{name}` must be one of {opts}; got {got}"
+        hint = did_you_mean(value, choices)
+        raise ValueError(f"{msg}.{hint}" if hint else msg)
     return v
 
 

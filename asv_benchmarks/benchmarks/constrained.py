@@ -27,6 +27,12 @@ import numopt
 from numopt.problems import (HS_EQUALITY, constrained_logistic_regression, hs_problem,
                              pde_tracking, random_equality_nonlinear, random_equality_qp)
 
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
+
 TOL = 1e-8
 HS_METHODS = ["sketch-alm", "sketch-alm-direct", "trust-constr", "slsqp"]
 
@@ -67,7 +73,7 @@ def solve(p, method, tol=TOL):
 
 
 class HockSchittkowski:
-    params = ([6, 27, 40, 47, 56, 61, 77, 79], HS_METHODS)
+    params = pick(([6, 27, 40, 47, 56, 61, 77, 79], HS_METHODS), ([27, 77], HS_METHODS))
     param_names = ["problem", "method"]
     timeout = 120
 
@@ -90,7 +96,8 @@ class HockSchittkowski:
 
 
 class PDETracking:
-    params = ([16, 32, 71], ["sketch-alm-direct", "trust-constr"])
+    params = pick(([16, 32, 71], ["sketch-alm-direct", "trust-constr"]),
+                  ([16], ["sketch-alm-direct", "trust-constr"]))
     param_names = ["N", "method"]
     timeout = 300
 

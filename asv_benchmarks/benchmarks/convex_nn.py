@@ -17,6 +17,13 @@ Run as a script for a side-by-side table (sizes from the command line)::
 
     python asv_benchmarks/benchmarks/convex_nn.py 500 20 50
 
+``defaults`` as the first argument runs the defaults section instead (issue #21):
+``fit_convex_relu`` with default solver settings (``solver='auto'``) against
+CVXPY+Clarabel on the same patterns, same run, d = 10, P = 40, for the given n
+(default 100 300 1000 2000 5000); ``--blas-threads=1`` for a shared machine::
+
+    python asv_benchmarks/benchmarks/convex_nn.py defaults 100 300 1000
+
 ``--no-clarabel`` skips CVXPY (which takes most of an hour at n = 2000, d = 50,
 P = 200) and takes as target the IPM's own optimum at ``tol=1e-8``, whose
 certified lower bound is printed with it; ``--no-adam``/``--no-admm`` skip those
@@ -32,6 +39,12 @@ import numpy as np
 from numopt.convex_nn import (convex_objective, fit_convex_relu, restore_feasibility,
                               sample_patterns)
 from numopt.problems import teacher_student_relu
+
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
 
 BETA = 1e-2
 RTOL = 1e-4
@@ -126,7 +139,7 @@ def adam_time_to(X, y, P, target, seed=0, max_steps=20000, lr=1e-2):
 
 
 class ConvexReLU:
-    params = ([500, 2000], [20, 50], [50, 200])
+    params = pick(([500, 2000], [20, 50], [50, 200]), ([200], [10], [20]))
     param_names = ["n", "d", "P"]
     timeout = 1800
 
@@ -162,8 +175,30 @@ class ConvexReLU:
     track_speedup_vs_clarabel.unit = "ratio"
 
 
+def defaults(ns, blas_threads=None):
+    """Default settings (``solver='auto'``) vs CVXPY+Clarabel, one line per ``n``."""
+    print(f"defaults: fit_convex_relu(X, y, beta={BETA}, patterns=...) with solver='auto', "
+          f"tol, maxiter as shipped; d = 10, P = 40; gap = (auto - Clarabel) / |Clarabel|\n")
+    print(f"{'n':>6}{'Clarabel [s]':>14}{'auto [s]':>10}{'speedup':>9}{'solver':>8}"
+          f"{'status':>8}{'its':>6}{'rel gap':>11}")
+    kw = {} if blas_threads is None else {"blas_threads": blas_threads}
+    for n in ns:
+        X, y, pats = problem(n, 10, 40)
+        t_ref, f_ref = clarabel(X, y, pats)
+        t = time.perf_counter()
+        res = fit_convex_relu(X, y, beta=BETA, patterns=pats, **kw)
+        t_auto = time.perf_counter() - t
+        print(f"{n:>6}{t_ref:>14.2f}{t_auto:>10.2f}{t_ref / t_auto:>9.1f}{res.solver:>8}"
+              f"{res.status:>8}{res.nit:>6}{(res.objective - f_ref) / abs(f_ref):>11.1e}",
+              flush=True)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "defaults":
+        threads = [int(a.split("=", 1)[1]) for a in argv if a.startswith("--blas-threads=")]
+        ns = [int(a) for a in argv[1:] if not a.startswith("--")]
+        return defaults(ns or [100, 300, 1000, 2000, 5000], threads[0] if threads else None)
     flags = {a for a in argv if a.startswith("--")}
     nums = [a for a in argv if not a.startswith("--")]
     sizes = [tuple(int(v) for v in nums[:3])] if nums else [(200, 10, 20), (500, 20, 50)]

@@ -36,6 +36,12 @@ try:
 except ImportError:  # pragma: no cover - optional
     pyamg_relax = None
 
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
+
 N_INSTANCES = 2000
 CONTEXT_RANGE = (-0.15, 0.45)
 POLICIES = ["hybrid", "tsallis-inf", "exp3", "ucb", "binned", "chebcb"]
@@ -115,7 +121,7 @@ def _pyamg_sweep_seconds(A, b, repeat=10):
 
 
 class SORSweep:
-    params = ([300, 1000],)  # nnz 4.5e5 and 5.0e6
+    params = pick(([300, 1000],), ([300],))  # nnz 4.5e5 and 5.0e6
     param_names = ["nx"]
     timeout = 300
 
@@ -215,23 +221,26 @@ def _seed_study(kind="shifted", variance="high", seeds=range(4), policy_seeds=ra
 
 
 class ShiftedLaplacianSequence:
-    params = (["omega=1", "best-fixed", "instance-optimal"] + POLICIES,)
-    param_names = ["policy"]
+    params = (pick([N_INSTANCES], [200]), ["omega=1", "best-fixed", "instance-optimal"] + POLICIES)
+    param_names = ["n_instances", "policy"]
     timeout = 600
 
     def setup_cache(self):
-        out, _, ref = _sequence_runs()
-        return {"omega=1": out["omega = 1"], "best-fixed": ref.best_fixed_total / N_INSTANCES,
-                "instance-optimal": out["instance-optimal"],
-                **{p: out[p] for p in POLICIES}}
+        cache = {}
+        for n in self.params[0]:
+            out, _, ref = _sequence_runs(n=n)
+            cache[n] = {"omega=1": out["omega = 1"], "best-fixed": ref.best_fixed_total / n,
+                        "instance-optimal": out["instance-optimal"],
+                        **{p: out[p] for p in POLICIES}}
+        return cache
 
-    def track_mean_iterations(self, cache, policy):
-        return cache[policy]
+    def track_mean_iterations(self, cache, n, policy):
+        return cache[n][policy]
 
     track_mean_iterations.unit = "SOR iterations per instance"
 
-    def track_ratio_to_best_fixed(self, cache, policy):
-        return cache[policy] / cache["best-fixed"]
+    def track_ratio_to_best_fixed(self, cache, n, policy):
+        return cache[n][policy] / cache[n]["best-fixed"]
 
     track_ratio_to_best_fixed.unit = "ratio"
 
@@ -335,7 +344,7 @@ HEAT_METHODS = {
 
 
 class HeatSequence:
-    params = (list(HEAT_METHODS),)
+    params = pick((list(HEAT_METHODS),), (["numopt cg", "ssor-pcg chebcb"],))
     param_names = ["method"]
     timeout = 900
 

@@ -51,6 +51,12 @@ try:
 except ImportError:  # pragma: no cover - optional reference
     torch = None
 
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
+
 SIZES = [10_000, 1_000_000]
 OPTIMIZERS = ["sgd", "adam", "adamw", "lion", "adabelief", "diffgrad"]
 IMPLS = ["numba", "numba+check", "numpy", "torch"]
@@ -137,7 +143,7 @@ def _measure_step(stepper, min_time=0.2, repeat=5):
 
 
 class OptimStep:
-    params = (SIZES, OPTIMIZERS, IMPLS)
+    params = pick((SIZES, OPTIMIZERS, IMPLS), ([1_000_000], ["adam", "lion"], IMPLS))
     param_names = ["d", "optimizer", "impl"]
     timeout = 300
 
@@ -169,7 +175,8 @@ class OptimTreeStep:
     ``step``: :class:`numopt.optim.Optimizer` (fused, in place); ``update``:
     the functional ``update`` (no ``apply_updates``).
     """
-    params = (["200x64", "1x1e6"], ["adam", "sgd", "scale_by_adam"], ["step", "update"])
+    params = pick((["200x64", "1x1e6"], ["adam", "sgd", "scale_by_adam"], ["step", "update"]),
+                  (["200x64", "1x1e6"], ["adam"], ["step", "update"]))
     param_names = ["layout", "optimizer", "api"]
 
     def setup(self, layout, name, api):

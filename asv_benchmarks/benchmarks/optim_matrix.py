@@ -17,6 +17,12 @@ import numpy as np
 
 from numopt import optim
 
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
+
 SIZES = [256, 1024, 2048]
 STEP_METHODS = ["muon", "namo", "namo_d", "auon", "hybrid_auon", "drop_muon", "frugal",
                 "sophia", "adahessian", "mfac", "adamw"]
@@ -53,7 +59,7 @@ def _torch_ns(G):
 
 
 class NewtonSchulz:
-    params = SIZES
+    params = pick(SIZES, [256, 1024])
     param_names = ["n"]
     timeout = 300
 
@@ -76,7 +82,7 @@ class NewtonSchulz:
 
 
 class NewtonSchulzTorch:
-    params = SIZES
+    params = pick(SIZES, [256, 1024])
     param_names = ["n"]
     timeout = 300
 

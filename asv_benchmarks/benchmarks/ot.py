@@ -12,6 +12,14 @@ recommended on a shared machine)::
 
     OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python asv_benchmarks/benchmarks/ot.py \
         --n 500 1000 2000 --reg 1e-2 1e-3 1e-4
+
+``--variants`` instead compares POT's other Sinkhorn methods
+(``sinkhorn_stabilized``, ``sinkhorn_epsilon_scaling``, ``greenkhorn``, and
+``sinkhorn`` where ``exp(-M/reg)`` underflows) with numopt's versions, run
+interleaved (numopt, POT, numopt, POT; best of each)::
+
+    OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python asv_benchmarks/benchmarks/ot.py \
+        --variants --n 500 1000 --reg 1e-2 1e-3
 """
 import argparse
 import os
@@ -38,6 +46,12 @@ try:
     import regot
 except ImportError:  # pragma: no cover
     regot = None
+
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
 
 TOL = 1e-9
 NUMOPT = ["numopt-sinkhorn", "numopt-sinkhorn_log", "numopt-sns"]
@@ -95,24 +109,27 @@ def _available(name, n, reg):
     return True
 
 
-def _warm():
+def _warm(regs=(1e-2, 1e-4), names=NUMOPT):
+    """Compile (or load from Numba's cache) the kernels ``names`` use at ``regs``."""
     p = _problem(50)
-    for name in NUMOPT:
-        run(name, p, 1e-2)
-        run(name, p, 1e-4)
+    for name in names:
+        for reg in regs:
+            run(name, p, reg)
 
 
 class OTSolvers:
     """Time / iterations / error to TOL for each solver."""
 
-    params = ([500, 1000], [1e-2, 1e-3, 1e-4], NUMOPT + REFERENCES)
+    params = pick(([500, 1000], [1e-2, 1e-3, 1e-4], NUMOPT + REFERENCES),
+                  ([500], [1e-2], NUMOPT + REFERENCES))
     param_names = ["n", "reg", "solver"]
     timeout = 600
 
     def setup(self, n, reg, solver):
         if not _available(solver, n, reg):
             raise NotImplementedError("solver not installed or too slow here")
-        _warm()
+        if solver.startswith("numopt-"):  # warm what is timed: this solver, this reg
+            _warm(regs=(reg,), names=(solver,))
         self.p = _problem(n)
 
     def time_solve(self, n, reg, solver):
@@ -177,7 +194,7 @@ def sweep_rates(n):
 class Sweeps:
     """Cost of one Sinkhorn iteration: fused scaling, fused log domain, 2 BLAS gemv."""
 
-    params = [1000, 2000]
+    params = pick([1000, 2000], [1000])
     param_names = ["n"]
 
     def setup(self, n):
@@ -199,12 +216,115 @@ class Sweeps:
     track_scaling_over_read_floor.unit = "ratio"
 
 
+#: POT's Sinkhorn variants timed against numopt's (``--variants``, ``OTVariants``)
+VARIANTS = ["sinkhorn", "sinkhorn_stabilized", "sinkhorn_epsilon_scaling", "greenkhorn"]
+#: Greenkhorn updates one row or column per step: a step budget instead of a
+#: tolerance (POT's Python loop costs ~20 us a step)
+GREENKHORN_STEPS = 20_000
+
+
+def run_variant(lib, method, p, reg, maxiter=100_000):
+    """``lib`` ('numopt' or 'pot') solves with ``method``; (seconds, iterations, error).
+
+    Both stop at ``TOL`` (POT's own error measure for each method); Greenkhorn
+    runs exactly ``GREENKHORN_STEPS`` steps (tolerance 0). Iterations: POT's
+    count is known to its error-check period (10 or 20 iterations); epsilon
+    scaling reports stages for POT and inner iterations for numopt.
+    """
+    a, b, M = p.a, p.b, p.M
+    kw = dict(numItermax=maxiter, stopThr=TOL, log=True, warn=False)
+    if method == "greenkhorn":
+        kw.update(numItermax=GREENKHORN_STEPS, stopThr=0.0)
+    if method == "sinkhorn_epsilon_scaling":  # POT's defaults: 100 stages of <= 100 iterations
+        kw.update(numItermax=100, numInnerItermax=100)
+    fn = np_sinkhorn if lib == "numopt" else pot.sinkhorn
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = time.perf_counter()
+        P, log = fn(a, b, M, reg, method=method, **kw)
+        el = time.perf_counter() - t
+    if lib == "numopt":
+        it = log["niter"]
+    else:
+        it = log.get("niter", log.get("n_iter", np.nan)) + 1
+    return el, it, _err(P, a, b)
+
+
+def _variant_available(lib, method, n):
+    if lib == "pot" and pot is None:
+        return False
+    return not (method == "greenkhorn" and n > 1000)
+
+
+class OTVariants:
+    """POT's other Sinkhorn methods: numopt's compiled versions vs POT's, to TOL."""
+
+    params = ([500, 1000], [1e-2, 1e-3], VARIANTS, ["numopt", "pot"])
+    param_names = ["n", "reg", "method", "lib"]
+    timeout = 900
+
+    def setup(self, n, reg, method, lib):
+        if not _variant_available(lib, method, n):
+            raise NotImplementedError("POT not installed or too slow here")
+        if lib == "numopt":
+            run_variant("numopt", method, _problem(50), reg)  # compile
+        self.p = _problem(n)
+
+    def time_solve(self, n, reg, method, lib):
+        run_variant(lib, method, self.p, reg)
+
+    def track_seconds_per_iteration(self, n, reg, method, lib):
+        el, it, _ = run_variant(lib, method, self.p, reg)
+        return el / it
+
+    track_seconds_per_iteration.unit = "seconds"
+
+    def track_marginal_error(self, n, reg, method, lib):
+        return run_variant(lib, method, self.p, reg)[2]
+
+    track_marginal_error.unit = "L2 error"
+
+
+def main_variants(args):
+    """Side-by-side table of ``run_variant`` for numopt and POT, interleaved."""
+    for method in VARIANTS:
+        run_variant("numopt", method, _problem(50), 1e-2)
+    print(f"POT's Sinkhorn variants vs numopt (2-D point clouds, stopThr {TOL:g}; Greenkhorn: "
+          f"{GREENKHORN_STEPS} steps); best of 2 interleaved runs")
+    hdr = (f"{'n':>6} {'reg':>7} {'method':<26} {'lib':<7} {'time [s]':>9} {'iters':>7} "
+           f"{'ms/iter':>8} {'error':>9} {'pot/numopt':>11}")
+    print(hdr)
+    print("-" * len(hdr))
+    for n in args.n:
+        p = _problem(n)
+        for reg in args.reg:
+            for method in VARIANTS:
+                rows = {}
+                for _ in range(2):
+                    for lib in ("numopt", "pot"):
+                        if not _variant_available(lib, method, n):
+                            continue
+                        r = run_variant(lib, method, p, reg)
+                        if lib not in rows or r[0] < rows[lib][0]:
+                            rows[lib] = r
+                for lib, (el, it, err) in rows.items():
+                    ratio = (f"{rows['pot'][0] / el:.2f}" if lib == "numopt" and "pot" in rows
+                             else "")
+                    print(f"{n:>6} {reg:>7.0e} {method:<26} {lib:<7} {el:>9.3f} {int(it):>7} "
+                          f"{el / it * 1e3:>8.3f} {err:>9.1e} {ratio:>11}")
+            print()
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[500, 1000, 2000])
     ap.add_argument("--reg", type=float, nargs="+", default=[1e-2, 1e-3, 1e-4])
     ap.add_argument("--solvers", nargs="+", default=NUMOPT + REFERENCES)
+    ap.add_argument("--variants", action="store_true",
+                    help="compare POT's Sinkhorn variants with numopt's instead")
     args = ap.parse_args(argv)
+    if args.variants:
+        return main_variants(args)
     _warm()
     print("Per-iteration cost (best of 20):")
     print(f"{'n':>6} {'scaling [ms]':>13} {'GB/s':>7} {'read K [ms]':>12} {'sweep/read':>11} "

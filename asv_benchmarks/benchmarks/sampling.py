@@ -27,6 +27,12 @@ try:
 except ImportError:  # pragma: no cover - DPPy is a benchmark peer only
     MultivariateJacobiOPE = _DPPyFinite = None
 
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
+
 
 def runge(x):
     return 1.0 / (1.0 + 25.0 * x ** 2)
@@ -90,7 +96,8 @@ def _interleaved(fns, rounds=30):
 
 
 class ProjectionDPP:
-    params = ([1, 2], [25, 100], ["numopt", "numopt-chain", "dppy", "dppy-chain"])
+    params = pick(([1, 2], [25, 100], ["numopt", "numopt-chain", "dppy", "dppy-chain"]),
+                  ([1], [25], ["numopt", "numopt-chain", "dppy", "dppy-chain"]))
     param_names = ["d", "m", "impl"]
     timeout = 300
 
@@ -105,7 +112,7 @@ class ProjectionDPP:
 
 
 class FiniteDPP:
-    params = ([1000, 4000], [20, 80], ["numopt", "dppy"])
+    params = pick(([1000, 4000], [20, 80], ["numopt", "dppy"]), ([1000], [20], ["numopt", "dppy"]))
     param_names = ["N", "m", "impl"]
     timeout = 300
 

@@ -22,6 +22,12 @@ import numpy as np
 from numopt.problems import erf_newton, random_charges_potential, runge
 from numopt.tensor import chebyshev_tucker
 
+try:
+    from . import pick   # quick / full profile (see __init__.py)
+except ImportError:  # run as a script: the full profile
+    def pick(full, quick):
+        return full
+
 CUBE = [[-1.0, 1.0]] * 3
 #: name -> (function, Chebyshev degree, tol)
 PROBLEMS = {
@@ -109,7 +115,7 @@ class ChebTuckBuild:
 
 class GridTuckerTensorly:
     """The reference: tensorly Tucker of the full grid tensor."""
-    params = (list(PROBLEMS), [129, 256])
+    params = pick((list(PROBLEMS), [129, 256]), (["erf_newton"], [129]))
     param_names = ["problem", "n"]
     timeout = 600
 
@@ -142,7 +148,7 @@ class MultiParticle:
 
 
 class Evaluate:
-    params = [10 ** 4, 10 ** 6]
+    params = pick([10 ** 4, 10 ** 6], [10 ** 4])
     param_names = ["n_points"]
 
     def setup(self, n_points):

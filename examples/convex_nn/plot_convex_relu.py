@@ -23,10 +23,10 @@ from numopt.problems import teacher_student_relu, two_spirals
 
 # --- decision boundaries -------------------------------------------------------
 X, y = two_spirals(120, noise=0.03, turns=1.0, rng=0)
-std = ConvexReLUClassifier(n_patterns=40, beta=1e-3, loss="squared", tol=1e-5,
-                           maxiter=1000, rng=0).fit(X, y)
+std = ConvexReLUClassifier(n_patterns=40, beta=1e-3, loss="squared", solver="admm",
+                           tol=1e-5, maxiter=1000, random_state=0).fit(X, y)
 rob = ConvexReLUClassifier(n_patterns=30, beta=1e-3, loss="hinge", solver="cvxpy",
-                           robust_eps=0.03, rng=0).fit(X, y)
+                           robust_eps=0.03, random_state=0).fit(X, y)
 
 g = np.linspace(-1.2, 1.2, 200)
 G1, G2 = np.meshgrid(g, g)
@@ -68,7 +68,6 @@ t_ipm, f_ipm = trace("ipm", tol=1e-8)
 
 
 def adam(steps=1000, lr=1e-2, seed=0):
-    import torch
     torch.manual_seed(seed)
     Xt, yt = torch.tensor(Xr), torch.tensor(yr)
     m = 2 * pats[0].shape[1]
@@ -89,11 +88,20 @@ def adam(steps=1000, lr=1e-2, seed=0):
     return np.array(times), np.array(vals)
 
 
-t_adam, f_adam = adam()
+curves = [(t_admm, f_admm, "ADMM (convex ReLU program)"),
+          (t_ipm, f_ipm, "interior point (convex ReLU program)")]
+# The non-convex baseline is trained with PyTorch, an optional peer (not in the docs extra):
+# without it the figure shows the two convex solvers only.
+try:
+    import torch
+except ImportError:
+    print("PyTorch is not installed: the non-convex Adam baseline is left out "
+          "(pip install torch to draw it).")
+else:
+    t_adam, f_adam = adam()
+    curves.append((t_adam, f_adam, "Adam, non-convex network (2P neurons)"))
 ax = axes[2]
-for t, f, label in [(t_admm, f_admm, "ADMM (convex ReLU program)"),
-                    (t_ipm, f_ipm, "interior point (convex ReLU program)"),
-                    (t_adam, f_adam, "Adam, non-convex network (2P neurons)")]:
+for t, f, label in curves:
     ax.semilogy(t, f, label=label)
 ax.axhline(ref.objective, color="k", ls="--", lw=1,
            label="Clarabel optimum of the convex program")

@@ -9,8 +9,9 @@ that certifies its duality gap, or CVXPY for small problems, including
 
 Estimators
 ----------
-ConvexReLURegressor   -- scikit-learn-style regressor
-ConvexReLUClassifier  -- scikit-learn-style binary classifier (bce, hinge, robust)
+ConvexReLURegressor   -- scikit-learn regressor
+ConvexReLUClassifier  -- scikit-learn classifier, any labels, binary or one-vs-rest
+                         (bce, hinge, robust); both need scikit-learn, loaded on first use
 
 Functions
 ---------
@@ -23,13 +24,17 @@ ReLUNetwork           -- a two-layer ReLU network (predict, input_gradient)
 fgsm_attack           -- fast gradient sign attack on a ReLUNetwork classifier
 pgd_attack            -- projected gradient attack on a ReLUNetwork classifier
 """
+from .._lazy import estimator_getattr
 from ._attacks import fgsm_attack, pgd_attack
 from ._core import (ReLUNetwork, convex_objective, recover_network, restore_feasibility,
                     sample_patterns)
-from ._estimators import ConvexReLUClassifier, ConvexReLURegressor
 from ._fit import fit_convex_relu
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier", "fit_convex_relu",
            "sample_patterns", "convex_objective", "restore_feasibility", "recover_network",
            "ReLUNetwork",
            "fgsm_attack", "pgd_attack"]
+
+
+# the estimators import scikit-learn (an optional dependency): loaded on first use
+__getattr__ = estimator_getattr(__name__, ("ConvexReLURegressor", "ConvexReLUClassifier"))

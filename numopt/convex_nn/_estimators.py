@@ -1,117 +1,176 @@
-"""scikit-learn-style estimators (no scikit-learn dependency; ``clone`` works)."""
-import inspect
+"""scikit-learn estimators for two-layer ReLU networks trained by their convex program.
+
+Both pass ``sklearn.utils.estimator_checks.check_estimator`` (see
+``tests/test_sklearn_estimators.py``). Importing this module imports
+scikit-learn; ``numopt.convex_nn`` loads it on first use of an estimator name.
+"""
+import warnings
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_array
+from .._sklearn import (ClassifierMixin, RegressorMixin, converging, encode_labels,
+                        labels_from_decision, proba_from_decision, rng_from_random_state,
+                        warn_not_converged)
 from ._core import add_bias, convex_predict
 from ._fit import fit_convex_relu
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
 
 
-class _ConvexReLUBase:
-    _default_loss = "squared"
+class _ConvexReLUBase(BaseEstimator):
+    """Fitting, the recovered networks and the convex predictions shared by both estimators."""
 
-    @classmethod
-    def _param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
+    def _seed(self):
+        if self.rng is not None:
+            if self.random_state is not None:
+                raise ValueError("pass `random_state` only; `rng` is its deprecated alias")
+            warnings.warn("`rng` is deprecated; use `random_state` (scikit-learn's name)",
+                          FutureWarning, stacklevel=3)
+            return rng_from_random_state(self.rng)
+        return rng_from_random_state(self.random_state)
 
-    def get_params(self, deep=True):
-        """Parameters of this estimator (scikit-learn protocol)."""
-        return {name: getattr(self, name) for name in self._param_names()}
+    def _solve(self, X, target, rng, patterns=None, what=""):
+        # 'auto' is resolved by fit_convex_relu (one rule for the estimators and the function:
+        # IPM within its memory budget, ADMM beyond it or for the hinge loss, CVXPY when robust)
+        solver = self.solver
+        maxiter = self.maxiter
+        if maxiter is None:
+            maxiter = 200 if solver == "ipm" else 10000
+        with converging():
+            res = fit_convex_relu(X, target, n_patterns=self.n_patterns, beta=self.beta,
+                                  loss=self.loss, solver=solver, bias=self.bias,
+                                  robust_eps=self.robust_eps, tol=self.tol,
+                                  maxiter=maxiter, rng=rng, patterns=patterns)
+        warn_not_converged(self, res, what)
+        return res
 
-    def set_params(self, **params):
-        """Set parameters (scikit-learn protocol); returns ``self``."""
-        valid = self._param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}; "
-                                 f"valid parameters: {', '.join(valid)}")
-            setattr(self, key, value)
-        return self
+    def _store(self, results):
+        """Fitted attributes from one result (single network) or several (one-vs-rest)."""
+        self.results_ = results
+        self.networks_ = [r.network for r in results]
+        self.patterns_ = results[0].patterns
+        self.gates_ = results[0].gates
+        if len(results) == 1:
+            res = results[0]
+            self.result_ = res
+            self.network_ = res.network
+            self.V_, self.W_ = res.V, res.W
+            self.objective_ = float(res.objective)
+            self.n_iter_ = int(res.nit)
+        else:
+            self.V_ = np.stack([r.V for r in results])
+            self.W_ = np.stack([r.W for r in results])
+            self.objective_ = np.array([r.objective for r in results])
+            self.n_iter_ = np.array([r.nit for r in results], dtype=np.int64)
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
+    def _check_X(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=np.float64, reset=False)
 
-    def _fit(self, X, y):
-        res = fit_convex_relu(X, y, n_patterns=self.n_patterns, beta=self.beta, loss=self.loss,
-                              solver=self.solver, bias=self.bias, robust_eps=self.robust_eps,
-                              tol=self.tol, maxiter=self.maxiter, rng=self.rng)
-        self.result_ = res
-        self.patterns_ = res.patterns
-        self.gates_ = res.gates
-        self.V_ = res.V
-        self.W_ = res.W
-        self.objective_ = res.objective
-        self.network_ = res.network
-        self.n_iter_ = res.nit
-        self.n_features_in_ = np.asarray(X).shape[1]
-        return self
-
-    def _check_fitted(self):
-        if not hasattr(self, "network_"):
-            raise AttributeError(f"this {type(self).__name__} is not fitted yet; call fit first")
+    def _squeeze(self, F):
+        return F[:, 0] if F.shape[1] == 1 else F
 
     def network_predict(self, X):
-        """Output of the recovered ReLU network, shape (n,)."""
-        self._check_fitted()
-        X = check_array(X, "X", ndim=2, dtype=np.float64)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"`X` must have {self.n_features_in_} columns, got {X.shape[1]}")
-        return self.network_.predict(X)
+        """Output of the recovered ReLU network(s): shape (n,), or (n, K) one-vs-rest."""
+        X = self._check_X(X)
+        return self._squeeze(np.column_stack([net.predict(X) for net in self.networks_]))
 
     def convex_predict(self, X):
         """Output of the convex model ``sum_i D_i(X) X (v_i − w_i)``, patterns from the gates.
 
         Equals :meth:`network_predict` on the training data; elsewhere the
         patterns ``1[X h_i >= 0]`` of the gates are used (the gated model).
+        Shape (n,), or (n, K) for a one-vs-rest classifier.
         """
-        self._check_fitted()
-        X = check_array(X, "X", ndim=2, dtype=np.float64)
+        X = self._check_X(X)
         Xa = add_bias(X) if self.bias else X
         D = (Xa @ self.gates_ >= 0).astype(np.float64)
-        return convex_predict(Xa, D, self.V_, self.W_)
+        return self._squeeze(np.column_stack([convex_predict(Xa, D, r.V, r.W)
+                                              for r in self.results_]))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The solvers factor dense n x n / d x d matrices: sparse X is refused with
+        # scikit-learn's TypeError (validate_data's accept_sparse=False), as the tag says.
+        tags.input_tags.sparse = False
+        return tags
 
 
-class ConvexReLURegressor(_ConvexReLUBase):
-    """Two-layer ReLU regression network trained to global optimality (convex program).
-
-    Parameters
-    ----------
+_PARAMS_DOC = """
     n_patterns : int
-        Number of sampled activation patterns ``P`` (at most ``2P`` neurons).
+        Number of sampled activation patterns ``P`` (at most ``2P`` neurons per
+        network). The default 20 suits small data; larger ``P`` gets closer to the
+        optimal network of unrestricted width at a cost linear in ``P``.
     beta : float
         Neuron (group-ℓ₂) regularisation, equal to weight decay ``beta/2``.
-    solver : {'admm', 'ipm', 'scp', 'cvxpy'}
-        See :func:`fit_convex_relu`.
-    loss : {'squared'}
-        Regression loss.
+    solver : {'auto', 'admm', 'ipm', 'scp', 'cvxpy'}
+        See :func:`fit_convex_relu`. ``'auto'`` (its rule): the interior-point
+        method ('ipm', certified duality gap) for the squared and logistic losses
+        while its Newton system fits in memory, falling back to 'admm' when it does
+        not certify; 'admm' for the hinge loss and for data too large for the IPM;
+        'cvxpy' for robust training.
+    loss : str
+        See the class description.
     bias : bool
         Hidden biases.
     robust_eps : float
         ℓ∞ radius of robust training (``solver='cvxpy'``).
-    tol, maxiter : float, int
-        Solver tolerance and iteration limit.
-    rng : {None, int, numpy.random.Generator}
-        Pattern sampling.
+    tol : float
+        Solver tolerance (relative certified duality gap for 'ipm', residuals for
+        'admm').
+    maxiter : int, optional
+        Solver iteration limit (default: 200 for 'ipm', which needs 30–80 steps on
+        well-scaled data, 10000 for the others); a fit that stops short of ``tol``
+        warns with ``sklearn.exceptions.ConvergenceWarning``. Standardized
+        features (``StandardScaler`` in a ``Pipeline``) help every solver.
+    random_state : {None, int, numpy.random.RandomState, numpy.random.Generator}
+        Source of the activation patterns (scikit-learn's name for numopt's
+        ``rng``); an int makes fits reproducible.
+    rng : deprecated
+        Former name of ``random_state``; passing it warns with
+        ``FutureWarning``.
+"""
+
+_ATTRS_DOC = """
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` had string column names (a pandas DataFrame).
+    patterns_ : ndarray, shape (n, P)
+        The 0/1 activation matrix ``D`` (shared by all one-vs-rest networks).
+    gates_ : ndarray, shape (d', P)
+        Gate vectors of the patterns (``d' = d + 1`` with a bias).
+    V_, W_ : ndarray, shape (d', P), or (K, d', P) one-vs-rest
+        Convex weights (last row: biases when ``bias=True``).
+    objective_ : float, or ndarray of shape (K,)
+        Objective of the convex program at the solution.
+    network_ : ReLUNetwork
+        The recovered network (single-output fits only).
+    networks_ : list of ReLUNetwork
+        All recovered networks (one per class for one-vs-rest).
+    n_iter_ : int, or ndarray of shape (K,)
+        Solver iterations.
+    result_ : OptimizeResult
+        Everything :func:`fit_convex_relu` returned (single-output fits only);
+        ``results_`` holds the list.
+"""
+
+
+class ConvexReLURegressor(RegressorMixin, _ConvexReLUBase):
+    """Two-layer ReLU regression network trained to global optimality (convex program).
+
+    Minimizes ``½‖ŷ − y‖² + β Σ(‖vᵢ‖ + ‖wᵢ‖)`` over the sampled activation
+    patterns (:func:`fit_convex_relu`); the recovered ReLU network predicts.
+    A scikit-learn estimator: ``clone``, ``Pipeline``, ``GridSearchCV`` work.
+
+    Parameters
+    ----------
+    {params}
 
     Attributes
     ----------
-    patterns_ : ndarray, shape (n, P)
-        The 0/1 activation matrix ``D``.
-    gates_ : ndarray, shape (d', P)
-    V_, W_ : ndarray, shape (d', P)
-        Convex weights (last row: biases when ``bias=True``).
-    objective_ : float
-        ``½‖ŷ − y‖² + β Σ(‖vᵢ‖ + ‖wᵢ‖)`` at the solution.
-    network_ : ReLUNetwork
-        The recovered network.
-    n_iter_ : int
-    result_ : OptimizeResult
-        Everything :func:`fit_convex_relu` returned.
+    {attrs}
 
     Examples
     --------
@@ -119,13 +178,13 @@ class ConvexReLURegressor(_ConvexReLUBase):
     >>> from numopt.convex_nn import ConvexReLURegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((60, 2)); y = np.maximum(X[:, 0], 0) - 0.5 * X[:, 1]
-    >>> model = ConvexReLURegressor(n_patterns=20, beta=1e-3, tol=1e-4, rng=0).fit(X, y)
+    >>> model = ConvexReLURegressor(beta=1e-3, tol=1e-4, random_state=0).fit(X, y)
     >>> round(model.score(X, y), 3)
     1.0
     """
 
-    def __init__(self, n_patterns=100, beta=1e-3, solver="admm", loss="squared", bias=True,
-                 robust_eps=0.0, tol=1e-6, maxiter=10000, rng=None):
+    def __init__(self, n_patterns=20, beta=1e-3, solver="auto", loss="squared", bias=True,
+                 robust_eps=0.0, tol=1e-4, maxiter=None, random_state=None, rng=None):
         self.n_patterns = n_patterns
         self.beta = beta
         self.solver = solver
@@ -134,52 +193,60 @@ class ConvexReLURegressor(_ConvexReLUBase):
         self.robust_eps = robust_eps
         self.tol = tol
         self.maxiter = maxiter
+        self.random_state = random_state
         self.rng = rng
 
     def fit(self, X, y):
         """Fit to data ``X`` (n, d) and targets ``y`` (n,); returns ``self``."""
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         if self.loss != "squared":
             raise ValueError(f"`loss` must be 'squared' for {type(self).__name__}, got "
                              f"{self.loss!r}")
-        return self._fit(X, y)
+        self._store([self._solve(X, y, self._seed())])
+        return self
 
     def predict(self, X):
-        """Predictions of the trained network."""
+        """Predictions of the trained network, shape (n,)."""
         return self.network_predict(X)
 
-    def score(self, X, y):
-        """Coefficient of determination R²."""
-        y = check_array(y, "y", ndim=1, dtype=np.float64)
-        r = y - self.predict(X)
-        return float(1.0 - (r @ r) / np.sum((y - y.mean()) ** 2))
 
+class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
+    """Two-layer ReLU classifier trained by its convex program; binary or one-vs-rest.
 
-class ConvexReLUClassifier(_ConvexReLUBase):
-    """Binary two-layer ReLU classifier trained by its convex program.
+    Labels may be of any type (ints, strings, ...). Two classes train one
+    network whose positive output means ``classes_[1]``; ``K > 2`` classes
+    train ``K`` one-vs-rest networks on the same activation patterns and
+    predict the class of the largest output. ``loss='bce'`` is the logistic
+    loss of the network output, ``'hinge'`` the hinge loss and ``'squared'``
+    regression on ±1 targets. With ``robust_eps > 0`` (``solver='cvxpy'``)
+    the network is trained against every ℓ∞ perturbation of radius
+    ``robust_eps`` (Bai, Gautam & Sojoudi).
 
-    Labels must be in {0, 1} or {−1, 1}; predictions use the same encoding.
-    ``loss='bce'`` is the logistic loss of the network output, ``'hinge'``
-    the hinge loss and ``'squared'`` regression on ±1 targets. With
-    ``robust_eps > 0`` (``solver='cvxpy'``) the network is trained against
-    every ℓ∞ perturbation of radius ``robust_eps`` (Bai, Gautam & Sojoudi).
+    Parameters
+    ----------
+    {params}
 
-    Parameters and attributes are those of :class:`ConvexReLURegressor`,
-    plus ``classes_`` (the two labels).
+    Attributes
+    ----------
+    classes_ : ndarray, shape (K,)
+        The labels, sorted.
+    {attrs}
 
     Examples
     --------
     >>> import numpy as np
     >>> from numopt.convex_nn import ConvexReLUClassifier
     >>> rng = np.random.default_rng(1)
-    >>> X = rng.standard_normal((80, 2)); y = (X[:, 0] * X[:, 1] > 0).astype(int)
-    >>> clf = ConvexReLUClassifier(n_patterns=20, beta=0.1, maxiter=1000,
-    ...                            tol=1e-4, rng=0).fit(X, y)
-    >>> clf.score(X, y) > 0.9
-    True
+    >>> X = rng.standard_normal((80, 2))
+    >>> y = np.where(X[:, 0] * X[:, 1] > 0, "same sign", "mixed")
+    >>> clf = ConvexReLUClassifier(beta=0.1, maxiter=1000, tol=1e-4,
+    ...                            random_state=0).fit(X, y)
+    >>> clf.classes_.tolist(), clf.score(X, y) > 0.9
+    (['mixed', 'same sign'], True)
     """
 
-    def __init__(self, n_patterns=100, beta=1e-3, solver="admm", loss="bce", bias=True,
-                 robust_eps=0.0, tol=1e-6, maxiter=10000, rng=None):
+    def __init__(self, n_patterns=20, beta=1e-3, solver="auto", loss="bce", bias=True,
+                 robust_eps=0.0, tol=1e-4, maxiter=None, random_state=None, rng=None):
         self.n_patterns = n_patterns
         self.beta = beta
         self.solver = solver
@@ -188,38 +255,59 @@ class ConvexReLUClassifier(_ConvexReLUBase):
         self.robust_eps = robust_eps
         self.tol = tol
         self.maxiter = maxiter
+        self.random_state = random_state
         self.rng = rng
 
-    def fit(self, X, y):
-        """Fit to data ``X`` (n, d) and labels ``y`` in {0, 1} or {−1, 1}; returns ``self``."""
-        y = check_array(y, "y", ndim=1, dtype=np.float64)
-        labels = np.unique(y)
-        if labels.size > 2 or not (set(labels) <= {0.0, 1.0} or set(labels) <= {-1.0, 1.0}):
-            raise ValueError(f"`y` must hold binary labels in {{0, 1}} or {{-1, 1}}, got "
-                             f"{labels[:5].tolist()}")
-        self.classes_ = np.array([-1.0, 1.0]) if (labels < 0).any() else np.array([0.0, 1.0])
-        pos = y == 1.0
+    def _target(self, positive):
         if self.loss == "bce":
-            target = pos.astype(np.float64)
-        else:
-            target = np.where(pos, 1.0, -1.0)
-        return self._fit(X, target)
+            return positive.astype(np.float64)
+        return np.where(positive, 1.0, -1.0)
+
+    def fit(self, X, y):
+        """Fit to data ``X`` (n, d) and labels ``y`` (n,) of any type; returns ``self``."""
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        self.classes_, codes = encode_labels(self, y)
+        n_classes = self.classes_.size
+        rng = self._seed()
+        if n_classes == 2:
+            self._store([self._solve(X, self._target(codes == 1), rng)])
+            return self
+        # one-vs-rest on shared patterns: sampled once by the first fit, reused by the others
+        first = self._solve(X, self._target(codes == 0), rng, what=" (class 0 vs rest)")
+        results = [first]
+        for k in range(1, n_classes):
+            results.append(self._solve(X, self._target(codes == k), rng,
+                                       patterns=(first.patterns, first.gates),
+                                       what=f" (class {k} vs rest)"))
+        self._store(results)
+        return self
 
     def decision_function(self, X):
-        """Network output (positive means class ``classes_[1]``)."""
+        """Network output(s): shape (n,) for two classes (positive: ``classes_[1]``),
+        (n, K) one-vs-rest."""
         return self.network_predict(X)
 
     def predict(self, X):
-        """Predicted labels, in the encoding of the training labels."""
-        return np.where(self.decision_function(X) > 0, self.classes_[1], self.classes_[0])
+        """Predicted labels, from ``classes_``."""
+        F = self.decision_function(X)   # checks the fit first
+        return labels_from_decision(self.classes_, F)
 
     def predict_proba(self, X):
-        """Class probabilities ``[1 − σ(f), σ(f)]`` (meaningful for ``loss='bce'``)."""
-        from scipy.special import expit
-        p = expit(self.decision_function(X))
-        return np.column_stack([1.0 - p, p])
+        """Class probabilities from the logistic function of the outputs.
 
-    def score(self, X, y):
-        """Accuracy."""
-        y = np.asarray(y, dtype=np.float64)
-        return float(np.mean(self.predict(X) == y))
+        ``[1 − σ(f), σ(f)]`` for two classes; one-vs-rest: ``σ(f_k)``
+        normalised over the classes. Calibrated for ``loss='bce'`` (the model's
+        own likelihood); for 'hinge' and 'squared' a monotone score only.
+        """
+        return proba_from_decision(self.decision_function(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+
+for _cls in (ConvexReLURegressor, ConvexReLUClassifier):
+    _cls.__doc__ = _cls.__doc__.replace("{params}", _PARAMS_DOC.strip("\n").lstrip()).replace(
+        "{attrs}", _ATTRS_DOC.strip("\n").lstrip())
+del _cls

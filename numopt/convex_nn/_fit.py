@@ -1,8 +1,10 @@
 """Functional API: ``fit_convex_relu``."""
+import warnings
+
 import numpy as np
 
 from .._options import check_unknown_options as _check_unknown_options
-from .._result import SUCCESS, make_result
+from .._result import CALLBACK_STOP, SUCCESS, OptimizeWarning, make_result
 from .._validation import check_array, check_choice, check_rng, check_scalar
 from ._admm import admm_solve
 from ._core import (LOSSES, add_bias, check_xy, constraint_violation, convex_objective,
@@ -11,9 +13,71 @@ from ._cvx import cvxpy_solve
 from ._ipm import ipm_solve
 from ._scp import decompose_gated, fista_gated
 
-__all__ = ["fit_convex_relu", "SOLVERS"]
+__all__ = ["fit_convex_relu", "SOLVERS", "choose_solver", "solver_memory"]
 
-SOLVERS = ("admm", "ipm", "scp", "cvxpy")
+SOLVERS = ("auto", "admm", "ipm", "scp", "cvxpy")
+
+#: Newton steps ``solver='auto'`` gives the IPM before handing over to ADMM
+AUTO_IPM_MAXITER = 200
+
+#: memory ``solver='auto'`` lets the IPM's Newton system take (bytes)
+IPM_MEMORY_BUDGET = 2 * 1024 ** 3
+
+
+def solver_memory(n, d, P):
+    """Model of the bytes the IPM and ADMM hold for ``n`` samples, ``d`` columns, ``P`` patterns.
+
+    The IPM factors, at every Newton step, the smaller of its two equivalent
+    systems: the ``2dP x 2dP`` weight Hessian (when ``2dP < n``, after forming
+    the ``n x 2dP`` scaled design) or the ``n x n`` Woodbury matrix. ADMM
+    factors one ``n x n`` matrix once and keeps it.
+
+    Returns
+    -------
+    dict
+        ``{'ipm': bytes, 'admm': bytes}``.
+    """
+    m = min(n, 2 * d * P)
+    return {"ipm": 8.0 * (m * m + 2 * n * 2 * d * P), "admm": 8.0 * (n * n + 6 * n * P)}
+
+
+def choose_solver(n, d, P, loss="squared", robust_eps=0.0, memory_budget=IPM_MEMORY_BUDGET):
+    """The solver ``solver='auto'`` runs: ``(name, reason)``.
+
+    ``n`` samples, ``d`` columns of the design (bias column included), ``P``
+    patterns.
+
+    * ``robust_eps > 0``: ``'cvxpy'`` (the only solver of the robust program);
+    * ``loss='hinge'``: ``'admm'`` (the IPM takes squared and bce);
+    * otherwise ``'ipm'`` while its Newton system fits ``memory_budget``
+      (:func:`solver_memory`), else ``'admm'``. Time model: an IPM step costs
+      ``O(n m² + m³)`` with ``m = min(n, 2dP)`` and it takes 20–60 steps to a
+      certified relative gap ``tol``; ADMM costs ``O(n³)`` once, then
+      ``O(n² + n d P)`` per iteration, and its tail needs thousands of
+      iterations for 1e-4 (issue #21: n = 300, d = 10, P = 40, β = 1e-2 — the
+      IPM ends with status 0 after 23 steps, ADMM with status 1 after 10,000,
+      3e-5 above the optimum). Within the memory budget the IPM is therefore
+      the faster route to the default accuracy at every size.
+
+    Examples
+    --------
+    >>> from numopt.convex_nn._fit import choose_solver
+    >>> choose_solver(5000, 11, 40)[0], choose_solver(100, 3, 5, "hinge")[0]
+    ('ipm', 'admm')
+    >>> choose_solver(50000, 101, 500)[0]
+    'admm'
+    """
+    if robust_eps > 0:
+        return "cvxpy", "robust training (robust_eps > 0) is solved by CVXPY"
+    if loss == "hinge":
+        return "admm", "the IPM does not take loss='hinge'"
+    mem = solver_memory(n, d, P)
+    gib = memory_budget / 2 ** 30
+    if mem["ipm"] <= memory_budget:
+        return "ipm", f"the IPM's Newton system ({mem['ipm'] / 2**20:.0f} MiB) fits {gib:g} GiB"
+    return "admm", (f"the IPM's Newton system ({mem['ipm'] / 2**30:.1f} GiB) exceeds {gib:g} "
+                    f"GiB; ADMM holds {mem['admm'] / 2**30:.1f} GiB")
+
 
 _SOLVER_OPTIONS = {
     "admm": {"rho", "relax", "adapt_rho", "check_every", "adapt_every", "adapt_threshold",
@@ -63,7 +127,7 @@ def _solve(solver, Xa, y, D, gates, beta, loss, robust_eps, n_features, tol, max
     return res, V0, W0
 
 
-def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="admm",
+def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="auto",
                     bias=True, robust_eps=0.0, tol=1e-6, maxiter=10000, rng=None,
                     patterns=None, callback=None, **options):
     """Train a two-layer ReLU network by solving its convex reformulation.
@@ -94,7 +158,15 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     loss : {'squared', 'bce', 'hinge'}
         ``½‖f − y‖²``, ``Σ log(1 + e^f) − y f`` (logistic on logit ``f``) or
         ``Σ (1 − y f)₊``.
-    solver : {'admm', 'ipm', 'scp', 'cvxpy'}
+    solver : {'auto', 'admm', 'ipm', 'scp', 'cvxpy'}
+        ``'auto'`` (default): :func:`choose_solver` picks by problem size and
+        kind — the IPM while its Newton system fits 2 GiB (squared, bce; a
+        ``min(n, 2dP)``-sized factor per step), else ADMM; ADMM for the hinge
+        loss; CVXPY for ``robust_eps > 0``. An IPM run that has not certified
+        its gap after 200 Newton steps (degenerate data, e.g. ``n = 1``) hands
+        over to ADMM, and the better of the two points is returned.
+        The choice and its reason are in ``result.solver`` and
+        ``result.solver_reason``.
         ``'admm'``: ADMM with one Cholesky/Woodbury factorisation (all losses).
         ``'ipm'``: a structured primal-dual interior-point method (squared,
         bce): about 30–80 Newton steps, each one ``n x n`` Cholesky factor
@@ -163,6 +235,14 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     n_patterns = check_scalar(n_patterns, "n_patterns", lower=1, integer=True)
     if not isinstance(bias, (bool, np.bool_)):
         raise TypeError(f"`bias` must be a bool, got {type(bias).__name__}")
+    reason = f"solver={solver!r} was requested"
+    auto = solver == "auto"
+    if auto:
+        n_cols = X.shape[1] + bool(bias)
+        n_pat = n_patterns if patterns is None else np.shape(patterns[0])[1]
+        solver, reason = choose_solver(X.shape[0], n_cols, n_pat, loss, robust_eps)
+        if "blas_threads" not in _SOLVER_OPTIONS[solver]:  # a setting for IPM/ADMM only
+            options.pop("blas_threads", None)
     if robust_eps > 0 and solver != "cvxpy":
         raise ValueError("robust training (`robust_eps` > 0) needs solver='cvxpy'")
     if solver == "ipm" and loss == "hinge":
@@ -178,8 +258,27 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
         D, gates = sample_patterns(Xa, n_patterns, rng=check_rng(rng))
     else:
         D, gates = _check_patterns(patterns, Xa)
-    res, V0, W0 = _solve(solver, Xa, y, D, gates, beta, loss, robust_eps, n_features, tol,
-                         maxiter, callback, options)
+    if auto and solver == "ipm":
+        # a certified IPM run takes 20-60 Newton steps; one that has not certified its gap
+        # after AUTO_IPM_MAXITER will not, and ADMM takes over (it keeps the better point)
+        res, V0, W0 = _solve("ipm", Xa, y, D, gates, beta, loss, robust_eps, n_features,
+                             tol, min(maxiter, AUTO_IPM_MAXITER), callback, options)
+        if res.status not in (SUCCESS, CALLBACK_STOP):
+            first = (res, V0, W0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", OptimizeWarning)
+                res, V0, W0 = _solve("admm", Xa, y, D, gates, beta, loss, robust_eps,
+                                     n_features, tol, maxiter, callback, dict(options))
+            if res.status != SUCCESS and (convex_objective(Xa, y, D, first[1], first[2], beta,
+                                                           loss)
+                                          < convex_objective(Xa, y, D, V0, W0, beta, loss)):
+                res, V0, W0 = first
+            else:
+                solver = "admm"
+            reason += f"; the IPM ended with status {first[0].status}, then ADMM ran"
+    else:
+        res, V0, W0 = _solve(solver, Xa, y, D, gates, beta, loss, robust_eps, n_features,
+                             tol, maxiter, callback, options)
     viol = constraint_violation(Xa, D, V0, W0, robust_eps, n_features)
     if robust_eps > 0:
         V, W = V0, W0
@@ -194,7 +293,7 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     out = make_result(x, res.status, nit=res.nit, nfev=res.get("nfev", 0),
                       fun=fun, objective=obj, V=V, W=W, patterns=D, gates=gates, network=net,
                       predictions=pred, constraint_violation=viol, solver=solver, loss=loss,
-                      beta=beta, bias=bias, robust_eps=robust_eps)
+                      beta=beta, bias=bias, robust_eps=robust_eps, solver_reason=reason)
     out["message"] = res.message
     out["success"] = res.status == SUCCESS
     for key in ("rho", "primal_residual", "dual_residual", "anderson_steps", "gated_objective",

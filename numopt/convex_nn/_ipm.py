@@ -262,7 +262,7 @@ def _check_args(loss, beta):
         raise ValueError(f"solver='ipm' supports loss='squared' or 'bce', got {loss!r}")
     if not beta > 0:
         raise ValueError(f"solver='ipm' needs beta > 0 (its stopping rule is a certified "
-                         f"duality gap), got beta={beta!r}; use solver='admm' or 'cvxpy'")
+                         f"duality gap), got beta={beta}; use solver='admm' or 'cvxpy'")
 
 
 def _check_gates(prob, gates):
@@ -434,16 +434,21 @@ class _IPMState:
             # never (nearly) feasible: return the last iterate made feasible
             U = self.feasible(self.U)
             fval = prob.objective(U)
-        # group sparsity: neurons negligible against the largest one are set to exactly 0
-        # when that keeps the certified accuracy
+        # group sparsity: neurons small against the largest one are set to exactly 0 when
+        # that keeps the certified accuracy; the sparsest such cut wins (the zero network
+        # first: above the group-lasso threshold every neuron is an interior-point remnant)
         nrm = np.linalg.norm(U, axis=0)
-        small = nrm <= 1e-6 * max(float(nrm.max(initial=0.0)), 1e-300)
-        if small.any():
+        top = max(float(nrm.max(initial=0.0)), 1e-300)
+        for rel in (np.inf, 1e-2, 1e-4, 1e-6):
+            small = nrm <= rel * top
+            if not small.any():
+                continue
             Up = U.copy()
             Up[:, small] = 0.0
             fp = prob.objective(Up)
             if fp - lower <= max(fval - lower, tol * max(abs(fp), 1e-300)):
                 U, fval = Up, fp
+                break
         if status not in (SUCCESS, CALLBACK_STOP):
             if fval - lower > tol * max(abs(fval), 1e-300):
                 # a last attempt at certifying the best point (e.g. after precision loss)

@@ -30,17 +30,23 @@ __all__ = ["make_minimize_impl", "run_optimizer", "minimize_econtrol"]
 _GENERIC_DOC = """Options
 -------
 maxiter : int
-    Number of optimizer steps (default 1000).
-gtol : float, optional
-    Stop early when ``‖∇f(x)‖₂ <= gtol`` (deterministic mode only). Without
-    it the run always takes ``maxiter`` steps and reports success; with it,
-    reaching ``maxiter`` first is reported as status 1.
+    Maximum number of optimizer steps (default 1000).
+gtol : float
+    Convergence test (default 1e-5, as SciPy's BFGS): the run succeeds
+    (status 0) when the full gradient satisfies ``‖∇f(x)‖₂ <= gtol``; it is
+    checked before every step and at the final iterate. A run that reaches
+    ``maxiter`` first ends with status 1 ("iteration limit", ``success``
+    False, an :class:`~scipy.optimize.OptimizeWarning`).
 stochastic : bool
     ``jac`` is a stochastic oracle ``jac(x, rng, *args)`` drawing a minibatch
     with the ``rng`` passed to :func:`numopt.minimize` (default False). With
     ``jac=True``, ``fun(x, rng, *args)`` returns the minibatch ``(f, g)``.
     ``fun(x, *args)`` without ``rng`` must give the full objective for the
-    final ``res.fun`` when ``jac`` is a callable.
+    final ``res.fun`` when ``jac`` is a callable. No deterministic gradient
+    exists in this mode, so no convergence test is made: a stochastic run
+    always takes ``maxiter`` steps and ends with status 1 (``success``
+    False); it never reports success from noisy gradients. Judge it by
+    ``res.fun`` or a gradient of your own.
 averaging : float, optional
     ``γ`` of a :class:`numopt.optim.PolynomialDecayAverager`; the averaged
     iterate is returned as ``res.x_avg`` (recommended with DoG).
@@ -65,14 +71,20 @@ def _factory_params(factory):
 
 
 def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1000,
-                  gtol=None, stochastic=False, averaging=None, disp=False, **options):
-    """Generic ``impl(problem, x0, callback=..., rng=..., **options)`` for one factory."""
+                  gtol=1e-5, stochastic=False, averaging=None, disp=False, **options):
+    """Generic ``impl(problem, x0, callback=..., rng=..., **options)`` for one factory.
+
+    Success means the convergence test passed: ``‖∇f(x)‖₂ <= gtol`` on the
+    full (deterministic) gradient. Status 1 when ``maxiter`` ends the run
+    first, and always for ``stochastic=True`` (no deterministic gradient to
+    test); 3 for a non-finite value, 99 when the callback stops the run.
+    """
     names = {p.name for p in _factory_params(factory)}
     unknown = {k: v for k, v in options.items() if k not in names}
     check_unknown_options(unknown, name, stacklevel=5)
     fopts = {k: v for k, v in options.items() if k in names}
     maxiter = check_scalar(maxiter, "maxiter", lower=0, integer=True)
-    gtol = check_scalar(gtol, "gtol", lower=0.0, allow_none=True)
+    gtol = check_scalar(gtol, "gtol", lower=0.0)
     if not isinstance(stochastic, bool):
         raise TypeError(f"`stochastic` must be a bool, got {type(stochastic).__name__}")
     rng = check_rng(rng)
@@ -94,7 +106,7 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
             fx = problem.fun(x)
         elif stochastic:
             fx = f
-        else:
+        else:  # cached when the convergence test already evaluated it at x
             fx, _ = problem.fun_and_grad(x)
         extra = {} if avg is None else {"x_avg": avg.average}
         return make_result(x, status, detail=detail, warn=status in (MAXITER, NAN_ENCOUNTERED),
@@ -109,7 +121,7 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
                                            f"{nit + 1}; returning the last finite iterate.")
         if f is not None:
             fun_hist.append(f)
-        if gtol is not None and not stochastic and float(np.linalg.norm(g)) <= gtol:
+        if not stochastic and float(np.linalg.norm(g)) <= gtol:
             return finish(SUCCESS)
         extra = {} if f is None else {"value": f}
         if not stochastic:  # Hessian-vector products at x, for optimizers that use them
@@ -133,12 +145,17 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
                 fields["minibatch_fun"] = f
             if callback(x, **fields):
                 return finish(CALLBACK_STOP)
-    if gtol is not None and not stochastic:
-        f, g = problem.fun_and_grad(x)
-        if float(np.linalg.norm(g)) <= gtol:
-            return finish(SUCCESS)
-        return finish(MAXITER)
-    return finish(SUCCESS, f"Completed {maxiter} steps.")
+    if stochastic:
+        return finish(MAXITER, f"Took {maxiter} stochastic steps; no convergence test is "
+                               "made on stochastic gradients.")
+    f, g = problem.fun_and_grad(x)
+    gnorm = float(np.linalg.norm(g))
+    if not np.isfinite(gnorm):
+        return finish(NAN_ENCOUNTERED, "The gradient at the final iterate is not finite.")
+    if gnorm <= gtol:
+        return finish(SUCCESS)
+    return finish(MAXITER, f"‖∇f(x)‖₂ = {gnorm:.3e} > gtol = {gtol:.3e} after "
+                           f"{maxiter} steps.")
 
 
 def _flat_view(tx, shape, problem, needs_hvp):
@@ -245,9 +262,12 @@ def minimize_econtrol(problem, x0, callback=None, rng=None, n_workers=4, worker_
     maxiter : int
         Communication rounds (1000).
     gtol : float
-        Stop when the averaged gradient norm is at most ``gtol``.
+        Succeed (status 0) when the norm of the full gradient is at most
+        ``gtol``; status 1 when ``maxiter`` rounds end the run first.
     stochastic : bool
-        ``jac(x, rng, *args)`` is a stochastic oracle.
+        ``jac(x, rng, *args)`` is a stochastic oracle. The workers' averaged
+        minibatch gradient is noise, not a convergence test: a stochastic run
+        takes ``maxiter`` rounds and ends with status 1 (``success`` False).
     """
     from .distributed import econtrol
     check_unknown_options(unknown, "econtrol", stacklevel=4)
@@ -261,8 +281,18 @@ def minimize_econtrol(problem, x0, callback=None, rng=None, n_workers=4, worker_
         else:
             worker = full = problem.grad
         worker_jacs = [worker] * n_workers
+    gtol = check_scalar(gtol, "gtol", lower=0.0)
+    noisy = stochastic and full is None  # the averaged minibatch gradient is no test
     res = econtrol(worker_jacs, x0, learning_rate, eta=eta, compressor=compressor, k=k,
-                   maxiter=maxiter, gtol=gtol, full_grad=full, rng=rng, callback=callback)
+                   maxiter=maxiter, gtol=0.0 if noisy else gtol, full_grad=full, rng=rng,
+                   callback=callback)
+    if res.status == MAXITER or (noisy and res.status == SUCCESS):
+        detail = (f"Took {res.nit} stochastic rounds; no convergence test is made on "
+                  "stochastic gradients." if noisy else
+                  f"‖∇f(x)‖₂ = {res.grad_norm:.3e} > gtol = {gtol:.3e} after {res.nit} rounds.")
+        res = make_result(res.x, MAXITER, warn=True, stacklevel=4, detail=detail,
+                          **{k_: v for k_, v in res.items()
+                             if k_ not in ("x", "status", "success", "message")})
     res["fun"] = problem.fun(res.x)
     res["nfev"] = problem.nfev  # the workers' gradient count stays in res.njev
     res["nhev"] = problem.nhev

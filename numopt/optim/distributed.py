@@ -1,9 +1,12 @@
-"""Compressed distributed gradient methods over simulated workers.
+"""Compressed distributed gradient methods, simulated or on a Dask cluster.
 
-``numopt.optim.distributed`` simulates ``n`` workers that each hold a local
+``numopt.optim.distributed`` runs ``n`` workers that each hold a local
 objective ``f_i`` and talk to a server through a contractive compressor
-(Top-k or random-k). :class:`EControl` implements the error-feedback
-mechanism with a control parameter of Gao, Islamov and Stich (ICLR 2024);
+(Top-k or random-k): in this process (a simulation), or with ``client=`` as
+Dask actors, one per worker, that keep the oracle and its data where they are
+and send only the packed compressed messages (:mod:`numopt.optim._dask`).
+:class:`EControl` implements the error-feedback mechanism with a control
+parameter of Gao, Islamov and Stich (ICLR 2024);
 ``eta=0`` gives EF21-style compressed gradient differences. Every round
 reports the bits each worker sent, so methods can be compared at equal
 communication.
@@ -97,8 +100,36 @@ def message_bits(d, k=None, value_bits=32):
 _COMPRESSORS = ("top-k", "random-k", "none")
 
 
+class _Compressor:
+    """``compress(x, k, rng)`` for a named compressor or a user callable (picklable)."""
+
+    def __init__(self, compressor):
+        if callable(compressor):
+            self.name, self.fn = "callable", compressor
+        else:
+            if compressor not in _COMPRESSORS:
+                raise ValueError(f"compressor must be one of {_COMPRESSORS} or a callable, "
+                                 f"got {compressor!r}")
+            self.name, self.fn = compressor, None
+
+    def __call__(self, x, k, rng):
+        if self.fn is not None:
+            return np.asarray(self.fn(x, rng), dtype=np.float64)
+        if self.name == "top-k":
+            return top_k(x, k)
+        if self.name == "random-k":
+            return random_k(x, k, rng)
+        return x.copy()
+
+
+def _worker_rngs(rng, n):
+    """One generator per worker, drawn from ``rng``: the same streams in every process."""
+    seeds = rng.integers(0, 2**63, size=n)
+    return [np.random.default_rng(int(s)) for s in seeds]
+
+
 class EControl:
-    """EControl error feedback over ``n_workers`` simulated workers.
+    """EControl error feedback over ``n_workers`` workers (simulated, or on Dask).
 
     Parameters
     ----------
@@ -114,16 +145,36 @@ class EControl:
         ``delta/2``: with ``eta >= delta`` we measured divergence on small
         least-squares problems at every step size tried.
     value_bits : int
-        Bits per transmitted value (32: float32 on the wire).
+        Bits per transmitted value in the message-size model (32: float32).
     rng : None, int or numpy.random.Generator
-        For random-k.
+        Worker ``i`` draws (random-k, a random callable compressor) from its
+        own generator, the ``i``-th of ``n_workers`` seeded from ``rng``, so a
+        run on Dask draws exactly what the simulation draws.
+    worker_grads : sequence of callables, optional
+        The workers' gradient oracles ``grad_i(x)``; needed by
+        :meth:`evaluate` and :meth:`step` and with ``client``.
+    client : distributed.Client, optional
+        Place each worker (its oracle, the data the oracle closes over, its
+        generator and state) on a Dask worker as an actor: the oracle runs
+        there, the compressor is applied there, and only packed messages
+        cross the network (see :mod:`numopt.optim._dask`). Call
+        :meth:`close` (or use ``with``) to release the actors.
 
     Attributes
     ----------
-    h, e : ndarray, shape (n_workers, d)
-        Gradient estimators and accumulated errors of the workers.
+    h : ndarray, shape (n_workers, d)
+        Gradient estimators (the server's copies).
+    e : ndarray, shape (n_workers, d)
+        Accumulated errors of the workers (fetched from them with a client).
     bits : int
-        Total bits sent by all workers so far.
+        Total bits sent by all workers so far: the message-size model
+        (:func:`message_bits`) in this process; with a client, the sizes of
+        the packed messages actually sent.
+    model_bits : int
+        The model's count, in both cases.
+    monitor_bits, downlink_bits : int
+        With a client: bits of the dense gradients sent for the stopping test
+        (:meth:`evaluate`) and of the iterates sent to the workers.
     rounds : int
 
     Examples
@@ -139,78 +190,134 @@ class EControl:
     """
 
     def __init__(self, n_workers, compressor="top-k", k=None, eta=None, value_bits=32,
-                 rng=None):
+                 rng=None, *, worker_grads=None, client=None):
+        from ._dask import DaskWorkers, EControlWorker, LocalWorkers
         self.n_workers = check_scalar(n_workers, "n_workers", lower=1, integer=True)
-        if callable(compressor):
-            self._compress = compressor
-            self.compressor = compressor
-        else:
-            if compressor not in _COMPRESSORS:
-                raise ValueError(f"compressor must be one of {_COMPRESSORS} or a callable, "
-                                 f"got {compressor!r}")
-            self.compressor = compressor
-            self._compress = None
+        self._compress = _Compressor(compressor)
+        self.compressor = compressor
         self.k = None if k is None else check_scalar(k, "k", lower=1, integer=True)
         self.eta = check_scalar(eta, "eta", lower=0.0, allow_none=True)
         self.value_bits = check_scalar(value_bits, "value_bits", lower=1, integer=True)
         self.rng = check_rng(rng)
-        self.h = self.e = None
-        self.bits = 0
+        if worker_grads is not None:
+            if len(worker_grads) != self.n_workers:
+                raise ValueError(f"expected {self.n_workers} worker_grads, got "
+                                 f"{len(worker_grads)}")
+            for i, g in enumerate(worker_grads):
+                check_callable(g, f"worker_grads[{i}]")
+        elif client is not None:
+            raise ValueError("a client needs the workers' oracles: pass `worker_grads`")
+        grads = worker_grads if worker_grads is not None else [None] * self.n_workers
+        workers = [EControlWorker(g, self._compress, self.k, self.eta, r)
+                   for g, r in zip(grads, _worker_rngs(self.rng, self.n_workers))]
+        self._has_oracles = worker_grads is not None
+        if client is not None:
+            if not hasattr(client, "submit"):
+                raise TypeError(f"`client` must be a distributed.Client, got "
+                                f"{type(client).__name__}")
+            self._workers = DaskWorkers(client, workers)
+        else:
+            self._workers = LocalWorkers(workers)
+        self.h = None
+        self.d = None
+        self.bits = self.model_bits = self.monitor_bits = self.downlink_bits = 0
         self.rounds = 0
+        self.n_evaluations = 0   # oracle calls per worker
 
-    def _apply(self, x):
-        if self._compress is not None:
-            return np.asarray(self._compress(x, self.rng), dtype=np.float64)
-        if self.compressor == "top-k":
-            return top_k(x, self.k_)
-        if self.compressor == "random-k":
-            return random_k(x, self.k_, self.rng)
-        return x.copy()
+    @property
+    def e(self):
+        return None if self.h is None else self._workers.errors()
 
-    def _stack(self, grads):
-        G = np.array([np.asarray(g, dtype=np.float64).ravel() for g in grads])
-        if G.shape[0] != self.n_workers:
-            raise ValueError(f"expected {self.n_workers} worker gradients, got {G.shape[0]}")
-        if self.h is not None and G.shape[1] != self.h.shape[1]:
-            raise ValueError(f"worker gradients must have {self.h.shape[1]} entries, "
-                             f"got {G.shape[1]}")
-        if not np.all(np.isfinite(G)):
-            raise ValueError("worker gradients contain NaN or inf")
-        return G
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Release the workers (the Dask actors); the state ``h`` is kept."""
+        self._workers.close()
+
+    def _check_grads(self, grads):
+        if len(grads) != self.n_workers:
+            raise ValueError(f"expected {self.n_workers} worker gradients, got {len(grads)}")
+        if self._workers.remote:
+            raise ValueError("with a client the gradients are computed on the workers: "
+                             "use evaluate() and step()")
+        for w, g in zip(self._workers.workers, grads):
+            w.set_grad(g)
 
     def start(self, grads):
-        """First round: each worker sends its gradient uncompressed; returns mean(h)."""
-        G = self._stack(grads)
-        d = G.shape[1]
-        self.k_ = d if self.compressor == "none" else min(self.k or math.ceil(0.1 * d), d)
-        self.eta_ = 0.5 * self.k_ / d if self.eta is None else self.eta
-        self.h = G.copy()
-        self.e = np.zeros_like(G)
-        self.bits = self.n_workers * message_bits(d, None, self.value_bits)
-        self.rounds = 1
-        return self.h.mean(axis=0)
+        """First round (restarts): each worker sends its gradient uncompressed; returns mean(h)."""
+        self._check_grads(grads)
+        for w in self._workers.workers:
+            w.h = w.e = None
+        self.h = None
+        self.bits = self.model_bits = self.rounds = 0
+        return self._apply_round(None)
 
     def round(self, grads):
         """One compressed round on the workers' new gradients; returns mean(h)."""
+        self._check_grads(grads)
+        return self._apply_round(None)
+
+    def evaluate(self, x):
+        """The workers' gradients at ``x`` (kept by each worker for :meth:`step`).
+
+        With a client they are sent dense (for a stopping test) and counted in
+        ``monitor_bits``.
+        """
+        if not self._has_oracles:
+            raise ValueError("evaluate() needs the workers' oracles: pass `worker_grads`")
+        grads, got, sent = self._workers.evaluate(x)
+        self.n_evaluations += 1
+        self.monitor_bits += 8 * got
+        self.downlink_bits += 8 * sent
+        return grads
+
+    def step(self, x=None):
+        """One round (the first is uncompressed) on the gradients at ``x``; returns mean(h).
+
+        ``x=None`` uses the gradients of the last :meth:`evaluate`.
+        """
+        if x is not None and not self._has_oracles:
+            raise ValueError("step(x) needs the workers' oracles: pass `worker_grads`")
+        if x is not None:
+            self.n_evaluations += 1
+        return self._apply_round(x)
+
+    def _apply_round(self, x):
+        deltas, got, sent = self._workers.messages(x)
+        d = deltas[0].shape[0]
+        if any(dl.shape[0] != d for dl in deltas):
+            raise ValueError("worker gradients must all have the same number of entries")
         if self.h is None:
-            return self.start(grads)
-        G = self._stack(grads)
-        d = G.shape[1]
-        for i in range(self.n_workers):
-            diff = G[i] - self.h[i]
-            delta = self._apply(self.eta_ * self.e[i] + diff)
-            self.e[i] += diff - delta
-            self.h[i] += delta
-        k = d if self.compressor == "none" else self.k_
-        self.bits += self.n_workers * message_bits(d, k, self.value_bits)
+            self.d = d
+            self.k_, self.eta_ = self._workers_k_eta(d)
+            self.h = np.array(deltas)
+            k = None
+        else:
+            for i, dl in enumerate(deltas):
+                self.h[i] += dl
+            k = self.k_
+        self.model_bits += self.n_workers * message_bits(d, k, self.value_bits)
+        if self._workers.remote:
+            self.bits += 8 * got
+        else:
+            self.bits = self.model_bits
+        self.downlink_bits += 8 * sent
         self.rounds += 1
         return self.h.mean(axis=0)
+
+    def _workers_k_eta(self, d):
+        from ._dask import resolve_k_eta
+        return resolve_k_eta(self._compress.name, self.k, self.eta, d)
 
 
 def econtrol(worker_grads, x0, learning_rate=0.1, *, eta=None, compressor="top-k", k=None,
              maxiter=1000, gtol=1e-6, full_grad=None, rng=None, callback=None,
-             value_bits=32):
-    """Distributed gradient descent with EControl compression over simulated workers.
+             value_bits=32, client=None):
+    """Distributed gradient descent with EControl compression (simulated, or on Dask).
 
     Minimizes ``f(x) = mean_i f_i(x)``; worker ``i`` computes ``g_i =
     worker_grads[i](x)`` and sends a compressed message per round.
@@ -219,6 +326,8 @@ def econtrol(worker_grads, x0, learning_rate=0.1, *, eta=None, compressor="top-k
     ----------
     worker_grads : sequence of callables
         ``grad_i(x) -> ndarray``, the local gradient (or a stochastic one).
+        With ``client``, each callable, with the data it closes over (its
+        shard), is sent once to a Dask worker and runs there.
     x0 : array_like
     learning_rate : float
     eta, compressor, k, value_bits, rng
@@ -229,16 +338,23 @@ def econtrol(worker_grads, x0, learning_rate=0.1, *, eta=None, compressor="top-k
         Stop when ``||mean_i grad_i(x)|| <= gtol`` (the gradient of ``f``,
         computed from the exact local gradients, or by ``full_grad`` if given).
     full_grad : callable, optional
-        ``full_grad(x)`` for the stopping test and the history (saves no work
-        when omitted: the mean of the local gradients is used).
+        ``full_grad(x)`` for the stopping test and the history. Without it,
+        the local gradients are averaged; with a client they are then sent
+        dense every round (counted in ``monitor_bits``, not in ``bits``).
     callback : callable, optional
         ``callback(intermediate_result)``; ``StopIteration`` stops (status 99).
+    client : distributed.Client, optional
+        Run each worker on a Dask worker (see :class:`EControl`). The iterates,
+        ``nit`` and ``grad_norm`` equal the simulation's for the same ``rng``.
 
     Returns
     -------
     OptimizeResult
-        ``x``, ``nit`` (rounds), ``bits`` (total over workers), ``bits_per_worker``,
-        ``grad_norm`` and ``history`` (``grad_norm`` and ``bits`` per round).
+        ``x``, ``nit`` (rounds), ``bits`` (total over workers: the model of
+        :func:`message_bits` when simulated; the packed messages' sizes with
+        a client), ``model_bits``, ``bits_per_worker``, ``grad_norm`` and
+        ``history`` (``grad_norm`` and ``bits`` per round); with a client also
+        ``monitor_bits`` and ``downlink_bits``.
 
     Examples
     --------
@@ -263,35 +379,37 @@ def econtrol(worker_grads, x0, learning_rate=0.1, *, eta=None, compressor="top-k
     maxiter = check_scalar(maxiter, "maxiter", lower=0, integer=True)
     gtol = check_scalar(gtol, "gtol", lower=0.0)
     cb = make_callback(callback)
-    ec = EControl(len(worker_grads), compressor=compressor, k=k, eta=eta,
-                  value_bits=value_bits, rng=rng)
-
-    def local(x):
-        return [np.asarray(g(x), dtype=np.float64) for g in worker_grads]
-
-    hist = {"grad_norm": [], "bits": []}
-    status, nit = MAXITER, 0
-    grads = local(x)
-    for nit in range(maxiter + 1):
-        gfull = np.mean(grads, axis=0) if full_grad is None else np.asarray(full_grad(x))
-        gnorm = float(np.linalg.norm(gfull))
-        hist["grad_norm"].append(gnorm)
-        hist["bits"].append(ec.bits)
-        if not np.isfinite(gnorm) or not np.all(np.isfinite(x)):
-            status = NAN_ENCOUNTERED
-            break
-        if gnorm <= gtol:
-            status = SUCCESS
-            break
-        if nit == maxiter:
-            break
-        if cb(x, grad_norm=gnorm, nit=nit, bits=ec.bits):
-            status = CALLBACK_STOP
-            break
-        direction = ec.round(grads)
-        x = x - lr * direction
-        grads = local(x)
-    return make_result(x, status, nit=nit, nfev=0, njev=(nit + 1) * len(worker_grads),
-                       bits=ec.bits, bits_per_worker=ec.bits // len(worker_grads),
+    with EControl(len(worker_grads), compressor=compressor, k=k, eta=eta,
+                  value_bits=value_bits, rng=rng, worker_grads=worker_grads,
+                  client=client) as ec:
+        hist = {"grad_norm": [], "bits": []}
+        status, nit = MAXITER, 0
+        for nit in range(maxiter + 1):
+            if full_grad is None:
+                gfull = np.mean(ec.evaluate(x), axis=0)
+            else:
+                gfull = np.asarray(full_grad(x))
+            gnorm = float(np.linalg.norm(gfull))
+            hist["grad_norm"].append(gnorm)
+            hist["bits"].append(ec.bits)
+            if not np.isfinite(gnorm) or not np.all(np.isfinite(x)):
+                status = NAN_ENCOUNTERED
+                break
+            if gnorm <= gtol:
+                status = SUCCESS
+                break
+            if nit == maxiter:
+                break
+            if cb(x, grad_norm=gnorm, nit=nit, bits=ec.bits):
+                status = CALLBACK_STOP
+                break
+            direction = ec.step(None if full_grad is None else x)
+            x = x - lr * direction
+    n = len(worker_grads)
+    extra = {}
+    if client is not None:
+        extra = {"monitor_bits": ec.monitor_bits, "downlink_bits": ec.downlink_bits}
+    return make_result(x, status, nit=nit, nfev=0, njev=ec.n_evaluations * n,
+                       bits=ec.bits, model_bits=ec.model_bits, bits_per_worker=ec.bits // n,
                        grad_norm=hist["grad_norm"][-1],
-                       history={k_: np.asarray(v) for k_, v in hist.items()})
+                       history={k_: np.asarray(v) for k_, v in hist.items()}, **extra)

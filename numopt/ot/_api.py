@@ -12,13 +12,24 @@ from numopt._validation import check_choice, check_scalar
 
 from . import _engines as eng
 from . import _sns
+from . import _stabilized as stab
 from ._checks import check_ot_inputs
 
 __all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "solve"]
 
-METHODS = ("sinkhorn", "sinkhorn_log", "sns")
+METHODS = ("sinkhorn", "sinkhorn_log", "sns", "greenkhorn", "sinkhorn_stabilized",
+           "sinkhorn_epsilon_scaling")
 ENGINES = ("auto", "numba", "xp")
 _SNS_OPTS = ("n_warmup", "density", "solver", "max_cg")
+#: POT's method-specific options (name -> default), accepted by ``sinkhorn``/``sinkhorn2``
+_POT_OPTS = {
+    "sinkhorn_stabilized": {"tau": stab.TAU, "print_period": 20},
+    "sinkhorn_epsilon_scaling": {"tau": stab.TAU, "print_period": 10, "epsilon0": 1e4,
+                                 "numInnerItermax": 100},
+}
+#: methods whose ``warmstart`` holds potentials ``(alpha, beta)`` (POT's convention)
+#: rather than ``(log_u, log_v)``
+_WARM_POTENTIALS = ("sinkhorn_stabilized", "sinkhorn_epsilon_scaling")
 #: below this many cost entries the Numba kernels run on one thread (a parallel
 #: region costs more than it saves, and much more on a busy machine)
 SERIAL_BELOW = 4_000_000
@@ -52,7 +63,10 @@ def _pop_options(kwargs, method):
         for key in _SNS_OPTS:
             if key in kwargs:
                 opts[key] = kwargs.pop(key)
+    for key, default in _POT_OPTS.get(method, {}).items():
+        opts[key] = kwargs.pop(key, default)
     _check_unknown_options(kwargs, method, stacklevel=5)
+    _check_pot_options(opts)
     if "n_warmup" in opts:
         opts["n_warmup"] = check_scalar(opts["n_warmup"], "n_warmup", lower=0, integer=True)
     if opts.get("density") is not None:
@@ -66,8 +80,28 @@ def _pop_options(kwargs, method):
     return maxiter, tol, engine, opts
 
 
-def _warm(warmstart, reg, n, m, xp):
-    """POT's ``warmstart=(log_u, log_v)`` -> potentials ``(f, g)`` (float64)."""
+def _check_pot_options(opts):
+    """Validate the options of ``'sinkhorn_stabilized'`` / ``'sinkhorn_epsilon_scaling'``."""
+    if "tau" in opts:
+        opts["tau"] = check_scalar(opts["tau"], "tau", lower=1.0)
+    if "print_period" in opts:
+        opts["print_period"] = check_scalar(opts["print_period"], "print_period", lower=1,
+                                            integer=True)
+    if "epsilon0" in opts:
+        opts["epsilon0"] = check_scalar(opts["epsilon0"], "epsilon0", lower=0.0,
+                                        lower_inclusive=False)
+    if "numInnerItermax" in opts:
+        opts["numInnerItermax"] = check_scalar(opts["numInnerItermax"], "numInnerItermax",
+                                               lower=1, integer=True)
+
+
+def _warm(warmstart, reg, n, m, xp, potentials=False):
+    """POT's ``warmstart`` -> potentials ``(f, g)`` (float64).
+
+    ``(log_u, log_v)`` (scalings' logarithms, ``f = reg log_u``) or, with
+    ``potentials`` (``'sinkhorn_stabilized'``, ``'sinkhorn_epsilon_scaling'``
+    as in POT), ``(alpha, beta)`` = ``(f, g)`` directly.
+    """
     if warmstart is None:
         return None, None
     try:
@@ -81,7 +115,7 @@ def _warm(warmstart, reg, n, m, xp):
                          f"{lu.shape} and {lv.shape}")
     if not (np.all(np.isfinite(lu)) and np.all(np.isfinite(lv))):
         raise ValueError("`warmstart` must contain only finite values")
-    f0, g0 = reg * lu, reg * lv
+    f0, g0 = (lu, lv) if potentials else (reg * lu, reg * lv)
     if xp is not np:
         f0, g0 = xp.asarray(f0), xp.asarray(g0)
     return f0, g0
@@ -99,7 +133,7 @@ def _run(a, b, M, reg, method, maxiter, tol, engine, warmstart, opts):
 
 def _run_inner(xp, a, b, M, reg, out_dtype, method, maxiter, tol, engine, warmstart, opts):
     n, m = M.shape
-    f0, g0 = _warm(warmstart, reg, n, m, xp)
+    f0, g0 = _warm(warmstart, reg, n, m, xp, method in _WARM_POTENTIALS)
     use_numba = xp is np and engine != "xp"
     ctype = np.float64 if xp is np else out_dtype
     Mc = xp.ascontiguousarray(M, dtype=ctype)
@@ -121,9 +155,12 @@ def _run_inner(xp, a, b, M, reg, out_dtype, method, maxiter, tol, engine, warmst
                                 **opts)
         else:
             st = _sns.sns_xp(xp, ac, bc, Mc, reg, maxiter, tol, f0=f0, g0=g0, **opts)
+    elif use_numba and method in _STAB_ENGINES:
+        st = _STAB_ENGINES[method](ac, bc, Mc, reg, maxiter, tol, f0, g0, record=True,
+                                   **_engine_opts(method, opts))
     elif use_numba:
         st = eng.auto_numba(ac, bc, Mc, reg, maxiter, tol, method, f0, g0, record=True)
-    else:
+    else:  # vectorised path (CuPy, engine='xp'): the POT variants run in the log domain
         st = eng.auto_xp(xp, ac, bc, Mc, reg, maxiter, tol, method, f0, g0)
     if st.status == NAN_ENCOUNTERED:  # never return NaN: restart in the log domain
         st = (eng.log_numba(ac, bc, Mc, reg, maxiter, tol, record=True) if use_numba
@@ -150,6 +187,21 @@ def _run_inner(xp, a, b, M, reg, out_dtype, method, maxiter, tol, engine, warmst
     return st, P, f, g, xp, out_dtype, M, reg
 
 
+_STAB_ENGINES = {"sinkhorn_stabilized": stab.stabilized_numba,
+                 "sinkhorn_epsilon_scaling": stab.epsilon_scaling_numba,
+                 "greenkhorn": stab.greenkhorn_numba}
+
+
+def _engine_opts(method, opts):
+    """Keyword arguments of the engine behind ``method`` (POT names -> engine names)."""
+    if method == "sinkhorn_stabilized":
+        return {"tau": opts["tau"]}
+    if method == "sinkhorn_epsilon_scaling":
+        return {"tau": opts["tau"], "epsilon0": opts["epsilon0"],
+                "inner_maxiter": opts["numInnerItermax"]}
+    return {}
+
+
 def _resolve(method, numItermax, stopThr, kwargs):
     method = check_choice(method, "method", METHODS)
     maxiter, tol, engine, opts = _pop_options(kwargs, method)
@@ -170,13 +222,42 @@ def _warn_status(st, warn, method):
         warnings.warn(msg, OptimizeWarning, stacklevel=4)
 
 
-def _log_dict(st, f, g, reg, xp):
-    return {"err": list(st.errs) if st.errs else [st.err], "times": list(st.times),
-            "niter": st.nit,
-            "log_u": f / reg, "log_v": g / reg, "u": xp.exp(f / reg), "v": xp.exp(g / reg),
-            "status": st.status, "method": st.engine,
-            "nit_sinkhorn": st.extra.get("nit_sinkhorn", st.nit),
-            "nit_newton": st.extra.get("nit_newton", 0)}
+def _log_dict(st, f, g, reg, xp, method=None):
+    with np.errstate(over="ignore"):  # u = exp(f / reg) may overflow for tiny reg
+        u, v = xp.exp(f / reg), xp.exp(g / reg)
+    log = {"err": list(st.errs) if st.errs else [st.err], "times": list(st.times),
+           "niter": st.nit,
+           "log_u": f / reg, "log_v": g / reg, "u": u, "v": v,
+           "status": st.status, "method": st.engine,
+           "nit_sinkhorn": st.extra.get("nit_sinkhorn", st.nit),
+           "nit_newton": st.extra.get("nit_newton", 0)}
+    # POT's method-specific keys
+    if method in ("sinkhorn_stabilized", "greenkhorn"):
+        log["n_iter"] = st.nit
+    if method == "sinkhorn_stabilized":
+        log["logu"], log["logv"] = log["log_u"], log["log_v"]
+    if method in _WARM_POTENTIALS:
+        log["alpha"], log["beta"] = f, g
+        log["warmstart"] = (f, g)
+    if method == "sinkhorn_epsilon_scaling":
+        log["n_stages"] = st.extra.get("n_stages", 0)
+    return log
+
+
+def _print(st, verbose, opts):
+    """``verbose``: the error every ``print_period`` iterations (POT's table), then a summary."""
+    if not verbose:
+        return
+    period = opts.get("print_period")
+    if period and st.errs:
+        print(f"{'It.':5s}|{'Err':12s}\n" + "-" * 19)
+        for k in range(0, len(st.errs), period):
+            print(f"{k:5d}|{st.errs[k]:8e}|")
+    print(f"{st.engine}: {st.nit} iterations, marginal error {st.err:.3e}")
+
+
+def _is_batched(b):
+    return (b.ndim if hasattr(b, "ndim") else np.ndim(b)) == 2
 
 
 def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
@@ -193,19 +274,36 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     ----------
     a : array_like, shape (n,)
         Source weights (non-negative). Empty or None: uniform.
-    b : array_like, shape (m,)
+    b : array_like, shape (m,) or (m, k)
         Target weights, same total mass as ``a`` (relative 1e-6). Empty or
-        None: uniform.
+        None: uniform. ``(m, k)``: ``k`` histograms sharing ``M``; as in
+        POT, the ``k`` values :math:`\langle M, P_j\rangle` are returned
+        instead of the plans (each solved with ``method``).
     M : array_like, shape (n, m)
         Cost matrix.
     reg : float
-        Entropic regularization (> 0).
-    method : {'sinkhorn', 'sinkhorn_log', 'sns'}
-        ``'sinkhorn'``: scaling iterations with a fused Numba kernel; switches
-        to the log domain automatically when ``exp(-M/reg)`` underflows or
-        the scalings break down. ``'sinkhorn_log'``: fused log-domain
-        iterations. ``'sns'``: Sinkhorn-Newton-Sparse (see
-        :func:`sinkhorn_newton_sparse`).
+        Entropic regularization (> 0). ``reg <= 0`` raises ``ValueError``
+        (POT warns and returns NaN; there is no entropic plan at ``reg = 0``).
+    method : {'sinkhorn', 'sinkhorn_log', 'sinkhorn_stabilized', \
+'sinkhorn_epsilon_scaling', 'greenkhorn', 'sns'}
+        Every method of POT's ``ot.sinkhorn``, each compiled with Numba
+        (the vectorised ``engine='xp'``/CuPy path runs the POT variants in
+        the log domain), plus Sinkhorn-Newton-Sparse:
+
+        * ``'sinkhorn'``: scaling iterations with a fused kernel; when
+          ``exp(-M/reg)`` underflows or the scalings break down, the same
+          iterations continue on the stabilized kernel (absorption, as
+          ``'sinkhorn_stabilized'``), never in NaN.
+        * ``'sinkhorn_log'``: fused log-domain iterations.
+        * ``'sinkhorn_stabilized'``: :func:`sinkhorn_stabilized` (options
+          ``tau``, ``print_period``; ``warmstart`` holds potentials).
+        * ``'sinkhorn_epsilon_scaling'``: :func:`sinkhorn_epsilon_scaling`
+          (options ``epsilon0``, ``numInnerItermax``, ``tau``,
+          ``print_period``; ``numItermax`` counts stages).
+        * ``'greenkhorn'``: :func:`greenkhorn` (``numItermax`` counts
+          single row/column steps; max-norm stopping test).
+        * ``'sns'``: Sinkhorn-Newton-Sparse (see
+          :func:`sinkhorn_newton_sparse`).
     numItermax : int
         Maximum number of iterations (for ``'sns'``: of Newton steps).
         ``maxiter`` is accepted as an alias.
@@ -213,21 +311,29 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
         Stop when the column-marginal error :math:`\|P^T 1 - b\|_2`, measured
         after the row update, is at most ``stopThr`` (``tol`` alias).
     verbose : bool
-        Print a one-line summary.
+        Print a one-line summary (with ``print_period``: the error every
+        ``print_period`` iterations first).
     log : bool
         Also return a dict with ``err`` (the error after every iteration;
         NumPy engine), ``times`` (seconds since the start at each error),
         ``niter``, ``log_u``, ``log_v``, ``u``, ``v``, ``status`` and
-        ``method`` (the engine that ran).
+        ``method`` (the engine that ran), plus POT's method-specific keys
+        (``n_iter``, ``logu``, ``logv``, ``alpha``, ``beta``,
+        ``warmstart``). For a 2-D ``b``: ``log_u`` ``(n, k)``, ``log_v``
+        ``(m, k)``, ``u``, ``v``, and per-histogram ``err``/``niter``/``status``.
     warn : bool
         Warn (:class:`~numopt.OptimizeWarning`) when not converged.
     warmstart : tuple of arrays, optional
-        ``(log_u, log_v)`` as in POT: dual potentials divided by ``reg``.
+        ``(log_u, log_v)`` as in POT: dual potentials divided by ``reg``;
+        for ``'sinkhorn_stabilized'`` and ``'sinkhorn_epsilon_scaling'``
+        the potentials ``(alpha, beta)`` themselves (POT's convention). With
+        a 2-D ``b`` each array may have one column per histogram.
     **kwargs
         ``engine`` (``'auto'``, ``'numba'``, ``'xp'``: the vectorised
         NumPy/CuPy path), ``n_threads`` (Numba threads; default: one thread
-        below 4e6 cost entries, all above) and, for ``'sns'``, ``n_warmup``,
-        ``density``, ``solver``, ``max_cg``.
+        below 4e6 cost entries, all above), the POT options of the method
+        above and, for ``'sns'``, ``n_warmup``, ``density``, ``solver``,
+        ``max_cg``.
 
     Returns
     -------
@@ -248,14 +354,16 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
      [0.00002 0.49998]]
     """
     method, maxiter, tol, engine, opts = _resolve(method, numItermax, stopThr, kwargs)
+    if _is_batched(b):
+        return _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log,
+                                  verbose, opts, warmstart)
     st, P, f, g, xp, dt, _, reg = _run(a, b, M, reg, method, maxiter, tol, engine,
                                        warmstart, opts)
     _warn_status(st, warn, method)
-    if verbose:
-        print(f"{st.engine}: {st.nit} iterations, marginal error {st.err:.3e}")
+    _print(st, verbose, opts)
     P = P.astype(dt, copy=False)
     if log:
-        return P, _log_dict(st, f, g, reg, xp)
+        return P, _log_dict(st, f, g, reg, xp, method)
     return P
 
 
@@ -288,34 +396,49 @@ def sinkhorn2(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     [0.0203 0.0329]
     """
     method, maxiter, tol, engine, opts = _resolve(method, numItermax, stopThr, kwargs)
-    b_arr = b
-    if hasattr(b_arr, "ndim") and b_arr.ndim == 2 or (
-            not hasattr(b_arr, "ndim") and np.ndim(b_arr) == 2):
-        return _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn,
-                                  log, verbose, opts)
+    if _is_batched(b):
+        return _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log,
+                                  verbose, opts, warmstart)
     st, P, f, g, xp, dt, Mv, reg = _run(a, b, M, reg, method, maxiter, tol, engine,
                                         warmstart, opts)
     _warn_status(st, warn, method)
-    if verbose:
-        print(f"{st.engine}: {st.nit} iterations, marginal error {st.err:.3e}")
+    _print(st, verbose, opts)
     Mc = xp.asarray(Mv, dtype=P.dtype)
     val = (P * Mc).sum()
     val = val.astype(dt) if xp is not np else dt.type(val)
     if log:
-        return val, _log_dict(st, f, g, reg, xp)
+        return val, _log_dict(st, f, g, reg, xp, method)
     return val
 
 
+def _split_warm(warmstart, k):
+    """Per-histogram warm starts: each array is shared (1-D) or has one column per histogram."""
+    if warmstart is None:
+        return [None] * k
+    try:
+        w0, w1 = warmstart
+    except (TypeError, ValueError):
+        raise ValueError("`warmstart` must be a pair of arrays") from None
+    w0, w1 = np.asarray(to_numpy(w0)), np.asarray(to_numpy(w1))
+    for w in (w0, w1):
+        if w.ndim == 2 and w.shape[1] != k:
+            raise ValueError(f"`warmstart` arrays for a `b` of {k} histograms must be 1-D or "
+                             f"have {k} columns, got shape {w.shape}")
+    return [(w0[:, j] if w0.ndim == 2 else w0, w1[:, j] if w1.ndim == 2 else w1)
+            for j in range(k)]
+
+
 def _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log, verbose,
-                       opts):
+                       opts, warmstart=None):
+    """``b`` of shape ``(m, k)``: the ``k`` values ``<M, P_j>`` (as POT's sinkhorn, sinkhorn2)."""
     xp, a, b, M, reg, dt = check_ot_inputs(a, b, M, reg, allow_batch=True)
     k = b.shape[1]
     ctype = np.float64 if xp is np else dt
     Mc = xp.ascontiguousarray(M, dtype=ctype)
     ac, bc = a.astype(ctype), b.astype(ctype)
     vals, logs = None, None
-    if method == "sinkhorn" and bool(xp.all(ac > 0)) and bool(xp.all(bc > 0)) \
-            and not eng.kernel_underflows(Mc, reg):
+    if method == "sinkhorn" and warmstart is None and bool(xp.all(ac > 0)) \
+            and bool(xp.all(bc > 0)) and not eng.kernel_underflows(Mc, reg):
         # one GEMM per half-iteration for all k histograms
         st = eng.scaling_xp(xp, ac, bc, Mc, reg, maxiter, tol)
         if st is not None:
@@ -323,18 +446,28 @@ def _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log, ve
             vals = ((u.T @ (st.K * Mc)) * v.T).sum(axis=1)
             _warn_status(st, warn, method)
             logs = {"err": [st.err], "niter": st.nit, "u": u, "v": v, "status": st.status,
-                    "method": "sinkhorn"}
+                    "method": "sinkhorn", "log_u": xp.log(u) + st.shift / reg,
+                    "log_v": xp.log(v)}
+            logs["u"] = xp.exp(logs["log_u"])
     if vals is None:  # one histogram at a time
-        out, stats = [], []
-        for j in range(k):
+        out, stats, pots = [], [], []
+        for j, ws in enumerate(_split_warm(warmstart, k)):
             st, P, f, g, _, _, _, _ = _run(ac, bc[:, j], Mc, reg, method, maxiter, tol,
-                                           engine, None, opts)
+                                           engine, ws, opts)
             _warn_status(st, warn, method)
             out.append((P * Mc).sum())
             stats.append(st)
+            pots.append((f, g))
         vals = xp.stack([xp.asarray(v) for v in out])
         logs = {"err": [s.err for s in stats], "niter": [s.nit for s in stats],
-                "status": [s.status for s in stats], "method": stats[0].engine}
+                "status": [s.status for s in stats], "method": stats[0].engine,
+                "log_u": xp.stack([f for f, _ in pots], axis=1) / reg,
+                "log_v": xp.stack([g for _, g in pots], axis=1) / reg}
+        with np.errstate(over="ignore"):
+            logs["u"], logs["v"] = xp.exp(logs["log_u"]), xp.exp(logs["log_v"])
+        if method in _WARM_POTENTIALS:
+            logs["alpha"], logs["beta"] = reg * logs["log_u"], reg * logs["log_v"]
+            logs["warmstart"] = (logs["alpha"], logs["beta"])
     if verbose:
         print(f"{logs['method']}: batched k={k}, niter {logs['niter']}")
     vals = vals.astype(dt)

@@ -60,7 +60,7 @@ def check_ot_inputs(a, b, M, reg, *, allow_batch=False):
     bad = np.abs(sb - sa) > MASS_RTOL * np.maximum(sb, sa)
     if np.any(bad):
         raise ValueError(f"`a` and `b` must have the same total mass (balanced OT): "
-                         f"sum(a) = {sa!r}, sum(b) = {sb[bad][0]!r}; relative difference "
+                         f"sum(a) = {sa!r}, sum(b) = {float(sb[bad][0])!r}; relative difference "
                          f"exceeds {MASS_RTOL:g}")
     out_dtype = float_dtype(M, *[x for x, given in ((a, a_given), (b, b_given)) if given])
     return xp, a, b, M, reg, out_dtype

@@ -190,19 +190,25 @@ def log_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, t_star
 
 def auto_numba(a, b, M, reg, maxiter, tol, method, f0=None, g0=None, record=False):
     """``method='sinkhorn'``: scaling unless the kernel underflows or the
-    scaling breaks down, then the log domain (warm-started)."""
-    if method == "sinkhorn" and not kernel_underflows(M, reg):
-        st = scaling_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
-        if st is not None:
-            return st
+    scaling breaks down, then stabilized scaling (absorption into the
+    potentials: the same fused pass per iteration, not the log domain's
+    exp per entry); ``'sinkhorn_log'``: the log domain."""
+    if method == "sinkhorn":
+        if not kernel_underflows(M, reg):
+            st = scaling_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
+            if st is not None:
+                return st
+        from ._stabilized import stabilized_numba
+        return stabilized_numba(a, b, M, reg, maxiter, tol, f0, g0, record=record)
     return log_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
 
 
 # --------------------------------------------------------------------------
 # Vectorised engines (NumPy or CuPy)
 #
-# Their loops mirror the Numba engines' above step for step (same stopping test,
-# same switch to the log domain) while each iteration is array expressions instead of
+# Their loops mirror the Numba engines' above step for step (same stopping test; where
+# the kernel underflows they switch to the log domain, where the Numba 'sinkhorn' engine
+# stabilizes by absorption, _stabilized.py) while each iteration is array expressions instead of
 # fused kernels: the two loop skeletons stay apart on purpose (``duplicates`` lists
 # them), and the shared parts are functions (stop_status, kernel_underflows).
 # --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from numopt.convex_nn import (ConvexReLUClassifier, ConvexReLURegressor, ReLUNet
                               recover_network, sample_patterns)
 from numopt.convex_nn._admm import _Operators
 from numopt.convex_nn._core import add_bias, convex_predict, restore_feasibility
+from numopt.convex_nn._fit import choose_solver, solver_memory
 from numopt.convex_nn._kernels import project_cones
 from numopt.problems import teacher_student_relu, two_spirals
 
@@ -153,7 +154,8 @@ def test_sample_patterns_bad_input():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_admm_squared_matches_clarabel(seed):
     X, y = _data(seed)
-    res = fit_convex_relu(X, y, n_patterns=8, beta=0.05, rng=seed, tol=1e-7, maxiter=20000)
+    res = fit_convex_relu(X, y, n_patterns=8, beta=0.05, rng=seed, tol=1e-7, maxiter=20000,
+                          solver="admm")
     ref = cvx_reference(add_bias(X), y, res.patterns, 0.05, "squared")
     assert abs(res.objective - ref) <= 1e-4 * abs(ref)
     # objective_ is the stated formula at the returned weights
@@ -254,15 +256,17 @@ def test_callback_stop_and_unknown_option():
         if len(seen) == 3:
             raise StopIteration
 
-    res = fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, callback=cb)
+    res = fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, callback=cb, solver="admm")
     assert res.status == 99 and not res.success and len(seen) == 3
     with pytest.warns(OptimizeWarning, match="bogus"):
-        fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, maxiter=10, bogus=1)
+        fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, maxiter=10, bogus=1,
+                        solver="admm")
 
 
 def test_iteration_limit_reported():
     X, y = _data(0)
-    res = fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, maxiter=5, tol=1e-12)
+    res = fit_convex_relu(X, y, n_patterns=5, beta=0.05, rng=0, maxiter=5, tol=1e-12,
+                          solver="admm")
     assert res.status == 1 and not res.success and "ADMM" in res.message
     assert np.isfinite(res.objective)
 
@@ -296,7 +300,7 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match="solver"):
         fit_convex_relu(X, y, solver="sgd")
     with pytest.raises(ValueError, match="robust_eps"):
-        fit_convex_relu(X, y, robust_eps=0.1)
+        fit_convex_relu(X, y, robust_eps=0.1, solver="admm")
     with pytest.raises(ValueError, match="beta"):
         fit_convex_relu(X, y, beta=-1.0)
     with pytest.raises(ValueError, match="0/1"):
@@ -308,49 +312,137 @@ def test_bad_input_errors():
 
 def test_estimators_sklearn_protocol():
     from sklearn.base import clone
-    reg = ConvexReLURegressor(n_patterns=7, beta=0.2, rng=4)
+    from sklearn.exceptions import NotFittedError
+    reg = ConvexReLURegressor(n_patterns=7, beta=0.2, random_state=4)
     params = reg.get_params()
     assert params["n_patterns"] == 7 and params["beta"] == 0.2
     c = clone(reg)
     assert c.get_params() == params and c is not reg
     reg.set_params(beta=0.5)
     assert reg.beta == 0.5
-    with pytest.raises(ValueError, match="invalid parameter"):
+    with pytest.raises(ValueError, match="Invalid parameter"):
         reg.set_params(alpha=1)
-    with pytest.raises(AttributeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         reg.predict(np.ones((2, 2)))
+    assert issubclass(NotFittedError, AttributeError)  # the former error type still catches it
 
 
 def test_regressor_fit_predict_score():
     X, y = _data(7)
-    reg = ConvexReLURegressor(n_patterns=8, beta=0.05, tol=1e-6, rng=0).fit(X, y)
+    reg = ConvexReLURegressor(n_patterns=8, beta=0.05, tol=1e-6, random_state=0).fit(X, y)
     assert reg.patterns_.shape == (X.shape[0], reg.V_.shape[1])
     np.testing.assert_allclose(reg.predict(X), reg.convex_predict(X), atol=1e-8)
     np.testing.assert_allclose(reg.network_predict(X), reg.result_.predictions, atol=1e-8)
     from sklearn.metrics import r2_score
     assert reg.score(X, y) == pytest.approx(r2_score(y, reg.predict(X)))
     assert reg.objective_ == pytest.approx(reg.result_.objective)
+    assert reg.result_.solver == "ipm" and reg.result_.success   # solver='auto'
+    # the same patterns and solver through the functional API give the same model
+    ref = fit_convex_relu(X, y, n_patterns=8, beta=0.05, tol=1e-6, solver="ipm", rng=0)
+    np.testing.assert_allclose(reg.V_, ref.V)
+    np.testing.assert_allclose(reg.W_, ref.W)
     with pytest.raises(ValueError, match="loss"):
         ConvexReLURegressor(loss="bce").fit(X, y)
+
+
+def test_auto_solver_choice():
+    from sklearn.exceptions import ConvergenceWarning
+    X, y = two_spirals(40, noise=0.0, turns=0.5, labels=(-1, 1), rng=0)
+    clf = ConvexReLUClassifier(loss="hinge", maxiter=20, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        clf.fit(X, y)
+    assert clf.result_.solver == "admm" and clf.n_iter_ == 20
+    assert ConvexReLUClassifier(loss="hinge", robust_eps=0.01, random_state=0).fit(
+        X, y).result_.solver == "cvxpy"
+
+
+def test_rng_is_a_deprecated_alias_of_random_state():
+    X, y = _data(3)
+    new = ConvexReLURegressor(n_patterns=6, beta=0.05, random_state=2).fit(X, y)
+    with pytest.warns(FutureWarning, match="random_state"):
+        old = ConvexReLURegressor(n_patterns=6, beta=0.05, rng=2).fit(X, y)
+    np.testing.assert_array_equal(old.patterns_, new.patterns_)
+    np.testing.assert_allclose(old.predict(X), new.predict(X))
+    with pytest.raises(ValueError, match="random_state"):
+        ConvexReLURegressor(rng=1, random_state=1).fit(X, y)
 
 
 @pytest.mark.parametrize("labels", [(0, 1), (-1, 1)])
 def test_classifier_labels_and_accuracy(labels):
     X, y = two_spirals(60, noise=0.0, turns=0.5, labels=labels, rng=0)
     clf = ConvexReLUClassifier(n_patterns=20, beta=0.05, loss="hinge", solver="cvxpy",
-                               rng=0).fit(X, y)
+                               random_state=0).fit(X, y)
     assert set(np.unique(clf.predict(X))) <= set(map(float, labels))
     assert clf.score(X, y) >= 0.9
     p = clf.predict_proba(X)
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
 
 
-def test_classifier_bad_labels():
-    X = np.random.default_rng(0).standard_normal((10, 2))
-    with pytest.raises(ValueError, match="binary labels"):
-        ConvexReLUClassifier().fit(X, np.arange(10) % 3)
-    with pytest.raises(ValueError, match="binary labels"):
-        ConvexReLUClassifier().fit(X, np.where(np.arange(10) % 2, 2, 1))
+@pytest.mark.parametrize("labels", [(1, 2), ("no", "yes"), (-3, 7)])
+def test_classifier_any_binary_labels(labels):
+    """Any two labels: the same network as the 0/1 encoding (sorted labels, second positive)."""
+    X, y01 = two_spirals(50, noise=0.0, turns=0.5, labels=(0, 1), rng=1)
+    y = np.array(labels)[y01.astype(int)]
+    kw = dict(n_patterns=10, beta=0.05, random_state=0)
+    clf = ConvexReLUClassifier(**kw).fit(X, y)
+    ref = ConvexReLUClassifier(**kw).fit(X, y01)
+    assert list(clf.classes_) == sorted(labels)
+    np.testing.assert_allclose(clf.decision_function(X), ref.decision_function(X))
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[ref.predict(X).astype(int)])
+    assert clf.score(X, y) == ref.score(X, y01) > 0.85
+
+
+def test_classifier_one_vs_rest():
+    """Three classes: one network per class on shared patterns; each equals the binary fit
+    of its class against the rest with those patterns, and the argmax predicts."""
+    rng = np.random.default_rng(0)
+    centers = np.array([[0.0, 2.0], [-2.0, -1.0], [2.0, -1.0]])
+    y = np.repeat(["a", "b", "c"], 20)
+    X = centers[np.repeat(np.arange(3), 20)] + 0.6 * rng.standard_normal((60, 2))
+    clf = ConvexReLUClassifier(n_patterns=12, beta=0.05, random_state=0).fit(X, y)
+    assert list(clf.classes_) == ["a", "b", "c"]
+    F = clf.decision_function(X)
+    assert F.shape == (60, 3) and clf.V_.shape[0] == 3 and len(clf.networks_) == 3
+    for k, label in enumerate(clf.classes_):
+        ref = fit_convex_relu(X, (y == label).astype(float), loss="bce", beta=0.05,
+                              solver="ipm", tol=1e-4, maxiter=200,
+                              patterns=(clf.patterns_, clf.gates_))
+        np.testing.assert_allclose(F[:, k], ref.network.predict(X), atol=1e-10)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[np.argmax(F, axis=1)])
+    P = clf.predict_proba(X)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(np.argmax(P, axis=1), np.argmax(F, axis=1))
+    assert clf.score(X, y) > 0.9
+
+
+def test_estimator_input_conventions():
+    import scipy.sparse as sp
+    from sklearn.exceptions import DataConversionWarning
+    X, y = _data(5)
+    with pytest.warns(DataConversionWarning):
+        col = ConvexReLURegressor(n_patterns=5, random_state=0).fit(X, y[:, None])
+    np.testing.assert_allclose(
+        col.predict(X), ConvexReLURegressor(n_patterns=5, random_state=0).fit(X, y).predict(X))
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        ConvexReLURegressor().fit(sp.csr_matrix(X), y)
+    with pytest.raises(ValueError, match="3 features"):
+        col.predict(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        ConvexReLUClassifier().fit(X, y)   # continuous targets
+    with pytest.raises(ValueError, match="one class"):
+        ConvexReLUClassifier().fit(X, np.ones(len(y)))
+
+
+def test_classifier_in_grid_search_pipeline():
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    X, y01 = two_spirals(60, noise=0.05, turns=0.5, rng=2)
+    y = np.where(y01 == 1, "out", "in")
+    pipe = make_pipeline(StandardScaler(), ConvexReLUClassifier(n_patterns=8, random_state=0))
+    search = GridSearchCV(pipe, {"convexreluclassifier__beta": [1e-3, 1.0]}, cv=3).fit(X, y)
+    assert search.best_params_["convexreluclassifier__beta"] in (1e-3, 1.0)
+    assert set(search.predict(X)) <= {"in", "out"}
 
 
 # ---------------------------------------------------------------- robust training
@@ -382,9 +474,9 @@ def test_robust_training_beats_standard_under_attack():
     Xt, yt = _blobs(1)
     eps = 0.25
     std = ConvexReLUClassifier(n_patterns=15, beta=1e-2, loss="hinge", solver="cvxpy",
-                               rng=0).fit(X, y)
+                               random_state=0).fit(X, y)
     rob = ConvexReLUClassifier(n_patterns=15, beta=1e-2, loss="hinge", solver="cvxpy",
-                               robust_eps=eps, rng=0).fit(X, y)
+                               robust_eps=eps, random_state=0).fit(X, y)
 
     def robust_acc(model, XX, yy):
         adv = [fgsm_attack(model.network_, XX, yy, eps),
@@ -422,13 +514,13 @@ def test_float32_noncontiguous_and_single_sample():
     # min ½(r − y)² + β |r| / ‖x̃‖ over the prediction r, x̃ = (x, 1)
     shrink = 0.01 / np.linalg.norm(np.append(X[0], 1.0))
     expected = np.sign(y[0]) * max(abs(y[0]) - shrink, 0.0)
-    assert one.predictions[0] == pytest.approx(expected, abs=1e-6)
+    assert one.predictions[0] == pytest.approx(expected, abs=1e-6) and one.success
 
 
 def test_admm_anderson_option_reaches_same_optimum():
     X, y = _data(0)
     res = fit_convex_relu(X, y, n_patterns=8, beta=0.05, rng=0, tol=1e-7, maxiter=20000,
-                          anderson=5)
+                          anderson=5, solver="admm")
     ref = cvx_reference(add_bias(X), y, res.patterns, 0.05, "squared")
     assert abs(res.objective - ref) <= 1e-4 * abs(ref)
     assert res.anderson_steps > 0
@@ -450,3 +542,43 @@ def test_sample_patterns_bias_appends_the_ones_column():
     b = fit_convex_relu(X, y, beta=1e-2, tol=1e-4, patterns=(D2, g2))
     np.testing.assert_array_equal(a.V, b.V)
     assert public_restore is restore_feasibility
+
+
+# ----------------------------------------------------------------- solver='auto'
+def test_choose_solver_by_size_and_kind():
+    assert choose_solver(100, 11, 40)[0] == choose_solver(5000, 11, 40, "bce")[0] == "ipm"
+    # the IPM's Newton system is min(n, 2dP)-sized: 2dP < n = 5000 here
+    mem = solver_memory(5000, 11, 40)
+    assert mem["ipm"] == 8.0 * (880 ** 2 + 2 * 5000 * 880) and mem["admm"] > mem["ipm"]
+    assert solver_memory(300, 11, 40)["ipm"] == 8.0 * (300 ** 2 + 2 * 300 * 880)
+    budget = mem["ipm"]
+    assert choose_solver(5000, 11, 40, memory_budget=budget)[0] == "ipm"
+    assert choose_solver(5000, 11, 40, memory_budget=budget - 1)[0] == "admm"
+    assert choose_solver(100, 3, 5, "hinge")[0] == "admm"
+    assert choose_solver(100, 3, 5, robust_eps=0.1)[0] == "cvxpy"
+
+
+@pytest.mark.parametrize("loss", ["squared", "bce"])
+def test_auto_default_reaches_clarabel_with_status_0(loss):
+    """Issue #21: the default settings succeed and reach 1e-4 of CVXPY+Clarabel."""
+    X, y = teacher_student_relu(120, 4, n_hidden=4, noise=0.1, rng=5)
+    if loss == "bce":
+        y = (y > np.median(y)).astype(float)
+    res = fit_convex_relu(X, y, n_patterns=12, beta=1e-2, loss=loss, rng=0)
+    assert res.solver == "ipm" and "fits" in res.solver_reason
+    assert (res.status, res.success) == (0, True)
+    ref = cvx_reference(add_bias(X), y, res.patterns, 1e-2, loss)
+    assert res.objective - ref <= 1e-4 * abs(ref)
+    assert res.objective >= ref - 1e-6 * abs(ref)       # feasible: not below the optimum
+    assert res.constraint_violation <= 1e-8 * max(1.0, np.abs(res.V).max())
+
+
+def test_auto_routes_hinge_to_admm_and_robust_to_cvxpy():
+    X, y = _data(0)
+    yl = np.where(y > np.median(y), 1.0, -1.0)
+    res = fit_convex_relu(X, yl, n_patterns=4, beta=0.1, loss="hinge", rng=0, maxiter=50,
+                          blas_threads=1)
+    assert res.solver == "admm" and "hinge" in res.solver_reason
+    rob = fit_convex_relu(X[:30], yl[:30], n_patterns=3, beta=0.1, loss="hinge", rng=0,
+                          robust_eps=0.05, blas_threads=1)
+    assert rob.solver == "cvxpy" and rob.success

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.optimize as so
 
 import numopt
 from numopt import optim
@@ -525,9 +526,12 @@ class TestMinimize:
         ("hybrid-auon", {"learning_rate": 0.05}), ("drop-muon", {"learning_rate": 0.02}),
         ("frugal", {"learning_rate": 0.05, "weight_decay": 0.0})])
     def test_matrix_methods(self, method, opts):
-        res = numopt.minimize(self._f, np.zeros(24), method=method, jac=self._g,
-                              options=dict(shape=(6, 4), maxiter=400, **opts), rng=0)
-        assert res.success and res.nit == 400
+        with pytest.warns(so.OptimizeWarning, match="after 400 steps"):
+            res = numopt.minimize(self._f, np.zeros(24), method=method, jac=self._g,
+                                  options=dict(shape=(6, 4), maxiter=400, **opts), rng=0)
+        # constant steps get close but not to gtol: an iteration limit, not a success
+        assert (res.status, res.success, res.nit) == (1, False, 400)
+        assert np.linalg.norm(self._g(res.x)) > 1e-5
         assert res.fun < 0.02 * self._f(np.zeros(24))
 
     def test_matrix_method_needs_shape(self):

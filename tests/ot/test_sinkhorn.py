@@ -58,10 +58,10 @@ def test_same_iterates_as_pot(method):
         assert _rel(P, ref) < 1e-10
 
 
-def test_small_reg_switches_to_log_domain_without_nan():
+def test_small_reg_switches_to_stabilized_scaling_without_nan():
     p = ot_point_clouds(40, rng=6)  # M / reg spans 1000 > 700: exp(-M/reg) underflows
     P, log = sinkhorn(p.a, p.b, p.M, 1e-3, numItermax=20_000, log=True)
-    assert log["method"] == "sinkhorn_log" and log["status"] == 0
+    assert log["method"] == "sinkhorn_stabilized" and log["status"] == 0
     assert np.all(np.isfinite(P)) and np.all(P >= 0)
     np.testing.assert_allclose(P.sum(0), p.b, atol=1e-9)
 

@@ -1,0 +1,288 @@
+"""numopt.ot.solve_sample (online cost) against POT's ot.solve_sample and ott-jax.
+
+Problem: two clouds of n points in 3-D (source standard normal, target
+``0.8 * normal + 0.5``, seed 0), squared Euclidean cost, uniform weights,
+``reg = 0.1 x`` the mean cost, tolerance 1e-9 on the column-marginal 2-norm
+error (POT and ott-jax: their own marginal-error tests, 2-norm, at the same
+tolerance). ott-jax runs in float64 (``jax_enable_x64``) with its
+``PointCloud`` geometry (online cost, ``batch_size`` rows at a time).
+
+Run as a script for a side-by-side table; every large case runs in a fresh
+subprocess so its peak memory (``ru_maxrss`` and the tracemalloc peak of the
+solve) is its own::
+
+    python asv_benchmarks/benchmarks/ot_sample.py --n 4000          # vs POT
+    python asv_benchmarks/benchmarks/ot_sample.py --n 20000 50000   # vs ott-jax
+
+The machine's load average is printed with every figure.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+
+# run as a script, this file's folder comes first on sys.path and would shadow POT's `ot`
+if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
+        os.path.abspath(__file__)):
+    sys.path.pop(0)
+
+import numpy as np
+
+TOL = 1e-9
+REG_FRACTION = 0.1
+
+
+def problem(n, d=3):
+    """Points, weights, and reg = 0.1 x mean squared Euclidean cost."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, d))
+    Y = 0.8 * rng.normal(size=(n, d)) + 0.5
+    # mean of |x - y|^2 over all pairs, in closed form (uniform weights)
+    mean_cost = float((X * X).sum(1).mean() + (Y * Y).sum(1).mean()
+                      - 2 * X.mean(0) @ Y.mean(0))
+    return X, Y, REG_FRACTION * mean_cost
+
+
+class SolveSample:
+    """asv: the online solver at n = 2000 and 4000 (JIT warmed in setup)."""
+
+    params = [[2000, 4000]]
+    param_names = ["n"]
+    timeout = 600
+
+    def setup(self, n):
+        from numopt.ot import solve_sample
+        self.solve_sample = solve_sample
+        self.X, self.Y, self.reg = problem(n)
+        solve_sample(self.X[:50], self.Y[:50], reg=self.reg, lazy=True)
+
+    def time_lazy(self, n):
+        self.solve_sample(self.X, self.Y, reg=self.reg, lazy=True, tol=TOL)
+
+    def track_nit(self, n):
+        return self.solve_sample(self.X, self.Y, reg=self.reg, lazy=True, tol=TOL).nit
+
+    def peakmem_lazy(self, n):
+        self.solve_sample(self.X, self.Y, reg=self.reg, lazy=True, tol=TOL)
+
+
+# ---------------------------------------------------------------------------------------
+# script: one solver per call, in a fresh process for the large sizes
+# ---------------------------------------------------------------------------------------
+def _run_numopt(X, Y, reg, lazy):
+    from numopt.ot import solve_sample
+    solve_sample(X[:50], Y[:50], reg=reg, lazy=lazy)  # JIT warm-up (cached kernels load)
+    tracemalloc.start()
+    t0, c0 = time.perf_counter(), time.process_time()
+    r = solve_sample(X, Y, reg=reg, lazy=lazy, tol=TOL, warn=False)
+    sec, cpu = time.perf_counter() - t0, time.process_time() - c0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return dict(sec=sec, cpu=cpu, value=r.value, value_linear=r.value_linear, nit=r.nit,
+                err=max(r.marginal_error), status=r.status, traced=peak)
+
+
+def _run_pot(X, Y, reg, lazy):
+    import ot as pot
+    t0, c0 = time.perf_counter(), time.process_time()
+    r = pot.solve_sample(X, Y, reg=reg, lazy=lazy, max_iter=100_000, tol=TOL)
+    sec, cpu = time.perf_counter() - t0, time.process_time() - c0
+    out = dict(sec=sec, cpu=cpu, value_linear=float(r.value_linear))
+    if r.value is not None:
+        out["value"] = float(r.value)
+    if not lazy:
+        P = np.asarray(r.plan)
+        out["err"] = float(max(np.linalg.norm(P.sum(1) - 1 / len(X)),
+                               np.linalg.norm(P.sum(0) - 1 / len(Y))))
+    return out
+
+
+def _run_ott(X, Y, reg, lazy=True):
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    from jax.interpreters import batching
+    if not hasattr(batching, "is_vmappable"):
+        # ott-jax 0.6.0 (the latest release) calls this helper, which newer JAX
+        # removed; it only flags custom vmappable types, so False is exact for arrays
+        batching.is_vmappable = lambda x: False
+    from ott.geometry import pointcloud
+    from ott.problems.linear import linear_problem
+    from ott.solvers.linear import sinkhorn
+
+    x, y = jnp.asarray(X), jnp.asarray(Y)
+    solver = sinkhorn.Sinkhorn(threshold=TOL, norm_error=2, max_iterations=100_000,
+                               lse_mode=True)
+
+    @jax.jit
+    def solve(x, y):
+        geom = pointcloud.PointCloud(x, y, epsilon=reg, batch_size=1024)
+        out = solver(linear_problem.LinearProblem(geom))
+        return out.reg_ot_cost, out.n_iters, out.errors, out.converged, out.f, out.g
+
+    t_c = time.perf_counter()
+    compiled = solve.lower(x, y).compile()  # compile time reported apart
+    compile_sec = time.perf_counter() - t_c
+    t0, c0 = time.perf_counter(), time.process_time()
+    cost, nit, errors, conv, f, g = jax.block_until_ready(compiled(x, y))
+    sec, cpu = time.perf_counter() - t0, time.process_time() - c0
+    errs = np.asarray(errors)
+    errs = errs[errs >= 0]
+    return dict(sec=sec, cpu=cpu, compile_sec=compile_sec, nit=int(nit), converged=bool(conv),
+                value=float(cost),
+                err=float(errs[-1]) if errs.size else float("nan"))
+
+
+def throughput(n=4000, reps=5):
+    """Single-thread CPU-time rates (million per second): ``np.exp`` on in-cache blocks
+    (the floor to compare against), a scalar libm ``exp`` loop in Numba, numopt's
+    vectorised ``vexp``, and one fused online Sinkhorn sweep (point pairs: cost + exp +
+    row sum + column sums)."""
+    import numba
+
+    from numopt._jit import njit
+    from numopt.ot import _kernels_sample as ks
+    from numopt.ot._kernels import vexp
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    X, Y, reg = problem(n)
+    Yt = np.ascontiguousarray(Y.T)
+    loga = np.full(n, -np.log(n))
+    g, f, s = np.zeros(n), np.zeros(n), np.empty(n)
+    buf = ks.buffers(1, n)
+    z = -np.random.default_rng(0).random(4096) * 20
+    out = np.empty_like(z)
+    blocks = n * n // z.size
+
+    @njit
+    def libm(z, blocks):
+        acc = 0.0
+        for _ in range(blocks):
+            for j in range(z.size):
+                acc += np.exp(z[j])
+        return acc
+
+    @njit
+    def vexp_blocks(z, out, blocks):
+        fb = np.empty(z.size)
+        sc = np.empty(z.size, dtype=np.int64)
+        for _ in range(blocks):
+            vexp(z, out, fb, fb.view(np.int64), sc, sc.view(np.float64))
+
+    def np_blocks():
+        for _ in range(blocks):
+            np.exp(z, out=out)
+
+    def best(fn):
+        fn()
+        t = np.inf
+        for _ in range(reps):
+            t0 = time.process_time()
+            fn()
+            t = min(t, time.process_time() - t0)
+        return n * n / t / 1e6
+
+    rates = {"np.exp": best(np_blocks), "numba libm exp": best(lambda: libm(z, blocks)),
+             "numopt vexp": best(lambda: vexp_blocks(z, out, blocks)),
+             "online sweep (pairs)": best(lambda: ks.sweep(X, Yt, loga, g, reg, 0, 2.0, f, s,
+                                                           *buf))}
+    numba.set_num_threads(old)
+    return rates
+
+
+RUNNERS = {"numopt-lazy": (_run_numopt, True), "numopt-dense": (_run_numopt, False),
+           "pot-dense": (_run_pot, False), "pot-lazy": (_run_pot, True),
+           "ott-jax": (_run_ott, True)}
+
+
+def _child(name, n):
+    fn, lazy = RUNNERS[name]
+    X, Y, reg = problem(n)
+    out = fn(X, Y, reg, lazy)
+    out["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print("RESULT " + json.dumps(out))
+
+
+def run_case(name, n, timeout=3600):
+    """Run one solver in a fresh interpreter; return its result dict (and the load)."""
+    load = os.getloadavg()[0]
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    try:
+        proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", name,
+                               str(n)], capture_output=True, text=True, env=env,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"not finished after {timeout} s wall", "load": load}
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode or not line:
+        return {"error": (proc.stderr or proc.stdout)[-400:], "load": load}
+    out = json.loads(line[0][7:])
+    out["load"] = (load + os.getloadavg()[0]) / 2
+    return out
+
+
+def _fmt(x, spec):
+    return format(x, spec) if isinstance(x, (int, float)) else "-"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, nargs="+", default=[4000])
+    ap.add_argument("--solvers", nargs="+", default=None,
+                    help="default: numopt-lazy, numopt-dense, pot-dense, pot-lazy at "
+                         "n <= 4000; numopt-lazy, ott-jax above")
+    ap.add_argument("--throughput", action="store_true",
+                    help="only the single-thread exp / sweep throughput table")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        _child(args.child[0], int(args.child[1]))
+        return
+    if args.throughput:
+        load = os.getloadavg()[0]
+        rates = throughput()
+        for k, v in rates.items():
+            print(f"{k:<22} {v:8.0f} M/s   ({v / rates['np.exp']:.0%} of np.exp)")
+        print(f"(one thread, CPU time, best of 5; load average {load:.1f} -> "
+              f"{os.getloadavg()[0]:.1f})")
+        return
+    print(f"{os.cpu_count()} CPUs; tol {TOL:g}; reg = {REG_FRACTION} x mean cost; "
+          "time: wall seconds, cpu: CPU seconds of the process (all threads), memory in MB")
+    print(f"{'n':>6} {'solver':<13} {'time':>8} {'cpu':>8} {'nit':>6} {'value':>18} "
+          f"{'value_linear':>18} {'rel diff*':>9} {'marg err':>9} {'traced':>7} "
+          f"{'maxrss':>7} {'load':>5}")
+    print("* relative difference of `value` to the first solver's (of `value_linear` where "
+          "a solver reports no `value`)")
+    for n in args.n:
+        names = args.solvers or (["numopt-lazy", "numopt-dense", "pot-dense", "pot-lazy"]
+                                 if n <= 4000 else ["numopt-lazy", "ott-jax"])
+        ref = None
+        for name in names:
+            r = run_case(name, n)
+            if "error" in r:
+                print(f"{n:>6} {name:<13} failed: {r['error']!r}")
+                continue
+            if ref is None:
+                ref = r
+            key = "value" if "value" in r else "value_linear"
+            rel = abs(r[key] - ref[key]) / abs(ref[key]) if key in ref else None
+            print(f"{n:>6} {name:<13} {r['sec']:8.2f} {_fmt(r.get('cpu'), '8.2f')} "
+                  f"{_fmt(r.get('nit'), '6d')} "
+                  f"{_fmt(r.get('value'), '18.12f')} {_fmt(r.get('value_linear'), '18.12f')} "
+                  f"{_fmt(rel, '9.1e')} {_fmt(r.get('err'), '9.1e')} "
+                  f"{_fmt(r.get('traced', None) and r['traced'] / 2**20, '7.1f')} "
+                  f"{r['maxrss'] / 2**20:7.0f} {r['load']:5.1f}", flush=True)
+            if name == "ott-jax":
+                print(f"{'':>6} {'':<13} (ott-jax compile {r['compile_sec']:.1f} s, not "
+                      f"included; converged={r['converged']})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
