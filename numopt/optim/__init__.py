@@ -11,7 +11,7 @@ optimizer is also a :func:`numopt.minimize` method of the same name.
 Optimizers
 ----------
 sgd, adam, adamw, amsgrad, lion, adabelief, diffgrad, adamomentum
-    Element-wise rules, one fused Numba pass per parameter array.
+    Element-wise rules, one fused parallel Numba pass over all parameter arrays.
 dog, ldog
     Distance over Gradients (parameter-free step sizes), with
     :class:`PolynomialDecayAverager`.

@@ -1,7 +1,7 @@
 """Named element-wise optimizers: SGD, the Adam family, Lion, AdaBelief, diffGrad, AdaMomentum.
 
 Each factory returns a :class:`GradientTransformation` whose update runs as
-one fused Numba pass per parameter array (see :mod:`._kernels`), with a
+one fused, parallel Numba pass over all parameter arrays (see :mod:`._kernels`), with a
 vectorised array-code path for CuPy. Update rules, defaults and the
 references they are tested against are in ``docs/user_guide/optim.rst``.
 """
@@ -11,7 +11,7 @@ from .._validation import check_choice, check_scalar
 from ._base import as_schedule, check_beta
 from ._fused import fused_transform
 from ._transforms import adam_direction, belief_direction
-from ._kernels import adam_kernel, belief_kernel, diffgrad_kernel, lion_kernel, sgd_kernel
+from ._kernels import adam_multi, belief_multi, diffgrad_multi, lion_multi, sgd_multi
 
 __all__ = ["sgd", "adam", "adamw", "amsgrad", "lion", "adabelief", "diffgrad",
            "adamomentum"]
@@ -55,7 +55,7 @@ def _adam_family(name, learning_rate, b1, b2, eps, eps_root, weight_decay, decou
                 [0, 1 if ams else 0])
 
     buffers = ("mu", "nu", "nu_max") if ams else ("mu", "nu")
-    return fused_transform(name, buffers, make_hp, adam_kernel, _adam_xp,
+    return fused_transform(name, buffers, make_hp, adam_multi, _adam_xp,
                            needs_params=wd != 0.0, impl=impl,
                            kernel_buffers=("mu", "nu", "nu_max"))
 
@@ -237,7 +237,7 @@ def sgd(learning_rate, momentum=0.0, nesterov=False, weight_decay=0.0, *, impl="
     def make_hp(count):
         return [lr(count), mom, wd], [0, 1 if mom > 0 else 0, 1 if nesterov else 0]
 
-    return fused_transform("sgd", ("momentum_buffer",), make_hp, sgd_kernel, _sgd_xp,
+    return fused_transform("sgd", ("momentum_buffer",), make_hp, sgd_multi, _sgd_xp,
                            needs_params=wd != 0.0, impl=impl)
 
 
@@ -289,7 +289,7 @@ def lion(learning_rate=1e-4, b1=0.9, b2=0.99, weight_decay=0.0, *, impl="auto"):
     def make_hp(count):
         return [lr(count), b1, b2, wd], [0]
 
-    return fused_transform("lion", ("mu",), make_hp, lion_kernel, _lion_xp,
+    return fused_transform("lion", ("mu",), make_hp, lion_multi, _lion_xp,
                            needs_params=wd != 0.0, impl=impl)
 
 
@@ -347,7 +347,7 @@ def _belief_family(name, learning_rate, b1, b2, eps, weight_decay, decoupled, fi
         step, use_denom = _rectified(t, b1, b2, n_sma_max, degenerated_to_sgd)
         return [b1, b2, eps, eps, rate * step, 1.0, wd_l2, wd_mul], [0, mode, use_denom]
 
-    return fused_transform(name, ("mu", "nu"), make_hp, belief_kernel, _belief_xp,
+    return fused_transform(name, ("mu", "nu"), make_hp, belief_multi, _belief_xp,
                            needs_params=wd != 0.0, impl=impl)
 
 
@@ -491,5 +491,5 @@ def diffgrad(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, *
         step = rate * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
         return [b1, b2, eps, step, wd], [0]
 
-    return fused_transform("diffgrad", ("mu", "nu", "prev_grad"), make_hp, diffgrad_kernel,
+    return fused_transform("diffgrad", ("mu", "nu", "prev_grad"), make_hp, diffgrad_multi,
                            _diffgrad_xp, needs_params=wd != 0.0, impl=impl)

@@ -1,28 +1,37 @@
-"""Element-wise optimizers as one fused pass per leaf (Numba) or vectorised xp code.
+"""Element-wise optimizers as one fused, parallel pass over all leaves (Numba) or xp code.
 
 :func:`fused_transform` builds a :class:`GradientTransformation` from
 
 * ``buffers``: names of the per-parameter state arrays (zeros at init),
 * ``make_hp(count) -> (hp, flags)``: the step's float64 hyper-parameters
   and int64 switches (``flags[0]`` is reserved for the in-place switch),
-* ``kernel``: the Numba kernel of :mod:`numopt.optim._kernels`,
+* ``kernel``: the multi-tensor Numba kernel of :mod:`numopt.optim._kernels`
+  (``kernel(addr, sizes, hp, flags, like)``),
 * ``xp_step(xp, p, g, bufs, hp, flags) -> update``: the same update in
   vectorised array code (NumPy ufuncs or CuPy), updating ``bufs`` in place.
 
-``impl='auto'`` runs the kernel on NumPy leaves and ``xp_step`` on CuPy
-leaves; ``'numba'`` and ``'xp'`` force one path (``'numba'`` needs NumPy).
+``update`` takes ``out=``: a tree like the parameters of arrays that receive
+the updates (e.g. the previous step's), so that a functional training loop
+does not allocate (and page-fault) new arrays at every step.
+
+``impl='auto'`` runs the kernel on NumPy float32/float64 leaves and
+``xp_step`` on the others (CuPy, float16); ``'numba'`` and ``'xp'`` force
+one path (``'numba'`` needs NumPy). All kernel leaves of one dtype go
+through one kernel launch (a multi-tensor step: the threads share the
+chunks of every leaf), so many small leaves cost one launch, not one each.
 """
 import numpy as np
 
 from .._backend import get_namespace, is_cupy_array
 from .._validation import check_choice
 from ._base import GradientTransformation, check_grads
-from ._kernels import all_finite_kernel
+from ._kernels import address, all_finite_multi
 from ._tree import tree_check_same, tree_leaves, tree_unflatten_like
 
 __all__ = ["fused_transform", "check_impl", "grads_all_finite"]
 
 IMPLS = ("auto", "numba", "xp")
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def check_impl(impl):
@@ -38,9 +47,36 @@ def _zeros(p):
     return xp.zeros(p.shape, dtype=p.dtype)
 
 
-def _flat(x, dtype):
-    """1-D C-contiguous view (copy only when needed) of ``x`` in ``dtype``."""
-    return np.ascontiguousarray(x, dtype=dtype).reshape(-1)
+def _contiguous(x, dt):
+    """``x`` itself when it is a C-contiguous NumPy array of ``dt``, else such a copy."""
+    if isinstance(x, np.ndarray) and x.dtype == dt and x.flags.c_contiguous:
+        return x
+    return np.ascontiguousarray(x, dtype=dt)
+
+
+def _kernel_state(bufs, dt):
+    """True when the state arrays of a leaf can be handed to a kernel (written in place)."""
+    return all(isinstance(b, np.ndarray) and b.dtype == dt and b.flags.c_contiguous
+               and b.flags.writeable for b in bufs)
+
+
+class _Launch:
+    """Rows of one multi-tensor kernel launch per dtype (arrays kept alive until it runs)."""
+
+    __slots__ = ("rows", "sizes", "keep")
+
+    def __init__(self):
+        self.rows, self.sizes, self.keep = {}, {}, []
+
+    def add(self, dt, arrays, size):
+        self.rows.setdefault(dt, []).append([address(a) for a in arrays])
+        self.sizes.setdefault(dt, []).append(size)
+        self.keep.append(arrays)
+
+    def run(self, kernel, hp, flags):
+        for dt, rows in self.rows.items():
+            kernel(np.array(rows, dtype=np.int64), np.array(self.sizes[dt], dtype=np.int64),
+                   hp, flags, np.empty(0, dtype=dt))
 
 
 def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl="auto",
@@ -48,18 +84,12 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
     """Build the init/update pair (and the in-place step) of an element-wise optimizer.
 
     ``kernel_buffers`` lists the buffers the kernel takes, in order; those
-    not in ``buffers`` are not stored and reach the kernel as zero-size
-    arrays (``None`` for ``xp_step``).
+    not in ``buffers`` are not stored (the kernel does not touch them) and
+    reach ``xp_step`` as ``None``.
     """
     impl = check_impl(impl)
     buffers = tuple(buffers)
     kernel_buffers = buffers if kernel_buffers is None else tuple(kernel_buffers)
-    _empties = {}
-
-    def _empty(dt):
-        if dt not in _empties:
-            _empties[dt] = np.zeros(0, dtype=dt)
-        return _empties[dt]
 
     def init(params):
         leaves = tree_leaves(params)
@@ -68,15 +98,16 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
             state[b] = tree_unflatten_like(params, [_zeros(p) for p in leaves])
         return state
 
-    def _numba_ok(g):
+    def _numba_ok(g, bufs):
         if impl == "xp":
             return False
-        if is_cupy_array(g):
+        if is_cupy_array(g) or is_cupy_array(bufs[0]):
             if impl == "numba":
                 raise TypeError("impl='numba' needs NumPy arrays; use impl='auto' or 'xp' "
                                 "with CuPy")
             return False
-        return True
+        dt = bufs[0].dtype
+        return dt in _KERNEL_DTYPES and _kernel_state(bufs, dt)
 
     def _prepare(grads, state, params):
         if not isinstance(state, dict) or "count" not in state or buffers[0] not in state:
@@ -91,68 +122,108 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
         if params is not None and needs_params:
             tree_check_same(ref, params, "params", "state")
             pl = tree_leaves(params)
-        bl = [tree_leaves(state[b]) if b in buffers else None for b in kernel_buffers]
+        bl = [tree_leaves(state[b]) for b in buffers]
         hp, flags = make_hp(state["count"])
         return gl, pl, bl, np.asarray(hp, dtype=np.float64), np.asarray(flags, dtype=np.int64)
+
+    def _row(p1, g1, out, bufs):
+        """Kernel slots ``p, g, out, *kernel_buffers`` (unused slots repeat ``g``)."""
+        by_name = dict(zip(buffers, bufs))
+        return [p1, g1, out] + [by_name.get(b, g1) for b in kernel_buffers]
 
     def _new_state(state):
         new = dict(state)
         new["count"] = state["count"] + 1
         return new
 
-    def _kbufs(bufs, dt):
-        return [_empty(dt) if b is None else b.reshape(-1) for b in bufs]
-
-    def _leaf_update(i, g, pl, bl, hp, flags):
-        bufs = [None if b is None else b[i] for b in bl]
+    def _xp_update(g, p, bufs, hp, flags):
+        xp = get_namespace(g, bufs[0])
         dt = bufs[0].dtype
-        if _numba_ok(g):
-            g1 = _flat(g, dt)
-            p1 = _flat(pl[i], dt) if pl is not None else g1
-            out = np.empty(g1.shape, dtype=dt)
-            kernel(p1, g1, out, *_kbufs(bufs, dt), hp, flags)
-            return out.reshape(bufs[0].shape)
-        xp = get_namespace(g)
+        by_name = dict(zip(buffers, bufs))
         g1 = xp.asarray(g, dtype=dt)
-        p1 = xp.asarray(pl[i], dtype=dt) if pl is not None else None
-        return xp_step(xp, p1, g1, bufs, hp, flags)
+        p1 = xp.asarray(p, dtype=dt) if p is not None else None
+        return xp_step(xp, p1, g1, [by_name.get(b) for b in kernel_buffers], hp, flags)
 
-    def update(grads, state, params=None, **extra):
+    def _queue_update(launch, g, p, bufs, dest=None):
+        """Queue the functional update of one leaf; return its output array.
+
+        The output is ``dest`` when given (checked), else a new array.
+        """
+        dt = bufs[0].dtype
+        g1 = _contiguous(g, dt)
+        p1 = _contiguous(p, dt) if p is not None else g1
+        if dest is None:
+            dest = np.empty(bufs[0].shape, dtype=dt)
+        elif not (isinstance(dest, np.ndarray) and dest.dtype == dt and dest.flags.c_contiguous
+                  and dest.flags.writeable):
+            raise ValueError(f"`out` arrays must be writeable C-contiguous {dt} NumPy arrays "
+                             "(the dtype of the state)")
+        launch.add(dt, _row(p1, g1, dest, bufs), dest.size)
+        return dest
+
+    def update(grads, state, params=None, out=None, **extra):
         gl, pl, bl, hp, flags = _prepare(grads, state, params)
+        ol = None if out is None else tree_check_same(state[buffers[0]], out, "out", "state")
+        launch, res = _Launch(), []
+        for i, g in enumerate(gl):
+            bufs = [b[i] for b in bl]
+            p = pl[i] if pl is not None else None
+            dest = None if ol is None else ol[i]
+            if _numba_ok(g, bufs):
+                res.append(_queue_update(launch, g, p, bufs, dest))
+                continue
+            u = _xp_update(g, p, bufs, hp.copy(), flags.copy())
+            if dest is not None:
+                dest[...] = u
+                u = dest
+            res.append(u)
         flags[0] = 0
-        out = [_leaf_update(i, g, pl, bl, hp, flags) for i, g in enumerate(gl)]
-        return tree_unflatten_like(grads, out), _new_state(state)
+        launch.run(kernel, hp, flags)
+        return tree_unflatten_like(grads, res), _new_state(state)
 
     def step_inplace(params, grads, state, **extra):
         gl, _, bl, hp, flags = _prepare(grads, state, params)
         tree_check_same(state[buffers[0]], params, "params", "state")
         pl = tree_leaves(params)
+        direct, indirect, pending = _Launch(), _Launch(), []
         for i, (p, g) in enumerate(zip(pl, gl)):
-            dt = bl[0][i].dtype
-            direct = (_numba_ok(g) and isinstance(p, np.ndarray) and p.dtype == dt
-                      and p.flags.c_contiguous and p.flags.writeable)
-            if direct:
-                flags[0] = 1
-                p1 = p.reshape(-1)
-                bufs = [None if b is None else b[i] for b in bl]
-                kernel(p1, _flat(g, dt), p1, *_kbufs(bufs, dt), hp, flags)
-            else:
-                flags[0] = 0
-                u = _leaf_update(i, g, pl if needs_params else None, bl, hp, flags)
+            bufs = [b[i] for b in bl]
+            if not _numba_ok(g, bufs):
+                u = _xp_update(g, p if needs_params else None, bufs, hp.copy(), flags.copy())
                 p += u.astype(p.dtype, copy=False)
+                continue
+            dt = bufs[0].dtype
+            if (isinstance(p, np.ndarray) and p.dtype == dt and p.flags.c_contiguous
+                    and p.flags.writeable):
+                direct.add(dt, _row(p, _contiguous(g, dt), p, bufs), p.size)
+            else:  # the update into a new array, then added
+                pending.append((p, _queue_update(indirect, g, p if needs_params else None,
+                                                 bufs)))
+        flags[0] = 1
+        direct.run(kernel, hp, flags)
+        flags[0] = 0
+        indirect.run(kernel, hp, flags)
+        for p, u in pending:
+            p += u.astype(p.dtype, copy=False)
         return _new_state(state)
 
     return GradientTransformation(init, update, step_inplace, name=name)
 
 
 def grads_all_finite(grads):
-    """True when every gradient entry is finite (Numba pass for NumPy leaves)."""
+    """True when every gradient entry is finite (one parallel Numba pass for NumPy leaves)."""
+    launch = _Launch()
     for g in tree_leaves(grads):
-        if isinstance(g, np.ndarray) and g.dtype in (np.float32, np.float64):
-            if not all_finite_kernel(np.ascontiguousarray(g).reshape(-1)):
-                return False
+        if isinstance(g, np.ndarray) and g.dtype in _KERNEL_DTYPES:
+            g1 = np.ascontiguousarray(g)
+            launch.add(g1.dtype, [g1], g1.size)
         else:
             xp = get_namespace(g)
             if not bool(xp.all(xp.isfinite(g))):
                 return False
+    for dt, rows in launch.rows.items():
+        if not all_finite_multi(np.array(rows, dtype=np.int64),
+                                np.array(launch.sizes[dt], dtype=np.int64),
+                                np.empty(0, dtype=dt)):
+            return False
     return True

@@ -1,31 +1,127 @@
-"""Fused element-wise optimizer steps (Numba), one pass over flat buffers.
+"""Fused element-wise optimizer steps (Numba): one parallel pass over many arrays.
 
-Every kernel has the signature ``kernel(p, g, out, *buffers, hp, flags)``:
+Each optimizer has one *multi-tensor* kernel ``*_multi(addr, sizes, hp,
+flags, like)`` (``parallel=True``), the analogue of PyTorch's fused
+``foreach`` step: every array of a model goes through one launch, split
+into chunks of :data:`CHUNK` elements that the threads share, so a model of
+many small arrays does not pay one launch per array and a model of one big
+array still uses every thread.
 
-* ``p``: parameters (read for weight decay; ``g`` may stand in when unused),
-* ``g``: gradient, ``out``: where the result goes,
-* ``buffers``: the optimizer's state, updated in place,
-* ``hp``: float64 hyper-parameters of this step, ``flags``: int64 switches;
+* ``addr``: int64 ``(n_arrays, n_slots)`` table of data addresses, one row
+  per parameter array, slots ``p, g, out, *buffers`` (the optimizer's
+  state, updated in place). Every address points to ``sizes[j]``
+  contiguous elements of ``like``'s dtype; an unused slot (no weight decay:
+  ``p``; no AMSGrad: ``vmax``) may repeat any valid address of the row, the
+  kernel never touches it.
+* ``hp``: float64 hyper-parameters, ``flags``: int64 switches;
   ``flags[0] == 1`` means in place (``out`` is ``p`` and the step is added),
   otherwise ``out`` receives the update.
+* ``like``: a (zero-size) array of the dtype, float32 or float64. Float32
+  arrays are computed in float32 (the constants are rounded once), as the
+  NumPy code and torch do.
 
-All arrays are 1-D, C-contiguous and of one dtype (float32 or float64), so
-each kernel compiles twice at most. Each kernel has two loops over one
-inlined element function: in place it reads ``p`` through ``out`` only, since
-reading the same memory through a second array object while writing
-``out`` kept the loop from vectorising (measured ~6x slower).
-Slow references: ``tests/optim/_naive.py``.
+The addresses come from :func:`address`; :func:`run_kernel` builds the table
+for flat arrays (the ``*_kernel(p, g, out, *buffers, hp, flags)`` functions
+below, used by the tests). Each chunk runs a serial, vectorised loop
+(``_*_chunk``); in place it reads ``p`` through ``out`` only, since reading
+the same memory through a second array object kept the loop from
+vectorising. Slow references: ``tests/optim/_naive.py``.
 """
 import math
+from functools import partial
 
+import numba
 import numpy as np
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
-from .._jit import njit
+from .._jit import njit, prange
 
 _OPTS = dict(fastmath=True, error_model="numpy")
 
-__all__ = ["adam_kernel", "sgd_kernel", "lion_kernel", "belief_kernel", "diffgrad_kernel",
-           "sq_norm", "sq_dist", "all_finite_kernel"]
+#: elements per work item of the multi-tensor kernels
+CHUNK = 1 << 14
+#: up to this many work items a kernel runs on the calling thread: starting the
+#: threads costs more than the work (and, on a loaded machine, waits for a core)
+SERIAL_CHUNKS = 4
+# Each *_multi kernel repeats the same three-line dispatch (``range`` up to
+# SERIAL_CHUNKS work items, else ``prange``) around its own ``_*_item``: the work
+# function must be known when the parallel loop is compiled (a function argument
+# would be one more compiled signature per optimizer and defeats the cache).
+
+__all__ = ["adam_multi", "sgd_multi", "lion_multi", "belief_multi", "diffgrad_multi",
+           "adam_kernel", "sgd_kernel", "lion_kernel", "belief_kernel", "diffgrad_kernel",
+           "run_kernel", "address", "all_finite_multi", "sq_norm", "sq_dist",
+           "all_finite_kernel", "CHUNK"]
+
+
+# ------------------------------------------------------------------ addresses and chunks
+@intrinsic
+def _voidptr(typingctx, addr):  # pragma: no cover - compiled
+    if not isinstance(addr, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+    return types.voidptr(addr), codegen
+
+
+@njit
+def address(a):  # pragma: no cover - compiled
+    """Data address of a (contiguous) array, for the ``addr`` tables."""
+    return a.ctypes.data
+
+
+@njit(inline="always")
+def _chunk_ends(sizes):  # pragma: no cover - compiled
+    """Cumulative number of chunks after each array, and the total."""
+    ends = np.empty(sizes.shape[0], dtype=np.int64)
+    acc = 0
+    for j in range(sizes.shape[0]):
+        acc += (sizes[j] + CHUNK - 1) // CHUNK
+        ends[j] = acc
+    return ends, acc
+
+
+@njit(inline="always")
+def _span(ends, sizes, w):  # pragma: no cover - compiled
+    """(array, first element, length) of work item ``w``."""
+    j = np.searchsorted(ends, w, side="right")
+    first = ends[j - 1] if j > 0 else 0
+    lo = (w - first) * CHUNK
+    return j, lo, min(CHUNK, sizes[j] - lo)
+
+
+@njit(inline="always")
+def _at(addr, j, k, lo, n, like):  # pragma: no cover - compiled
+    """Elements ``lo:lo+n`` of slot ``k`` of array ``j`` (a C-contiguous view)."""
+    return numba.carray(_voidptr(addr[j, k] + lo * like.itemsize), n, like.dtype)
+
+
+def run_kernel(multi, p, g, out, *rest):
+    """Run a multi-tensor kernel on flat arrays: ``multi`` with one row.
+
+    ``rest`` is ``(*buffers, hp, flags)``; ``p``, ``g``, ``out`` and the
+    buffers are 1-D C-contiguous arrays of one dtype (float32 or float64) and
+    one length, except unused buffers (zero-size placeholders).
+    """
+    *bufs, hp, flags = rest
+    n = g.shape[0]
+    arrays = (p, g, out, *bufs)
+    for a in arrays:
+        if not (isinstance(a, np.ndarray) and a.ndim == 1 and a.flags.c_contiguous
+                and a.dtype == g.dtype):
+            raise ValueError("kernel arrays must be 1-D C-contiguous of one dtype")
+        if a.size not in (0, n):
+            raise ValueError("kernel arrays must have one length (or be empty placeholders)")
+    if g.dtype not in (np.float32, np.float64):
+        raise TypeError(f"kernels take float32 or float64 arrays, got {g.dtype}")
+    if out.size != n or (out is not p and p.size != n and flags[0] == 1):
+        raise ValueError("`out` (and `p` in place) must have the length of `g`")
+    row = [address(a if a.size else g) for a in arrays]
+    multi(np.array([row], dtype=np.int64), np.array([n], dtype=np.int64),
+          np.asarray(hp, dtype=np.float64), np.asarray(flags, dtype=np.int64), g[:0])
 
 
 # The element functions below are compiled copies of the array-code rules, kept apart
@@ -35,52 +131,81 @@ __all__ = ["adam_kernel", "sgd_kernel", "lion_kernel", "belief_kernel", "diffgra
 # _adam_elem ~ numopt.optim._transforms.adam_direction (+ _alias._adam_xp's weight decay),
 # _belief_elem ~ numopt.optim._transforms.belief_direction (+ _alias._belief_xp),
 # _sgd_elem ~ _alias._sgd_xp, _lion_elem ~ _alias._lion_xp, _diffgrad_elem ~ _alias._diffgrad_xp.
+# Constants arrive in ``c`` (an array of the data's dtype, so that float32 stays float32).
+
+# ----------------------------------------------------------------------------- Adam
 @njit(inline="always", **_OPTS)
-def _adam_elem(gi, pi, mo, vo, vmo, b1, b2, step, inv_bc2, eps, eps_root, wd_l2, wd_dec,
-               ams):  # pragma: no cover - compiled
+def _adam_elem(gi, pi, mo, vo, vmo, b1, ob1, b2, ob2, step, ibc2, eps, eps_root, wd_l2,
+               wd_dec, ams):  # pragma: no cover - compiled
     if wd_l2 != 0.0:
         gi = gi + wd_l2 * pi
-    mi = b1 * mo + (1.0 - b1) * gi
-    vi = b2 * vo + (1.0 - b2) * gi * gi
+    mi = b1 * mo + ob1 * gi
+    vi = b2 * vo + ob2 * gi * gi
     vm = vi
     if ams and vmo > vi:
         vm = vmo
-    d = -step * mi / (math.sqrt(vm * inv_bc2 + eps_root) + eps)
+    d = -step * mi / (math.sqrt(vm * ibc2 + eps_root) + eps)
     if wd_dec != 0.0:
         d = d - wd_dec * pi
     return d, mi, vi, vm
 
 
 @njit(**_OPTS)
-def adam_kernel(p, g, out, m, v, vmax, hp, flags):  # pragma: no cover - compiled
-    """Adam / AdamW / AMSGrad (torch form; the paper's AMSGrad via hp).
-
-    hp = [b1, b2, step_size, inv_bc2, eps, eps_root, wd_l2, wd_dec];
-    flags = [inplace, amsgrad]. The step is
-    ``-step_size * m / (sqrt(v * inv_bc2 + eps_root) + eps) - wd_dec * p``.
-    """
-    b1, b2, step, inv_bc2 = hp[0], hp[1], hp[2], hp[3]
-    eps, eps_root, wd_l2, wd_dec = hp[4], hp[5], hp[6], hp[7]
-    ams = flags[1] == 1
-    if flags[0] == 1:
+def _adam_chunk(p, g, out, m, v, vmax, c, inplace, ams):  # pragma: no cover - compiled
+    # c = [b1, 1-b1, b2, 1-b2, step, inv_bc2, eps, eps_root, wd_l2, wd_dec], read once
+    # into scalars (a store to the state could alias ``c``: loads in the loop would repeat)
+    b1, ob1, b2, ob2, step, ibc2, eps, eps_root, wd_l2, wd_dec = (
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])
+    if inplace:
         for i in range(g.shape[0]):
             pi = out[i]
-            d, m[i], v[i], vm = _adam_elem(g[i], pi, m[i], v[i], vmax[i] if ams else 0.0,
-                                           b1, b2, step, inv_bc2, eps, eps_root, wd_l2,
-                                           wd_dec, ams)
+            d, m[i], v[i], vm = _adam_elem(g[i], pi, m[i], v[i], vmax[i] if ams else v[i],
+                                           b1, ob1, b2, ob2, step, ibc2, eps, eps_root,
+                                           wd_l2, wd_dec, ams)
             if ams:
                 vmax[i] = vm
             out[i] = pi + d
     else:
         for i in range(g.shape[0]):
-            d, m[i], v[i], vm = _adam_elem(g[i], p[i], m[i], v[i], vmax[i] if ams else 0.0,
-                                           b1, b2, step, inv_bc2, eps, eps_root, wd_l2,
-                                           wd_dec, ams)
+            d, m[i], v[i], vm = _adam_elem(g[i], p[i], m[i], v[i], vmax[i] if ams else v[i],
+                                           b1, ob1, b2, ob2, step, ibc2, eps, eps_root,
+                                           wd_l2, wd_dec, ams)
             if ams:
                 vmax[i] = vm
             out[i] = d
 
 
+@njit(inline="always", **_OPTS)
+def _adam_item(addr, sizes, ends, w, like, c, inplace, ams):  # pragma: no cover - compiled
+    j, lo, n = _span(ends, sizes, w)
+    _adam_chunk(_at(addr, j, 0, lo, n, like), _at(addr, j, 1, lo, n, like),
+                _at(addr, j, 2, lo, n, like), _at(addr, j, 3, lo, n, like),
+                _at(addr, j, 4, lo, n, like), _at(addr, j, 5, lo, n, like), c, inplace, ams)
+
+
+@njit(parallel=True, **_OPTS)
+def adam_multi(addr, sizes, hp, flags, like):  # pragma: no cover - compiled
+    """Adam / AdamW / AMSGrad (torch form; the paper's AMSGrad via hp).
+
+    Slots ``p, g, out, m, v, vmax``; hp = [b1, b2, step_size, inv_bc2, eps,
+    eps_root, wd_l2, wd_dec]; flags = [inplace, amsgrad]. The step is
+    ``-step_size * m / (sqrt(v * inv_bc2 + eps_root) + eps) - wd_dec * p``.
+    """
+    c = np.empty(10, dtype=like.dtype)
+    c[0], c[1], c[2], c[3] = hp[0], 1.0 - hp[0], hp[1], 1.0 - hp[1]
+    for k in range(4, 10):  # (no slice assignment: parallel=True would launch it)
+        c[k] = hp[k - 2]
+    inplace, ams = flags[0] == 1, flags[1] == 1
+    ends, total = _chunk_ends(sizes)
+    if total <= SERIAL_CHUNKS:  # small: no thread launch
+        for w in range(total):
+            _adam_item(addr, sizes, ends, w, like, c, inplace, ams)
+    else:
+        for w in prange(total):
+            _adam_item(addr, sizes, ends, w, like, c, inplace, ams)
+
+
+# ----------------------------------------------------------------------------- SGD
 @njit(inline="always", **_OPTS)
 def _sgd_elem(gi, pi, bo, lr, mom, wd, use_mom, nest):  # pragma: no cover - compiled
     if wd != 0.0:
@@ -96,75 +221,122 @@ def _sgd_elem(gi, pi, bo, lr, mom, wd, use_mom, nest):  # pragma: no cover - com
 
 
 @njit(**_OPTS)
-def sgd_kernel(p, g, out, buf, hp, flags):  # pragma: no cover - compiled
-    """SGD with momentum / Nesterov (torch form, no dampening).
-
-    hp = [lr, momentum, wd_l2]; flags = [inplace, use_momentum, nesterov].
-    """
-    lr, mom, wd = hp[0], hp[1], hp[2]
-    use_mom = flags[1] == 1
-    nest = flags[2] == 1
-    if flags[0] == 1:
+def _sgd_chunk(p, g, out, buf, c, inplace, use_mom, nest):  # pragma: no cover - compiled
+    lr, mom, wd = c[0], c[1], c[2]  # c = [lr, momentum, wd]
+    if inplace:
         for i in range(g.shape[0]):
             pi = out[i]
-            d, b = _sgd_elem(g[i], pi, buf[i] if use_mom else 0.0, lr, mom, wd, use_mom, nest)
-            if use_mom:
-                buf[i] = b
-            out[i] = pi + d
-    else:
-        for i in range(g.shape[0]):
-            d, b = _sgd_elem(g[i], p[i], buf[i] if use_mom else 0.0, lr, mom, wd, use_mom,
+            d, b = _sgd_elem(g[i], pi, buf[i] if use_mom else pi, lr, mom, wd, use_mom,
                              nest)
             if use_mom:
                 buf[i] = b
-            out[i] = d
-
-
-@njit(inline="always", **_OPTS)
-def _lion_elem(gi, pi, mo, lr, b1, b2, wd):  # pragma: no cover - compiled
-    c = b1 * mo + (1.0 - b1) * gi
-    s = 0.0
-    if c > 0:
-        s = 1.0
-    elif c < 0:
-        s = -1.0
-    d = -lr * s
-    if wd != 0.0:
-        d = d - lr * wd * pi
-    return d, b2 * mo + (1.0 - b2) * gi
-
-
-@njit(**_OPTS)
-def lion_kernel(p, g, out, m, hp, flags):  # pragma: no cover - compiled
-    """Lion: ``-lr * (sign(b1 m + (1-b1) g) + wd p)``, then ``m = b2 m + (1-b2) g``.
-
-    hp = [lr, b1, b2, wd]; flags = [inplace].
-    """
-    lr, b1, b2, wd = hp[0], hp[1], hp[2], hp[3]
-    if flags[0] == 1:
-        for i in range(g.shape[0]):
-            pi = out[i]
-            d, m[i] = _lion_elem(g[i], pi, m[i], lr, b1, b2, wd)
             out[i] = pi + d
     else:
         for i in range(g.shape[0]):
-            d, m[i] = _lion_elem(g[i], p[i], m[i], lr, b1, b2, wd)
+            d, b = _sgd_elem(g[i], p[i], buf[i] if use_mom else g[i], lr, mom, wd,
+                             use_mom, nest)
+            if use_mom:
+                buf[i] = b
             out[i] = d
 
 
+@njit(inline="always", **_OPTS)
+def _sgd_item(addr, sizes, ends, w, like, c, inplace, use_mom, nest):  # pragma: no cover - compiled
+    j, lo, n = _span(ends, sizes, w)
+    _sgd_chunk(_at(addr, j, 0, lo, n, like), _at(addr, j, 1, lo, n, like),
+               _at(addr, j, 2, lo, n, like), _at(addr, j, 3, lo, n, like),
+               c, inplace, use_mom, nest)
+
+
+@njit(parallel=True, **_OPTS)
+def sgd_multi(addr, sizes, hp, flags, like):  # pragma: no cover - compiled
+    """SGD with momentum / Nesterov (torch form, no dampening).
+
+    Slots ``p, g, out, buf``; hp = [lr, momentum, wd_l2];
+    flags = [inplace, use_momentum, nesterov].
+    """
+    c = np.empty(3, dtype=like.dtype)
+    c[0], c[1], c[2] = hp[0], hp[1], hp[2]
+    inplace, use_mom, nest = flags[0] == 1, flags[1] == 1, flags[2] == 1
+    ends, total = _chunk_ends(sizes)
+    if total <= SERIAL_CHUNKS:  # small: no thread launch
+        for w in range(total):
+            _sgd_item(addr, sizes, ends, w, like, c, inplace, use_mom, nest)
+    else:
+        for w in prange(total):
+            _sgd_item(addr, sizes, ends, w, like, c, inplace, use_mom, nest)
+
+
+# ----------------------------------------------------------------------------- Lion
+@njit(inline="always", **_OPTS)
+def _lion_elem(gi, pi, mo, lr, b1, ob1, b2, ob2, lr_wd, zero):  # pragma: no cover - compiled
+    u = b1 * mo + ob1 * gi
+    d = zero
+    if u > 0:
+        d = -lr
+    elif u < 0:
+        d = lr
+    if lr_wd != 0.0:
+        d = d - lr_wd * pi
+    return d, b2 * mo + ob2 * gi
+
+
+@njit(**_OPTS)
+def _lion_chunk(p, g, out, m, c, inplace):  # pragma: no cover - compiled
+    # c = [lr, b1, 1-b1, b2, 1-b2, lr*wd, 0]
+    lr, b1, ob1, b2, ob2, lr_wd, zero = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+    if inplace:
+        for i in range(g.shape[0]):
+            pi = out[i]
+            d, m[i] = _lion_elem(g[i], pi, m[i], lr, b1, ob1, b2, ob2, lr_wd, zero)
+            out[i] = pi + d
+    else:
+        for i in range(g.shape[0]):
+            d, m[i] = _lion_elem(g[i], p[i], m[i], lr, b1, ob1, b2, ob2, lr_wd,
+                                 zero)
+            out[i] = d
+
+
+@njit(inline="always", **_OPTS)
+def _lion_item(addr, sizes, ends, w, like, c, inplace):  # pragma: no cover - compiled
+    j, lo, n = _span(ends, sizes, w)
+    _lion_chunk(_at(addr, j, 0, lo, n, like), _at(addr, j, 1, lo, n, like),
+                _at(addr, j, 2, lo, n, like), _at(addr, j, 3, lo, n, like), c, inplace)
+
+
+@njit(parallel=True, **_OPTS)
+def lion_multi(addr, sizes, hp, flags, like):  # pragma: no cover - compiled
+    """Lion: ``-lr * (sign(b1 m + (1-b1) g) + wd p)``, then ``m = b2 m + (1-b2) g``.
+
+    Slots ``p, g, out, m``; hp = [lr, b1, b2, wd]; flags = [inplace].
+    """
+    c = np.empty(7, dtype=like.dtype)
+    c[0], c[1], c[2], c[3] = hp[0], hp[1], 1.0 - hp[1], hp[2]
+    c[4], c[5], c[6] = 1.0 - hp[2], hp[0] * hp[3], 0.0
+    inplace = flags[0] == 1
+    ends, total = _chunk_ends(sizes)
+    if total <= SERIAL_CHUNKS:  # small: no thread launch
+        for w in range(total):
+            _lion_item(addr, sizes, ends, w, like, c, inplace)
+    else:
+        for w in prange(total):
+            _lion_item(addr, sizes, ends, w, like, c, inplace)
+
+
+# ------------------------------------------------------------------ AdaBelief / AdaMomentum
 # compiled copy of _transforms.belief_direction, kept apart for speed (see above _adam_elem)
 @njit(inline="always", **_OPTS)
-def _belief_elem(gi, pi, mo, so, b1, b2, eps_s, eps_o, step, c, wd_l2, wd_mul, mode,
-                 use_denom):  # pragma: no cover - compiled
+def _belief_elem(gi, pi, mo, so, b1, ob1, b2, ob2, eps_s, eps_o, step, cc, wd_l2, wd_mul,
+                 residual, use_denom):  # pragma: no cover - compiled
     if wd_l2 != 0.0:
         gi = gi + wd_l2 * pi
-    mi = b1 * mo + (1.0 - b1) * gi
+    mi = b1 * mo + ob1 * gi
     r = mi
-    if mode == 0:
+    if residual:
         r = gi - mi
-    si = b2 * so + (1.0 - b2) * r * r + eps_s
+    si = b2 * so + ob2 * r * r + eps_s
     if use_denom:
-        d = -step * mi / (math.sqrt(si) * c + eps_o)
+        d = -step * mi / (math.sqrt(si) * cc + eps_o)
     else:
         d = -step * mi
     if wd_mul != 0.0:
@@ -173,62 +345,124 @@ def _belief_elem(gi, pi, mo, so, b1, b2, eps_s, eps_o, step, c, wd_l2, wd_mul, m
 
 
 @njit(**_OPTS)
-def belief_kernel(p, g, out, m, s, hp, flags):  # pragma: no cover - compiled
-    """AdaBelief (mode 0: s tracks (g - m)²) and AdaMomentum (mode 1: s tracks m²).
-
-    hp = [b1, b2, eps_store, eps_out, step, c, wd_l2, wd_mul];
-    flags = [inplace, mode, use_denom]. ``s = b2 s + (1-b2) r² + eps_store``;
-    the step is ``-step * m / (sqrt(s) * c + eps_out) - wd_mul * p`` (or
-    ``-step * m - wd_mul * p`` without denominator: rectified warm-up).
-    """
-    b1, b2, eps_s, eps_o = hp[0], hp[1], hp[2], hp[3]
-    step, c, wd_l2, wd_mul = hp[4], hp[5], hp[6], hp[7]
-    mode = flags[1]
-    use_denom = flags[2] == 1
-    if flags[0] == 1:
+def _belief_chunk(p, g, out, m, s, c, inplace, residual,
+                  use_denom):  # pragma: no cover - compiled
+    # c = [b1, 1-b1, b2, 1-b2, eps_store, eps_out, step, c, wd_l2, wd_mul]
+    b1, ob1, b2, ob2, eps_s, eps_o, step, cc, wd_l2, wd_mul = (
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])
+    if inplace:
         for i in range(g.shape[0]):
             pi = out[i]
-            d, m[i], s[i] = _belief_elem(g[i], pi, m[i], s[i], b1, b2, eps_s, eps_o, step, c,
-                                         wd_l2, wd_mul, mode, use_denom)
+            d, m[i], s[i] = _belief_elem(g[i], pi, m[i], s[i], b1, ob1, b2, ob2, eps_s, eps_o,
+                                         step, cc, wd_l2, wd_mul, residual, use_denom)
             out[i] = pi + d
     else:
         for i in range(g.shape[0]):
-            d, m[i], s[i] = _belief_elem(g[i], p[i], m[i], s[i], b1, b2, eps_s, eps_o, step,
-                                         c, wd_l2, wd_mul, mode, use_denom)
+            d, m[i], s[i] = _belief_elem(g[i], p[i], m[i], s[i], b1, ob1, b2, ob2, eps_s, eps_o,
+                                         step, cc, wd_l2, wd_mul, residual, use_denom)
             out[i] = d
 
 
 @njit(inline="always", **_OPTS)
-def _diffgrad_elem(gi, pi, mo, vo, po, b1, b2, eps, step, wd):  # pragma: no cover - compiled
+def _belief_item(addr, sizes, ends, w, like, c, inplace, residual,
+                 use_denom):  # pragma: no cover - compiled
+    j, lo, n = _span(ends, sizes, w)
+    _belief_chunk(_at(addr, j, 0, lo, n, like), _at(addr, j, 1, lo, n, like),
+                  _at(addr, j, 2, lo, n, like), _at(addr, j, 3, lo, n, like),
+                  _at(addr, j, 4, lo, n, like), c, inplace, residual, use_denom)
+
+
+@njit(parallel=True, **_OPTS)
+def belief_multi(addr, sizes, hp, flags, like):  # pragma: no cover - compiled
+    """AdaBelief (mode 0: s tracks (g - m)²) and AdaMomentum (mode 1: s tracks m²).
+
+    Slots ``p, g, out, m, s``; hp = [b1, b2, eps_store, eps_out, step, c,
+    wd_l2, wd_mul]; flags = [inplace, mode, use_denom].
+    ``s = b2 s + (1-b2) r² + eps_store``; the step is
+    ``-step * m / (sqrt(s) * c + eps_out) - wd_mul * p`` (or
+    ``-step * m - wd_mul * p`` without denominator: rectified warm-up).
+    """
+    c = np.empty(10, dtype=like.dtype)
+    c[0], c[1], c[2], c[3] = hp[0], 1.0 - hp[0], hp[1], 1.0 - hp[1]
+    for k in range(4, 10):  # (no slice assignment: parallel=True would launch it)
+        c[k] = hp[k - 2]
+    inplace, residual, use_denom = flags[0] == 1, flags[1] == 0, flags[2] == 1
+    ends, total = _chunk_ends(sizes)
+    if total <= SERIAL_CHUNKS:  # small: no thread launch
+        for w in range(total):
+            _belief_item(addr, sizes, ends, w, like, c, inplace, residual, use_denom)
+    else:
+        for w in prange(total):
+            _belief_item(addr, sizes, ends, w, like, c, inplace, residual, use_denom)
+
+
+# ----------------------------------------------------------------------------- diffGrad
+@njit(inline="always", **_OPTS)
+def _diffgrad_elem(gi, pi, mo, vo, po, b1, ob1, b2, ob2, eps, step, wd,
+                   one):  # pragma: no cover - compiled
     if wd != 0.0:
         gi = gi + wd * pi
-    mi = b1 * mo + (1.0 - b1) * gi
-    vi = b2 * vo + (1.0 - b2) * gi * gi
-    xi = 1.0 / (1.0 + math.exp(-abs(po - gi)))
+    mi = b1 * mo + ob1 * gi
+    vi = b2 * vo + ob2 * gi * gi
+    xi = one / (one + math.exp(-abs(po - gi)))
     return -step * xi * mi / (math.sqrt(vi) + eps), mi, vi, gi
 
 
 @njit(**_OPTS)
-def diffgrad_kernel(p, g, out, m, v, prev, hp, flags):  # pragma: no cover - compiled
-    """diffGrad v2: friction ``xi = sigmoid(|g_prev - g|)`` on Adam's momentum.
-
-    hp = [b1, b2, eps, step, wd_l2] with ``step = lr sqrt(bc2) / bc1``;
-    flags = [inplace]. The step is ``-step * xi * m / (sqrt(v) + eps)``.
-    """
-    b1, b2, eps, step, wd = hp[0], hp[1], hp[2], hp[3], hp[4]
-    if flags[0] == 1:
+def _diffgrad_chunk(p, g, out, m, v, prev, c, inplace):  # pragma: no cover - compiled
+    # c = [b1, 1-b1, b2, 1-b2, eps, step, wd, 1]
+    b1, ob1, b2, ob2, eps, step, wd, one = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+    if inplace:
         for i in range(g.shape[0]):
             pi = out[i]
-            d, m[i], v[i], prev[i] = _diffgrad_elem(g[i], pi, m[i], v[i], prev[i], b1, b2, eps,
-                                                    step, wd)
+            d, m[i], v[i], prev[i] = _diffgrad_elem(g[i], pi, m[i], v[i], prev[i], b1, ob1, b2,
+                                                    ob2, eps, step, wd, one)
             out[i] = pi + d
     else:
         for i in range(g.shape[0]):
-            d, m[i], v[i], prev[i] = _diffgrad_elem(g[i], p[i], m[i], v[i], prev[i], b1, b2,
-                                                    eps, step, wd)
+            d, m[i], v[i], prev[i] = _diffgrad_elem(g[i], p[i], m[i], v[i], prev[i], b1, ob1, b2,
+                                                    ob2, eps, step, wd, one)
             out[i] = d
 
 
+@njit(inline="always", **_OPTS)
+def _diffgrad_item(addr, sizes, ends, w, like, c, inplace):  # pragma: no cover - compiled
+    j, lo, n = _span(ends, sizes, w)
+    _diffgrad_chunk(_at(addr, j, 0, lo, n, like), _at(addr, j, 1, lo, n, like),
+                    _at(addr, j, 2, lo, n, like), _at(addr, j, 3, lo, n, like),
+                    _at(addr, j, 4, lo, n, like), _at(addr, j, 5, lo, n, like), c, inplace)
+
+
+@njit(parallel=True, **_OPTS)
+def diffgrad_multi(addr, sizes, hp, flags, like):  # pragma: no cover - compiled
+    """diffGrad v2: friction ``xi = sigmoid(|g_prev - g|)`` on Adam's momentum.
+
+    Slots ``p, g, out, m, v, prev``; hp = [b1, b2, eps, step, wd_l2] with
+    ``step = lr sqrt(bc2) / bc1``; flags = [inplace]. The step is
+    ``-step * xi * m / (sqrt(v) + eps)``.
+    """
+    c = np.empty(8, dtype=like.dtype)
+    c[0], c[1], c[2], c[3] = hp[0], 1.0 - hp[0], hp[1], 1.0 - hp[1]
+    c[4], c[5], c[6], c[7] = hp[2], hp[3], hp[4], 1.0
+    inplace = flags[0] == 1
+    ends, total = _chunk_ends(sizes)
+    if total <= SERIAL_CHUNKS:  # small: no thread launch
+        for w in range(total):
+            _diffgrad_item(addr, sizes, ends, w, like, c, inplace)
+    else:
+        for w in prange(total):
+            _diffgrad_item(addr, sizes, ends, w, like, c, inplace)
+
+
+#: flat-array forms ``kernel(p, g, out, *buffers, hp, flags)`` (one row of the multi kernel)
+adam_kernel = partial(run_kernel, adam_multi)
+sgd_kernel = partial(run_kernel, sgd_multi)
+lion_kernel = partial(run_kernel, lion_multi)
+belief_kernel = partial(run_kernel, belief_multi)
+diffgrad_kernel = partial(run_kernel, diffgrad_multi)
+
+
+# ----------------------------------------------------------------------------- reductions
 @njit(**_OPTS)
 def sq_norm(x):  # pragma: no cover - compiled
     """Sum of squares in float64."""
@@ -250,6 +484,26 @@ def all_finite_kernel(x):  # pragma: no cover - compiled
     for i in range(x.shape[0]):
         acc += x[i] * 0.0
     return acc == 0.0
+
+
+@njit(inline="always", **_OPTS)
+def _nonfinite_item(addr, sizes, ends, w, like):  # pragma: no cover - compiled
+    j, lo, n = _span(ends, sizes, w)
+    return 0 if all_finite_kernel(_at(addr, j, 0, lo, n, like)) else 1
+
+
+@njit(parallel=True, **_OPTS)
+def all_finite_multi(addr, sizes, like):  # pragma: no cover - compiled
+    """:func:`all_finite_kernel` over many arrays (slot 0 of ``addr``), in parallel."""
+    ends, total = _chunk_ends(sizes)
+    bad = 0
+    if total <= SERIAL_CHUNKS:  # small: no thread launch
+        for w in range(total):
+            bad += _nonfinite_item(addr, sizes, ends, w, like)
+    else:
+        for w in prange(total):
+            bad += _nonfinite_item(addr, sizes, ends, w, like)
+    return bad == 0
 
 
 @njit(**_OPTS)

@@ -1,4 +1,10 @@
-"""Numba kernels vs the pure-Python loops of tests/optim/_naive.py; numba vs xp paths."""
+"""Numba kernels vs the pure-Python loops of tests/optim/_naive.py; numba vs xp paths.
+
+The kernels are multi-tensor (one launch over a table of arrays, split into
+chunks of ``K.CHUNK`` elements): the edge cases are empty arrays, one
+element, arrays spanning several chunks, several arrays in one table,
+non-contiguous inputs and float32.
+"""
 import numpy as np
 import pytest
 
@@ -25,7 +31,7 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("n", [1, 2, 17])
+@pytest.mark.parametrize("n", [0, 1, 2, 17])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("inplace", [0, 1])
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -50,6 +56,48 @@ def test_kernel_matches_naive(case, dtype, n, inplace):
     np.testing.assert_allclose(out, out_ref, rtol=tol, atol=tol)
     for b, br in zip(bufs, bufs_ref):
         np.testing.assert_allclose(b, br, rtol=tol, atol=tol)
+    assert out.dtype == dtype and all(b.dtype == dtype for b in bufs)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_multi_tensor_table_matches_naive_per_array(case, dtype):
+    """One launch over four arrays (empty, one element, several chunks, small)."""
+    kern, naive, nbuf, hp, flags = CASES[case]
+    multi = kern.args[0]
+    rng = np.random.default_rng(7)
+    sizes = [3, 0, 2 * K.CHUNK + 5, 1]
+    hp = np.array(hp, dtype=np.float64)
+    for inplace in (0, 1):
+        fl = np.array([inplace] + flags[1:], dtype=np.int64)
+        ps = [rng.standard_normal(n).astype(dtype) for n in sizes]
+        bufs = [[np.abs(rng.standard_normal(n)).astype(dtype) for _ in range(nbuf)]
+                for n in sizes]
+        outs = [p if inplace else np.zeros(n, dtype) for p, n in zip(ps, sizes)]
+        refs = [(p.astype(np.float64), [b.astype(np.float64) for b in bb],
+                 p.astype(np.float64) if inplace else np.zeros(n))
+                for p, bb, n in zip(ps, bufs, sizes)]
+        gs = [rng.standard_normal(n).astype(dtype) for n in sizes]
+        table = np.array([[K.address(a) for a in (p, g, o, *bb)]
+                          for p, g, o, bb in zip(ps, gs, outs, bufs)], dtype=np.int64)
+        multi(table, np.array(sizes, dtype=np.int64), hp, fl, np.empty(0, dtype))
+        tol = 1e-12 if dtype == np.float64 else 2e-5
+        for (p_ref, b_ref, o_ref), g, o, bb in zip(refs, gs, outs, bufs):
+            naive(p_ref, g.astype(np.float64), o_ref, *b_ref, hp, fl)
+            np.testing.assert_allclose(o, o_ref, rtol=tol, atol=tol)
+            for b, br in zip(bb, b_ref):
+                np.testing.assert_allclose(b, br, rtol=tol, atol=tol)
+
+
+def test_flat_kernel_rejects_non_contiguous_and_mixed_dtypes():
+    a = np.zeros(8)
+    hp, fl = np.zeros(3), np.array([0, 0, 0])
+    with pytest.raises(ValueError, match="contiguous"):
+        K.sgd_kernel(a[::2], a[::2], a[::2], a[:0], hp, fl)
+    with pytest.raises(ValueError, match="one dtype"):
+        K.sgd_kernel(a, a.astype(np.float32), a, a[:0], hp, fl)
+    with pytest.raises(ValueError, match="one length"):
+        K.sgd_kernel(a, a, a, a[:3], hp, fl)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -62,6 +110,22 @@ def test_reduction_kernels(dtype):
         assert K.all_finite_kernel(a) == N.all_finite(a)
         a[n // 2] = np.inf
         assert K.all_finite_kernel(a) == N.all_finite(a) is False
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_grads_all_finite_over_many_arrays(dtype):
+    from numopt.optim._fused import grads_all_finite
+    rng = np.random.default_rng(3)
+    grads = {"empty": np.zeros(0, dtype), "big": rng.standard_normal(3 * K.CHUNK).astype(dtype),
+             "mat": rng.standard_normal((6, 4)).astype(dtype)[:, ::2],   # non-contiguous
+             "other": rng.standard_normal(5)}                           # another dtype
+    assert grads_all_finite(grads)
+    for key, idx, bad in (("big", 2 * K.CHUNK + 7, np.nan), ("mat", (5, 1), -np.inf),
+                          ("other", 4, np.inf)):
+        g = {k: v.copy() for k, v in grads.items()}
+        g[key][idx] = bad
+        assert not grads_all_finite(g)
+        assert N.all_finite(g[key].ravel()) is False
 
 
 FACTORIES = {
@@ -106,3 +170,63 @@ def test_numba_and_xp_paths_agree_with_non_contiguous_and_float32(name):
 def test_impl_numba_rejects_nothing_for_numpy_and_choice_is_checked():
     with pytest.raises(ValueError, match="impl"):
         optim.adam(impl="cuda")
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_many_leaves_mixed_dtypes_inplace_equals_functional_and_xp(name):
+    """A model of 40 small arrays, one of several chunks, float32 and float64, a
+    non-contiguous parameter: the in-place step (one launch per dtype), the functional
+    update and the NumPy path agree; float32 stays float32 (state and updates)."""
+    rng = np.random.default_rng(11)
+    params = {f"s{i:02d}": rng.standard_normal(i % 5 + 1).astype(
+        np.float32 if i % 2 else np.float64) for i in range(40)}
+    params["big"] = rng.standard_normal(K.CHUNK + 9).astype(np.float32)
+    params["empty"] = np.zeros((0, 3))
+    params["strided"] = np.asfortranarray(rng.standard_normal((5, 3)))
+    runs = {}
+    for how in ("inplace", "functional", "xp"):
+        opt = FACTORIES[name]("xp" if how == "xp" else "numba")
+        p = {k: (np.asfortranarray(v.copy()) if k == "strided" else v.copy())
+             for k, v in params.items()}
+        s = opt.init(p)
+        r = np.random.default_rng(5)
+        for _ in range(4):
+            g = {k: r.standard_normal(v.shape) for k, v in p.items()}  # float64 grads
+            if how == "inplace":
+                s = opt.step_inplace(p, g, s)
+            else:
+                u, s = opt.update(g, s, p)
+                assert all(u[k].dtype == p[k].dtype for k in p)
+                p = optim.apply_updates(p, u)
+        assert all(p[k].dtype == params[k].dtype for k in p)
+        assert all(leaf.dtype == params[k].dtype for st in s.values() if isinstance(st, dict)
+                   for k, leaf in st.items())
+        runs[how] = p
+    for k, v in params.items():
+        tol = 1e-12 if v.dtype == np.float64 else 2e-5
+        np.testing.assert_allclose(runs["inplace"][k], runs["functional"][k], rtol=tol,
+                                   atol=tol)
+        np.testing.assert_allclose(runs["inplace"][k], runs["xp"][k], rtol=tol, atol=tol)
+    assert not np.allclose(runs["inplace"]["big"], params["big"])  # the step moved it
+
+
+@pytest.mark.parametrize("name", ["adamw", "sgd", "lion"])
+def test_update_into_out_arrays(name):
+    """``update(..., out=...)`` writes the same updates into the given arrays."""
+    rng = np.random.default_rng(4)
+    params = {"a": rng.standard_normal(K.CHUNK + 3).astype(np.float32),
+              "b": rng.standard_normal((3, 2))}
+    opt = FACTORIES[name]("numba")
+    s1, s2 = opt.init(params), opt.init(params)
+    out = {k: np.full_like(v, np.nan) for k, v in params.items()}
+    for _ in range(3):
+        g = {k: rng.standard_normal(v.shape) for k, v in params.items()}
+        u1, s1 = opt.update(g, s1, params)
+        u2, s2 = opt.update(g, s2, params, out=out)
+        for k in params:
+            assert u2[k] is out[k]
+            np.testing.assert_array_equal(u1[k], u2[k])
+    with pytest.raises(ValueError, match="out"):
+        opt.update(g, s2, params, out={"a": out["a"], "b": out["b"].astype(np.float32)})
+    with pytest.raises(ValueError, match="out"):
+        opt.update(g, s2, params, out={"a": out["a"]})
