@@ -284,9 +284,9 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     reg : float
         Entropic regularization (> 0). ``reg <= 0`` raises ``ValueError``
         (POT warns and returns NaN; there is no entropic plan at ``reg = 0``).
-    method : {'sinkhorn', 'sinkhorn_log', 'sinkhorn_stabilized', \
-'sinkhorn_epsilon_scaling', 'greenkhorn', 'sns'}
-        Every method of POT's ``ot.sinkhorn``, each compiled with Numba
+    method : str
+        One of ``'sinkhorn'``, ``'sinkhorn_log'``, ``'sinkhorn_stabilized'``,
+        ``'sinkhorn_epsilon_scaling'``, ``'greenkhorn'``, ``'sns'``. Every method of POT's ``ot.sinkhorn``, each compiled with Numba
         (the vectorised ``engine='xp'``/CuPy path runs the POT variants in
         the log domain), plus Sinkhorn-Newton-Sparse:
 
