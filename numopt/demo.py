@@ -460,10 +460,9 @@ def _tensor_cases():
 # -- convex_nn ---------------------------------------------------------------------------------
 def _convex_nn_cases():
     from numopt.convex_nn import ConvexReLURegressor, fit_convex_relu, sample_patterns
-    from numopt.convex_nn._core import add_bias
     from numopt.problems import teacher_student_relu
     X, y = teacher_student_relu(60, 3, rng=0)
-    pats = sample_patterns(add_bias(X), 10, rng=0)
+    pats = sample_patterns(X, 10, rng=0, bias=True)
     beta = 0.05
     opts = {"admm": {"tol": 1e-8, "maxiter": 20_000}, "scp": {"tol": 1e-8}, "ipm": {"tol": 1e-9}}
 
@@ -485,7 +484,7 @@ def _convex_nn_cases():
 
     def estimator():
         est = ConvexReLURegressor(n_patterns=10, beta=beta, tol=1e-8, maxiter=20_000,
-                                  rng=0).fit(X, y)
+                                  random_state=0).fit(X, y)
         res = fit_convex_relu(X, y, n_patterns=10, beta=beta, tol=1e-8, maxiter=20_000, rng=0)
         return float(np.max(np.abs(est.predict(X) - res.predictions))), "fit_convex_relu"
 
