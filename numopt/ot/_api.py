@@ -601,6 +601,8 @@ def solve(M, a=None, b=None, reg=None, method="sns", *, maxiter=None, tol=1e-9,
 
     Examples
     --------
+    Uniform weights (the default) on a 50-point grid, squared-distance cost:
+
     >>> import numpy as np
     >>> from numopt.ot import solve
     >>> x = np.linspace(0, 1, 50)
