@@ -40,7 +40,9 @@ def sketch_alm(fun, x0, constraints, jac=None, hess=None, hessp=None, args=(),
 
     Returns
     -------
-    OptimizeResult
+    res : OptimizeResult
+        ``x``, ``fun``, ``multipliers`` (stacked), ``v`` (per constraint),
+        ``success``, ``status`` and ``message``.
 
     Examples
     --------

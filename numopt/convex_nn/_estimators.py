@@ -183,6 +183,9 @@ class ConvexReLURegressor(RegressorMixin, _ConvexReLUBase):
     1.0
     """
 
+    # Deliberately repeated in ConvexReLUClassifier.__init__ (and shaped like the coordinate
+    # estimators'): scikit-learn reads the parameters from each class's own __init__ signature
+    # and wants plain assignments there (`duplicates` lists these pairs).
     def __init__(self, n_patterns=20, beta=1e-3, solver="auto", loss="squared", bias=True,
                  robust_eps=0.0, tol=1e-4, maxiter=None, random_state=None, rng=None):
         self.n_patterns = n_patterns
@@ -245,6 +248,8 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
     (['mixed', 'same sign'], True)
     """
 
+    # the same parameters as ConvexReLURegressor.__init__, repeated on purpose (scikit-learn's
+    # explicit-__init__ rule); `duplicates` lists the pair.
     def __init__(self, n_patterns=20, beta=1e-3, solver="auto", loss="bce", bias=True,
                  robust_eps=0.0, tol=1e-4, maxiter=None, random_state=None, rng=None):
         self.n_patterns = n_patterns

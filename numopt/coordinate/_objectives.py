@@ -281,7 +281,9 @@ class LeastSquares(_GLM):
     Parameters
     ----------
     A : array_like or sparse matrix, shape (m, n)
+        Design matrix (a sparse one is copied to CSC).
     b : array_like, shape (m,)
+        Targets.
     l2 : float
         Optional ridge term (default 0).
 

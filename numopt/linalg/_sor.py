@@ -63,6 +63,9 @@ def sor(A, b, omega=1.0, x0=None, tol=1e-8, maxiter=10_000, sweep="forward",
 
     Examples
     --------
+    Gauss-Seidel (``omega=1``) against a tuned over-relaxation on the 2-D
+    Poisson matrix:
+
     >>> import numpy as np
     >>> from numopt.linalg import sor
     >>> from numopt.problems import poisson_2d

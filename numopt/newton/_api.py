@@ -38,7 +38,9 @@ def gn_newton(fun, x0, jac=None, hess=None, hessp=None, args=(), callback=None, 
 
     Returns
     -------
-    OptimizeResult
+    res : OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``success``, ``status`` and
+        ``message``, as from ``numopt.minimize(..., method='gn-newton')``.
 
     Examples
     --------

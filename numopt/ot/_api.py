@@ -260,6 +260,25 @@ def _is_batched(b):
     return (b.ndim if hasattr(b, "ndim") else np.ndim(b)) == 2
 
 
+def _sinkhorn_body(a, b, M, reg, method, numItermax, stopThr, verbose, log, warn, warmstart,
+                   kwargs):
+    """Common part of sinkhorn and sinkhorn2.
+
+    Returns ``(True, result)`` for a batched ``b`` (the costs of
+    :func:`_sinkhorn2_batched`), else ``(False, (st, P, f, g, xp, dtype, M,
+    reg, method))`` after the non-convergence warning and verbose summary.
+    """
+    method, maxiter, tol, engine, opts = _resolve(method, numItermax, stopThr, kwargs)
+    if _is_batched(b):
+        return True, _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log,
+                                        verbose, opts, warmstart)
+    st, P, f, g, xp, dt, Mv, reg = _run(a, b, M, reg, method, maxiter, tol, engine,
+                                        warmstart, opts)
+    _warn_status(st, warn, method)
+    _print(st, verbose, opts)
+    return False, (st, P, f, g, xp, dt, Mv, reg, method)
+
+
 def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
              verbose=False, log=False, warn=True, warmstart=None, **kwargs):
     r"""Entropic optimal transport plan (POT-compatible).
@@ -353,14 +372,11 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     [[0.49998 0.00002]
      [0.00002 0.49998]]
     """
-    method, maxiter, tol, engine, opts = _resolve(method, numItermax, stopThr, kwargs)
-    if _is_batched(b):
-        return _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log,
-                                  verbose, opts, warmstart)
-    st, P, f, g, xp, dt, _, reg = _run(a, b, M, reg, method, maxiter, tol, engine,
-                                       warmstart, opts)
-    _warn_status(st, warn, method)
-    _print(st, verbose, opts)
+    batched, out = _sinkhorn_body(a, b, M, reg, method, numItermax, stopThr, verbose, log,
+                                  warn, warmstart, kwargs)
+    if batched:
+        return out
+    st, P, f, g, xp, dt, _, reg, method = out
     P = P.astype(dt, copy=False)
     if log:
         return P, _log_dict(st, f, g, reg, xp, method)
@@ -380,10 +396,14 @@ def sinkhorn2(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     W : float or ndarray, shape (k,)
         ``<M, P>`` (a 0-d CuPy array on the GPU).
     log : dict
-        Only when ``log=True``.
+        Only when ``log=True``; the keys of :func:`sinkhorn`'s log, with
+        per-histogram entries for a 2-D ``b``.
 
     Examples
     --------
+    The cost of moving a histogram onto itself vanishes as ``reg`` goes to 0;
+    a 2-D ``b`` gives one cost per column:
+
     >>> import numpy as np
     >>> from numopt.ot import sinkhorn2
     >>> x = np.linspace(0, 1, 5)
@@ -395,14 +415,11 @@ def sinkhorn2(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     >>> print(np.round(sinkhorn2(a, B, M, 0.05), 4))
     [0.0203 0.0329]
     """
-    method, maxiter, tol, engine, opts = _resolve(method, numItermax, stopThr, kwargs)
-    if _is_batched(b):
-        return _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log,
-                                  verbose, opts, warmstart)
-    st, P, f, g, xp, dt, Mv, reg = _run(a, b, M, reg, method, maxiter, tol, engine,
-                                        warmstart, opts)
-    _warn_status(st, warn, method)
-    _print(st, verbose, opts)
+    batched, out = _sinkhorn_body(a, b, M, reg, method, numItermax, stopThr, verbose, log,
+                                  warn, warmstart, kwargs)
+    if batched:
+        return out
+    st, P, f, g, xp, dt, Mv, reg, method = out
     Mc = xp.asarray(Mv, dtype=P.dtype)
     val = (P * Mc).sum()
     val = val.astype(dt) if xp is not np else dt.type(val)
@@ -584,6 +601,8 @@ def solve(M, a=None, b=None, reg=None, method="sns", *, maxiter=None, tol=1e-9,
 
     Examples
     --------
+    Uniform weights (the default) on a 50-point grid, squared-distance cost:
+
     >>> import numpy as np
     >>> from numopt.ot import solve
     >>> x = np.linspace(0, 1, 50)

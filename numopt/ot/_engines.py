@@ -53,6 +53,15 @@ def stop_status(err, tol):
     return None
 
 
+def _loop_status(err, tol, it, maxiter):
+    """:func:`stop_status`, or ``MAXITER`` once iteration ``it`` is the last one (None:
+    do the next update)."""
+    stop = stop_status(err, tol)
+    if stop is None and it == maxiter:
+        return MAXITER
+    return stop
+
+
 def kernel_underflows(M, reg):
     """True when ``exp(-(M - min M) / reg)`` has entries below the float64 range."""
     rng = float(M.max() - M.min())
@@ -177,11 +186,9 @@ def log_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, t_star
         if record:
             st.errs.append(err)
             st.times.append(time.perf_counter() - t0)
-        stop = stop_status(err, tol)
+        stop = _loop_status(err, tol, it, maxiter)
         if stop is not None:
             status = stop
-            break
-        if it == maxiter:
             break
         g = _g_update(g, s, logb, reg, M, f, work)
     st.f, st.g, st.nit, st.err, st.status = f, g, it, err, status
@@ -269,11 +276,9 @@ def log_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
         f = reg * (loga - _lse((g[None, :] - M) / reg, 1, xp))
         s = xp.exp((f[:, None] + g[None, :] - M) / reg).sum(axis=0)
         err = _norm(s - b, xp)
-        stop = stop_status(err, tol)
+        stop = _loop_status(err, tol, it, maxiter)
         if stop is not None:
             status = stop
-            break
-        if it == maxiter:
             break
         if bool(xp.all(s > TINY)):
             g = g + reg * (logb - xp.log(s))

@@ -12,6 +12,14 @@ Metric codes: :data:`SQEUCLIDEAN`, :data:`EUCLIDEAN`, :data:`MINKOWSKI`
 caller, so the cost is ``1 - x.y``).
 
 Every kernel takes C-contiguous float64 arrays (the caller casts once).
+
+The row-block loop (block bounds, the per-row tile loop over the columns, the
+cost-and-exp of a tile) is written out in every kernel on purpose, as in
+:mod:`numopt.ot._kernels` and the row-block loop of ``_stabilized.py``: each
+kernel fuses it with its own reduction in a single pass over the tiles, with
+no ``n x m`` temporary (kept apart for speed, like the kernels of
+``_kernels.py``). ``duplicates`` lists these repeated lines (within this file
+and against ``_kernels.py``/``_stabilized.py``); they stay.
 """
 import math
 

@@ -106,6 +106,18 @@ def _adapt_density(dens, alpha, err, err_prev, size):
     return dens
 
 
+def _stop_or_adapt(eng, err, tol, adaptive, nit, dens, alpha, err_prev, size):
+    """Stopping status of the Newton loop (None: go on) and the next density.
+
+    The density adapts (:func:`_adapt_density`) only when the loop goes on,
+    from the second step, and when the caller gave no fixed ``density``.
+    """
+    stop = eng.stop_status(err, tol)
+    if stop is None and adaptive and nit > 1:
+        dens = _adapt_density(dens, alpha, err, err_prev, size)
+    return stop, dens
+
+
 def _threshold_from_hist(hist, target):
     """Relative threshold keeping at least ``target`` entries (row-max relative)."""
     cum = np.cumsum(hist)
@@ -211,12 +223,10 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
         if record:
             errs.append(err)
             times.append(time.perf_counter() - t_start)
-        stop = eng.stop_status(err, tol)
+        stop, dens = _stop_or_adapt(eng, err, tol, adaptive, nit, dens, alpha, err_prev, n * m)
         if stop is not None:
             status = stop
             break
-        if adaptive and nit > 1:
-            dens = _adapt_density(dens, alpha, err, err_prev, n * m)
         err_prev = err
         hist = hist_part.sum(axis=0)
         thr = _threshold_from_hist(hist, dens * n * m)
@@ -301,12 +311,10 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
         P = xp.exp((f[:, None] + g[None, :] - M) / reg)
         s = P.sum(axis=0)
         err = eng._norm(s - b, xp)
-        stop = eng.stop_status(err, tol)
+        stop, dens = _stop_or_adapt(eng, err, tol, adaptive, nit, dens, alpha, err_prev, n * m)
         if stop is not None:
             status = stop
             break
-        if adaptive and nit > 1:
-            dens = _adapt_density(dens, alpha, err, err_prev, n * m)
         err_prev = err
         rel = P / P.max(axis=1, keepdims=True)
         k = int(min(n * m, max(1, math.ceil(dens * n * m))))

@@ -153,12 +153,19 @@ def greenkhorn(a, b, M, reg, numItermax=10000, stopThr=1e-9, verbose=False, log=
 
     Examples
     --------
+    Greedy single-row/column updates reach the fixed point of the full
+    Sinkhorn sweeps:
+
     >>> import numpy as np
-    >>> from numopt.ot import greenkhorn
+    >>> from numopt.ot import greenkhorn, sinkhorn
     >>> M = np.array([[0.0, 1.0], [1.0, 0.0]])
-    >>> print(np.round(greenkhorn([0.5, 0.5], [0.5, 0.5], M, 0.5), 4))
-    [[0.4404 0.0596]
-     [0.0596 0.4404]]
+    >>> a, b = [0.5, 0.5], [0.7, 0.3]
+    >>> P, log = greenkhorn(a, b, M, 0.5, log=True)
+    >>> print(np.round(P, 4), log["status"])
+    [[0.4879 0.0121]
+     [0.2121 0.2879]] 0
+    >>> bool(np.allclose(P, sinkhorn(a, b, M, 0.5), atol=1e-8))
+    True
     """
     return sinkhorn(a, b, M, reg, "greenkhorn", numItermax, stopThr, verbose, log, warn,
                     warmstart, **kwargs)

@@ -235,11 +235,8 @@ def random_equality_nonlinear(n=40, m=None, rng=None):
 
     Parameters
     ----------
-    n : int
-        Number of variables (at least 2).
-    m : int, optional
-        Number of constraints, ``1 <= m < n`` (default ``max(1, n // 5)``).
-    rng : {None, int, numpy.random.Generator}
+    n, m, rng
+        As in :func:`random_equality_qp`, but ``m`` defaults to ``max(1, n // 5)``.
 
     Returns
     -------

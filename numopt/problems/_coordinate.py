@@ -64,6 +64,7 @@ def bcd_least_squares(n_samples=1000, n_features=10000, density=None, dense=Fals
     Returns
     -------
     RegressionData
+        ``X`` (CSC unless ``dense``), ``y`` and the planted ``w``.
 
     Examples
     --------

@@ -296,11 +296,8 @@ def variable_coefficient_sequence(n_instances=2000, nx=10, variance="high",
 
     Parameters
     ----------
-    n_instances : int
-    nx : int
-        Grid side (n = nx², at least 10).
-    variance : {'high', 'low'}
-        Distribution of ``r_t``.
+    n_instances, nx, variance
+        As in :func:`anisotropic_laplacian_sequence`.
     max_contrast : float
         Largest ``σ_t`` (``a_t`` ranges over ``[e^-σ, e^σ]``).
     rng : {None, int, Generator}

@@ -56,6 +56,7 @@ def ot_point_clouds(n, m=None, dim=2, *, normalize=True, uniform=True, rng=None)
     Returns
     -------
     OTProblem
+        Weights ``a`` (n,), ``b`` (m,) and the cost ``M`` (n, m) between the clouds.
 
     Examples
     --------

@@ -230,6 +230,7 @@ def polynomial_basis(family="legendre", dim=None, d=1, *, degree=None, index_set
     Returns
     -------
     PolynomialBasis
+        Callable: ``B(X)`` is the ``(n, m)`` matrix of the basis at the rows of ``X``.
 
     Examples
     --------
@@ -329,6 +330,7 @@ def finite_basis(phi, candidates, probabilities=None):
     Returns
     -------
     FiniteBasis
+        ``B(X)`` evaluates ``psi``; ``B.Q`` (N, dim) has orthonormal columns.
 
     Examples
     --------
