@@ -30,7 +30,7 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 from scipy.optimize import BFGS, SR1
 
-from .._options import check_unknown_options as _check_unknown_options
+from .._options import check_unknown_options
 from .._threads import with_blas_threads
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        is_finite, make_result)
@@ -593,7 +593,7 @@ def _minimize_sketch_alm(problem, x0, callback=None, rng=None, gtol=1e-8, maxite
         saves — 3-6x slower with two threads on a 2-core machine); ``None``
         leaves the BLAS pool alone. Needs ``threadpoolctl`` (else ignored).
     """
-    _check_unknown_options(unknown_options, "sketch-alm")
+    check_unknown_options(unknown_options, "sketch-alm")
     o = _check_options(gtol, maxiter, solver, theta, eta1, eta2, nu, beta, xi_B,
                        max_backtracks, rank_tol, rank_patience, hess_update, disp)
     rng = check_rng(rng)

@@ -3,7 +3,7 @@ import warnings
 
 import numpy as np
 
-from .._options import check_unknown_options as _check_unknown_options
+from .._options import check_unknown_options
 from .._result import CALLBACK_STOP, SUCCESS, OptimizeWarning, make_result
 from .._validation import check_array, check_choice, check_rng, check_scalar
 from ._admm import admm_solve
@@ -250,7 +250,7 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     if solver == "scp" and loss == "hinge":
         raise ValueError("solver='scp' supports loss='squared' or 'bce', got 'hinge'")
     unknown = set(options) - _SOLVER_OPTIONS[solver]
-    _check_unknown_options({k: options.pop(k) for k in unknown}, f"fit_convex_relu/{solver}",
+    check_unknown_options({k: options.pop(k) for k in unknown}, f"fit_convex_relu/{solver}",
                            stacklevel=3)
     n_features = X.shape[1]
     Xa = add_bias(X) if bias else X

@@ -11,7 +11,7 @@ import scipy.sparse.linalg as spla
 
 from .. import _sparse
 from .._callback import make_callback
-from .._options import check_unknown_options as _check_unknown_options
+from .._options import check_unknown_options
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        make_result)
 from .._validation import check_array, check_choice, check_rng, check_scalar
@@ -787,7 +787,7 @@ def _minimize_bcd(problem, x0, callback=None, rng=None, lipschitz=None, block_si
     disp : bool
         Print progress once per epoch.
     """
-    _check_unknown_options(unknown_options, "bcd")
+    check_unknown_options(unknown_options, "bcd")
     prob = _ObjectiveProblem(problem, lipschitz)
     if update is None:
         update = "lb" if prob.known_lipschitz else "la"

@@ -18,7 +18,7 @@ import scipy.sparse.linalg as spla
 
 from .. import _sparse
 from .._krylov import INDEFINITE, NONFINITE, conjugate_gradient
-from .._options import check_unknown_options as _check_unknown_options
+from .._options import check_unknown_options
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        make_result)
 from .._validation import check_choice, check_scalar
@@ -134,7 +134,7 @@ def _minimize_gn_newton(problem, x0, callback=None, rng=None, gtol=1e-8, maxiter
     disp : bool
         Print a line per iteration.
     """
-    _check_unknown_options(unknown_options, "gn-newton")
+    check_unknown_options(unknown_options, "gn-newton")
     gtol = check_scalar(gtol, "gtol", lower=0)
     maxiter = check_scalar(maxiter, "maxiter", lower=0, integer=True)
     gamma = check_scalar(gamma0, "gamma0", lower=0, lower_inclusive=False)

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from numopt._backend import to_numpy
-from numopt._options import check_unknown_options as _check_unknown_options
+from numopt._options import check_unknown_options
 from numopt._result import NAN_ENCOUNTERED, SUCCESS, OptimizeWarning, make_result
 from numopt._validation import check_choice, check_scalar
 
@@ -65,7 +65,7 @@ def _pop_options(kwargs, method):
                 opts[key] = kwargs.pop(key)
     for key, default in _POT_OPTS.get(method, {}).items():
         opts[key] = kwargs.pop(key, default)
-    _check_unknown_options(kwargs, method, stacklevel=5)
+    check_unknown_options(kwargs, method, stacklevel=5)
     _check_pot_options(opts)
     if "n_warmup" in opts:
         opts["n_warmup"] = check_scalar(opts["n_warmup"], "n_warmup", lower=0, integer=True)
@@ -305,8 +305,8 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
         (POT warns and returns NaN; there is no entropic plan at ``reg = 0``).
     method : str
         One of ``'sinkhorn'``, ``'sinkhorn_log'``, ``'sinkhorn_stabilized'``,
-        ``'sinkhorn_epsilon_scaling'``, ``'greenkhorn'``, ``'sns'``. Every method of POT's ``ot.sinkhorn``, each compiled with Numba
-        (the vectorised ``engine='xp'``/CuPy path runs the POT variants in
+        ``'sinkhorn_epsilon_scaling'``, ``'greenkhorn'``, ``'sns'``. Every method
+        of POT's ``ot.sinkhorn``, each compiled with Numba (the vectorised ``engine='xp'``/CuPy path runs the POT variants in
         the log domain), plus Sinkhorn-Newton-Sparse:
 
         * ``'sinkhorn'``: scaling iterations with a fused kernel; when
