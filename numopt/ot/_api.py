@@ -306,8 +306,9 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     method : str
         One of ``'sinkhorn'``, ``'sinkhorn_log'``, ``'sinkhorn_stabilized'``,
         ``'sinkhorn_epsilon_scaling'``, ``'greenkhorn'``, ``'sns'``. Every method
-        of POT's ``ot.sinkhorn``, each compiled with Numba (the vectorised ``engine='xp'``/CuPy path runs the POT variants in
-        the log domain), plus Sinkhorn-Newton-Sparse:
+        of POT's ``ot.sinkhorn``, each compiled with Numba (the vectorised
+        ``engine='xp'``/CuPy path runs the POT variants in the log domain), plus
+        Sinkhorn-Newton-Sparse:
 
         * ``'sinkhorn'``: scaling iterations with a fused kernel; when
           ``exp(-M/reg)`` underflows or the scalings break down, the same
