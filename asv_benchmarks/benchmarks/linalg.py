@@ -132,10 +132,9 @@ class SORSweep:
     def time_numopt_sweep(self, nx):
         self.sm(self.x, self.b)
 
-    def time_pyamg_sweep(self, nx):
-        if pyamg_relax is None:
-            raise NotImplementedError("pyamg not installed")
-        pyamg_relax.sor(self.A, self.x, self.b, 1.5, iterations=1, sweep="forward")
+    if pyamg_relax is not None:  # defined only with pyamg installed (asv reports, not fails)
+        def time_pyamg_sweep(self, nx):
+            pyamg_relax.sor(self.A, self.x, self.b, 1.5, iterations=1, sweep="forward")
 
     def track_gbytes_per_s(self, nx):
         return sweep_bytes(self.sm) / _sweep_seconds(self.sm, self.b, self.x) / 1e9
