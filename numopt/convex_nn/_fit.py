@@ -235,50 +235,20 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     n_patterns = check_scalar(n_patterns, "n_patterns", lower=1, integer=True)
     if not isinstance(bias, (bool, np.bool_)):
         raise TypeError(f"`bias` must be a bool, got {type(bias).__name__}")
-    reason = f"solver={solver!r} was requested"
     auto = solver == "auto"
-    if auto:
-        n_cols = X.shape[1] + bool(bias)
-        n_pat = n_patterns if patterns is None else np.shape(patterns[0])[1]
-        solver, reason = choose_solver(X.shape[0], n_cols, n_pat, loss, robust_eps)
-        if "blas_threads" not in _SOLVER_OPTIONS[solver]:  # a setting for IPM/ADMM only
-            options.pop("blas_threads", None)
-    if robust_eps > 0 and solver != "cvxpy":
-        raise ValueError("robust training (`robust_eps` > 0) needs solver='cvxpy'")
-    if solver == "ipm" and loss == "hinge":
-        raise ValueError("solver='ipm' supports loss='squared' or 'bce', got 'hinge'")
-    if solver == "scp" and loss == "hinge":
-        raise ValueError("solver='scp' supports loss='squared' or 'bce', got 'hinge'")
-    unknown = set(options) - _SOLVER_OPTIONS[solver]
-    check_unknown_options({k: options.pop(k) for k in unknown}, f"fit_convex_relu/{solver}",
-                           stacklevel=3)
+    solver, reason = _pick_solver(solver, X, bias, n_patterns, patterns, loss, robust_eps,
+                                  options)
     n_features = X.shape[1]
     Xa = add_bias(X) if bias else X
     if patterns is None:
         D, gates = sample_patterns(Xa, n_patterns, rng=check_rng(rng))
     else:
         D, gates = _check_patterns(patterns, Xa)
+    args = (Xa, y, D, gates, beta, loss, robust_eps, n_features, tol)
     if auto and solver == "ipm":
-        # a certified IPM run takes 20-60 Newton steps; one that has not certified its gap
-        # after AUTO_IPM_MAXITER will not, and ADMM takes over (it keeps the better point)
-        res, V0, W0 = _solve("ipm", Xa, y, D, gates, beta, loss, robust_eps, n_features,
-                             tol, min(maxiter, AUTO_IPM_MAXITER), callback, options)
-        if res.status not in (SUCCESS, CALLBACK_STOP):
-            first = (res, V0, W0)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", OptimizeWarning)
-                res, V0, W0 = _solve("admm", Xa, y, D, gates, beta, loss, robust_eps,
-                                     n_features, tol, maxiter, callback, dict(options))
-            if res.status != SUCCESS and (convex_objective(Xa, y, D, first[1], first[2], beta,
-                                                           loss)
-                                          < convex_objective(Xa, y, D, V0, W0, beta, loss)):
-                res, V0, W0 = first
-            else:
-                solver = "admm"
-            reason += f"; the IPM ended with status {first[0].status}, then ADMM ran"
+        res, V0, W0, solver, reason = _ipm_then_admm(args, maxiter, callback, options, reason)
     else:
-        res, V0, W0 = _solve(solver, Xa, y, D, gates, beta, loss, robust_eps, n_features,
-                             tol, maxiter, callback, options)
+        res, V0, W0 = _solve(solver, *args, maxiter, callback, options)
     viol = constraint_violation(Xa, D, V0, W0, robust_eps, n_features)
     if robust_eps > 0:
         V, W = V0, W0
@@ -301,3 +271,50 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
         if key in res:
             out[key] = res[key]
     return out
+
+
+def _pick_solver(solver, X, bias, n_patterns, patterns, loss, robust_eps, options):
+    """Resolve ``'auto'`` and check solver, loss and options; return ``(solver, reason)``.
+
+    Unknown options are removed from ``options`` (with a warning).
+    """
+    reason = f"solver={solver!r} was requested"
+    if solver == "auto":
+        n_cols = X.shape[1] + bool(bias)
+        n_pat = n_patterns if patterns is None else np.shape(patterns[0])[1]
+        solver, reason = choose_solver(X.shape[0], n_cols, n_pat, loss, robust_eps)
+        if "blas_threads" not in _SOLVER_OPTIONS[solver]:  # a setting for IPM/ADMM only
+            options.pop("blas_threads", None)
+    if robust_eps > 0 and solver != "cvxpy":
+        raise ValueError("robust training (`robust_eps` > 0) needs solver='cvxpy'")
+    if solver == "ipm" and loss == "hinge":
+        raise ValueError("solver='ipm' supports loss='squared' or 'bce', got 'hinge'")
+    if solver == "scp" and loss == "hinge":
+        raise ValueError("solver='scp' supports loss='squared' or 'bce', got 'hinge'")
+    unknown = set(options) - _SOLVER_OPTIONS[solver]
+    check_unknown_options({k: options.pop(k) for k in unknown}, f"fit_convex_relu/{solver}",
+                          stacklevel=4)
+    return solver, reason
+
+
+def _ipm_then_admm(args, maxiter, callback, options, reason):
+    """``solver='auto'``'s IPM run, handed over to ADMM when it does not certify its gap.
+
+    A certified IPM run takes 20-60 Newton steps; one that has not certified its gap
+    after ``AUTO_IPM_MAXITER`` will not, and ADMM takes over (the better point is kept).
+    Returns ``(res, V0, W0, solver, reason)``.
+    """
+    Xa, y, D, _, beta, loss = args[:6]
+    res, V0, W0 = _solve("ipm", *args, min(maxiter, AUTO_IPM_MAXITER), callback, options)
+    if res.status in (SUCCESS, CALLBACK_STOP):
+        return res, V0, W0, "ipm", reason
+    first = (res, V0, W0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OptimizeWarning)
+        res, V0, W0 = _solve("admm", *args, maxiter, callback, dict(options))
+    solver = "admm"
+    if res.status != SUCCESS and (convex_objective(Xa, y, D, first[1], first[2], beta, loss)
+                                  < convex_objective(Xa, y, D, V0, W0, beta, loss)):
+        (res, V0, W0), solver = first, "ipm"
+    reason += f"; the IPM ended with status {first[0].status}, then ADMM ran"
+    return res, V0, W0, solver, reason

@@ -156,7 +156,7 @@ class LocalWorkers:
         return np.array([w.e for w in self.workers])
 
     def close(self):
-        pass
+        """Nothing to release: the workers live in this process."""
 
 
 class DaskWorkers:
