@@ -19,6 +19,12 @@ benchmark (Linux ``/proc``; elsewhere set the variable).
 import os
 import sys
 
+# asv forks every benchmark from one server process (launch_method 'forkserver') that has
+# already used GNU OpenMP (through the peers it imports); Numba's default OpenMP threading
+# layer then aborts the child ("fork() called from a process already using GNU OpenMP").
+# The workqueue layer is fork-safe; the script entries keep Numba's default layer.
+os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+
 try:
     import numopt  # noqa: F401
 except ImportError:  # pragma: no cover - bare checkout
