@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from ._backend import get_namespace, is_cupy_array
+from ._array_api import asarray as _xp_asarray, get_namespace, is_array, is_numpy
 
 __all__ = ["check_array", "check_callable", "check_scalar", "check_rng", "check_choice",
            "check_finite", "check_square", "name_key", "resolve_name", "did_you_mean"]
@@ -54,9 +54,12 @@ def check_array(x, name, *, ndim=None, shape=None, dtype=None, finite=True,
         Minimum number of elements.
     """
     if xp is None:
-        xp = get_namespace(x) if is_cupy_array(x) else np
+        xp = get_namespace(x) if is_array(x) else np
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"`{name}` must be array_like of numbers, got {type(x).__name__}")
+    if not is_numpy(xp):
+        return _check_array_xp(x, name, xp, ndim=ndim, shape=shape, dtype=dtype, finite=finite,
+                               nonneg=nonneg, copy=copy, min_size=min_size)
     try:
         arr = xp.asarray(x)
     except (TypeError, ValueError) as exc:
@@ -68,22 +71,58 @@ def check_array(x, name, *, ndim=None, shape=None, dtype=None, finite=True,
     if dtype is None:
         dtype = arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64
     arr = arr.astype(dtype, copy=copy)
+    _check_shape(arr, name, ndim, shape, min_size)
+    if finite:
+        check_finite(arr, name)
+    if nonneg and arr.size and bool((arr < 0).any()):
+        raise ValueError(f"`{name}` must be non-negative (found negative entries)")
+    return arr
+
+
+def _check_shape(arr, name, ndim, shape, min_size):
+    """The shape part of :func:`check_array` (any namespace)."""
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
             want = " or ".join(map(str, allowed))
-            raise ValueError(f"`{name}` must be {want}-dimensional, got shape {arr.shape}")
+            raise ValueError(f"`{name}` must be {want}-dimensional, got shape {tuple(arr.shape)}")
     if shape is not None:
         ok = len(shape) == arr.ndim and all(s is None or s == t for s, t in zip(shape, arr.shape))
         if not ok:
             want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + \
                    ("," if len(shape) == 1 else "") + ")"
-            raise ValueError(f"`{name}` must have shape {want}, got {arr.shape}")
-    if min_size is not None and arr.size < min_size:
-        raise ValueError(f"`{name}` must have at least {min_size} element(s), got {arr.size}")
+            raise ValueError(f"`{name}` must have shape {want}, got {tuple(arr.shape)}")
+    n = int(np.prod(arr.shape, dtype=np.int64))
+    if min_size is not None and n < min_size:
+        raise ValueError(f"`{name}` must have at least {min_size} element(s), got {n}")
+
+
+def _check_array_xp(x, name, xp, *, ndim, shape, dtype, finite, nonneg, copy, min_size):
+    """:func:`check_array` for a non-NumPy namespace (the generic, device path).
+
+    Lists and scalars are created in ``xp``; an array of another library
+    is a ``TypeError`` (no silent transfer).
+    """
+    try:
+        arr = _xp_asarray(x, xp)
+    except TypeError as exc:
+        raise TypeError(f"`{name}`: {exc}") from None
+    except ValueError as exc:
+        raise TypeError(f"`{name}` must be array_like of numbers: {exc}") from None
+    if xp.isdtype(arr.dtype, "complex floating"):
+        raise TypeError(f"`{name}` must be real, got complex dtype {arr.dtype}")
+    if not xp.isdtype(arr.dtype, ("real floating", "integral", "bool")):
+        raise TypeError(f"`{name}` must be numeric, got dtype {arr.dtype}")
+    if dtype is None:
+        dtype = arr.dtype if arr.dtype in (xp.float32, xp.float64) else xp.float64
+    if arr.dtype != dtype:
+        arr = xp.astype(arr, dtype)
+    elif copy:
+        arr = xp.asarray(arr, copy=True)
+    _check_shape(arr, name, ndim, shape, min_size)
     if finite:
         check_finite(arr, name)
-    if nonneg and arr.size and bool((arr < 0).any()):
+    if nonneg and bool(xp.any(arr < 0)):
         raise ValueError(f"`{name}` must be non-negative (found negative entries)")
     return arr
 

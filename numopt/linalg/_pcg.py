@@ -5,7 +5,7 @@ from scipy.sparse.linalg import LinearOperator
 from .._result import MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS, make_result
 from .._validation import check_scalar
 from . import _kernels as K
-from .._backend import float_dtype as out_dtype
+from .._array_api import float_dtype as out_dtype
 from ._common import OMEGA_RANGE, check_rhs, check_x0, prepare_matrix
 
 __all__ = ["ssor_pcg", "ssor_preconditioner"]

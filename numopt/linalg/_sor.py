@@ -4,7 +4,7 @@ import numpy as np
 from .._result import MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
 from .._validation import check_choice, check_finite, check_scalar
 from . import _kernels as K
-from .._backend import float_dtype as out_dtype
+from .._array_api import float_dtype as out_dtype
 from ._common import OMEGA_RANGE, check_rhs, check_x0, prepare_matrix
 
 __all__ = ["sor", "SORSmoother"]

@@ -7,7 +7,7 @@ tree), L-DoG one per array. Reference: formll/dog ``src/dog/dog.py``.
 """
 import numpy as np
 
-from .._backend import get_namespace
+from .._array_api import get_namespace
 from .._validation import check_scalar
 from ._base import GradientTransformation, as_schedule, check_grads
 from ._kernels import sq_dist, sq_norm

@@ -22,7 +22,7 @@ chunks of every leaf), so many small leaves cost one launch, not one each.
 """
 import numpy as np
 
-from .._backend import get_namespace, is_cupy_array
+from .._array_api import get_namespace
 from .._validation import check_choice
 from ._base import GradientTransformation, check_grads
 from ._kernels import address, all_finite_multi
@@ -101,10 +101,10 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
     def _numba_ok(g, bufs):
         if impl == "xp":
             return False
-        if is_cupy_array(g) or is_cupy_array(bufs[0]):
+        if not (isinstance(g, np.ndarray) and isinstance(bufs[0], np.ndarray)):
             if impl == "numba":
                 raise TypeError("impl='numba' needs NumPy arrays; use impl='auto' or 'xp' "
-                                "with CuPy")
+                                "with CuPy, PyTorch or other Array API arrays")
             return False
         dt = bufs[0].dtype
         return dt in _KERNEL_DTYPES and _kernel_state(bufs, dt)

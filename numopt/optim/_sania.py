@@ -9,7 +9,7 @@ preconditioner without square root: AdaGrad-SQR ``B = Σ g²`` or Adam-SQR
 """
 import numpy as np
 
-from .._backend import get_namespace
+from .._array_api import get_namespace
 from .._validation import check_choice, check_scalar
 from ._base import GradientTransformation, as_schedule, check_beta, check_grads
 from ._fused import _zeros

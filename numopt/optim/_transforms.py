@@ -6,7 +6,7 @@ descent direction with the sign of the gradient, and
 """
 import numpy as np
 
-from .._backend import get_namespace
+from .._array_api import get_namespace
 from .._validation import check_choice, check_scalar
 from ._base import GradientTransformation, as_schedule, check_beta, check_grads
 from ._fused import grads_all_finite

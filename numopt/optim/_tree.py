@@ -120,7 +120,7 @@ def tree_map(fn, tree, *rest, names=None):
 
 def tree_zeros_like(tree, dtype=None):
     """Zeros with the shape (and dtype unless given) of each leaf."""
-    from .._backend import get_namespace
+    from .._array_api import get_namespace
 
     def z(x):
         return get_namespace(x).zeros(x.shape, dtype=x.dtype if dtype is None else dtype)

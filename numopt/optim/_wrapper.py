@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .._backend import get_namespace, to_numpy
+from .._array_api import get_namespace, to_host as to_numpy
 from .._validation import check_choice
 from ._base import GradientTransformation
 from ._fused import grads_all_finite

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from numopt._backend import to_numpy
+from numopt._array_api import to_host as to_numpy
 from numopt._options import check_unknown_options
 from numopt._result import NAN_ENCOUNTERED, SUCCESS, OptimizeWarning, make_result
 from numopt._validation import check_choice, check_scalar

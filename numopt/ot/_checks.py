@@ -1,7 +1,7 @@
 """Argument checks shared by the OT solvers."""
 import numpy as np
 
-from numopt._backend import float_dtype, get_namespace
+from numopt._array_api import float_dtype, get_namespace
 from numopt._validation import check_array, check_scalar
 
 #: relative tolerance on |sum(a) - sum(b)|

@@ -1,0 +1,27 @@
+"""Shared fixtures: the array backends of the generic (Array API) path.
+
+``xpb`` runs a test once per non-NumPy backend: ``array_api_strict`` arrays on
+its simulated device ``'device1'`` (which refuses conversion to NumPy, so any
+silent host transfer fails), PyTorch CPU tensors, and, marked ``gpu``, CuPy and
+PyTorch CUDA arrays when a GPU is present (skipped otherwise).
+"""
+import pytest
+
+from tests._xp import BACKENDS, make_backend
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip ``gpu`` tests on a machine without a usable CUDA device."""
+    from tests._xp import gpu_available
+    if gpu_available():
+        return
+    skip = pytest.mark.skip(reason="no CUDA device (CuPy or PyTorch CUDA) on this machine")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(params=BACKENDS)
+def xpb(request):
+    """A :class:`tests._xp.Backend` (namespace, device, converters, checks)."""
+    return make_backend(request.param)
