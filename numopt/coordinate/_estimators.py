@@ -21,6 +21,7 @@ from .._sklearn import (ClassifierMixin, RegressorMixin, converging, encode_labe
                         labels_from_decision, proba_from_decision, rng_from_random_state,
                         warn_not_converged)
 from . import L1Logistic, Lasso, bcd   # the public solver and problems
+from ._objectives import require_host_arrays
 
 __all__ = ["LassoBCD", "L1LogisticRegressionBCD"]
 
@@ -46,6 +47,7 @@ class _BCDEstimator(BaseEstimator):
             raise ValueError(f"`max_iter` must be an integer >= 1, got {self.max_iter!r}")
 
     def _decision(self, X):
+        require_host_arrays(f"{type(self).__name__} (block coordinate descent)", X)
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=np.float64,
                           reset=False)
@@ -150,6 +152,7 @@ class LassoBCD(RegressorMixin, _BCDEstimator):
 
     def fit(self, X, y):
         """Fit to ``X`` (n, d), dense or sparse, and targets ``y`` (n,); returns ``self``."""
+        require_host_arrays("LassoBCD.fit (block coordinate descent)", X, y)
         X, y = validate_data(self, X, y, accept_sparse="csc", dtype=np.float64,
                              y_numeric=True)
         self._check_max_iter()
@@ -275,6 +278,7 @@ class L1LogisticRegressionBCD(ClassifierMixin, _BCDEstimator):
 
     def fit(self, X, y):
         """Fit to ``X`` (n, d), dense or sparse, and labels ``y`` (n,); returns ``self``."""
+        require_host_arrays("L1LogisticRegressionBCD.fit (block coordinate descent)", X, y)
         X, y = validate_data(self, X, y, accept_sparse="csc", dtype=np.float64)
         self._check_max_iter()
         if not (np.isscalar(self.C) and self.C > 0):
