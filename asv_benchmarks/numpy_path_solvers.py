@@ -1,0 +1,128 @@
+"""NumPy path of constrained / newton / coordinate before and after the Array API change.
+
+Issue #18 asks that NumPy input keep its code path exactly (same results bit for bit, no
+slowdown). This script times the same workloads with two numopt checkouts, interleaved
+(round r runs the baseline, then the branch, alternating which goes first), each in its
+own subprocess with ``PYTHONPATH`` pointing at the checkout, and compares the result
+bytes::
+
+    python asv_benchmarks/numpy_path_solvers.py BASELINE_CHECKOUT [ROUNDS]
+
+Prints, per workload, the best time of each checkout, their ratio (branch / baseline)
+and whether the results are identical bit for bit.
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+def _workloads():
+    import warnings
+
+    import numpy as np
+
+    import numopt
+    from numopt.coordinate import LassoBCD, LeastSquares, bcd
+    from numopt.problems import hs_problem, logistic_regression, rosenbrock
+
+    def alm(number, solver="gaussian", noderiv=False):
+        p = hs_problem(number)
+
+        def run():
+            kw = {} if noderiv else dict(jac=p.jac, hess=p.hess)
+            cons = p.constraints()
+            if noderiv:
+                cons = [{"type": "eq", "fun": c["fun"]} for c in (
+                    cons if isinstance(cons, list) else [cons])]
+            r = numopt.minimize(p.fun, p.x0, method="sketch-alm", constraints=cons,
+                                options={"solver": solver, "maxiter": 1000}, rng=0, **kw)
+            return r.x, r.multipliers
+        return run
+
+    logreg = logistic_regression(2000, 50, l2=1e-3, rng=0)
+    ros = rosenbrock(2)
+    rng = np.random.default_rng(0)
+    A, b = rng.standard_normal((200, 60)), rng.standard_normal(200)
+    X, y = rng.standard_normal((300, 40)), rng.standard_normal(300)
+
+    def gn(problem, jac=True):
+        def run():
+            kw = dict(jac=problem.jac, hess=problem.hess) if jac else {}
+            return (numopt.minimize(problem.fun, problem.x0, method="gn-newton",
+                                    options={"gtol": 1e-8}, **kw).x,)
+        return run
+
+    def gn_fd():
+        return (numopt.minimize(ros.fun, ros.x0, method="gn-newton", jac="3-point",
+                                hessp=lambda x, p: ros.hess(x) @ p).x,)
+
+    out = {
+        "sketch-alm HS27 gaussian": alm(27),
+        "sketch-alm HS77 gaussian": alm(77),
+        "sketch-alm HS77 direct": alm(77, "direct"),
+        "sketch-alm HS47 no derivatives": alm(47, noderiv=True),
+        "gn-newton logistic 2000x50": gn(logreg),
+        "gn-newton rosenbrock": gn(ros),
+        "gn-newton rosenbrock fd-gradient": gn_fd,
+        "bcd least squares gsl/newton": lambda: (bcd(LeastSquares(A, b), block_size=4,
+                                                     selection="gsl", update="newton",
+                                                     tol=1e-10).x,),
+        "LassoBCD fit": lambda: (LassoBCD(alpha=0.05).fit(X, y).coef_,),
+    }
+
+    def quiet(f):
+        def g():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return f()
+        return g
+    return {k: quiet(v) for k, v in out.items()}
+
+
+def child(repeats):
+    """Run every workload ``repeats`` times; print JSON {name: [best seconds, sha1]}."""
+    import numpy as np
+    res = {}
+    for name, run in _workloads().items():
+        run()  # warm-up (imports, Numba caches)
+        best = float("inf")
+        for _ in range(repeats):
+            t = time.perf_counter()
+            out = run()
+            best = min(best, time.perf_counter() - t)
+        digest = hashlib.sha1(b"".join(np.ascontiguousarray(a).tobytes() for a in out))
+        res[name] = [best, digest.hexdigest()]
+    print(json.dumps(res))
+
+
+def main():
+    base = os.path.abspath(sys.argv[1])
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    best = {"baseline": {}, "branch": {}}
+    hashes = {"baseline": {}, "branch": {}}
+    for r in range(rounds):
+        order = [("baseline", base), ("branch", here)]
+        for label, path in (order if r % 2 == 0 else order[::-1]):
+            env = dict(os.environ, PYTHONPATH=path)
+            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "3"],
+                                 env=env, capture_output=True, text=True, cwd=path,
+                                 check=True).stdout
+            for name, (t, h) in json.loads(out.strip().splitlines()[-1]).items():
+                best[label][name] = min(best[label].get(name, float("inf")), t)
+                hashes[label][name] = h
+    print(f"{'workload':36s} {'baseline s':>11s} {'branch s':>10s} {'ratio':>6s}  identical")
+    for name in best["baseline"]:
+        b, n = best["baseline"][name], best["branch"][name]
+        same = hashes["baseline"][name] == hashes["branch"][name]
+        print(f"{name:36s} {b:11.4f} {n:10.4f} {n / b:6.2f}  {same}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(int(sys.argv[2]))
+    else:
+        main()
