@@ -662,6 +662,17 @@ def _minimize_sketch_alm(problem, x0, callback=None, rng=None, gtol=1e-8, maxite
     ``eta1``, ``eta2`` and ``history`` (per iteration: KKT residual,
     penalties, step size, sketch steps).
 
+    Arrays on a device: for an ``x0`` of another namespace than NumPy
+    (PyTorch, CuPy, ``array_api_strict``) the iteration runs in that
+    namespace on ``x0``'s device; the callables receive and return its
+    arrays (dense), the Lagrangian Hessian is formed densely, and the rank
+    test, null-space check, direct solve and sketch-and-project use
+    ``xp.linalg`` there. Sketch matrices are drawn from ``rng`` on the host
+    (the NumPy path's draws) and copied to the device. Sparse matrices,
+    LinearOperators, ``solver='kaczmarz'`` and ``hess_update`` are host-only
+    (``TypeError``). Computation is in float64 for every namespace (a
+    float32 ``x0`` gives float64 results, as with NumPy).
+
     Options
     -------
     gtol : float

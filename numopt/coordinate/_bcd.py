@@ -198,6 +198,10 @@ def bcd(problem, x0=None, *, partition="order", block_size=1, selection="cyclic"
         working_set=True, L0=1.0):
     """Block coordinate descent on a structured problem.
 
+    Host-only (NumPy arrays): block updates are sequential; PyTorch, CuPy
+    and other Array API arrays raise ``TypeError`` naming the device
+    alternative (``minimize(method='gn-newton')`` for smooth objectives).
+
     Minimizes ``F(x) = f(x) + alpha ‖x‖₁`` (``x >= 0`` too when the
     problem is ``positive``) by updating one block of variables per
     iteration. Blocks are a fixed partition or chosen anew each iteration

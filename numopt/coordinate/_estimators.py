@@ -94,7 +94,9 @@ class LassoBCD(RegressorMixin, _BCDEstimator):
     :func:`numopt.coordinate.bcd` on a :class:`numopt.coordinate.Lasso`
     problem. Dense ``X`` is centred for the intercept; sparse ``X`` (kept
     sparse) alternates exact intercept updates with warm-started BCD solves
-    until the intercept's effect on the gradient is below ``tol``.
+    until the intercept's effect on the gradient is below ``tol``. Host-only:
+    PyTorch, CuPy and other Array API arrays raise ``TypeError`` (coordinate
+    descent is sequential).
 
     Parameters
     ----------
@@ -219,7 +221,9 @@ class L1LogisticRegressionBCD(ClassifierMixin, _BCDEstimator):
     synthetic feature of constant value ``intercept_scaling`` and is penalized
     like the others (raise ``intercept_scaling`` to lessen that). The solver
     is :func:`numopt.coordinate.bcd` on a :class:`numopt.coordinate.L1Logistic`
-    problem with ``alpha = 1 / (n C)``. Labels may be of any type.
+    problem with ``alpha = 1 / (n C)``. Labels may be of any type. Host-only:
+    PyTorch, CuPy and other Array API arrays raise ``TypeError`` (coordinate
+    descent is sequential).
 
     Parameters
     ----------
