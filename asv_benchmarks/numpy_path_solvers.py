@@ -8,8 +8,10 @@ bytes::
 
     python asv_benchmarks/numpy_path_solvers.py BASELINE_CHECKOUT [ROUNDS]
 
-Prints, per workload, the best time of each checkout, their ratio (branch / baseline)
-and whether the results are identical bit for bit.
+Prints, per workload, the best wall time and the best CPU time (``time.process_time``,
+less sensitive to waiting for a core on a loaded machine) of each checkout, their ratios
+(branch / baseline) and whether the results are identical bit for bit. The children run
+with one BLAS / OpenMP thread so that the CPU times compare like with like.
 """
 import hashlib
 import json
@@ -83,18 +85,19 @@ def _workloads():
 
 
 def child(repeats):
-    """Run every workload ``repeats`` times; print JSON {name: [best seconds, sha1]}."""
+    """Run every workload ``repeats`` times; print JSON {name: [wall s, cpu s, sha1]}."""
     import numpy as np
     res = {}
     for name, run in _workloads().items():
         run()  # warm-up (imports, Numba caches)
-        best = float("inf")
+        wall = cpu = float("inf")
         for _ in range(repeats):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             out = run()
-            best = min(best, time.perf_counter() - t)
+            wall = min(wall, time.perf_counter() - t)
+            cpu = min(cpu, time.process_time() - c)
         digest = hashlib.sha1(b"".join(np.ascontiguousarray(a).tobytes() for a in out))
-        res[name] = [best, digest.hexdigest()]
+        res[name] = [wall, cpu, digest.hexdigest()]
     print(json.dumps(res))
 
 
@@ -102,23 +105,30 @@ def main():
     base = os.path.abspath(sys.argv[1])
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    best = {"baseline": {}, "branch": {}}
+    wall = {"baseline": {}, "branch": {}}
+    cpu = {"baseline": {}, "branch": {}}
     hashes = {"baseline": {}, "branch": {}}
+    threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                "NUMBA_NUM_THREADS")}
     for r in range(rounds):
         order = [("baseline", base), ("branch", here)]
         for label, path in (order if r % 2 == 0 else order[::-1]):
-            env = dict(os.environ, PYTHONPATH=path)
-            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "3"],
+            env = dict(os.environ, PYTHONPATH=path, **threads)
+            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "5"],
                                  env=env, capture_output=True, text=True, cwd=path,
                                  check=True).stdout
-            for name, (t, h) in json.loads(out.strip().splitlines()[-1]).items():
-                best[label][name] = min(best[label].get(name, float("inf")), t)
+            for name, (t, c, h) in json.loads(out.strip().splitlines()[-1]).items():
+                wall[label][name] = min(wall[label].get(name, float("inf")), t)
+                cpu[label][name] = min(cpu[label].get(name, float("inf")), c)
                 hashes[label][name] = h
-    print(f"{'workload':36s} {'baseline s':>11s} {'branch s':>10s} {'ratio':>6s}  identical")
-    for name in best["baseline"]:
-        b, n = best["baseline"][name], best["branch"][name]
+    print(f"{'workload':34s} {'wall base':>9s} {'branch':>8s} {'ratio':>6s} "
+          f"{'cpu base':>9s} {'branch':>8s} {'ratio':>6s}  identical")
+    for name in wall["baseline"]:
+        wb, wn = wall["baseline"][name], wall["branch"][name]
+        cb, cn = cpu["baseline"][name], cpu["branch"][name]
         same = hashes["baseline"][name] == hashes["branch"][name]
-        print(f"{name:36s} {b:11.4f} {n:10.4f} {n / b:6.2f}  {same}")
+        print(f"{name:34s} {wb:9.4f} {wn:8.4f} {wn / wb:6.2f} {cb:9.4f} {cn:8.4f} "
+              f"{cn / cb:6.2f}  {same}")
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import scipy.optimize
 
-from ._array_api import is_numpy, namespace_and_device, namespace_name
+from ._array_api import is_numpy, namespace_name
 from ._array_api import size as _size
 from ._callback import make_callback
-from ._objective import Objective
+from ._objective import Objective, x0_namespace
 from ._result import OptimizeResult
 from ._validation import check_array, check_callable, did_you_mean, name_key, resolve_name
 
@@ -246,7 +246,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"`options` must be a dict or None, got {type(options).__name__}")
     options = dict(options or {})
-    xp, _ = namespace_and_device(x0, names=("x0",))
+    xp, _ = x0_namespace(x0)
 
     if method is None or callable(method):
         if not is_numpy(xp):

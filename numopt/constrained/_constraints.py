@@ -21,6 +21,7 @@ from scipy.optimize import HessianUpdateStrategy, LinearConstraint, NonlinearCon
 from .._array_api import asarray, from_host, is_array, is_numpy, namespace_and_device
 from .._array_api import namespace_name
 from .._findiff import FD_SCHEMES as _FD
+from .._objective import x0_namespace
 from .._findiff import fd_jacobian as _fd_jacobian
 
 __all__ = ["EqualityConstraints", "INEQUALITY_METHODS"]
@@ -153,7 +154,7 @@ class EqualityConstraints:
         if not constraints:
             raise ValueError("method 'sketch-alm' needs at least one equality constraint "
                              "(`constraints` is empty); use an unconstrained method")
-        xp, dev = namespace_and_device(x0, names=("x0",))
+        xp, dev = x0_namespace(x0)
         gen = None if is_numpy(xp) else xp  # the namespace of the generic path, if any
         self.xp = gen
         n = x0.size if gen is None else x0.shape[0]

@@ -39,13 +39,13 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 from scipy.optimize import BFGS, SR1
 
-from .._array_api import is_numpy, namespace_and_device
+from .._array_api import from_host, is_array, is_numpy
+from .._objective import x0_namespace
 from .._options import check_unknown_options
 from .._threads import with_blas_threads
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
                        is_finite, make_result)
 from .._validation import check_array, check_choice, check_rng, check_scalar
-from .._array_api import from_host, is_array
 from .._findiff import fd_hessian
 from ._constraints import EqualityConstraints
 from ._kkt import (KKTSystem, KKTSystemXP, add, all_finite, amax, asum, finite_matrix,
@@ -142,7 +142,7 @@ class _SketchALM:
 
     def __init__(self, problem, x0, constraints, o, rng):
         self.problem, self.o, self.rng = problem, o, rng
-        xp, self.device = namespace_and_device(x0, names=("x0",))
+        xp, self.device = x0_namespace(x0)
         self.xp = None if is_numpy(xp) else xp  # the generic path's namespace, if any
         if self.xp is None:
             self.x = np.asarray(x0, dtype=float).copy()

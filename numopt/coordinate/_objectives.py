@@ -54,7 +54,8 @@ def require_host_arrays(what, *arrays):
     sparse matrices and NumPy arrays pass.
     """
     for a in arrays:
-        if is_array(a):
+        # (NumPy first: array_api_compat's test for an array object costs ~15 µs a call)
+        if not isinstance(a, np.ndarray) and not sp.issparse(a) and is_array(a):
             require_host(get_namespace(a), what, DEVICE_ALTERNATIVE)
 
 
