@@ -31,6 +31,13 @@ def x0_namespace(x0):
     NumPy arrays and lists short-cut to ``(numpy, 'cpu')``: array-api-compat's
     test for an array object costs ~15 µs, which the NumPy path of a solver
     entered many times on small problems should not pay.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xp, dev = x0_namespace([1.0, 2.0])
+    >>> xp is np, dev
+    (True, 'cpu')
     """
     if isinstance(x0, (np.ndarray, list, tuple, float, int)):
         return np, "cpu"
