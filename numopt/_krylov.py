@@ -60,7 +60,8 @@ def conjugate_gradient(matvec, b, *, rtol, maxiter, psolve=None, x0=None, xp=np)
     x0 : 1-D array, optional
         Starting point (default zeros; not modified).
     xp : module
-        Array namespace of ``b`` (NumPy or CuPy).
+        Array namespace of ``b``: NumPy or any Array API namespace (the
+        iteration uses only standard operations).
 
     Returns
     -------
@@ -71,9 +72,9 @@ def conjugate_gradient(matvec, b, *, rtol, maxiter, psolve=None, x0=None, xp=np)
     """
     if x0 is None:
         x = xp.zeros_like(b)
-        r = b.copy()
+        r = xp.asarray(b, copy=True)
     else:
-        x = x0.copy()
+        x = xp.asarray(x0, copy=True)
         r = b - matvec(x)
     bnorm = math.sqrt(_dot(b, b))
     stop = rtol * bnorm
@@ -84,7 +85,7 @@ def conjugate_gradient(matvec, b, *, rtol, maxiter, psolve=None, x0=None, xp=np)
     rz = _dot(r, z)
     if not rz > 0:
         return CGResult(x, 0, False, INDEFINITE if math.isfinite(rz) else NONFINITE)
-    p = z.copy()
+    p = xp.asarray(z, copy=True)
     status = MAXITER
     k = 0
     # a nearly singular operator can make the recurrences overflow: stop at the last
