@@ -281,65 +281,63 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     return out
 
 
-class _SparsePlan:
-    """The sparsified plan ``P~`` of the device path: the ``k`` largest entries of
-    every row of ``P``, with products ``P~ v``, ``P~^T w`` and ``(P~ * P~)^T w``.
+#: above this many plan entries the sparsification threshold is estimated on a strided
+#: sample of the plan's columns (a sort of the whole plan would cost more than the step)
+SAMPLE_ABOVE = 2**20
 
-    PyTorch: ``torch.sparse_csr_tensor`` (the transpose built once as a CSR
+
+def _relative_threshold(rel, dens, xp):
+    """The value of ``rel`` (the plan divided by its row maxima) above which a fraction
+    ``dens`` of the entries lies: one global threshold, as the Numba path's histogram.
+    """
+    n, m = rel.shape
+    stride = max(1, (n * m) // SAMPLE_ABOVE)
+    sample = xp.reshape(rel[:, ::stride] if stride > 1 else rel, (-1,))
+    size = int(sample.shape[0])
+    k = int(min(size, max(1, math.ceil(dens * size))))
+    return xp.sort(sample)[size - k]
+
+
+class _SparsePlan:
+    """The sparsified plan ``P~`` of the device path (the entries of ``P`` within a
+    factor ``thr`` of their row maximum) and its products ``P~ v``, ``P~^T w`` and
+    ``(P~ * P~)^T w``.
+
+    PyTorch: a ``torch.sparse_csr_tensor`` (its transpose built once as a CSR
     matrix too); CuPy: ``cupyx.scipy.sparse.csr_matrix`` (untested: no GPU
     here); any other namespace (``array_api_strict``, NumPy with
     ``engine='xp'``): the standard has no sparse arrays, so ``P~`` is the
     dense masked plan and the products are dense.
     """
 
-    def __init__(self, P, k, xp):
-        n, m = P.shape
-        self.kind = ("torch" if is_torch(xp) else "cupy" if is_cupy(xp) else "dense")
-        if self.kind == "torch":
-            self._torch(P, k)
-        elif self.kind == "cupy":
-            self._cupy(P, k)
+    def __init__(self, P, keep, xp):
+        Pt = xp.where(keep, P, 0.0)
+        if is_torch(xp):
+            self._torch(Pt)
+        elif is_cupy(xp):
+            import cupyx.scipy.sparse as csp
+            S = csp.csr_matrix(Pt)
+            ST = S.T.tocsr()
+            ST2 = ST.multiply(ST).tocsr()
+            self._set(S, ST, ST2)
         else:
-            kth = xp.sort(P, axis=1)[:, m - k]
-            self.Pt = xp.where(P >= kth[:, None], P, 0.0)
-            self.mv = lambda v: self.Pt @ v
-            self.rmv = lambda w: self.Pt.T @ w
-            self.rmv_sq = lambda w: (self.Pt * self.Pt).T @ w
+            self._set(Pt, Pt.T, (Pt * Pt).T)
 
-    def _torch(self, P, k):
+    def _set(self, S, ST, ST2):
+        self.mv = lambda v: S @ v
+        self.rmv = lambda w: ST @ w
+        self.rmv_sq = lambda w: ST2 @ w
+
+    def _torch(self, Pt):
         import torch
-        n, m = P.shape
-        vals, idx = torch.topk(P, k, dim=1, sorted=False)
-        idx, perm = torch.sort(idx, dim=1)   # CSR with sorted column indices
-        vals = torch.gather(vals, 1, perm)
-        crow = torch.arange(0, n * k + 1, k, device=P.device)
         with warnings.catch_warnings():   # "sparse CSR support is in beta state"
             warnings.simplefilter("ignore", UserWarning)
-            Pt = torch.sparse_csr_tensor(crow, idx.reshape(-1), vals.reshape(-1), size=(n, m),
-                                         check_invariants=False)
-            C = Pt.to_sparse_csc()
-            PtT = torch.sparse_csr_tensor(C.ccol_indices(), C.row_indices(), C.values(),
-                                          size=(m, n), check_invariants=False)
-            PtT2 = torch.sparse_csr_tensor(C.ccol_indices(), C.row_indices(),
-                                           C.values() * C.values(), size=(m, n),
-                                           check_invariants=False)
-        self.mv = lambda v: Pt @ v
-        self.rmv = lambda w: PtT @ w
-        self.rmv_sq = lambda w: PtT2 @ w
-
-    def _cupy(self, P, k):
-        import cupy
-        import cupyx.scipy.sparse as csp
-        n, m = P.shape
-        idx = cupy.sort(cupy.argpartition(P, m - k, axis=1)[:, m - k:], axis=1)
-        vals = cupy.take_along_axis(P, idx, axis=1)
-        Pt = csp.csr_matrix((vals.ravel(), idx.ravel(), cupy.arange(0, n * k + 1, k)),
-                            shape=(n, m))
-        PtT = Pt.T.tocsr()
-        PtT2 = PtT.multiply(PtT).tocsr()
-        self.mv = lambda v: Pt @ v
-        self.rmv = lambda w: PtT @ w
-        self.rmv_sq = lambda w: PtT2 @ w
+            S = Pt.to_sparse_csr()
+            ST = Pt.T.to_sparse_csr()
+            ST2 = torch.sparse_csr_tensor(ST.crow_indices(), ST.col_indices(),
+                                          ST.values() * ST.values(), size=ST.shape,
+                                          check_invariants=False)
+        self._set(S, ST, ST2)
 
 
 def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="auto",
@@ -348,9 +346,9 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
 
     The loop mirrors :func:`sns_numba`'s (shared steps: ``eng.stop_status``,
     ``_adapt_density``, ``_line_search``, ``_pcg``). Each Newton step keeps
-    the ``ceil(density m)`` largest entries of every row of the plan
-    (:class:`_SparsePlan`: a sparse CSR matrix on PyTorch and CuPy, a dense
-    masked plan elsewhere) and solves the Schur-complement system by
+    the entries of the plan within a factor of their row maximum, the factor
+    set so that a fraction ``density`` is kept (:class:`_SparsePlan`: a
+    sparse CSR matrix on PyTorch and CuPy, a dense masked plan elsewhere) and solves the Schur-complement system by
     Jacobi-preconditioned CG written with ``xp`` operations.
 
     ``solver`` is accepted for a uniform interface; this path always uses CG.
@@ -384,7 +382,8 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
             status = stop
             break
         err_prev = err
-        H = _SparsePlan(P, int(min(m, max(1, math.ceil(dens * m)))), xp)
+        rel = P / xp.max(P, axis=1, keepdims=True)
+        H = _SparsePlan(P, rel >= _relative_threshold(rel, dens, xp), xp)
         rhs = reg * (b - s)
 
         def mv(v, H=H, s=s):

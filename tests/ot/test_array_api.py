@@ -25,6 +25,23 @@ METHODS = ["sinkhorn", "sinkhorn_log", "sinkhorn_stabilized", "sinkhorn_epsilon_
            "sns"]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _torch_one_thread():
+    """PyTorch's CPU sparse CSR products start an OpenMP team whatever the size; on
+    this small shared machine that costs milliseconds per product (a GPU is unaffected)."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 def _rel(P, Q):
     return float(np.linalg.norm(P - Q) / np.linalg.norm(Q))
 
@@ -33,20 +50,31 @@ def _problem(seed=3):
     return ot_point_clouds(24, 19, rng=seed, uniform=False)
 
 
+def _far(p):
+    """``p`` with one very expensive pair: ``exp(-M / reg)`` underflows at reg = 0.05
+    (the switch to the stabilized kernel) while Sinkhorn still converges fast."""
+    p.M = p.M.copy()
+    p.M[0, -1] = 60.0
+    return p
+
+
 def _args(xpb, p, dtype=None):
     return [xpb.asarray(x, dtype) for x in (p.a, p.b, p.M)]
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("reg", [5e-2, 1e-4])   # 1e-4: exp(-M / reg) underflows
-def test_sinkhorn_plan_and_log_match_numpy(xpb, method, reg):
-    p = _problem()
+@pytest.mark.parametrize("cost", ["plain", "underflow"])
+def test_sinkhorn_plan_and_log_match_numpy(xpb, method, cost):
+    p = _problem() if cost == "plain" else _far(_problem())
+    reg = 0.05
     P0, log0 = sinkhorn(p.a, p.b, p.M, reg, method=method, log=True, **KW)
     args = _args(xpb, p)
     P, log = sinkhorn(*args, reg, method=method, log=True, **KW)
     xpb.check(P, log["log_u"], log["log_v"], log["u"], log["v"])
     assert P.dtype == xpb.float64
     assert log["status"] == 0
+    if cost == "underflow" and method == "sinkhorn":
+        assert log["method"] == log0["method"] == "sinkhorn_stabilized"
     assert _rel(xpb.to_numpy(P), P0) < 1e-7
     # the potentials are defined up to (f + c, g - c): compare the plan they define
     lu, lv = xpb.to_numpy(log["log_u"]), xpb.to_numpy(log["log_v"])
@@ -87,8 +115,8 @@ def test_solve_fields(xpb):
     p = _problem(6)
     a, b, M = _args(xpb, p)
     for method in ("sns", "sinkhorn", "sinkhorn_log"):
-        r0 = solve(p.M, p.a, p.b, reg=2e-3, method=method, tol=TOL)
-        r = solve(M, a, b, reg=2e-3, method=method, tol=TOL)
+        r0 = solve(p.M, p.a, p.b, reg=1e-2, method=method, tol=TOL)
+        r = solve(M, a, b, reg=1e-2, method=method, tol=TOL)
         xpb.check(r.plan, r.x, *r.potentials)
         assert r.success and r.status == 0
         assert _rel(xpb.to_numpy(r.plan), r0.plan) < 1e-7
@@ -97,13 +125,13 @@ def test_solve_fields(xpb):
             assert abs(r[key] - r0[key]) <= 1e-7 * abs(r0[key]) + 1e-12, key
         assert max(r.marginal_error) <= 1e-9
         f, g = (xpb.to_numpy(x) for x in r.potentials)
-        np.testing.assert_allclose(np.exp((f[:, None] + g[None, :] - p.M) / 2e-3),
+        np.testing.assert_allclose(np.exp((f[:, None] + g[None, :] - p.M) / 1e-2),
                                    r0.plan, rtol=1e-6, atol=1e-12)
 
 
 def test_sns_sparse_newton_step_runs(xpb):
     # small reg: Sinkhorn alone needs thousands of iterations; the Newton phase must do it
-    p = ot_point_clouds(40, rng=7)
+    p = ot_point_clouds(30, rng=7)
     P0 = sinkhorn(p.a, p.b, p.M, 1e-3, method="sns", stopThr=TOL)
     P, log = sinkhorn(*_args(xpb, p), 1e-3, method="sns", stopThr=TOL, log=True)
     assert log["nit_newton"] >= 1 and log["status"] == 0
@@ -176,8 +204,8 @@ def test_inputs_not_mutated(xpb):
     a /= a.sum()
     args = [xpb.asarray(x) for x in (a, b, p.M)]
     for method in METHODS:
-        sinkhorn(*args, 0.01, method=method, **KW)
-        solve(args[2], args[0], args[1], reg=0.01, method="sns")
+        sinkhorn(*args, 0.05, method=method, **KW)
+        solve(args[2], args[0], args[1], reg=0.05, method="sns")
     for x, ref in zip(args, (a, b, p.M)):
         np.testing.assert_array_equal(xpb.to_numpy(x), ref)
 
@@ -222,8 +250,8 @@ def test_not_converged_is_reported(xpb):
                                     "greenkhorn"])
 def test_numpy_engine_xp_variants(method):
     # engine='xp' runs the generic (device) engines on NumPy arrays
-    p = _problem(15)
-    for reg in (0.05, 1e-4):
+    p = _far(_problem(15))
+    for reg in (0.05,):
         P0 = sinkhorn(p.a, p.b, p.M, reg, method=method, **KW)
         with warnings.catch_warnings():
             warnings.simplefilter("error", OptimizeWarning)
