@@ -407,9 +407,9 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     method : str
         One of ``'sinkhorn'``, ``'sinkhorn_log'``, ``'sinkhorn_stabilized'``,
         ``'sinkhorn_epsilon_scaling'``, ``'greenkhorn'``, ``'sns'``. Every method
-        of POT's ``ot.sinkhorn``, each compiled with Numba (the vectorised
-        ``engine='xp'``/CuPy path runs the POT variants in the log domain), plus
-        Sinkhorn-Newton-Sparse:
+        of POT's ``ot.sinkhorn``, each compiled with Numba (and each but
+        ``'greenkhorn'`` also in vectorised Array API code for other array
+        libraries), plus Sinkhorn-Newton-Sparse:
 
         * ``'sinkhorn'``: scaling iterations with a fused kernel; when
           ``exp(-M/reg)`` underflows or the scalings break down, the same
@@ -450,8 +450,9 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
         the potentials ``(alpha, beta)`` themselves (POT's convention). With
         a 2-D ``b`` each array may have one column per histogram.
     **kwargs
-        ``engine`` (``'auto'``, ``'numba'``, ``'xp'``: the vectorised
-        NumPy/CuPy path), ``n_threads`` (Numba threads; default: one thread
+        ``engine`` (``'auto'``, ``'numba'``, ``'xp'``: the vectorised Array
+        API engines on NumPy arrays, the code that runs for other libraries'
+        arrays), ``n_threads`` (Numba threads; default: one thread
         below 4e6 cost entries, all above), the POT options of the method
         above and, for ``'sns'``, ``n_warmup``, ``density``, ``solver``,
         ``max_cg``.
@@ -459,10 +460,20 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     Returns
     -------
     P : ndarray, shape (n, m)
-        Transport plan, in the namespace (NumPy or CuPy) and float dtype of
-        the inputs.
+        Transport plan, in the library, device and float dtype of the inputs.
     log : dict
         Only when ``log=True``.
+
+    Notes
+    -----
+    Array namespaces: NumPy input runs the Numba kernels (in float64). Arrays
+    of any other Array API library (PyTorch, CuPy, ...; all arguments from one
+    library and device, else ``TypeError``) run vectorised Array API code on
+    their device, in their float dtype (``'sns'``: in float64), and the plan
+    and log arrays come back there; nothing is moved to the host.
+    ``'greenkhorn'`` (one row or column per step) is NumPy-only and raises
+    ``TypeError`` for other arrays. In float32 use a ``stopThr`` float32 can
+    reach (about ``1e-6``).
 
     Examples
     --------
@@ -496,7 +507,9 @@ def sinkhorn2(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     Returns
     -------
     W : float or ndarray, shape (k,)
-        ``<M, P>`` (a 0-d CuPy array on the GPU).
+        ``<M, P>``: a NumPy float for NumPy input, else a 0-d array of the
+        inputs' library on their device (:func:`sinkhorn`'s Notes: array
+        namespaces).
     log : dict
         Only when ``log=True``; the keys of :func:`sinkhorn`'s log, with
         per-histogram entries for a 2-D ``b``.
@@ -610,7 +623,9 @@ def sinkhorn_log(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=False, log
     """Log-domain Sinkhorn: :func:`sinkhorn` with ``method='sinkhorn_log'``.
 
     Each iteration is one fused pass over ``M`` (one ``exp`` per entry, no
-    ``n x m`` temporary), so small ``reg`` never underflows.
+    ``n x m`` temporary), so small ``reg`` never underflows. Arrays of
+    another library than NumPy run vectorised log-domain iterations on their
+    device (see :func:`sinkhorn`).
 
     Examples
     --------
@@ -651,7 +666,11 @@ def sinkhorn_newton_sparse(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=
         Sparse Newton solve: ``'cholesky'`` factors the Schur complement with
         CHOLMOD (scikit-sparse) when it imports, SciPy's SuperLU otherwise;
         ``'cg'``: Jacobi-preconditioned conjugate gradients; ``'auto'``:
-        ``'cg'`` (faster on the benchmark problems).
+        ``'cg'`` (faster on the benchmark problems). Arrays of another
+        library than NumPy always use CG on their device, in float64: the
+        sparsified plan is a ``torch.sparse_csr_tensor`` (PyTorch) or a
+        ``cupyx.scipy.sparse`` matrix (CuPy), and a dense masked plan for
+        libraries without sparse arrays (e.g. ``array_api_strict``).
 
     Returns
     -------
@@ -702,6 +721,9 @@ def solve(M, a=None, b=None, reg=None, method="sns", *, maxiter=None, tol=1e-9,
     Returns
     -------
     res : OptimizeResult
+        Arrays (``plan``, ``potentials``, ``x``) in the library, device and
+        float dtype of the inputs (the generic Array API path runs for
+        non-NumPy arrays, see :func:`sinkhorn`); scalars as Python floats.
         ``plan``; ``potentials`` ``(f, g)`` with
         ``P_ij = exp((f_i + g_j - M_ij) / reg)``; ``value`` and
         ``value_linear`` (both :math:`\langle M, P\rangle`, POT's names);

@@ -348,8 +348,9 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
     ``_adapt_density``, ``_line_search``, ``_pcg``). Each Newton step keeps
     the entries of the plan within a factor of their row maximum, the factor
     set so that a fraction ``density`` is kept (:class:`_SparsePlan`: a
-    sparse CSR matrix on PyTorch and CuPy, a dense masked plan elsewhere) and solves the Schur-complement system by
-    Jacobi-preconditioned CG written with ``xp`` operations.
+    sparse CSR matrix on PyTorch and CuPy, a dense masked plan elsewhere) and
+    solves the Schur-complement system by Jacobi-preconditioned CG written
+    with ``xp`` operations.
 
     ``solver`` is accepted for a uniform interface; this path always uses CG.
     """
