@@ -36,19 +36,19 @@ if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
 
 import numpy as np
 
-from numopt.ot import sinkhorn as np_sinkhorn
+import numopt.ot
 from numopt.problems import ot_point_clouds
-
-try:
-    import ot as pot
-except ImportError:  # pragma: no cover
-    pot = None
 
 try:
     from . import pick   # quick / full profile (see __init__.py)
 except ImportError:  # run as a script: the full profile
     def pick(full, quick):
         return full
+
+try:
+    import ot as pot
+except ImportError:  # pragma: no cover
+    pot = None
 
 TOL = 1e-9
 MAXITER = 100_000
@@ -134,7 +134,8 @@ def solve(solver, arrays, reg, method):
         _sync(solver)
         t = time.perf_counter()
         if solver.startswith("numopt-"):
-            P = np_sinkhorn(a, b, M, reg, method=method, numItermax=MAXITER, stopThr=TOL)
+            P = numopt.ot.sinkhorn(a, b, M, reg, method=method, numItermax=MAXITER,
+                                     stopThr=TOL)
         else:
             P = pot.sinkhorn(a, b, M, reg, method=method, numItermax=MAXITER, stopThr=TOL)
         _sync(solver)

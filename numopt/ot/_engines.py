@@ -273,10 +273,9 @@ def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
         err = _checked_norm(v * w - b, w > 0, xp)
         if not math.isfinite(err):
             return None
-        if err <= tol:
-            status = SUCCESS
-            break
-        if it == maxiter:
+        stop = _loop_status(err, tol, it, maxiter)
+        if stop is not None:  # SUCCESS, or MAXITER keeping the last (u, v) pair
+            status = stop
             break
         v = b / w
     st = _State(f=reg * xp.log(u) + shift, g=reg * xp.log(v), nit=it, err=err,

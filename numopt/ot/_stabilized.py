@@ -215,10 +215,9 @@ def stabilized_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU):
             fresh = True
             continue
         fresh = False
-        if err <= tol:
-            status = SUCCESS
-            break
-        if it == maxiter:
+        stop = eng._loop_status(err, tol, it, maxiter)
+        if stop is not None:
+            status = stop
             break
         v = b / w
         big = xp.maximum(xp.max(xp.abs(xp.log(u))), xp.max(xp.abs(xp.log(v))))

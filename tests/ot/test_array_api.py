@@ -284,3 +284,23 @@ def test_gpu_float32_stays_float32():
     a, b, M = (torch.from_numpy(x.astype(np.float32)).cuda() for x in (p.a, p.b, p.M))
     r = solve(M, a, b, reg=1e-2, method="sinkhorn", tol=1e-6)
     assert r.plan.dtype == torch.float32 and r.plan.is_cuda
+
+
+def test_shared_cg_is_namespace_generic(xpb):
+    # numopt._krylov.conjugate_gradient (SNS's Newton solve) on device arrays: the NumPy
+    # iterates, in the caller's namespace
+    from numopt._krylov import conjugate_gradient
+    rng = np.random.default_rng(18)
+    G = rng.standard_normal((12, 12))
+    A = G @ G.T + 12 * np.eye(12)
+    rhs = rng.standard_normal(12)
+    ref = conjugate_gradient(lambda v: A @ v, rhs, rtol=1e-12, maxiter=50,
+                             psolve=lambda r: r / np.diag(A))
+    Ad, rd, dd = xpb.asarray(A), xpb.asarray(rhs), xpb.asarray(np.diag(A))
+    res = conjugate_gradient(lambda v: Ad @ v, rd, rtol=1e-12, maxiter=50,
+                             psolve=lambda r: r / dd, xp=xpb.xp)
+    xpb.check(res.x)
+    assert res.converged and res.nit == ref.nit
+    np.testing.assert_allclose(xpb.to_numpy(res.x), ref.x, rtol=1e-12)
+    np.testing.assert_allclose(A @ ref.x, rhs, atol=1e-10)
+    np.testing.assert_array_equal(xpb.to_numpy(rd), rhs)   # not modified
