@@ -1,14 +1,17 @@
 """Public entry points: POT-compatible ``sinkhorn``/``sinkhorn2`` and ``solve``."""
 import contextlib
+import math
 import time
 import warnings
 
 import numpy as np
 
+from numopt._array_api import device as _device
+from numopt._array_api import is_numpy, namespace_and_device, require_host
 from numopt._array_api import to_host as to_numpy
 from numopt._options import check_unknown_options
 from numopt._result import NAN_ENCOUNTERED, SUCCESS, OptimizeWarning, make_result
-from numopt._validation import check_choice, check_scalar
+from numopt._validation import check_array, check_choice, check_scalar
 
 from . import _engines as eng
 from . import _sns
@@ -95,12 +98,14 @@ def _check_pot_options(opts):
                                                lower=1, integer=True)
 
 
-def _warm(warmstart, reg, n, m, xp, potentials=False):
-    """POT's ``warmstart`` -> potentials ``(f, g)`` (float64).
+def _warm(warmstart, reg, n, m, xp, potentials=False, like=None):
+    """POT's ``warmstart`` -> potentials ``(f, g)``.
 
     ``(log_u, log_v)`` (scalings' logarithms, ``f = reg log_u``) or, with
     ``potentials`` (``'sinkhorn_stabilized'``, ``'sinkhorn_epsilon_scaling'``
-    as in POT), ``(alpha, beta)`` = ``(f, g)`` directly.
+    as in POT), ``(alpha, beta)`` = ``(f, g)`` directly. NumPy: float64
+    arrays; another namespace: arrays of ``like``'s dtype and device (the
+    warm start must come from the same library and device as ``M``).
     """
     if warmstart is None:
         return None, None
@@ -108,6 +113,8 @@ def _warm(warmstart, reg, n, m, xp, potentials=False):
         lu, lv = warmstart
     except (TypeError, ValueError):
         raise ValueError("`warmstart` must be a pair (log_u, log_v)") from None
+    if not is_numpy(xp):
+        return _warm_xp(lu, lv, reg, n, m, xp, potentials, like)
     lu = np.asarray(to_numpy(lu), dtype=np.float64)
     lv = np.asarray(to_numpy(lv), dtype=np.float64)
     if lu.shape != (n,) or lv.shape != (m,):
@@ -121,6 +128,21 @@ def _warm(warmstart, reg, n, m, xp, potentials=False):
     return f0, g0
 
 
+def _warm_xp(lu, lv, reg, n, m, xp, potentials, like):
+    """:func:`_warm` on the device: validated in ``xp``, never moved to the host."""
+    namespace_and_device(like, lu, lv, names=("M", "warmstart[0]", "warmstart[1]"))
+    dev = _device(like)
+    lu, lv = (x if hasattr(x, "shape") else xp.asarray(x, device=dev) for x in (lu, lv))
+    lu = check_array(lu, "warmstart", xp=xp, dtype=like.dtype, finite=False)
+    lv = check_array(lv, "warmstart", xp=xp, dtype=like.dtype, finite=False)
+    if lu.shape != (n,) or lv.shape != (m,):
+        raise ValueError(f"`warmstart` must hold arrays of shapes ({n},) and ({m},), got "
+                         f"{tuple(lu.shape)} and {tuple(lv.shape)}")
+    if not (bool(xp.all(xp.isfinite(lu))) and bool(xp.all(xp.isfinite(lv)))):
+        raise ValueError("`warmstart` must contain only finite values")
+    return (lu, lv) if potentials else (reg * lu, reg * lv)
+
+
 def _run(a, b, M, reg, method, maxiter, tol, engine, warmstart, opts):
     """Solve one problem (1-D ``b``); return (state, plan, xp, dtypes...)."""
     opts = dict(opts)
@@ -132,10 +154,12 @@ def _run(a, b, M, reg, method, maxiter, tol, engine, warmstart, opts):
 
 
 def _run_inner(xp, a, b, M, reg, out_dtype, method, maxiter, tol, engine, warmstart, opts):
+    if not is_numpy(xp):
+        return _run_device(xp, a, b, M, reg, out_dtype, method, maxiter, tol, warmstart, opts)
     n, m = M.shape
     f0, g0 = _warm(warmstart, reg, n, m, xp, method in _WARM_POTENTIALS)
-    use_numba = xp is np and engine != "xp"
-    ctype = np.float64 if xp is np else out_dtype
+    use_numba = engine != "xp"
+    ctype = np.float64
     Mc = xp.ascontiguousarray(M, dtype=ctype)
     ac = xp.asarray(a, dtype=ctype)
     bc = xp.asarray(b, dtype=ctype)
@@ -149,30 +173,12 @@ def _run_inner(xp, a, b, M, reg, out_dtype, method, maxiter, tol, engine, warmst
         if f0 is not None:
             f0, g0 = f0[rows], g0[cols]
     t0 = time.perf_counter()
-    if method == "sns":
-        if use_numba:
-            st = _sns.sns_numba(ac, bc, Mc, reg, maxiter, tol, f0=f0, g0=g0, record=True,
-                                **opts)
-        else:
-            st = _sns.sns_xp(xp, ac, bc, Mc, reg, maxiter, tol, f0=f0, g0=g0, **opts)
-    elif use_numba and method in _STAB_ENGINES:
-        st = _STAB_ENGINES[method](ac, bc, Mc, reg, maxiter, tol, f0, g0, record=True,
-                                   **_engine_opts(method, opts))
-    elif use_numba:
-        st = eng.auto_numba(ac, bc, Mc, reg, maxiter, tol, method, f0, g0, record=True)
-    else:  # vectorised path (CuPy, engine='xp'): the POT variants run in the log domain
-        st = eng.auto_xp(xp, ac, bc, Mc, reg, maxiter, tol, method, f0, g0)
-    if st.status == NAN_ENCOUNTERED:  # never return NaN: restart in the log domain
-        st = (eng.log_numba(ac, bc, Mc, reg, maxiter, tol, record=True) if use_numba
-              else eng.log_xp(xp, ac, bc, Mc, reg, maxiter, tol))
+    if use_numba:
+        st = _solve_numba(ac, bc, Mc, reg, maxiter, tol, method, f0, g0, opts)
+    else:  # the generic (device) engines on NumPy arrays
+        st = _solve_xp(xp, ac, bc, Mc, reg, maxiter, tol, method, f0, g0, opts)
     elapsed = time.perf_counter() - t0
-    if st.K is not None:
-        u, v = st.extra["uv"]
-        Ps = u[:, None] * st.K * v[None, :]
-    elif st.extra.get("P") is not None:
-        Ps = st.extra["P"]
-    else:
-        Ps = eng.plan_from_potentials(st.f, st.g, Mc, reg, xp)
+    Ps = _plan(st, Mc, reg, xp)
     f, g = st.f, st.g
     if not full:
         P = xp.zeros((n, m), dtype=ctype)
@@ -183,6 +189,101 @@ def _run_inner(xp, a, b, M, reg, out_dtype, method, maxiter, tol, engine, warmst
         f, g = ff, gg
     else:
         P = Ps
+    st.extra["elapsed"] = elapsed
+    return st, P, f, g, xp, out_dtype, M, reg
+
+
+def _solve_numba(ac, bc, Mc, reg, maxiter, tol, method, f0, g0, opts):
+    """The compiled engines (NumPy input, the default engine)."""
+    if method == "sns":
+        st = _sns.sns_numba(ac, bc, Mc, reg, maxiter, tol, f0=f0, g0=g0, record=True, **opts)
+    elif method in _STAB_ENGINES:
+        st = _STAB_ENGINES[method](ac, bc, Mc, reg, maxiter, tol, f0, g0, record=True,
+                                   **_engine_opts(method, opts))
+    else:
+        st = eng.auto_numba(ac, bc, Mc, reg, maxiter, tol, method, f0, g0, record=True)
+    if st.status == NAN_ENCOUNTERED:  # never return NaN: restart in the log domain
+        st = eng.log_numba(ac, bc, Mc, reg, maxiter, tol, record=True)
+    return st
+
+
+def _solve_xp(xp, ac, bc, Mc, reg, maxiter, tol, method, f0, g0, opts):
+    """The vectorised engines (any namespace; Greenkhorn runs the log domain here)."""
+    if method == "sns":
+        st = _sns.sns_xp(xp, ac, bc, Mc, reg, maxiter, tol, f0=f0, g0=g0, **opts)
+    elif method == "sinkhorn_stabilized":
+        st = stab.stabilized_xp(xp, ac, bc, Mc, reg, maxiter, tol, f0, g0, tau=opts["tau"])
+    elif method == "sinkhorn_epsilon_scaling":
+        st = stab.epsilon_scaling_xp(xp, ac, bc, Mc, reg, maxiter, tol, f0, g0,
+                                     **_engine_opts(method, opts))
+    else:
+        st = eng.auto_xp(xp, ac, bc, Mc, reg, maxiter, tol, method, f0, g0)
+    if st.status == NAN_ENCOUNTERED:  # never return NaN: restart in the log domain
+        st = eng.log_xp(xp, ac, bc, Mc, reg, maxiter, tol)
+    return st
+
+
+def _plan(st, Mc, reg, xp):
+    """The plan of an engine's final state."""
+    if st.K is not None:
+        u, v = st.extra["uv"]
+        return u[:, None] * st.K * v[None, :]
+    if st.extra.get("P") is not None:
+        return st.extra["P"]
+    return eng.plan_from_potentials(st.f, st.g, Mc, reg, xp)
+
+
+def _astype(x, dtype, xp):
+    """``x`` in ``dtype`` (no copy when it already is)."""
+    if x.dtype == dtype:
+        return x
+    return x.astype(dtype) if is_numpy(xp) else xp.astype(x, dtype)
+
+
+def _positions(mask, xp):
+    """For a support ``mask``: each kept entry's index among the kept ones, the count of
+    kept entries for the others (a padding index)."""
+    k = xp.sum(xp.astype(mask, xp.int64))
+    return xp.where(mask, xp.cumulative_sum(xp.astype(mask, xp.int64)) - 1, k)
+
+
+def _run_device(xp, a, b, M, reg, out_dtype, method, maxiter, tol, warmstart, opts):
+    """The generic path: any Array API namespace, arrays kept on their device.
+
+    Computed in the inputs' float dtype (SNS: float64, its Newton system and
+    line search need it); zero masses are removed with ``take`` and put back
+    with ``take`` from a zero-padded plan (the standard has no scatter).
+    """
+    if method == "greenkhorn":
+        require_host(xp, "method='greenkhorn' (one row or column update per step)",
+                     "method='sinkhorn' or 'sinkhorn_log' (the same plan, vectorised)")
+    n, m = M.shape
+    ctype = xp.float64 if method == "sns" else out_dtype
+    Mc, ac, bc = (_astype(x, ctype, xp) for x in (M, a, b))
+    f0, g0 = _warm(warmstart, reg, n, m, xp, method in _WARM_POTENTIALS, like=Mc)
+    ra, cb = ac > 0, bc > 0
+    full = bool(xp.all(ra)) and bool(xp.all(cb))
+    if not full:
+        rows, cols = xp.nonzero(ra)[0], xp.nonzero(cb)[0]
+        Mc = xp.take(xp.take(Mc, rows, axis=0), cols, axis=1)
+        ac, bc = xp.take(ac, rows), xp.take(bc, cols)
+        if f0 is not None:
+            f0, g0 = xp.take(f0, rows), xp.take(g0, cols)
+    t0 = time.perf_counter()
+    st = _solve_xp(xp, ac, bc, Mc, reg, maxiter, tol, method, f0, g0, opts)
+    elapsed = time.perf_counter() - t0
+    P = _plan(st, Mc, reg, xp)
+    f, g = st.f, st.g
+    if not full:
+        pr, pc = _positions(ra, xp), _positions(cb, xp)
+        k_r, k_c = P.shape
+        dev = _device(P)
+        P = xp.concat([P, xp.zeros((1, k_c), dtype=ctype, device=dev)], axis=0)
+        P = xp.concat([P, xp.zeros((k_r + 1, 1), dtype=ctype, device=dev)], axis=1)
+        P = xp.take(xp.take(P, pr, axis=0), pc, axis=1)
+        pad = xp.full(1, -math.inf, dtype=ctype, device=dev)
+        f = xp.take(xp.concat([f, pad]), pr)
+        g = xp.take(xp.concat([g, pad]), pc)
     st.extra["elapsed"] = elapsed
     return st, P, f, g, xp, out_dtype, M, reg
 
@@ -306,9 +407,9 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     method : str
         One of ``'sinkhorn'``, ``'sinkhorn_log'``, ``'sinkhorn_stabilized'``,
         ``'sinkhorn_epsilon_scaling'``, ``'greenkhorn'``, ``'sns'``. Every method
-        of POT's ``ot.sinkhorn``, each compiled with Numba (the vectorised
-        ``engine='xp'``/CuPy path runs the POT variants in the log domain), plus
-        Sinkhorn-Newton-Sparse:
+        of POT's ``ot.sinkhorn``, each compiled with Numba (and each but
+        ``'greenkhorn'`` also in vectorised Array API code for other array
+        libraries), plus Sinkhorn-Newton-Sparse:
 
         * ``'sinkhorn'``: scaling iterations with a fused kernel; when
           ``exp(-M/reg)`` underflows or the scalings break down, the same
@@ -349,8 +450,9 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
         the potentials ``(alpha, beta)`` themselves (POT's convention). With
         a 2-D ``b`` each array may have one column per histogram.
     **kwargs
-        ``engine`` (``'auto'``, ``'numba'``, ``'xp'``: the vectorised
-        NumPy/CuPy path), ``n_threads`` (Numba threads; default: one thread
+        ``engine`` (``'auto'``, ``'numba'``, ``'xp'``: the vectorised Array
+        API engines on NumPy arrays, the code that runs for other libraries'
+        arrays), ``n_threads`` (Numba threads; default: one thread
         below 4e6 cost entries, all above), the POT options of the method
         above and, for ``'sns'``, ``n_warmup``, ``density``, ``solver``,
         ``max_cg``.
@@ -358,10 +460,20 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     Returns
     -------
     P : ndarray, shape (n, m)
-        Transport plan, in the namespace (NumPy or CuPy) and float dtype of
-        the inputs.
+        Transport plan, in the library, device and float dtype of the inputs.
     log : dict
         Only when ``log=True``.
+
+    Notes
+    -----
+    Array namespaces: NumPy input runs the Numba kernels (in float64). Arrays
+    of any other Array API library (PyTorch, CuPy, ...; all arguments from one
+    library and device, else ``TypeError``) run vectorised Array API code on
+    their device, in their float dtype (``'sns'``: in float64), and the plan
+    and log arrays come back there; nothing is moved to the host.
+    ``'greenkhorn'`` (one row or column per step) is NumPy-only and raises
+    ``TypeError`` for other arrays. In float32 use a ``stopThr`` float32 can
+    reach (about ``1e-6``).
 
     Examples
     --------
@@ -378,7 +490,7 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     if batched:
         return out
     st, P, f, g, xp, dt, _, reg, method = out
-    P = P.astype(dt, copy=False)
+    P = _astype(P, dt, xp)
     if log:
         return P, _log_dict(st, f, g, reg, xp, method)
     return P
@@ -395,7 +507,9 @@ def sinkhorn2(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     Returns
     -------
     W : float or ndarray, shape (k,)
-        ``<M, P>`` (a 0-d CuPy array on the GPU).
+        ``<M, P>``: a NumPy float for NumPy input, else a 0-d array of the
+        inputs' library on their device (:func:`sinkhorn`'s Notes: array
+        namespaces).
     log : dict
         Only when ``log=True``; the keys of :func:`sinkhorn`'s log, with
         per-histogram entries for a 2-D ``b``.
@@ -421,15 +535,15 @@ def sinkhorn2(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     if batched:
         return out
     st, P, f, g, xp, dt, Mv, reg, method = out
-    Mc = xp.asarray(Mv, dtype=P.dtype)
-    val = (P * Mc).sum()
-    val = val.astype(dt) if xp is not np else dt.type(val)
+    Mc = _astype(Mv, P.dtype, xp)
+    val = xp.sum(P * Mc)
+    val = dt.type(val) if xp is np else _astype(val, dt, xp)
     if log:
         return val, _log_dict(st, f, g, reg, xp, method)
     return val
 
 
-def _split_warm(warmstart, k):
+def _split_warm(warmstart, k, xp=np):
     """Per-histogram warm starts: each array is shared (1-D) or has one column per histogram."""
     if warmstart is None:
         return [None] * k
@@ -437,11 +551,14 @@ def _split_warm(warmstart, k):
         w0, w1 = warmstart
     except (TypeError, ValueError):
         raise ValueError("`warmstart` must be a pair of arrays") from None
-    w0, w1 = np.asarray(to_numpy(w0)), np.asarray(to_numpy(w1))
+    if is_numpy(xp):
+        w0, w1 = np.asarray(to_numpy(w0)), np.asarray(to_numpy(w1))
+    else:  # device arrays stay where they are (lists: 1-D, shared)
+        w0, w1 = (w if hasattr(w, "shape") else xp.asarray(w) for w in (w0, w1))
     for w in (w0, w1):
         if w.ndim == 2 and w.shape[1] != k:
             raise ValueError(f"`warmstart` arrays for a `b` of {k} histograms must be 1-D or "
-                             f"have {k} columns, got shape {w.shape}")
+                             f"have {k} columns, got shape {tuple(w.shape)}")
     return [(w0[:, j] if w0.ndim == 2 else w0, w1[:, j] if w1.ndim == 2 else w1)
             for j in range(k)]
 
@@ -450,18 +567,25 @@ def _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log, ve
                        opts, warmstart=None):
     """``b`` of shape ``(m, k)``: the ``k`` values ``<M, P_j>`` (as POT's sinkhorn, sinkhorn2)."""
     xp, a, b, M, reg, dt = check_ot_inputs(a, b, M, reg, allow_batch=True)
+    if not is_numpy(xp) and method == "greenkhorn":
+        require_host(xp, "method='greenkhorn' (one row or column update per step)",
+                     "method='sinkhorn' or 'sinkhorn_log' (the same plan, vectorised)")
     k = b.shape[1]
-    ctype = np.float64 if xp is np else dt
-    Mc = xp.ascontiguousarray(M, dtype=ctype)
-    ac, bc = a.astype(ctype), b.astype(ctype)
+    if xp is np:
+        ctype = np.float64
+        Mc = xp.ascontiguousarray(M, dtype=ctype)
+        ac, bc = a.astype(ctype), b.astype(ctype)
+    else:
+        ctype = xp.float64 if method == "sns" else dt
+        Mc, ac, bc = (_astype(x, ctype, xp) for x in (M, a, b))
     vals, logs = None, None
     if method == "sinkhorn" and warmstart is None and bool(xp.all(ac > 0)) \
-            and bool(xp.all(bc > 0)) and not eng.kernel_underflows(Mc, reg):
+            and bool(xp.all(bc > 0)) and not eng.kernel_underflows(Mc, reg, xp):
         # one GEMM per half-iteration for all k histograms
         st = eng.scaling_xp(xp, ac, bc, Mc, reg, maxiter, tol)
         if st is not None:
             u, v = st.extra["uv"]
-            vals = ((u.T @ (st.K * Mc)) * v.T).sum(axis=1)
+            vals = xp.sum((u.T @ (st.K * Mc)) * v.T, axis=1)
             _warn_status(st, warn, method)
             logs = {"err": [st.err], "niter": st.nit, "u": u, "v": v, "status": st.status,
                     "method": "sinkhorn", "log_u": xp.log(u) + st.shift / reg,
@@ -469,14 +593,14 @@ def _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log, ve
             logs["u"] = xp.exp(logs["log_u"])
     if vals is None:  # one histogram at a time
         out, stats, pots = [], [], []
-        for j, ws in enumerate(_split_warm(warmstart, k)):
+        for j, ws in enumerate(_split_warm(warmstart, k, xp)):
             st, P, f, g, _, _, _, _ = _run(ac, bc[:, j], Mc, reg, method, maxiter, tol,
                                            engine, ws, opts)
             _warn_status(st, warn, method)
-            out.append((P * Mc).sum())
+            out.append(xp.sum(P * _astype(Mc, P.dtype, xp)))
             stats.append(st)
             pots.append((f, g))
-        vals = xp.stack([xp.asarray(v) for v in out])
+        vals = xp.stack([xp.asarray(v) for v in out] if xp is np else out)
         logs = {"err": [s.err for s in stats], "niter": [s.nit for s in stats],
                 "status": [s.status for s in stats], "method": stats[0].engine,
                 "log_u": xp.stack([f for f, _ in pots], axis=1) / reg,
@@ -488,7 +612,7 @@ def _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log, ve
             logs["warmstart"] = (logs["alpha"], logs["beta"])
     if verbose:
         print(f"{logs['method']}: batched k={k}, niter {logs['niter']}")
-    vals = vals.astype(dt)
+    vals = _astype(vals, dt, xp)
     if log:
         return vals, logs
     return vals
@@ -499,7 +623,9 @@ def sinkhorn_log(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=False, log
     """Log-domain Sinkhorn: :func:`sinkhorn` with ``method='sinkhorn_log'``.
 
     Each iteration is one fused pass over ``M`` (one ``exp`` per entry, no
-    ``n x m`` temporary), so small ``reg`` never underflows.
+    ``n x m`` temporary), so small ``reg`` never underflows. Arrays of
+    another library than NumPy run vectorised log-domain iterations on their
+    device (see :func:`sinkhorn`).
 
     Examples
     --------
@@ -540,7 +666,11 @@ def sinkhorn_newton_sparse(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=
         Sparse Newton solve: ``'cholesky'`` factors the Schur complement with
         CHOLMOD (scikit-sparse) when it imports, SciPy's SuperLU otherwise;
         ``'cg'``: Jacobi-preconditioned conjugate gradients; ``'auto'``:
-        ``'cg'`` (faster on the benchmark problems).
+        ``'cg'`` (faster on the benchmark problems). Arrays of another
+        library than NumPy always use CG on their device, in float64: the
+        sparsified plan is a ``torch.sparse_csr_tensor`` (PyTorch) or a
+        ``cupyx.scipy.sparse`` matrix (CuPy), and a dense masked plan for
+        libraries without sparse arrays (e.g. ``array_api_strict``).
 
     Returns
     -------
@@ -591,6 +721,9 @@ def solve(M, a=None, b=None, reg=None, method="sns", *, maxiter=None, tol=1e-9,
     Returns
     -------
     res : OptimizeResult
+        Arrays (``plan``, ``potentials``, ``x``) in the library, device and
+        float dtype of the inputs (the generic Array API path runs for
+        non-NumPy arrays, see :func:`sinkhorn`); scalars as Python floats.
         ``plan``; ``potentials`` ``(f, g)`` with
         ``P_ij = exp((f_i + g_j - M_ij) / reg)``; ``value`` and
         ``value_linear`` (both :math:`\langle M, P\rangle`, POT's names);
@@ -631,21 +764,22 @@ def solve(M, a=None, b=None, reg=None, method="sns", *, maxiter=None, tol=1e-9,
     st, P, f, g, xp, dt, Mv, reg = _run(a, b, M, reg, method, maxiter, tol_, engine,
                                         warmstart, opts)
     total = time.perf_counter() - t0
-    Mc = xp.asarray(Mv, dtype=P.dtype)
+    Mc = _astype(Mv, P.dtype, xp)
     _, a_, b_, _, _, _ = check_ot_inputs(a, b, Mv, reg)
-    a_, b_ = xp.asarray(a_, dtype=P.dtype), xp.asarray(b_, dtype=P.dtype)
-    value = float((P * Mc).sum())
+    a_, b_ = _astype(a_, P.dtype, xp), _astype(b_, P.dtype, xp)
+    value = float(xp.sum(P * Mc))
     with np.errstate(divide="ignore", invalid="ignore"):
         Pl = xp.where(P > 0, P * xp.log(xp.where(P > 0, P, 1.0)), 0.0)
-    ent = float(Pl.sum() - P.sum())
-    err_r = float(xp.sqrt(((P.sum(axis=1) - a_) ** 2).sum()))
-    err_c = float(xp.sqrt(((P.sum(axis=0) - b_) ** 2).sum()))
+    ent = float(xp.sum(Pl) - xp.sum(P))
+    err_r = float(xp.sqrt(xp.sum((xp.sum(P, axis=1) - a_) ** 2)))
+    err_c = float(xp.sqrt(xp.sum((xp.sum(P, axis=0) - b_) ** 2)))
     timings = dict(st.extra.get("timings", {}))
     timings["total"] = total
     status = st.status
-    res = make_result(xp.concatenate([f, g]).astype(dt), status, warn=warn, stacklevel=3,
+    res = make_result(_astype(xp.concat([f, g]), dt, xp), status, warn=warn, stacklevel=3,
                       nit=st.nit, nfev=st.nit,
-                      plan=P.astype(dt, copy=False), potentials=(f.astype(dt), g.astype(dt)),
+                      plan=_astype(P, dt, xp), potentials=(_astype(f, dt, xp),
+                                                           _astype(g, dt, xp)),
                       value=value, value_linear=value, value_entropic=value + reg * ent,
                       fun=value + reg * ent, marginal_error=(err_r, err_c),
                       nit_sinkhorn=int(st.extra.get("nit_sinkhorn", st.nit)),

@@ -10,20 +10,27 @@ Two families:
 
 * ``*_numba``: NumPy arrays, Numba kernels from :mod:`._kernels`
   (one fused pass over ``K`` or ``M`` per iteration, error for free).
-* ``*_xp``: vectorised array-API code for NumPy or CuPy (``xp``), used for
-  CuPy inputs, batched ``b`` and as the tested reference path.
+* ``*_xp``: vectorised Array API standard code for any namespace ``xp``
+  (PyTorch, CuPy, ``array_api_strict``, NumPy with ``engine='xp'``): the
+  device path, also used for a batched ``b``. Large array expressions and
+  matrix products, one host synchronisation per iteration (the stopping
+  test), computed in the inputs' float dtype.
 """
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from numopt._array_api import device as _device
+from numopt._array_api import logsumexp
 from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS
 
 from . import _kernels as kern
 
 #: exponent range above which exp(-M / reg) underflows (float64)
 UNDERFLOW_RANGE = 700.0
+#: the same for float32 (the generic path computes in the inputs' dtype)
+UNDERFLOW_RANGE_32 = 80.0
 #: column sums below this are recomputed with an exact log-sum-exp
 TINY = 1e-200
 
@@ -62,10 +69,11 @@ def _loop_status(err, tol, it, maxiter):
     return stop
 
 
-def kernel_underflows(M, reg):
-    """True when ``exp(-(M - min M) / reg)`` has entries below the float64 range."""
-    rng = float(M.max() - M.min())
-    return rng / reg > UNDERFLOW_RANGE
+def kernel_underflows(M, reg, xp=np):
+    """True when ``exp(-(M - min M) / reg)`` has entries below the range of ``M``'s dtype."""
+    rng = float(xp.max(M) - xp.min(M))
+    limit = UNDERFLOW_RANGE_32 if M.dtype == xp.float32 else UNDERFLOW_RANGE
+    return rng / reg > limit
 
 
 # --------------------------------------------------------------------------
@@ -211,38 +219,50 @@ def auto_numba(a, b, M, reg, maxiter, tol, method, f0=None, g0=None, record=Fals
 
 
 # --------------------------------------------------------------------------
-# Vectorised engines (NumPy or CuPy)
+# Vectorised engines (any Array API namespace: the device path)
 #
 # Their loops mirror the Numba engines' above step for step (same stopping test; where
-# the kernel underflows they switch to the log domain, where the Numba 'sinkhorn' engine
-# stabilizes by absorption, _stabilized.py) while each iteration is array expressions instead of
-# fused kernels: the two loop skeletons stay apart on purpose (``duplicates`` lists
-# them), and the shared parts are functions (stop_status, kernel_underflows).
+# the kernel underflows both 'sinkhorn' engines stabilize by absorption, _stabilized.py)
+# while each iteration is array expressions instead of fused kernels: the two loop
+# skeletons stay apart on purpose (``duplicates`` lists them), and the shared parts are
+# functions (stop_status, kernel_underflows).
 # --------------------------------------------------------------------------
 
 def _lse(x, axis, xp):
-    mx = x.max(axis=axis, keepdims=True)
-    mx = xp.where(xp.isfinite(mx), mx, 0)
-    out = xp.log(xp.exp(x - mx).sum(axis=axis, keepdims=True)) + mx
-    return xp.squeeze(out, axis=axis)
+    return logsumexp(x, axis, xp)
 
 
 def _norm(x, xp):
-    return float(xp.sqrt((x * x).sum()))
+    return float(xp.sqrt(xp.sum(x * x)))
+
+
+def _checked_norm(x, ok, xp):
+    """``||x||_2`` as a float, NaN unless every entry of ``ok`` holds: the stopping
+    test and the breakdown test in one host synchronisation."""
+    return float(xp.sqrt(xp.where(xp.all(ok), xp.sum(x * x), xp.nan)))
+
+
+def full_like_dev(shape, value, like, xp):
+    """``xp.full`` with the dtype and device of the array ``like``."""
+    return xp.full(shape, value, dtype=like.dtype, device=_device(like))
 
 
 def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
-    """Vectorised scaling iterations; ``b`` may be ``(m, k)`` (batched)."""
+    """Vectorised scaling iterations; ``b`` may be ``(m, k)`` (batched).
+
+    Returns ``None`` when the scalings stop being finite and positive (the
+    caller then switches to a stabilized engine).
+    """
     n, m = M.shape
     batched = b.ndim == 2
-    shift = float(M.min())
+    shift = float(xp.min(M))
     K = xp.exp(-(M - shift) / reg)
     aa = a[:, None] if batched else a
     if f0 is not None:
         u = xp.exp((f0 - shift) / reg)
         v = xp.exp(g0 / reg)
     else:
-        u = xp.full((n, b.shape[1]) if batched else n, 1.0 / n, dtype=M.dtype)
+        u = full_like_dev((n, b.shape[1]) if batched else n, 1.0 / n, M, xp)
         v = b / (K.T @ u)
     if not bool(xp.all(xp.isfinite(v))):
         return None
@@ -250,13 +270,12 @@ def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
     for it in range(1, maxiter + 1):
         u = aa / (K @ v)
         w = K.T @ u
-        err = _norm(v * w - b, xp)
-        if not math.isfinite(err) or not bool(xp.all(w > 0)):
+        err = _checked_norm(v * w - b, w > 0, xp)
+        if not math.isfinite(err):
             return None
-        if err <= tol:
-            status = SUCCESS
-            break
-        if it == maxiter:
+        stop = _loop_status(err, tol, it, maxiter)
+        if stop is not None:  # SUCCESS, or MAXITER keeping the last (u, v) pair
+            status = stop
             break
         v = b / w
     st = _State(f=reg * xp.log(u) + shift, g=reg * xp.log(v), nit=it, err=err,
@@ -265,33 +284,48 @@ def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
     return st
 
 
+def log_row_update(g, M, loga, reg, xp):
+    """Exact row update ``f = reg (log a - lse_j((g_j - M_ij) / reg))``."""
+    return reg * (loga - _lse((g[None, :] - M) / reg, 1, xp))
+
+
+def log_col_update(f, g, s, M, logb, reg, xp):
+    """``g += reg (log b - log s)``; an exact log-sum-exp when a column sum underflowed."""
+    if bool(xp.all(s > TINY)):
+        return g + reg * (logb - xp.log(s))
+    return reg * (logb - _lse((f[:, None] - M) / reg, 0, xp))
+
+
 def log_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
     """Vectorised log-domain iterations (1-D ``b``)."""
     n, m = M.shape
     loga, logb = xp.log(a), xp.log(b)
-    f = xp.zeros(n, dtype=M.dtype) if f0 is None else f0
+    f = xp.zeros_like(a) if f0 is None else f0
     g = reg * (logb - _lse((f[:, None] - M) / reg, 0, xp)) if g0 is None else g0
     status, it, err = MAXITER, 0, np.inf
     for it in range(1, maxiter + 1):
-        f = reg * (loga - _lse((g[None, :] - M) / reg, 1, xp))
-        s = xp.exp((f[:, None] + g[None, :] - M) / reg).sum(axis=0)
+        f = log_row_update(g, M, loga, reg, xp)
+        s = xp.sum(xp.exp((f[:, None] + g[None, :] - M) / reg), axis=0)
         err = _norm(s - b, xp)
         stop = _loop_status(err, tol, it, maxiter)
         if stop is not None:
             status = stop
             break
-        if bool(xp.all(s > TINY)):
-            g = g + reg * (logb - xp.log(s))
-        else:
-            g = reg * (logb - _lse((f[:, None] - M) / reg, 0, xp))
+        g = log_col_update(f, g, s, M, logb, reg, xp)
     return _State(f=f, g=g, nit=it, err=err, status=status, engine="sinkhorn_log")
 
 
 def auto_xp(xp, a, b, M, reg, maxiter, tol, method, f0=None, g0=None):
-    if method == "sinkhorn" and not kernel_underflows(M, reg):
-        st = scaling_xp(xp, a, b, M, reg, maxiter, tol, f0, g0)
-        if st is not None:
-            return st
+    """The vectorised counterpart of :func:`auto_numba`: ``'sinkhorn'`` scales unless
+    the kernel underflows or the scalings break down, then runs the stabilized engine;
+    every other method here runs the log domain."""
+    if method == "sinkhorn":
+        if not kernel_underflows(M, reg, xp):
+            st = scaling_xp(xp, a, b, M, reg, maxiter, tol, f0, g0)
+            if st is not None:
+                return st
+        from ._stabilized import stabilized_xp
+        return stabilized_xp(xp, a, b, M, reg, maxiter, tol, f0, g0)
     return log_xp(xp, a, b, M, reg, maxiter, tol, f0, g0)
 
 

@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from numopt._array_api import get_namespace, require_host
 from numopt._result import MAXITER, SUCCESS, OptimizeWarning
 from numopt._validation import check_array, check_choice, check_scalar
 
@@ -289,6 +290,10 @@ def pairwise_sinkhorn2(A, B, M, reg, *, method="auto", client=None, block_size=N
     W : ndarray, shape (N_A, N_B)
         Sinkhorn costs (float64); symmetric when ``B`` is None.
 
+    Host-only: NumPy arrays (or lists) only; arrays of another library
+    (PyTorch, CuPy, ...) raise ``TypeError`` pointing to :func:`sinkhorn2`
+    with a 2-D ``b``, which runs on their device.
+
     Raises
     ------
     ValueError, TypeError
@@ -312,6 +317,8 @@ def pairwise_sinkhorn2(A, B, M, reg, *, method="auto", client=None, block_size=N
     True
     """
     method = check_choice(method, "method", METHODS)
+    require_host(get_namespace(A, B, M, names=("A", "B", "M")), "pairwise_sinkhorn2",
+                 "sinkhorn2 with a 2-D `b` (one batched solve per histogram of A)")
     A, B, M, reg, triangle = _check_inputs(A, B, M, reg)
     maxiter = kwargs.pop("maxiter", None)
     maxiter = check_scalar(kwargs.pop("numItermax", 1000) if maxiter is None else maxiter,

@@ -24,12 +24,15 @@ Each Newton iteration
 """
 import math
 import time
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from numopt import _sparse
+from numopt._array_api import device as _device
+from numopt._array_api import is_cupy, is_torch
 from numopt._krylov import conjugate_gradient
 from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS
 
@@ -62,7 +65,7 @@ def _delta_dual(alpha, dx, dy, a, c, b, Pmv, reg, xp=np):
     where ``t = alpha d / reg``, ``E = expm1(t)``, ``phi(t) = expm1(t) - t``.
     """
     tx, ty = alpha * dx / reg, alpha * dy / reg
-    if float(xp.abs(tx).max()) > 600 or float(xp.abs(ty).max()) > 600:
+    if float(xp.maximum(xp.max(xp.abs(tx)), xp.max(xp.abs(ty)))) > 600:
         return -np.inf
     with np.errstate(over="ignore", invalid="ignore"):   # an overflow means: reject alpha
         ex, ey = xp.expm1(tx), xp.expm1(ty)
@@ -278,13 +281,76 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     return out
 
 
+#: above this many plan entries the sparsification threshold is estimated on a strided
+#: sample of the plan's columns (a sort of the whole plan would cost more than the step)
+SAMPLE_ABOVE = 2**20
+
+
+def _relative_threshold(rel, dens, xp):
+    """The value of ``rel`` (the plan divided by its row maxima) above which a fraction
+    ``dens`` of the entries lies: one global threshold, as the Numba path's histogram.
+    """
+    n, m = rel.shape
+    stride = max(1, (n * m) // SAMPLE_ABOVE)
+    sample = xp.reshape(rel[:, ::stride] if stride > 1 else rel, (-1,))
+    size = int(sample.shape[0])
+    k = int(min(size, max(1, math.ceil(dens * size))))
+    return xp.sort(sample)[size - k]
+
+
+class _SparsePlan:
+    """The sparsified plan ``P~`` of the device path (the entries of ``P`` within a
+    factor ``thr`` of their row maximum) and its products ``P~ v``, ``P~^T w`` and
+    ``(P~ * P~)^T w``.
+
+    PyTorch: a ``torch.sparse_csr_tensor`` (its transpose built once as a CSR
+    matrix too); CuPy: ``cupyx.scipy.sparse.csr_matrix`` (untested: no GPU
+    here); any other namespace (``array_api_strict``, NumPy with
+    ``engine='xp'``): the standard has no sparse arrays, so ``P~`` is the
+    dense masked plan and the products are dense.
+    """
+
+    def __init__(self, P, keep, xp):
+        Pt = xp.where(keep, P, 0.0)
+        if is_torch(xp):
+            self._torch(Pt)
+        elif is_cupy(xp):
+            import cupyx.scipy.sparse as csp
+            S = csp.csr_matrix(Pt)
+            ST = S.T.tocsr()
+            ST2 = ST.multiply(ST).tocsr()
+            self._set(S, ST, ST2)
+        else:
+            self._set(Pt, Pt.T, (Pt * Pt).T)
+
+    def _set(self, S, ST, ST2):
+        self.mv = lambda v: S @ v
+        self.rmv = lambda w: ST @ w
+        self.rmv_sq = lambda w: ST2 @ w
+
+    def _torch(self, Pt):
+        import torch
+        with warnings.catch_warnings():   # "sparse CSR support is in beta state"
+            warnings.simplefilter("ignore", UserWarning)
+            S = Pt.to_sparse_csr()
+            ST = Pt.T.to_sparse_csr()
+            ST2 = torch.sparse_csr_tensor(ST.crow_indices(), ST.col_indices(),
+                                          ST.values() * ST.values(), size=ST.shape,
+                                          check_invariants=False)
+        self._set(S, ST, ST2)
+
+
 def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="auto",
            f0=None, g0=None, max_cg=None):
-    """Vectorised SNS (NumPy or CuPy): masked dense plan, CG on the Schur complement.
+    """SNS in Array API code (the device path): dense plan, sparse Newton step.
 
     The loop mirrors :func:`sns_numba`'s (shared steps: ``eng.stop_status``,
-    ``_adapt_density``, ``_line_search``, ``_pcg``); the sparsification and plan are
-    array expressions here, fused kernels there.
+    ``_adapt_density``, ``_line_search``, ``_pcg``). Each Newton step keeps
+    the entries of the plan within a factor of their row maximum, the factor
+    set so that a fraction ``density`` is kept (:class:`_SparsePlan`: a
+    sparse CSR matrix on PyTorch and CuPy, a dense masked plan elsewhere) and
+    solves the Schur-complement system by Jacobi-preconditioned CG written
+    with ``xp`` operations.
 
     ``solver`` is accepted for a uniform interface; this path always uses CG.
     """
@@ -306,32 +372,31 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
     max_cg = 10 * m if max_cg is None else max_cg
     status, err_prev, alpha, err, nit = MAXITER, np.inf, 1.0, st.err, 0
     ia = 1.0 / a
+    zero = xp.zeros(1, dtype=a.dtype, device=_device(a))
     for nit in range(1, maxiter + 1):
-        f = reg * (loga - eng._lse((g[None, :] - M) / reg, 1, xp))
+        f = eng.log_row_update(g, M, loga, reg, xp)
         P = xp.exp((f[:, None] + g[None, :] - M) / reg)
-        s = P.sum(axis=0)
+        s = xp.sum(P, axis=0)
         err = eng._norm(s - b, xp)
         stop, dens = _stop_or_adapt(eng, err, tol, adaptive, nit, dens, alpha, err_prev, n * m)
         if stop is not None:
             status = stop
             break
         err_prev = err
-        rel = P / P.max(axis=1, keepdims=True)
-        k = int(min(n * m, max(1, math.ceil(dens * n * m))))
-        thr = xp.partition(rel.ravel(), n * m - k)[n * m - k]
-        Pt = xp.where(rel >= thr, P, 0.0)
+        rel = P / xp.max(P, axis=1, keepdims=True)
+        H = _SparsePlan(P, rel >= _relative_threshold(rel, dens, xp), xp)
         rhs = reg * (b - s)
 
-        def mv(v, Pt=Pt, s=s):
-            full = xp.concatenate([v, xp.zeros(1, dtype=v.dtype)])
-            return (s * full - Pt.T @ ((Pt @ full) * ia))[:-1]
+        def mv(v, H=H, s=s):
+            full = xp.concat([v, zero])
+            return (s * full - H.rmv(H.mv(full) * ia))[:-1]
 
-        diag = xp.maximum(s - (Pt * Pt).T @ ia, 1e-300)[:-1]
+        diag = xp.maximum(s - H.rmv_sq(ia), 1e-300)[:-1]
         rtol = min(0.1, max(1e-12, err))
         x, _ = _pcg(mv, rhs[:-1], diag, rtol, max_cg, xp)
-        dy = xp.concatenate([x, xp.zeros(1, dtype=x.dtype)])
-        dx = -(Pt @ dy) * ia
-        alpha = _line_search(dx, dy, a, s, b, P.__matmul__, reg, xp)
+        dy = xp.concat([x, zero])
+        dx = -H.mv(dy) * ia
+        alpha = _line_search(dx, dy, a, s, b, lambda v, P=P: P @ v, reg, xp)
         if alpha == 0.0:
             sub = eng.log_xp(xp, a, b, M, reg, 10, tol, f, g)
             f, g = sub.f, sub.g
@@ -343,12 +408,11 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
             continue
         g = g + alpha * dy
     else:
-        f = reg * (loga - eng._lse((g[None, :] - M) / reg, 1, xp))
-        s = xp.exp((f[:, None] + g[None, :] - M) / reg).sum(axis=0)
+        f = eng.log_row_update(g, M, loga, reg, xp)
+        s = xp.sum(xp.exp((f[:, None] + g[None, :] - M) / reg), axis=0)
         err = eng._norm(s - b, xp)
         status = SUCCESS if err <= tol else MAXITER
     timings["newton"] = time.perf_counter() - t_newton
     out = eng._State(f=f, g=g, nit=nit_sink + nit, err=err, status=status, engine="sns")
     out.extra.update(nit_sinkhorn=nit_sink, nit_newton=nit, timings=timings)
     return out
-

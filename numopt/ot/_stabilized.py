@@ -21,7 +21,9 @@ column scaling per step, the one with the largest marginal violation; the
 whole loop is one compiled kernel (:func:`greenkhorn_loop`).
 
 Every engine returns an ``_engines._State`` in POT units
-(``P_ij = exp((f_i + g_j - M_ij) / reg)``).
+(``P_ij = exp((f_i + g_j - M_ij) / reg)``). The ``*_xp`` engines are the same
+iterations in Array API code (the device path); Greenkhorn, sequential by
+nature, is NumPy-only.
 """
 import math
 import time
@@ -35,7 +37,7 @@ from . import _engines as eng
 from . import _kernels as kern
 
 __all__ = ["gibbs_kernel", "greenkhorn_loop", "stabilized_numba", "epsilon_scaling_numba",
-           "greenkhorn_numba"]
+           "greenkhorn_numba", "stabilized_xp", "epsilon_scaling_xp"]
 
 #: POT's default absorption threshold
 TAU = 1e3
@@ -172,17 +174,72 @@ def stabilized_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU, reco
     return st
 
 
-def epsilon_scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, epsilon0=1e4,
-                          inner_maxiter=100, tau=TAU, record=False):
-    """Stabilized Sinkhorn over POT's schedule ``reg_k = (epsilon0 - reg) e^{-k} + reg``.
+def stabilized_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU):
+    """:func:`stabilized_numba` in Array API code (any namespace, the device path).
 
-    ``maxiter`` bounds the stages (at least 35 as in POT, so the schedule
-    reaches ``reg``), ``inner_maxiter`` the iterations per stage. The stages
-    run at ``reg`` itself once the schedule is within 1e-12 of it; the run
-    stops when such a stage converges to ``tol``.
+    Each iteration is two matrix-vector products with the stabilized kernel
+    and one host synchronisation (the stopping and breakdown tests); the
+    absorption test costs a second one.
     """
+    loga, logb = xp.log(a), xp.log(b)
+    logtau = math.log(tau)
+    f = xp.zeros_like(a) if f0 is None else f0
+    g = reg * (logb - eng._lse((f[:, None] - M) / reg, 0, xp)) if g0 is None else g0
+
+    def exact_step(f, g):
+        """One exact log-domain iteration from ``g``: potentials and kernel, scalings 1."""
+        f = eng.log_row_update(g, M, loga, reg, xp)
+        s = xp.sum(xp.exp((f[:, None] + g[None, :] - M) / reg), axis=0)
+        g = eng.log_col_update(f, g, s, M, logb, reg, xp)
+        return f, g, xp.exp((f[:, None] + g[None, :] - M) / reg), xp.ones_like(a), \
+            xp.ones_like(b)
+
+    alpha, beta, K, u, v = exact_step(f, g)
+    st = eng._State(f=None, g=None, engine="sinkhorn_stabilized")
+    status, it, err, n_absorb = MAXITER, 0, np.inf, 0
+    fresh = True  # no scaling sweep since the last exact step
+    for it in range(1, maxiter + 1):
+        u_prev, v_prev = u, v
+        u = a / (K @ v)
+        w = K.T @ u
+        ok = xp.all(xp.isfinite(u) & (u > 0)) & xp.all(xp.isfinite(w) & (w > 0))
+        err = eng._checked_norm(v * w - b, ok, xp)
+        if not math.isfinite(err):
+            if fresh:  # broke down right after an exact step: give up here
+                status = NAN_ENCOUNTERED
+                u, v = u_prev, v_prev
+                break
+            # resynchronise: exact log-domain step from the last good iterate
+            alpha, beta, K, u, v = exact_step(alpha + reg * xp.log(u_prev),
+                                              beta + reg * xp.log(v_prev))
+            fresh = True
+            continue
+        fresh = False
+        stop = eng._loop_status(err, tol, it, maxiter)
+        if stop is not None:
+            status = stop
+            break
+        v = b / w
+        big = xp.maximum(xp.max(xp.abs(xp.log(u))), xp.max(xp.abs(xp.log(v))))
+        if float(big) > logtau:  # absorb the scalings into the potentials
+            alpha, beta = alpha + reg * xp.log(u), beta + reg * xp.log(v)
+            K = xp.exp((alpha[:, None] + beta[None, :] - M) / reg)
+            u, v = xp.ones_like(a), xp.ones_like(b)
+            n_absorb += 1
+    with np.errstate(divide="ignore"):
+        st.f, st.g = alpha + reg * xp.log(u), beta + reg * xp.log(v)
+    st.nit, st.err, st.status = it, err, status
+    st.K = K
+    st.extra["uv"] = (u, v)
+    st.extra["alpha_beta"] = (alpha, beta)
+    st.extra["n_absorb"] = n_absorb
+    return st
+
+
+def _epsilon_scaling(stage, reg, maxiter, epsilon0, xp):
+    """The stage loop of epsilon scaling; ``stage(reg_k, f, g, t0)`` runs one stage."""
     maxiter = max(35, maxiter)
-    f, g = f0, g0
+    f = g = None
     t0 = time.perf_counter()
     st = None
     errs, times = [], []
@@ -191,8 +248,7 @@ def epsilon_scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, epsilon0
     for k in range(maxiter):
         regk = (epsilon0 - reg) * math.exp(-k) + reg
         final = regk <= reg * (1.0 + 1e-12)
-        st = stabilized_numba(a, b, M, reg if final else regk, inner_maxiter, tol, f, g, tau,
-                              record=record, t_start=t0)
+        st = stage(reg if final else regk, f, g, t0)
         total += st.nit
         stages += 1
         errs += st.errs
@@ -201,7 +257,7 @@ def epsilon_scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, epsilon0
             break
         # the potentials are defined up to (f + c, g - c): keep them balanced, so
         # exp(f / reg) stays representable when reg shrinks by orders of magnitude
-        c = 0.5 * (st.f.mean() - st.g.mean())
+        c = 0.5 * (xp.mean(st.f) - xp.mean(st.g))
         f, g = st.f - c, st.g + c
         if final and st.status == SUCCESS:
             break
@@ -211,6 +267,34 @@ def epsilon_scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, epsilon0
     st.engine = "sinkhorn_epsilon_scaling"
     st.extra["n_stages"] = stages
     return st
+
+
+def epsilon_scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, epsilon0=1e4,
+                          inner_maxiter=100, tau=TAU, record=False):
+    """Stabilized Sinkhorn over POT's schedule ``reg_k = (epsilon0 - reg) e^{-k} + reg``.
+
+    ``maxiter`` bounds the stages (at least 35 as in POT, so the schedule
+    reaches ``reg``), ``inner_maxiter`` the iterations per stage. The stages
+    run at ``reg`` itself once the schedule is within 1e-12 of it; the run
+    stops when such a stage converges to ``tol``. The first stage starts
+    from ``(f0, g0)``.
+    """
+    def stage(regk, f, g, t0):
+        if f is None:
+            f, g = f0, g0
+        return stabilized_numba(a, b, M, regk, inner_maxiter, tol, f, g, tau, record=record,
+                                t_start=t0)
+    return _epsilon_scaling(stage, reg, maxiter, epsilon0, np)
+
+
+def epsilon_scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None, epsilon0=1e4,
+                       inner_maxiter=100, tau=TAU):
+    """:func:`epsilon_scaling_numba` with :func:`stabilized_xp` stages (any namespace)."""
+    def stage(regk, f, g, t0):
+        if f is None:
+            f, g = f0, g0
+        return stabilized_xp(xp, a, b, M, regk, inner_maxiter, tol, f, g, tau)
+    return _epsilon_scaling(stage, reg, maxiter, epsilon0, xp)
 
 
 @njit

@@ -14,7 +14,9 @@ def sinkhorn_knopp(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=False, l
 
     Where ``exp(-M / reg)`` underflows the iterations run on the stabilized
     kernel (absorption, see :func:`sinkhorn_stabilized`) instead of
-    returning NaN. A 2-D ``b`` gives the ``k`` values ``<M, P_j>``.
+    returning NaN. A 2-D ``b`` gives the ``k`` values ``<M, P_j>``. Arrays of
+    another library than NumPy run the same iterations in vectorised Array
+    API code on their device (see :func:`~numopt.ot.sinkhorn`).
 
     Examples
     --------
@@ -39,6 +41,8 @@ def sinkhorn_stabilized(a, b, M, reg, numItermax=1000, tau=1e3, stopThr=1e-9,
     each iteration is one fused scaling pass over :math:`\tilde K`, and a
     scaling outside ``[1/tau, tau]`` is absorbed into the potentials
     ``(alpha, beta)`` (Schmitzer 2019). Small ``reg`` never underflows.
+    Arrays of another library than NumPy run the same iterations as matrix
+    products on their device (see :func:`~numopt.ot.sinkhorn`).
 
     Parameters
     ----------
@@ -88,7 +92,8 @@ def sinkhorn_epsilon_scaling(a, b, M, reg, numItermax=100, epsilon0=1e4, numInne
     warm-started from stage ``k - 1``; ``numItermax`` (at least 35) bounds
     the stages. Converged when a stage at ``reg`` itself reaches ``stopThr``
     (column-marginal error, as the other methods; POT tests the squared
-    errors of both marginals).
+    errors of both marginals). Arrays of another library than NumPy run the
+    stages on their device (see :func:`~numopt.ot.sinkhorn`).
 
     Parameters
     ----------
@@ -133,6 +138,8 @@ def greenkhorn(a, b, M, reg, numItermax=10000, stopThr=1e-9, verbose=False, log=
     most; the loop is one compiled kernel (O(n + m) per step). Stops when
     the largest violation of either marginal (max norm, POT's criterion) is
     at most ``stopThr``; ``numItermax`` counts single-row/column steps.
+    Host-only (sequential by nature): arrays of another library than NumPy
+    raise ``TypeError``; use ``sinkhorn(..., method='sinkhorn')`` there.
 
     Parameters
     ----------
