@@ -9,6 +9,8 @@ ties); only those uniforms are copied to the device, the data stay there.
 """
 import math
 
+import numpy as np
+
 from .._array_api import from_host
 from . import _kernels as K
 
@@ -53,7 +55,7 @@ def features(code, X, indices, xp, device):
     """
     F = None
     for c in range(X.shape[1]):
-        col = indices[:, c]
+        col = np.array(indices[:, c], dtype=np.int64)  # a writable copy for the transfer
         tab = poly_table(code, X[:, c], int(col.max()), xp)
         part = xp.take(tab, from_host(col, xp, device), axis=1)
         F = part if F is None else F * part

@@ -4,10 +4,12 @@ from types import SimpleNamespace
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from .._array_api import is_numpy
 from .._result import CALLBACK_STOP, MAXITER, PRECISION_LOSS, SUCCESS, make_result
 from .._validation import check_choice, check_rng, check_scalar
+from . import _wls_device as D
 from ._bases import FiniteBasis, PolynomialBasis, finite_basis, polynomial_basis
-from ._samplers import SAMPLINGS, sample_points
+from ._samplers import SAMPLINGS, _target, sample_points
 
 __all__ = ["weighted_least_squares"]
 
@@ -53,7 +55,7 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
                            d=1, index_set="total-degree", candidates=None, probabilities=None,
                            conditioned=False, delta=0.5, max_resample=100,
                            compute_error=True, quadrature_points=None, callback=None,
-                           rng=None):
+                           rng=None, xp=None, device=None):
     r"""Approximate ``f`` in ``V_m`` by weighted least squares on a random design.
 
     Solves :math:`\min_{v \in V_m} \frac1n \sum_i w(x_i) (f(x_i) - v(x_i))^2`
@@ -113,6 +115,11 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
         conditioned variant (fields ``x`` = points, ``stability``, ``nit``);
         raising ``StopIteration`` stops with status 99 on that design.
     rng : {None, int, numpy.random.Generator}
+    xp, device : optional
+        Array library and device to work in (``torch``, ``cupy``,
+        ``array_api_strict``, ...) for a polynomial basis; a finite set given
+        as device arrays (``candidates`` or a device :class:`FiniteBasis`)
+        fixes them itself. Default NumPy.
 
     Returns
     -------
@@ -129,6 +136,19 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
         (evaluations of ``f`` at the design), ``success``, ``status``,
         ``message``.
 
+    Notes
+    -----
+    **Array namespaces.** With NumPy the Numba samplers and LAPACK run on
+    the host. With ``xp``/``device`` (or device candidates) the design is
+    drawn as by the samplers (random choices on the host from ``rng``, so a
+    seed gives the same design as with NumPy; see :func:`sample_points`),
+    ``f`` is called with device arrays and must return arrays of the same
+    library and device, and the features, weights, Gram matrix, SVD solve
+    and error estimates run on the device; every array of the result
+    (``x``, ``coef``, ``points``, ``fvals``, ``weights``, ``gram``,
+    ``indices``) is a device array, scalars are Python floats. Everything is
+    computed in float64 (as with NumPy).
+
     Examples
     --------
     >>> import numpy as np
@@ -144,6 +164,10 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
     B, n, sampling, delta, max_resample, rng = _check_design(
         f, basis, dim, n, sampling, d, index_set, candidates, probabilities, delta,
         max_resample, rng)
+    xp, dev = _target(B, xp, device)
+    if not is_numpy(xp):
+        return _wls_device(f, B, n, sampling, conditioned, delta, max_resample, callback,
+                           compute_error, quadrature_points, rng, xp, dev)
     design = _draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng)
     y = _eval_f(f, design.X, B.d)
     fit = _fit(design, y, n, B.dim)
@@ -162,6 +186,35 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
     extra = {"indices": design.idx} if isinstance(B, FiniteBasis) else {}
     return make_result(fit.coef, status, detail=detail,
                        warn=status not in (SUCCESS, CALLBACK_STOP), nit=design.nit, nfev=n,
+                       coef=fit.coef, basis=B, points=design.X, fvals=y, weights=design.w,
+                       gram=design.G, stability=design.stab, residual=fit.residual,
+                       error_estimate=fit.error_estimate, error=float(err),
+                       best_error=float(best), error_ratio=float(ratio), sampling=sampling,
+                       **extra)
+
+
+def _wls_device(f, B, n, sampling, conditioned, delta, max_resample, callback, compute_error,
+                quadrature_points, rng, xp, dev):
+    """weighted_least_squares on a device (see ``_wls_device``)."""
+    design = D.draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng,
+                           xp, dev)
+    y = D.eval_f(f, design.X, B.d, xp, dev)
+    fit = D.fit(design, y, n, B.dim, xp)
+    status, detail = design.status, design.detail
+    if fit.rank < B.dim and status == SUCCESS:
+        status = PRECISION_LOSS
+        detail = f"the weighted design matrix is rank deficient (rank {fit.rank} < {B.dim})"
+    err = best = np.nan
+    if compute_error:
+        err, best = D.errors(f, B, fit.coef, quadrature_points, _DEFAULT_QUAD, xp, dev)
+    if np.isnan(err):
+        ratio = np.nan
+    else:
+        ratio = err / best if best > 0 else (1.0 if err == 0 else np.inf)
+    extra = {"indices": design.idx} if isinstance(B, FiniteBasis) else {}
+    return make_result(fit.coef, status, detail=detail,
+                       warn=status not in (SUCCESS, CALLBACK_STOP), stacklevel=4,
+                       nit=design.nit, nfev=n,
                        coef=fit.coef, basis=B, points=design.X, fvals=y, weights=design.w,
                        gram=design.G, stability=design.stab, residual=fit.residual,
                        error_estimate=fit.error_estimate, error=float(err),
