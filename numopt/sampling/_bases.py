@@ -259,6 +259,9 @@ def polynomial_basis(family="legendre", dim=None, d=1, *, degree=None, index_set
     -------
     PolynomialBasis
         Callable: ``B(X)`` is the ``(n, m)`` matrix of the basis at the rows of ``X``.
+        ``X`` may be an array of any Array API library (PyTorch, CuPy, ...):
+        the features are then computed on its device and returned there
+        (NumPy points use the Numba kernel).
 
     Examples
     --------
@@ -414,6 +417,10 @@ def finite_basis(phi, candidates, probabilities=None):
     -------
     FiniteBasis
         ``B(X)`` evaluates ``psi``; ``B.Q`` (N, dim) has orthonormal columns.
+        With ``candidates`` on a device (PyTorch, CuPy, any Array API library)
+        the QR, ``Q``, evaluation and the samplers run on that device and
+        ``phi`` is called with device arrays; NumPy candidates keep the
+        NumPy/LAPACK path.
 
     Examples
     --------
