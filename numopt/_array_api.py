@@ -37,7 +37,8 @@ import array_api_compat as _compat
 __all__ = ["namespace_and_device", "get_namespace", "is_numpy", "is_torch", "is_cupy",
            "is_array", "to_host", "from_host", "asarray", "float_dtype", "default_float",
            "namespace_name", "size", "device", "require_host", "logsumexp",
-           "solve_triangular", "cho_solve", "matmul_t", "item", "requested_namespace"]
+           "solve_triangular", "cho_solve", "matmul_t", "item", "requested_namespace",
+           "callable_output"]
 
 
 def is_array(x):
@@ -180,6 +181,23 @@ def requested_namespace(xp, device, *arrays, names=None):
                             "the array arguments; move them to one device first")
         return found_xp, found_dev
     return want_xp, want_dev
+
+
+def callable_output(value, arg, xp, device, who):
+    """What a user callable returned when called with the device array ``arg``.
+
+    Returns it as a float64 array of ``xp`` on ``device``: lists and scalars
+    are created there; an array of another library or device is a
+    ``TypeError`` naming ``who`` (never a silent transfer), and so is a
+    non-real dtype.
+    """
+    if is_array(value):
+        namespace_and_device(value, arg, names=(f"the output of {who}", "its input"))
+    else:
+        value = asarray(value, xp, device)
+    if not xp.isdtype(value.dtype, ("real floating", "integral", "bool")):
+        raise TypeError(f"{who} must return real numbers, got dtype {value.dtype}")
+    return xp.astype(value, xp.float64)
 
 
 def get_namespace(*arrays, names=None):

@@ -134,14 +134,8 @@ def sample_optimal(basis, n, rng=None, *, return_indices=False, xp=None, device=
     return_indices : bool
         For a :class:`FiniteBasis`: return candidate indices instead of points.
     xp, device : optional
-        Array library (``torch``, ``cupy``, ``array_api_strict``, ...) and
-        device of the result for a :class:`PolynomialBasis` (default NumPy);
-        a :class:`FiniteBasis` gives its own library and device. Random
-        choices are always drawn on the host from ``rng``, so a seed gives
-        the same design as with NumPy (up to rounding ties on a device
-        finite set): polynomial designs come from the Numba samplers and are
-        copied to the device once; on a device finite set the picks run on
-        the device from host uniforms.
+        Array library and device of the result (a :class:`FiniteBasis` gives
+        its own); random choices stay on the host, see :func:`sample_points`.
 
     Returns
     -------
@@ -186,14 +180,8 @@ def sample_projection_dpp(basis, rng=None, *, method="auto", return_indices=Fals
     return_indices : bool
         For a :class:`FiniteBasis`: return candidate indices.
     xp, device : optional
-        Array library (``torch``, ``cupy``, ``array_api_strict``, ...) and
-        device of the result for a :class:`PolynomialBasis` (default NumPy);
-        a :class:`FiniteBasis` gives its own library and device. Random
-        choices are always drawn on the host from ``rng``, so a seed gives
-        the same design as with NumPy (up to rounding ties on a device
-        finite set): polynomial designs come from the Numba samplers and are
-        copied to the device once; on a device finite set the picks run on
-        the device from host uniforms.
+        Array library and device of the result (a :class:`FiniteBasis` gives
+        its own); random choices stay on the host, see :func:`sample_points`.
 
     Returns
     -------
@@ -240,14 +228,8 @@ def sample_volume_rescaled(basis, n, rng=None, *, generalized=True, return_indic
     generalized : bool
     return_indices : bool
     xp, device : optional
-        Array library (``torch``, ``cupy``, ``array_api_strict``, ...) and
-        device of the result for a :class:`PolynomialBasis` (default NumPy);
-        a :class:`FiniteBasis` gives its own library and device. Random
-        choices are always drawn on the host from ``rng``, so a seed gives
-        the same design as with NumPy (up to rounding ties on a device
-        finite set): polynomial designs come from the Numba samplers and are
-        copied to the device once; on a device finite set the picks run on
-        the device from host uniforms.
+        Array library and device of the result (a :class:`FiniteBasis` gives
+        its own); random choices stay on the host, see :func:`sample_points`.
 
     Returns
     -------
@@ -293,14 +275,8 @@ def sample_repeated_dpp(basis, repeats, rng=None, *, return_indices=False, xp=No
     rng : {None, int, numpy.random.Generator}
     return_indices : bool
     xp, device : optional
-        Array library (``torch``, ``cupy``, ``array_api_strict``, ...) and
-        device of the result for a :class:`PolynomialBasis` (default NumPy);
-        a :class:`FiniteBasis` gives its own library and device. Random
-        choices are always drawn on the host from ``rng``, so a seed gives
-        the same design as with NumPy (up to rounding ties on a device
-        finite set): polynomial designs come from the Numba samplers and are
-        copied to the device once; on a device finite set the picks run on
-        the device from host uniforms.
+        Array library and device of the result (a :class:`FiniteBasis` gives
+        its own); random choices stay on the host, see :func:`sample_points`.
 
     Returns
     -------

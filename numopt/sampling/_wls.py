@@ -1,4 +1,5 @@
 """Weighted least-squares approximation from random point evaluations."""
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
@@ -165,12 +166,17 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
         f, basis, dim, n, sampling, d, index_set, candidates, probabilities, delta,
         max_resample, rng)
     xp, dev = _target(B, xp, device)
-    if not is_numpy(xp):
-        return _wls_device(f, B, n, sampling, conditioned, delta, max_resample, callback,
-                           compute_error, quadrature_points, rng, xp, dev)
-    design = _draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng)
-    y = _eval_f(f, design.X, B.d)
-    fit = _fit(design, y, n, B.dim)
+    if is_numpy(xp):
+        one_design, eval_f, fit_, errors = _one_design, _eval_f, _fit, _errors
+    else:  # the device path: same steps with Array API calls (_wls_device)
+        one_design = partial(D.one_design, xp=xp, device=dev)
+        eval_f = partial(D.eval_f, xp=xp, device=dev)
+        fit_ = partial(D.fit, xp=xp)
+        errors = partial(D.errors, default_quad=_DEFAULT_QUAD, xp=xp, device=dev)
+    design = _draw_design(one_design, B, n, sampling, conditioned, delta, max_resample,
+                          callback, rng)
+    y = eval_f(f, design.X, B.d)
+    fit = fit_(design, y, n, B.dim)
     status, detail = design.status, design.detail
     if fit.rank < B.dim and status == SUCCESS:
         status = PRECISION_LOSS
@@ -178,7 +184,7 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
 
     err = best = np.nan
     if compute_error:
-        err, best = _errors(f, B, fit.coef, quadrature_points)
+        err, best = errors(f, B, fit.coef, quadrature_points)
     if np.isnan(err):
         ratio = np.nan
     else:
@@ -186,35 +192,6 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
     extra = {"indices": design.idx} if isinstance(B, FiniteBasis) else {}
     return make_result(fit.coef, status, detail=detail,
                        warn=status not in (SUCCESS, CALLBACK_STOP), nit=design.nit, nfev=n,
-                       coef=fit.coef, basis=B, points=design.X, fvals=y, weights=design.w,
-                       gram=design.G, stability=design.stab, residual=fit.residual,
-                       error_estimate=fit.error_estimate, error=float(err),
-                       best_error=float(best), error_ratio=float(ratio), sampling=sampling,
-                       **extra)
-
-
-def _wls_device(f, B, n, sampling, conditioned, delta, max_resample, callback, compute_error,
-                quadrature_points, rng, xp, dev):
-    """weighted_least_squares on a device (see ``_wls_device``)."""
-    design = D.draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng,
-                           xp, dev)
-    y = D.eval_f(f, design.X, B.d, xp, dev)
-    fit = D.fit(design, y, n, B.dim, xp)
-    status, detail = design.status, design.detail
-    if fit.rank < B.dim and status == SUCCESS:
-        status = PRECISION_LOSS
-        detail = f"the weighted design matrix is rank deficient (rank {fit.rank} < {B.dim})"
-    err = best = np.nan
-    if compute_error:
-        err, best = D.errors(f, B, fit.coef, quadrature_points, _DEFAULT_QUAD, xp, dev)
-    if np.isnan(err):
-        ratio = np.nan
-    else:
-        ratio = err / best if best > 0 else (1.0 if err == 0 else np.inf)
-    extra = {"indices": design.idx} if isinstance(B, FiniteBasis) else {}
-    return make_result(fit.coef, status, detail=detail,
-                       warn=status not in (SUCCESS, CALLBACK_STOP), stacklevel=4,
-                       nit=design.nit, nfev=n,
                        coef=fit.coef, basis=B, points=design.X, fvals=y, weights=design.w,
                        gram=design.G, stability=design.stab, residual=fit.residual,
                        error_estimate=fit.error_estimate, error=float(err),
@@ -252,34 +229,42 @@ def _check_design(f, basis, dim, n, sampling, d, index_set, candidates, probabil
     return B, n, sampling, delta, max_resample, check_rng(rng)
 
 
-def _draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng):
-    """Draw designs (until ``||G - I|| <= delta`` when ``conditioned``).
-
-    Returns a namespace with the points ``X`` (and candidate indices ``idx``),
-    features ``F``, weights ``w``, weighted design matrix ``A``, Gram matrix
-    ``G``, ``stab = ||G - I||_2``, ``nit`` and the ``status``/``detail`` so far.
-    """
+def _one_design(B, n, sampling, rng):
+    """One design: points ``X`` (and candidate indices ``idx``), features ``F``,
+    weights ``w``, weighted design matrix ``A``, Gram matrix ``G`` and
+    ``stab = ||G - I||_2``."""
     m = B.dim
     finite = isinstance(B, FiniteBasis)
+    drawn = sample_points(B, n, sampling, rng, return_indices=finite)
+    if finite:
+        idx, X = drawn, B.candidates[drawn]
+        F = B.feature_rows(idx)
+    else:
+        idx, X = None, drawn
+        F = B(X)
+    k = np.einsum("ij,ij->i", F, F)
+    w = np.ones(n) if sampling == "volume" else m / k
+    A = F * np.sqrt(w / n)[:, None]
+    G = A.T @ A
+    stab = float(np.linalg.norm(G - np.eye(m), 2))
+    return SimpleNamespace(idx=idx, X=X, F=F, w=w, A=A, G=G, stab=stab)
+
+
+def _draw_design(one_design, B, n, sampling, conditioned, delta, max_resample, callback, rng):
+    """Draw designs with ``one_design`` (until ``||G - I|| <= delta`` when ``conditioned``).
+
+    Returns the last design (see :func:`_one_design`) with ``nit`` and the
+    ``status``/``detail`` so far.
+    """
     status, detail = SUCCESS, None
     nit = 0
     while True:
         nit += 1
-        drawn = sample_points(B, n, sampling, rng, return_indices=finite)
-        if finite:
-            idx, X = drawn, B.candidates[drawn]
-            F = B.feature_rows(idx)
-        else:
-            idx, X = None, drawn
-            F = B(X)
-        k = np.einsum("ij,ij->i", F, F)
-        w = np.ones(n) if sampling == "volume" else m / k
-        A = F * np.sqrt(w / n)[:, None]
-        G = A.T @ A
-        stab = float(np.linalg.norm(G - np.eye(m), 2))
+        design = one_design(B, n, sampling, rng)
+        stab = design.stab
         if callback is not None and conditioned:
             try:
-                callback(OptimizeResult(x=X, stability=stab, nit=nit))
+                callback(OptimizeResult(x=design.X, stability=stab, nit=nit))
             except StopIteration:
                 status = CALLBACK_STOP
                 break
@@ -290,8 +275,8 @@ def _draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng
             detail = (f"||G - I|| = {stab:.3g} > delta = {delta:g} after {nit} designs; "
                       "the last design was used")
             break
-    return SimpleNamespace(idx=idx, X=X, F=F, w=w, A=A, G=G, stab=stab, nit=nit,
-                           status=status, detail=detail)
+    design.nit, design.status, design.detail = nit, status, detail
+    return design
 
 
 def _fit(design, y, n, m):
@@ -324,12 +309,10 @@ def _errors(f, B, coef, quadrature_points):
         nodes, wq = B.candidates, B.probabilities
         Fq = B.feature_rows(np.arange(nodes.shape[0])) if np.all(wq > 0) else B(nodes)
     else:
-        if B.d > 3:
+        rule = D.quadrature_rule(B, quadrature_points, _DEFAULT_QUAD)
+        if rule is None:
             return np.nan, np.nan
-        q = quadrature_points
-        if q is None:
-            q = max(_DEFAULT_QUAD[B.d], 2 * int(B.indices.max()) + 20)
-        nodes, wq = B.quadrature(q)
+        nodes, wq = rule
         Fq = B(nodes)
     try:
         fq = _eval_f(f, nodes, B.d)

@@ -13,30 +13,22 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
-from .._array_api import asarray, from_host, is_array, namespace_and_device, to_host
-from .._result import CALLBACK_STOP, MAXITER, SUCCESS
+from .._array_api import callable_output, from_host, to_host
 from ._bases import FiniteBasis
 from ._samplers import sample_points
 
-__all__ = ["draw_design", "eval_f", "fit", "errors"]
+__all__ = ["one_design", "eval_f", "fit", "quadrature_rule", "errors"]
 
 
 def eval_f(f, X, d, xp, device, name="f"):
     """``f`` at the device points ``X`` (a copy is passed) as a float64 device vector."""
     arg = xp.asarray(X[:, 0] if d == 1 else X, copy=True)
-    y = f(arg)
-    if is_array(y):
-        namespace_and_device(y, X, names=(f"the output of `{name}`", "its input points"))
-    else:
-        y = asarray(y, xp, device)
-    if not xp.isdtype(y.dtype, ("real floating", "integral", "bool")):
-        raise TypeError(f"`{name}` must return real numbers, got dtype {y.dtype}")
+    y = callable_output(f(arg), arg, xp, device, f"`{name}`")
     if math.prod(y.shape) != X.shape[0]:
         raise ValueError(f"`{name}` must return one value per point: got shape "
                          f"{tuple(y.shape)} for {X.shape[0]} points")
-    y = xp.reshape(xp.astype(y, xp.float64), (-1,))
+    y = xp.reshape(y, (-1,))
     finite = xp.isfinite(y)
     if not bool(xp.all(finite)):
         nbad = int(xp.sum(xp.astype(~finite, xp.int64)))
@@ -47,41 +39,24 @@ def eval_f(f, X, d, xp, device, name="f"):
     return y
 
 
-def draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng, xp, device):
-    """Device version of ``_wls._draw_design`` (same fields, device arrays)."""
+def one_design(B, n, sampling, rng, xp, device):
+    """Device version of ``_wls._one_design`` (same fields, device arrays)."""
     m = B.dim
     finite = isinstance(B, FiniteBasis)
-    status, detail, nit = SUCCESS, None, 0
+    drawn = sample_points(B, n, sampling, rng, return_indices=finite, xp=xp, device=device)
+    if finite:
+        idx, X = drawn, xp.take(B.candidates, drawn, axis=0)
+        F = B.feature_rows(idx)
+    else:
+        idx, X = None, drawn
+        F = B(X)
+    k = xp.sum(F * F, axis=1)
+    w = xp.ones((n,), dtype=xp.float64, device=device) if sampling == "volume" else m / k
+    A = F * xp.sqrt(w / n)[:, None]
+    G = xp.matmul(xp.matrix_transpose(A), A)
     eye = xp.eye(m, dtype=xp.float64, device=device)
-    while True:
-        nit += 1
-        drawn = sample_points(B, n, sampling, rng, return_indices=finite, xp=xp, device=device)
-        if finite:
-            idx, X = drawn, xp.take(B.candidates, drawn, axis=0)
-            F = B.feature_rows(idx)
-        else:
-            idx, X = None, drawn
-            F = B(X)
-        k = xp.sum(F * F, axis=1)
-        w = xp.ones((n,), dtype=xp.float64, device=device) if sampling == "volume" else m / k
-        A = F * xp.sqrt(w / n)[:, None]
-        G = xp.matmul(xp.matrix_transpose(A), A)
-        stab = float(xp.linalg.matrix_norm(G - eye, ord=2))
-        if callback is not None and conditioned:
-            try:
-                callback(OptimizeResult(x=X, stability=stab, nit=nit))
-            except StopIteration:
-                status = CALLBACK_STOP
-                break
-        if not conditioned or stab <= delta:
-            break
-        if nit >= max_resample:
-            status = MAXITER
-            detail = (f"||G - I|| = {stab:.3g} > delta = {delta:g} after {nit} designs; "
-                      "the last design was used")
-            break
-    return SimpleNamespace(idx=idx, X=X, F=F, w=w, A=A, G=G, stab=stab, nit=nit,
-                           status=status, detail=detail)
+    stab = float(xp.linalg.matrix_norm(G - eye, ord=2))
+    return SimpleNamespace(idx=idx, X=X, F=F, w=w, A=A, G=G, stab=stab)
 
 
 def fit(design, y, n, m, xp):
@@ -108,6 +83,17 @@ def fit(design, y, n, m, xp):
                            error_estimate=error_estimate)
 
 
+def quadrature_rule(B, quadrature_points, default_quad):
+    """Host Gauss rule ``(nodes, weights)`` of a polynomial basis for the error, or None
+    (``d > 3``); ``quadrature_points`` per variable, by default from ``default_quad``."""
+    if B.d > 3:
+        return None
+    q = quadrature_points
+    if q is None:
+        q = max(default_quad[B.d], 2 * int(B.indices.max()) + 20)
+    return B.quadrature(q)
+
+
 def errors(f, B, coef, quadrature_points, default_quad, xp, device):
     """Device version of ``_wls._errors``: (error, best error) in L2 of the measure."""
     if isinstance(B, FiniteBasis):
@@ -116,13 +102,10 @@ def errors(f, B, coef, quadrature_points, default_quad, xp, device):
         Fq = B.feature_rows(xp.arange(N, dtype=xp.int64, device=device)) \
             if bool(xp.all(wq > 0)) else B(nodes)
     else:
-        if B.d > 3:
+        rule = quadrature_rule(B, quadrature_points, default_quad)
+        if rule is None:
             return math.nan, math.nan
-        q = quadrature_points
-        if q is None:
-            q = max(default_quad[B.d], 2 * int(B.indices.max()) + 20)
-        nodes_h, wq_h = B.quadrature(q)
-        nodes, wq = from_host(nodes_h, xp, device), from_host(wq_h, xp, device)
+        nodes, wq = from_host(rule[0], xp, device), from_host(rule[1], xp, device)
         Fq = B(nodes)
     try:
         fq = eval_f(f, nodes, B.d, xp, device)

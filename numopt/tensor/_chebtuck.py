@@ -18,6 +18,7 @@ from .._array_api import (asarray, from_host, is_array, is_numpy, namespace_and_
                           requested_namespace, size, to_host)
 from .._validation import check_array, check_choice, check_scalar
 from . import _device, _generic as G, _kernels
+from ._checks import as_rows, call_vectorised, common_rank, grid_mode, side_matrix
 from ._chebyshev import cheb_integrals, cheb_points, cheb_vander, to_unit, vals2coeffs
 from ._tucker import full_from_tucker, hooi, mode_dot, rhosvd, st_hosvd, unfold
 
@@ -128,14 +129,7 @@ class ChebyshevTucker:
         if not is_numpy(xp):
             return self._check_points_xp(points)
         x = check_array(points, "points")
-        d = self.ndim
-        single = False
-        if x.ndim == 1 and d == 1:
-            x = x[:, None]
-        elif x.ndim == 1 and x.shape[0] == d:
-            x, single = x[None, :], True
-        if x.ndim != 2 or x.shape[1] != d:
-            raise ValueError(f"`points` must have shape (n_points, {d}), got {np.shape(points)}")
+        x, single = as_rows(x, self.ndim, np.shape(points))
         lo, hi = self.domain[:, 0], self.domain[:, 1]
         slack = 1e-12 * (hi - lo)
         if x.size and (np.any(x < lo - slack) or np.any(x > hi + slack)):
@@ -145,16 +139,9 @@ class ChebyshevTucker:
 
     def _check_points_xp(self, points):
         """:meth:`_check_points` for a device function: points of its namespace and device."""
-        xp, d = self._xp, self.ndim
+        xp = self._xp
         x = check_array(asarray(points, xp, self._device), "points", xp=xp)
-        single = False
-        if x.ndim == 1 and d == 1:
-            x = x[:, None]
-        elif x.ndim == 1 and x.shape[0] == d:
-            x, single = x[None, :], True
-        if x.ndim != 2 or x.shape[1] != d:
-            raise ValueError(f"`points` must have shape (n_points, {d}), got "
-                             f"{tuple(points.shape) if is_array(points) else np.shape(points)}")
+        x, single = as_rows(x, self.ndim, tuple(x.shape))
         lo, hi = self.domain[:, 0], self.domain[:, 1]
         slack = 1e-12 * (hi - lo)
         lo_d = from_host(lo - slack, xp, self._device, dtype=x.dtype)
@@ -521,13 +508,7 @@ def _sample_callable(f, nodes, chunk_size):
     for s in range(0, total, chunk_size):
         idx = np.unravel_index(np.arange(s, min(s + chunk_size, total)), shape)
         pts = np.stack([nodes[k][idx[k]] for k in range(d)], axis=1)
-        try:
-            v = f(pts)
-        except Exception as exc:
-            raise ValueError(f"`f` failed on an array of points of shape {pts.shape} "
-                             f"(f must be vectorised: (n_points, d) -> (n_points,)): "
-                             f"{exc!r}") from exc
-        v = np.asarray(v)
+        v = np.asarray(call_vectorised(f, pts))
         if v.dtype.kind not in "biuf":
             raise TypeError(f"`f` must return real numbers, got dtype {v.dtype}")
         v = v.reshape(-1) if v.size == pts.shape[0] else v
@@ -546,10 +527,7 @@ def _grid_to_nodes(T, domain, nodes):
     """Cubic-spline map of a full tensor on the uniform grid onto Chebyshev nodes."""
     V = T
     for k in range(T.ndim):
-        n = T.shape[k]
-        if n < 4:
-            raise ValueError(f"grid tensor `f` needs >= 4 points per mode for cubic spline "
-                             f"interpolation, mode {k} has {n}")
+        n = grid_mode(T, k)
         x = np.linspace(domain[k, 0], domain[k, 1], n)
         V = scipy.interpolate.make_interp_spline(x, V, k=3, axis=k)(nodes[k])
     return V
@@ -574,15 +552,9 @@ def _cp_side_values(f, domain, nodes, d_hint):
     if d_hint is not None and d != d_hint:
         raise ValueError(f"CP tensor `f` has {d} factors but `domain` has {d_hint} modes")
     side = []
-    R = None
     for k, U in enumerate(factors):
         if callable(U):
-            S = np.asarray(U(nodes[k]), dtype=np.float64)
-            if S.ndim == 1:
-                S = S[:, None]
-            if S.ndim != 2 or S.shape[0] != len(nodes[k]):
-                raise ValueError(f"CP factor function f[{k}] must map {len(nodes[k])} "
-                                 f"points to shape ({len(nodes[k])}, R), got {S.shape}")
+            S = side_matrix(np.asarray(U(nodes[k]), dtype=np.float64), k, len(nodes[k]))
             if not np.all(np.isfinite(S)):
                 raise ValueError(f"CP factor function f[{k}] returned non-finite values")
         else:
@@ -592,12 +564,8 @@ def _cp_side_values(f, domain, nodes, d_hint):
                                  f"cubic spline interpolation, got {U.shape[0]}")
             x = np.linspace(domain[k, 0], domain[k, 1], U.shape[0])
             S = scipy.interpolate.make_interp_spline(x, U, k=3, axis=0)(nodes[k])
-        if R is None:
-            R = S.shape[1]
-        elif S.shape[1] != R:
-            raise ValueError(f"CP factors must share the rank R: factor 0 has {R} columns, "
-                             f"factor {k} has {S.shape[1]}")
         side.append(S)
+    R = common_rank(side)
     if weights is None:
         weights = np.ones(R)
     weights = check_array(weights, "weights", ndim=1, shape=(R,), dtype=np.float64)

@@ -13,8 +13,9 @@ import math
 import numpy as np
 import scipy.interpolate
 
-from .._array_api import asarray, from_host, is_array, namespace_and_device, to_host
+from .._array_api import asarray, callable_output, from_host, to_host
 from . import _chebyshev, _generic as G
+from ._checks import call_vectorised, common_rank, grid_mode, side_matrix
 
 __all__ = ["build", "stack_sum", "recompress"]
 
@@ -34,17 +35,6 @@ def spline_matrix(a, b, n, degree, xp, device):
     return from_host(M, xp, device)
 
 
-def _as_values(v, pts, xp, device, who):
-    """Output of a user function as an array of ``xp`` on ``device`` (no transfer)."""
-    if is_array(v):
-        namespace_and_device(v, pts, names=(f"the output of {who}", "its input points"))
-    else:
-        v = asarray(v, xp, device)
-    if not xp.isdtype(v.dtype, ("real floating", "integral", "bool")):
-        raise TypeError(f"{who} must return real numbers, got dtype {v.dtype}")
-    return xp.astype(v, xp.float64)
-
-
 def sample_callable(f, nds, chunk_size, xp, device):
     """Values of ``f`` on the tensor grid of ``nds`` (C order), in chunks, on the device.
 
@@ -60,13 +50,7 @@ def sample_callable(f, nds, chunk_size, xp, device):
         pts = xp.stack([xp.take(nds[k], (flat // strides[k]) % shape[k]) for k in range(d)],
                        axis=1)
         npts = pts.shape[0]
-        try:
-            v = f(pts)
-        except Exception as exc:
-            raise ValueError(f"`f` failed on an array of points of shape {tuple(pts.shape)} "
-                             f"(f must be vectorised: (n_points, d) -> (n_points,)): "
-                             f"{exc!r}") from exc
-        v = _as_values(v, pts, xp, device, "`f`")
+        v = callable_output(call_vectorised(f, pts), pts, xp, device, "`f`")
         n_v = math.prod(v.shape)
         v = xp.reshape(v, (-1,)) if n_v == npts else v
         if tuple(v.shape) != (npts,):
@@ -85,10 +69,7 @@ def grid_to_nodes(T, domain, degrees, xp, device):
     """Cubic-spline map of a full device tensor on the uniform grid onto Chebyshev nodes."""
     V = T
     for k in range(T.ndim):
-        n = T.shape[k]
-        if n < 4:
-            raise ValueError(f"grid tensor `f` needs >= 4 points per mode for cubic spline "
-                             f"interpolation, mode {k} has {n}")
+        n = grid_mode(T, k)
         M = spline_matrix(float(domain[k, 0]), float(domain[k, 1]), n, degrees[k], xp, device)
         V = G.mode_dot(V, M, k, xp)
     return V
@@ -97,16 +78,11 @@ def grid_to_nodes(T, domain, degrees, xp, device):
 def cp_side_values(weights, factors, domain, degrees, nds, xp, device):
     """Chebyshev-node values of the CP side matrices on the device: ``weights, [S_k]``."""
     from .._validation import check_array
-    side, R = [], None
+    side = []
     for k, U in enumerate(factors):
         if callable(U):
-            S = _as_values(U(nds[k]), nds[k], xp, device, f"CP factor function f[{k}]")
-            if S.ndim == 1:
-                S = S[:, None]
-            if S.ndim != 2 or S.shape[0] != nds[k].shape[0]:
-                raise ValueError(f"CP factor function f[{k}] must map {nds[k].shape[0]} "
-                                 f"points to shape ({nds[k].shape[0]}, R), got "
-                                 f"{tuple(S.shape)}")
+            S = side_matrix(callable_output(U(nds[k]), nds[k], xp, device,
+                                       f"CP factor function f[{k}]"), k, nds[k].shape[0])
             if not bool(xp.all(xp.isfinite(S))):
                 raise ValueError(f"CP factor function f[{k}] returned non-finite values")
         else:
@@ -118,12 +94,8 @@ def cp_side_values(weights, factors, domain, degrees, nds, xp, device):
             M = spline_matrix(float(domain[k, 0]), float(domain[k, 1]), U.shape[0],
                               degrees[k], xp, device)
             S = xp.matmul(M, U)
-        if R is None:
-            R = S.shape[1]
-        elif S.shape[1] != R:
-            raise ValueError(f"CP factors must share the rank R: factor 0 has {R} columns, "
-                             f"factor {k} has {S.shape[1]}")
         side.append(S)
+    R = common_rank(side)
     if weights is None:
         weights = xp.ones((R,), dtype=xp.float64, device=device)
     weights = check_array(asarray(weights, xp, device), "weights", ndim=1, shape=(R,), xp=xp,

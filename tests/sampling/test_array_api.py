@@ -11,23 +11,14 @@ import array_api_compat
 import numpy as np
 import pytest
 
+from tests._xp import one_torch_thread  # noqa: F401 -- the fixture used below
+
 from numopt.sampling import (SAMPLINGS, finite_basis, polynomial_basis, sample_optimal,
                              sample_points, sample_projection_dpp, sample_repeated_dpp,
                              sample_volume_rescaled, weighted_least_squares)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """PyTorch's intra-op threads spin on a loaded 2-core machine; one thread suffices."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def runge(x):

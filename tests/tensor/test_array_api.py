@@ -13,25 +13,15 @@ import array_api_compat
 import numpy as np
 import pytest
 
+from tests._xp import one_torch_thread  # noqa: F401 -- the fixture used below
+
 from numopt.tensor import ChebyshevTucker, chebyshev_tucker
 
 CUBE = [[-1.0, 1.0]] * 3
 RTOL = 1e-10
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """PyTorch's intra-op threads spin on a loaded 2-core machine (100x slower on these
-    tiny problems); the tests need no parallelism."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def bump(x):
