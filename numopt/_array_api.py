@@ -158,7 +158,7 @@ def requested_namespace(xp, device, *arrays, names=None):
         if device is not None and any(is_array(a) for a in arrays) and device != found_dev:
             raise TypeError(f"`device`={device!r} differs from the device {found_dev!r} of "
                             "the array arguments; move them to one device first")
-        if device is not None and not any(is_array(a) for a in arrays):
+        if device not in (None, "cpu") and not any(is_array(a) for a in arrays):
             raise TypeError("`device` needs `xp` (the array library) when no array argument "
                             "gives it")
         return found_xp, found_dev

@@ -420,7 +420,8 @@ def finite_basis(phi, candidates, probabilities=None):
         With ``candidates`` on a device (PyTorch, CuPy, any Array API library)
         the QR, ``Q``, evaluation and the samplers run on that device and
         ``phi`` is called with device arrays; NumPy candidates keep the
-        NumPy/LAPACK path.
+        NumPy/LAPACK path. Both compute in float64 (float32 candidates are
+        promoted).
 
     Examples
     --------
