@@ -190,6 +190,12 @@ def callable_output(value, arg, xp, device, who):
     are created there; an array of another library or device is a
     ``TypeError`` naming ``who`` (never a silent transfer), and so is a
     non-real dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> callable_output([1, 2], np.zeros(2), np, "cpu", "`f`").dtype
+    dtype('float64')
     """
     if is_array(value):
         namespace_and_device(value, arg, names=(f"the output of {who}", "its input"))
