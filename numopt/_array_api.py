@@ -38,7 +38,7 @@ __all__ = ["namespace_and_device", "get_namespace", "is_numpy", "is_torch", "is_
            "is_array", "to_host", "from_host", "asarray", "float_dtype", "default_float",
            "namespace_name", "size", "device", "require_host", "logsumexp",
            "solve_triangular", "cho_solve", "matmul_t", "item", "requested_namespace",
-           "callable_output"]
+           "callable_output", "all_numpy"]
 
 
 def is_array(x):
@@ -46,6 +46,21 @@ def is_array(x):
     if isinstance(x, (numbers.Number, str, bytes, list, tuple)) or x is None:
         return False
     return _compat.is_array_api_obj(x)
+
+
+def all_numpy(*arrays):
+    """True when no argument is an array of another library than NumPy.
+
+    A cheap test for the NumPy entry path of a hot method (lists, scalars and
+    ``None`` count as NumPy); call :func:`namespace_and_device` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> all_numpy(np.ones(2), [1.0], None)
+    True
+    """
+    return all(isinstance(x, np.ndarray) or not is_array(x) for x in arrays)
 
 
 def namespace_name(xp):

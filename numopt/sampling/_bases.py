@@ -6,7 +6,7 @@ import math
 import numpy as np
 from scipy import special
 
-from .._array_api import asarray, is_array, is_numpy, namespace_and_device
+from .._array_api import all_numpy, asarray, is_array, is_numpy, namespace_and_device
 from .._array_api import solve_triangular as xp_solve_triangular
 from .._validation import check_array, check_callable, check_choice, check_rng, check_scalar
 from . import _generic as GX, _kernels as K
@@ -185,7 +185,7 @@ class PolynomialBasis(_Basis):
         are evaluated on their device by the same recurrences, vectorised,
         and the features come back in that library and on that device.
         """
-        xp, dev = namespace_and_device(x, names=("x",))
+        xp, dev = (np, "cpu") if all_numpy(x) else namespace_and_device(x, names=("x",))
         if not is_numpy(xp):
             X = _as_points_xp(x, self.d, xp, dev)
             F = GX.features(self.code, X, self.indices, xp, dev)
@@ -369,7 +369,8 @@ class FiniteBasis(_Basis):
 
     def __call__(self, x):
         """Orthonormalised features ``psi(x)``, shape (n, dim)."""
-        xp, dev = namespace_and_device(x, self.Q, names=("x", "the basis' candidates"))
+        xp, dev = (np, "cpu") if all_numpy(x, self.Q) else namespace_and_device(
+            x, self.Q, names=("x", "the basis' candidates"))
         if not is_numpy(xp):
             X = _as_points_xp(x, self.d, xp, dev)
             Fx = xp.matrix_transpose(self._raw(X))

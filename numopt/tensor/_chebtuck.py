@@ -14,8 +14,8 @@ import numbers
 import numpy as np
 import scipy.interpolate
 
-from .._array_api import (asarray, from_host, is_array, is_numpy, namespace_and_device,
-                          requested_namespace, size, to_host)
+from .._array_api import (all_numpy, asarray, from_host, is_array, is_numpy,
+                          namespace_and_device, requested_namespace, size, to_host)
 from .._validation import check_array, check_choice, check_scalar
 from . import _device, _generic as G, _kernels
 from ._checks import as_rows, call_vectorised, common_rank, grid_mode, side_matrix
@@ -72,7 +72,7 @@ class ChebyshevTucker:
 
     def __init__(self, core, factors, domain, tol=1e-7, error_estimate=0.0, info=None):
         factors = list(factors)
-        xp, dev = namespace_and_device(
+        xp, dev = (np, "cpu") if all_numpy(core, *factors) else namespace_and_device(
             core, *factors, names=["core"] + [f"factors[{k}]" for k in range(len(factors))])
         domain = _check_domain(_host_domain(domain), len(factors))
         if is_numpy(xp):
@@ -124,9 +124,9 @@ class ChebyshevTucker:
 
     # ------------------------------------------------------------ evaluation
     def _check_points(self, points):
-        xp, _ = namespace_and_device(points, self.core,
-                                     names=("points", "the ChebyshevTucker's core"))
-        if not is_numpy(xp):
+        if not (is_numpy(self._xp) and all_numpy(points)):
+            namespace_and_device(points, self.core,
+                                 names=("points", "the ChebyshevTucker's core"))
             return self._check_points_xp(points)
         x = check_array(points, "points")
         x, single = as_rows(x, self.ndim, np.shape(points))
@@ -367,7 +367,8 @@ class ChebyshevTucker:
             other = _constant(float(other), self.domain, self.tol, self._xp, self._device)
         if not isinstance(other, ChebyshevTucker):
             return NotImplemented
-        namespace_and_device(self.core, other.core, names=("self", "other"))
+        if not all_numpy(self.core, other.core):
+            namespace_and_device(self.core, other.core, names=("self", "other"))
         if other.ndim != self.ndim or not np.allclose(other.domain, self.domain,
                                                       rtol=1e-14, atol=0):
             raise ValueError("can only add ChebyshevTucker functions on the same domain; "
