@@ -37,7 +37,8 @@ import array_api_compat as _compat
 __all__ = ["namespace_and_device", "get_namespace", "is_numpy", "is_torch", "is_cupy",
            "is_array", "to_host", "from_host", "asarray", "float_dtype", "default_float",
            "namespace_name", "size", "device", "require_host", "logsumexp",
-           "solve_triangular", "cho_solve", "matmul_t", "item"]
+           "solve_triangular", "cho_solve", "matmul_t", "item", "requested_namespace",
+           "callable_output", "all_numpy"]
 
 
 def is_array(x):
@@ -45,6 +46,21 @@ def is_array(x):
     if isinstance(x, (numbers.Number, str, bytes, list, tuple)) or x is None:
         return False
     return _compat.is_array_api_obj(x)
+
+
+def all_numpy(*arrays):
+    """True when no argument is an array of another library than NumPy.
+
+    A cheap test for the NumPy entry path of a hot method (lists, scalars and
+    ``None`` count as NumPy); call :func:`namespace_and_device` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> all_numpy(np.ones(2), [1.0], None)
+    True
+    """
+    return all(isinstance(x, np.ndarray) or not is_array(x) for x in arrays)
 
 
 def namespace_name(xp):
@@ -135,6 +151,77 @@ def namespace_and_device(*arrays, names=None):
     if is_numpy(first_xp):
         return np, "cpu"
     return first_xp, dev
+
+
+def requested_namespace(xp, device, *arrays, names=None):
+    """Namespace and device for a function that may create arrays from nothing.
+
+    For solvers whose inputs can all be host data (Python lists, a callable,
+    a basis object) and that take ``xp=`` / ``device=`` keywords to say where
+    their results go. ``xp`` may be a plain library module (``torch``,
+    ``cupy``, ``array_api_strict``) or an array-api-compat namespace;
+    ``device`` defaults to the library's default device. With ``xp=None`` the
+    namespace and device come from ``arrays`` (:func:`namespace_and_device`);
+    with both, an array of another library or device is a ``TypeError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xp, dev = requested_namespace(np, None)
+    >>> is_numpy(xp), dev
+    (True, 'cpu')
+    """
+    found_xp, found_dev = namespace_and_device(*arrays, names=names)
+    if xp is None:
+        if device is not None and any(is_array(a) for a in arrays) and device != found_dev:
+            raise TypeError(f"`device`={device!r} differs from the device {found_dev!r} of "
+                            "the array arguments; move them to one device first")
+        if device not in (None, "cpu") and not any(is_array(a) for a in arrays):
+            raise TypeError("`device` needs `xp` (the array library) when no array argument "
+                            "gives it")
+        return found_xp, found_dev
+    if is_numpy(xp):
+        probe = np.empty(0)
+    else:
+        try:
+            probe = xp.empty((0,), device=device) if device is not None else xp.empty((0,))
+        except (AttributeError, TypeError, ValueError, RuntimeError) as exc:
+            raise TypeError(f"`xp` must be an array library (numpy, torch, cupy, an Array API "
+                            f"namespace) and `device` one of its devices: {exc}") from None
+    want_xp, want_dev = namespace_and_device(probe)
+    if any(is_array(a) for a in arrays):
+        if found_xp is not want_xp and not (is_numpy(found_xp) and is_numpy(want_xp)):
+            raise TypeError(f"`xp` is {namespace_name(want_xp)} but the array arguments are "
+                            f"{namespace_name(found_xp)} arrays; numopt never converts between "
+                            "libraries silently")
+        if device is not None and found_dev != want_dev:
+            raise TypeError(f"`device`={device!r} differs from the device {found_dev!r} of "
+                            "the array arguments; move them to one device first")
+        return found_xp, found_dev
+    return want_xp, want_dev
+
+
+def callable_output(value, arg, xp, device, who):
+    """What a user callable returned when called with the device array ``arg``.
+
+    Returns it as a float64 array of ``xp`` on ``device``: lists and scalars
+    are created there; an array of another library or device is a
+    ``TypeError`` naming ``who`` (never a silent transfer), and so is a
+    non-real dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> callable_output([1, 2], np.zeros(2), np, "cpu", "`f`").dtype
+    dtype('float64')
+    """
+    if is_array(value):
+        namespace_and_device(value, arg, names=(f"the output of {who}", "its input"))
+    else:
+        value = asarray(value, xp, device)
+    if not xp.isdtype(value.dtype, ("real floating", "integral", "bool")):
+        raise TypeError(f"{who} must return real numbers, got dtype {value.dtype}")
+    return xp.astype(value, xp.float64)
 
 
 def get_namespace(*arrays, names=None):

@@ -6,8 +6,10 @@ import math
 import numpy as np
 from scipy import special
 
+from .._array_api import all_numpy, asarray, is_array, is_numpy, namespace_and_device
+from .._array_api import solve_triangular as xp_solve_triangular
 from .._validation import check_array, check_callable, check_choice, check_rng, check_scalar
-from . import _kernels as K
+from . import _generic as GX, _kernels as K
 
 __all__ = ["multi_indices", "polynomial_basis", "finite_basis", "PolynomialBasis",
            "FiniteBasis", "FAMILIES", "INDEX_SETS"]
@@ -110,6 +112,21 @@ def _as_points(x, d, name="x"):
     return np.ascontiguousarray(arr, dtype=np.float64)
 
 
+def _as_points_xp(x, d, xp, device, name="x"):
+    """:func:`_as_points` for device arrays: float64 (n, d) in ``xp`` on ``device``."""
+    arr = check_array(asarray(x, xp, device), name, ndim=(0, 1, 2), xp=xp)
+    if arr.ndim == 2:
+        if arr.shape[1] != d:
+            raise ValueError(f"`{name}` must have shape (n, {d}), got {tuple(arr.shape)}")
+    elif d == 1:
+        arr = xp.reshape(arr, (-1, 1))
+    elif arr.ndim == 1 and arr.shape[0] == d:
+        arr = xp.reshape(arr, (1, d))
+    else:
+        raise ValueError(f"`{name}` must have shape (n, {d}), got {tuple(arr.shape)}")
+    return xp.astype(arr, xp.float64)
+
+
 class _Basis:
     """Common interface: ``basis(x)`` features, Christoffel function, weights."""
 
@@ -119,7 +136,10 @@ class _Basis:
     def christoffel(self, x):
         """Christoffel function ``k_m(x) = sum_j phi_j(x)^2``, shape (n,)."""
         F = self(x)
-        return np.einsum("ij,ij->i", F, F)
+        if isinstance(F, np.ndarray):
+            return np.einsum("ij,ij->i", F, F)
+        xp = namespace_and_device(F)[0]
+        return xp.sum(F * F, axis=1)
 
     def optimal_weights(self, x):
         """Weights ``w(x) = m / k_m(x)`` of optimal weighted least squares."""
@@ -160,8 +180,16 @@ class PolynomialBasis(_Basis):
         """Feature matrix ``Phi[i, j] = phi_j(x_i)``, shape (n, dim).
 
         ``x`` has shape (n, d), or (n,) when d = 1. float32 input gives
-        float32 output (computed in float64).
+        float32 output (computed in float64). NumPy points run the Numba
+        kernel; points of another Array API library (PyTorch, CuPy, ...)
+        are evaluated on their device by the same recurrences, vectorised,
+        and the features come back in that library and on that device.
         """
+        xp, dev = (np, "cpu") if all_numpy(x) else namespace_and_device(x, names=("x",))
+        if not is_numpy(xp):
+            X = _as_points_xp(x, self.d, xp, dev)
+            F = GX.features(self.code, X, self.indices, xp, dev)
+            return xp.astype(F, xp.float32) if x.dtype == xp.float32 else F
         dtype = getattr(x, "dtype", np.float64)
         X = _as_points(x, self.d)
         F = K.features(self.code, X, self.indices)
@@ -231,6 +259,9 @@ def polynomial_basis(family="legendre", dim=None, d=1, *, degree=None, index_set
     -------
     PolynomialBasis
         Callable: ``B(X)`` is the ``(n, m)`` matrix of the basis at the rows of ``X``.
+        ``X`` may be an array of any Array API library (PyTorch, CuPy, ...):
+        the features are then computed on its device and returned there
+        (NumPy points use the Numba kernel).
 
     Examples
     --------
@@ -255,11 +286,16 @@ class FiniteBasis(_Basis):
     so ``psi`` is orthonormal in ``L^2`` of the discrete measure
     ``sum_a p_a delta_{X_a}``. Build with :func:`finite_basis`.
 
+    Built from device arrays (PyTorch, CuPy, any Array API library), the
+    candidates, probabilities, ``Q`` and the triangular factor stay on that
+    device (thin QR by ``xp.linalg.qr``), ``phi`` is called with device
+    arrays, and evaluation and the samplers return device arrays.
+
     Attributes
     ----------
-    candidates : ndarray, shape (N, d)
-    probabilities : ndarray, shape (N,)
-    Q : ndarray, shape (N, dim)
+    candidates : array, shape (N, d)
+    probabilities : array, shape (N,)
+    Q : array, shape (N, dim)
         Orthonormal columns; the projection DPP on the candidates has marginal
         kernel ``Q Q^T``.
     dim, d : int
@@ -270,6 +306,12 @@ class FiniteBasis(_Basis):
         self.candidates = candidates
         self.probabilities = probabilities
         self.d = candidates.shape[1]
+        xp, dev = namespace_and_device(candidates, probabilities,
+                                       names=("candidates", "probabilities"))
+        self._xp, self._device = xp, dev
+        if not is_numpy(xp):
+            self._init_xp(xp)
+            return
         F = self._raw(candidates)
         if F.shape[1] > candidates.shape[0]:
             raise ValueError(f"`phi` has {F.shape[1]} features but there are only "
@@ -285,11 +327,38 @@ class FiniteBasis(_Basis):
         for a in (self.Q, self.candidates, self.probabilities):
             a.setflags(write=False)
 
+    def _init_xp(self, xp):
+        """Thin QR of the weighted features on the device (see the class docstring)."""
+        F = self._raw(self.candidates)
+        N = self.candidates.shape[0]
+        if F.shape[1] > N:
+            raise ValueError(f"`phi` has {F.shape[1]} features but there are only "
+                             f"{N} candidates")
+        Q, R = xp.linalg.qr(xp.sqrt(self.probabilities)[:, None] * F)
+        diag = xp.abs(xp.linalg.diagonal(R))
+        if diag.shape[0] == 0 or not bool(xp.min(diag) > 1e-10 * xp.max(diag)):
+            raise ValueError("the features of `phi` are linearly dependent on the candidate "
+                             "set (rank-deficient feature matrix)")
+        self.dim = F.shape[1]
+        self._R = R
+        self.Q = Q
+
     def __repr__(self):
         return f"FiniteBasis(dim={self.dim}, d={self.d}, candidates={self.candidates.shape[0]})"
 
     def _raw(self, x):
         F = self.phi(x)
+        if not is_numpy(self._xp):
+            if is_array(F):
+                namespace_and_device(F, x, names=("phi(x)", "x"))
+            F = check_array(asarray(F, self._xp, self._device), "phi(x)", ndim=(1, 2),
+                            finite=True, xp=self._xp, dtype=self._xp.float64)
+            if F.ndim == 1:
+                F = F[:, None]
+            if F.shape[0] != x.shape[0]:
+                raise ValueError(f"`phi(x)` must return shape (n, m) for n = {x.shape[0]} "
+                                 f"points, got {tuple(F.shape)}")
+            return F
         F = check_array(F, "phi(x)", ndim=(1, 2), finite=True)
         if F.ndim == 1:
             F = F.reshape(-1, 1)
@@ -300,17 +369,35 @@ class FiniteBasis(_Basis):
 
     def __call__(self, x):
         """Orthonormalised features ``psi(x)``, shape (n, dim)."""
+        xp, dev = (np, "cpu") if all_numpy(x, self.Q) else namespace_and_device(
+            x, self.Q, names=("x", "the basis' candidates"))
+        if not is_numpy(xp):
+            X = _as_points_xp(x, self.d, xp, dev)
+            Fx = xp.matrix_transpose(self._raw(X))
+            return xp.matrix_transpose(xp_solve_triangular(self._R, Fx, xp, lower=False,
+                                                        trans=True))
         X = _as_points(x, self.d)
         from scipy.linalg import solve_triangular
         return solve_triangular(self._R, self._raw(X).T, trans="T").T
 
     def feature_rows(self, idx):
         """Features of candidates ``idx`` (exact rows ``Q[idx] / sqrt(p[idx])``)."""
+        if not is_numpy(self._xp):
+            xp = self._xp
+            return xp.take(self.Q, idx, axis=0) / \
+                xp.sqrt(xp.take(self.probabilities, idx))[:, None]
         return self.Q[idx] / np.sqrt(self.probabilities[idx])[:, None]
 
     def sample_measure(self, n, rng=None):
-        """Indices of ``n`` i.i.d. candidates drawn from ``probabilities``."""
+        """Indices of ``n`` i.i.d. candidates drawn from ``probabilities``.
+
+        On a device basis the indices are a device int64 array, drawn from
+        host uniforms of ``rng`` as ``Generator.choice`` draws them.
+        """
         rng = check_rng(rng)
+        if not is_numpy(self._xp):
+            n = check_scalar(n, "n", lower=0, integer=True)
+            return GX.choice(self.probabilities, n, rng, self._xp, self._device)
         return rng.choice(self.candidates.shape[0], size=n, p=self.probabilities)
 
 
@@ -331,6 +418,11 @@ def finite_basis(phi, candidates, probabilities=None):
     -------
     FiniteBasis
         ``B(X)`` evaluates ``psi``; ``B.Q`` (N, dim) has orthonormal columns.
+        With ``candidates`` on a device (PyTorch, CuPy, any Array API library)
+        the QR, ``Q``, evaluation and the samplers run on that device and
+        ``phi`` is called with device arrays; NumPy candidates keep the
+        NumPy/LAPACK path. Both compute in float64 (float32 candidates are
+        promoted).
 
     Examples
     --------
@@ -343,6 +435,10 @@ def finite_basis(phi, candidates, probabilities=None):
     True
     """
     check_callable(phi, "phi")
+    xp, dev = namespace_and_device(candidates, probabilities,
+                                   names=("candidates", "probabilities"))
+    if not is_numpy(xp):
+        return _finite_basis_xp(phi, candidates, probabilities, xp, dev)
     C = check_array(candidates, "candidates", ndim=(1, 2), min_size=1)
     C = np.ascontiguousarray(C.reshape(-1, 1) if C.ndim == 1 else C, dtype=np.float64).copy()
     N = C.shape[0]
@@ -353,6 +449,24 @@ def finite_basis(phi, candidates, probabilities=None):
                         dtype=np.float64, copy=True)
         s = p.sum()
         if not s > 0:
+            raise ValueError("`probabilities` must have a positive sum")
+        p = p / s
+    return FiniteBasis(phi, C, p)
+
+
+def _finite_basis_xp(phi, candidates, probabilities, xp, device):
+    """:func:`finite_basis` for device arrays (copies of the inputs, on their device)."""
+    C = check_array(candidates, "candidates", ndim=(1, 2), min_size=1, xp=xp,
+                    dtype=xp.float64, copy=True)
+    C = xp.reshape(C, (-1, 1)) if C.ndim == 1 else C
+    N = C.shape[0]
+    if probabilities is None:
+        p = xp.full((N,), 1.0 / N, dtype=xp.float64, device=device)
+    else:
+        p = check_array(asarray(probabilities, xp, device), "probabilities", shape=(N,),
+                        nonneg=True, dtype=xp.float64, copy=True, xp=xp)
+        s = xp.sum(p)
+        if not bool(s > 0):
             raise ValueError("`probabilities` must have a positive sum")
         p = p / s
     return FiniteBasis(phi, C, p)

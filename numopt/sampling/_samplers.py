@@ -2,8 +2,9 @@
 (generalized) volume-rescaled sampling and repeated DPPs."""
 import numpy as np
 
+from .._array_api import from_host, is_numpy, requested_namespace
 from .._validation import check_choice, check_rng, check_scalar
-from . import _kernels as K
+from . import _generic as GX, _kernels as K
 from ._bases import FiniteBasis, PolynomialBasis
 
 __all__ = ["sample_optimal", "sample_projection_dpp", "sample_volume_rescaled",
@@ -25,15 +26,32 @@ def _check_basis(basis):
     return basis
 
 
-def _out(basis, idx_or_x, return_indices):
+def _target(basis, xp, device):
+    """Namespace and device of a sampler's output: the FiniteBasis' own, or ``xp``/``device``
+    (NumPy by default) for a PolynomialBasis."""
     if isinstance(basis, FiniteBasis):
-        return idx_or_x if return_indices else basis.candidates[idx_or_x]
+        if xp is None and device is None:
+            return basis._xp, basis._device
+        return requested_namespace(xp, device, basis.Q, names=("the basis' candidates",))
+    return requested_namespace(xp, device)
+
+
+def _out(basis, idx_or_x, return_indices, xp=np, device=None):
+    if isinstance(basis, FiniteBasis):
+        if return_indices:
+            return idx_or_x
+        if not is_numpy(basis._xp):
+            return basis._xp.take(basis.candidates, idx_or_x, axis=0)
+        return basis.candidates[idx_or_x]
     if return_indices:
         raise ValueError("`return_indices=True` needs a FiniteBasis (a finite candidate set)")
-    return idx_or_x
+    return idx_or_x if is_numpy(xp) else from_host(idx_or_x, xp, device)
 
 
 def _iid(basis, n, rng):
+    if isinstance(basis, FiniteBasis) and not is_numpy(basis._xp):
+        xp = basis._xp
+        return GX.choice(xp.sum(basis.Q * basis.Q, axis=1), n, rng, xp, basis._device)
     if isinstance(basis, FiniteBasis):
         lev = np.einsum("ij,ij->i", basis.Q, basis.Q)
         return rng.choice(basis.candidates.shape[0], size=n, p=lev / lev.sum())
@@ -87,6 +105,8 @@ def _eigvals_tridiagonal(diag, off):
 
 
 def _dpp(basis, rng, method="auto"):
+    if isinstance(basis, FiniteBasis) and not is_numpy(basis._xp):
+        return GX.finite_projection_dpp(basis.Q, rng, basis._xp, basis._device)
     if isinstance(basis, FiniteBasis):
         return K.finite_projection_dpp(basis.Q, rng)
     if method == "tridiagonal" or (method == "auto" and _is_univariate_ope(basis)):
@@ -97,7 +117,7 @@ def _dpp(basis, rng, method="auto"):
     return K.projection_dpp(basis.code, basis.indices, rng)[0]
 
 
-def sample_optimal(basis, n, rng=None, *, return_indices=False):
+def sample_optimal(basis, n, rng=None, *, return_indices=False, xp=None, device=None):
     """``n`` i.i.d. points from the optimal density ``rho_m = k_m / m``.
 
     ``k_m(x) = sum_j phi_j(x)^2`` is the Christoffel function of the
@@ -113,10 +133,13 @@ def sample_optimal(basis, n, rng=None, *, return_indices=False):
     rng : {None, int, numpy.random.Generator}
     return_indices : bool
         For a :class:`FiniteBasis`: return candidate indices instead of points.
+    xp, device : optional
+        Array library and device of the result (a :class:`FiniteBasis` gives
+        its own); random choices stay on the host, see :func:`sample_points`.
 
     Returns
     -------
-    ndarray, shape (n, d) (or (n,) indices)
+    array, shape (n, d) (or (n,) indices)
 
     Examples
     --------
@@ -127,10 +150,12 @@ def sample_optimal(basis, n, rng=None, *, return_indices=False):
     """
     _check_basis(basis)
     n = check_scalar(n, "n", lower=0, integer=True)
-    return _out(basis, _iid(basis, n, check_rng(rng)), return_indices)
+    xp, device = _target(basis, xp, device)
+    return _out(basis, _iid(basis, n, check_rng(rng)), return_indices, xp, device)
 
 
-def sample_projection_dpp(basis, rng=None, *, method="auto", return_indices=False):
+def sample_projection_dpp(basis, rng=None, *, method="auto", return_indices=False, xp=None,
+                          device=None):
     """``m`` points of the projection DPP with kernel ``K_m(x, y) = phi(x)^T phi(y)``.
 
     The joint density with respect to ``mu^m`` is
@@ -154,10 +179,13 @@ def sample_projection_dpp(basis, rng=None, *, method="auto", return_indices=Fals
         Sampler for polynomial bases (ignored on a finite set).
     return_indices : bool
         For a :class:`FiniteBasis`: return candidate indices.
+    xp, device : optional
+        Array library and device of the result (a :class:`FiniteBasis` gives
+        its own); random choices stay on the host, see :func:`sample_points`.
 
     Returns
     -------
-    ndarray, shape (m, d) (or (m,) indices)
+    array, shape (m, d) (or (m,) indices)
 
     Examples
     --------
@@ -170,10 +198,12 @@ def sample_projection_dpp(basis, rng=None, *, method="auto", return_indices=Fals
     """
     _check_basis(basis)
     method = check_choice(method, "method", ("auto", "chain", "tridiagonal"))
-    return _out(basis, _dpp(basis, check_rng(rng), method), return_indices)
+    xp, device = _target(basis, xp, device)
+    return _out(basis, _dpp(basis, check_rng(rng), method), return_indices, xp, device)
 
 
-def sample_volume_rescaled(basis, n, rng=None, *, generalized=True, return_indices=False):
+def sample_volume_rescaled(basis, n, rng=None, *, generalized=True, return_indices=False,
+                           xp=None, device=None):
     """Volume-rescaled sample of size ``n >= m`` (Derezinski, Warmuth, Hsu 2022).
 
     The sample has density proportional to ``det(sum_i v(x_i) v(x_i)^T)``
@@ -197,10 +227,13 @@ def sample_volume_rescaled(basis, n, rng=None, *, generalized=True, return_indic
     rng : {None, int, numpy.random.Generator}
     generalized : bool
     return_indices : bool
+    xp, device : optional
+        Array library and device of the result (a :class:`FiniteBasis` gives
+        its own); random choices stay on the host, see :func:`sample_points`.
 
     Returns
     -------
-    ndarray, shape (n, d) (or (n,) indices)
+    array, shape (n, d) (or (n,) indices)
 
     Examples
     --------
@@ -215,17 +248,24 @@ def sample_volume_rescaled(basis, n, rng=None, *, generalized=True, return_indic
         raise ValueError(f"`n` must be >= dim = {basis.dim} for volume-rescaled sampling, "
                          f"got {n}")
     rng = check_rng(rng)
+    xp, device = _target(basis, xp, device)
     dpp = _dpp(basis, rng)
     if generalized:
         rest = _iid(basis, n - basis.dim, rng)
     else:  # points of mu (indices of the candidates on a finite set)
         rest = basis.sample_measure(n - basis.dim, rng)
+    if isinstance(basis, FiniteBasis) and not is_numpy(basis._xp):
+        bx = basis._xp
+        both = bx.take(bx.concat([dpp, rest], axis=0),
+                       from_host(rng.permutation(n), bx, basis._device), axis=0)
+        return _out(basis, both, return_indices)
     both = np.concatenate([dpp, rest], axis=0)
     both = both[rng.permutation(n)]
-    return _out(basis, both, return_indices)
+    return _out(basis, both, return_indices, xp, device)
 
 
-def sample_repeated_dpp(basis, repeats, rng=None, *, return_indices=False):
+def sample_repeated_dpp(basis, repeats, rng=None, *, return_indices=False, xp=None,
+                        device=None):
     """Union of independent projection-DPP draws: ``repeats`` times ``m`` points.
 
     Parameters
@@ -234,10 +274,13 @@ def sample_repeated_dpp(basis, repeats, rng=None, *, return_indices=False):
     repeats : int
     rng : {None, int, numpy.random.Generator}
     return_indices : bool
+    xp, device : optional
+        Array library and device of the result (a :class:`FiniteBasis` gives
+        its own); random choices stay on the host, see :func:`sample_points`.
 
     Returns
     -------
-    ndarray, shape (repeats * m, d) (or indices)
+    array, shape (repeats * m, d) (or indices)
 
     Examples
     --------
@@ -248,11 +291,15 @@ def sample_repeated_dpp(basis, repeats, rng=None, *, return_indices=False):
     _check_basis(basis)
     repeats = check_scalar(repeats, "repeats", lower=1, integer=True)
     rng = check_rng(rng)
+    xp, device = _target(basis, xp, device)
     parts = [_dpp(basis, rng) for _ in range(repeats)]
-    return _out(basis, np.concatenate(parts, axis=0), return_indices)
+    if isinstance(basis, FiniteBasis) and not is_numpy(basis._xp):
+        return _out(basis, basis._xp.concat(parts, axis=0), return_indices)
+    return _out(basis, np.concatenate(parts, axis=0), return_indices, xp, device)
 
 
-def sample_points(basis, n, sampling="iid", rng=None, *, return_indices=False):
+def sample_points(basis, n, sampling="iid", rng=None, *, return_indices=False, xp=None,
+                  device=None):
     """Draw a design of n points with the sampling scheme given by name.
 
     Parameters
@@ -264,10 +311,19 @@ def sample_points(basis, n, sampling="iid", rng=None, *, return_indices=False):
     sampling : {'iid', 'dpp', 'volume', 'generalized-volume', 'repeated-dpp'}
     rng : {None, int, numpy.random.Generator}
     return_indices : bool
+    xp, device : optional
+        Array library (``torch``, ``cupy``, ``array_api_strict``, ...) and
+        device of the result for a :class:`PolynomialBasis` (default NumPy);
+        a :class:`FiniteBasis` gives its own library and device. Random
+        choices are always drawn on the host from ``rng``, so a seed gives
+        the same design as with NumPy (up to rounding ties on a device
+        finite set): polynomial designs come from the Numba samplers and are
+        copied to the device once; on a device finite set the picks run on
+        the device from host uniforms.
 
     Returns
     -------
-    ndarray, shape (n, d) (or (n,) indices)
+    array, shape (n, d) (or (n,) indices)
 
     Examples
     --------
@@ -279,17 +335,18 @@ def sample_points(basis, n, sampling="iid", rng=None, *, return_indices=False):
     sampling = check_choice(sampling, "sampling", SAMPLINGS)
     n = check_scalar(n, "n", lower=1, integer=True)
     m = basis.dim
+    where = {"return_indices": return_indices, "xp": xp, "device": device}
     if sampling == "iid":
-        return sample_optimal(basis, n, rng, return_indices=return_indices)
+        return sample_optimal(basis, n, rng, **where)
     if sampling == "dpp":
         if n != m:
             raise ValueError(f"`n` must equal dim = {m} for sampling='dpp', got {n} "
                              "(use 'repeated-dpp' or a volume scheme for n > dim)")
-        return sample_projection_dpp(basis, rng, return_indices=return_indices)
+        return sample_projection_dpp(basis, rng, **where)
     if sampling == "repeated-dpp":
         if n % m:
             raise ValueError(f"`n` must be a multiple of dim = {m} for "
                              f"sampling='repeated-dpp', got {n}")
-        return sample_repeated_dpp(basis, n // m, rng, return_indices=return_indices)
+        return sample_repeated_dpp(basis, n // m, rng, **where)
     return sample_volume_rescaled(basis, n, rng, generalized=(sampling == "generalized-volume"),
-                                  return_indices=return_indices)
+                                  **where)

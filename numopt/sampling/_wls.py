@@ -1,13 +1,16 @@
 """Weighted least-squares approximation from random point evaluations."""
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from .._array_api import is_numpy
 from .._result import CALLBACK_STOP, MAXITER, PRECISION_LOSS, SUCCESS, make_result
 from .._validation import check_choice, check_rng, check_scalar
+from . import _wls_device as D
 from ._bases import FiniteBasis, PolynomialBasis, finite_basis, polynomial_basis
-from ._samplers import SAMPLINGS, sample_points
+from ._samplers import SAMPLINGS, _target, sample_points
 
 __all__ = ["weighted_least_squares"]
 
@@ -53,7 +56,7 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
                            d=1, index_set="total-degree", candidates=None, probabilities=None,
                            conditioned=False, delta=0.5, max_resample=100,
                            compute_error=True, quadrature_points=None, callback=None,
-                           rng=None):
+                           rng=None, xp=None, device=None):
     r"""Approximate ``f`` in ``V_m`` by weighted least squares on a random design.
 
     Solves :math:`\min_{v \in V_m} \frac1n \sum_i w(x_i) (f(x_i) - v(x_i))^2`
@@ -113,6 +116,11 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
         conditioned variant (fields ``x`` = points, ``stability``, ``nit``);
         raising ``StopIteration`` stops with status 99 on that design.
     rng : {None, int, numpy.random.Generator}
+    xp, device : optional
+        Array library and device to work in (``torch``, ``cupy``,
+        ``array_api_strict``, ...) for a polynomial basis; a finite set given
+        as device arrays (``candidates`` or a device :class:`FiniteBasis`)
+        fixes them itself. Default NumPy.
 
     Returns
     -------
@@ -129,6 +137,19 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
         (evaluations of ``f`` at the design), ``success``, ``status``,
         ``message``.
 
+    Notes
+    -----
+    **Array namespaces.** With NumPy the Numba samplers and LAPACK run on
+    the host. With ``xp``/``device`` (or device candidates) the design is
+    drawn as by the samplers (random choices on the host from ``rng``, so a
+    seed gives the same design as with NumPy; see :func:`sample_points`),
+    ``f`` is called with device arrays and must return arrays of the same
+    library and device, and the features, weights, Gram matrix, SVD solve
+    and error estimates run on the device; every array of the result
+    (``x``, ``coef``, ``points``, ``fvals``, ``weights``, ``gram``,
+    ``indices``) is a device array, scalars are Python floats. Everything is
+    computed in float64 (as with NumPy).
+
     Examples
     --------
     >>> import numpy as np
@@ -144,9 +165,18 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
     B, n, sampling, delta, max_resample, rng = _check_design(
         f, basis, dim, n, sampling, d, index_set, candidates, probabilities, delta,
         max_resample, rng)
-    design = _draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng)
-    y = _eval_f(f, design.X, B.d)
-    fit = _fit(design, y, n, B.dim)
+    xp, dev = _target(B, xp, device)
+    if is_numpy(xp):
+        one_design, eval_f, fit_, errors = _one_design, _eval_f, _fit, _errors
+    else:  # the device path: same steps with Array API calls (_wls_device)
+        one_design = partial(D.one_design, xp=xp, device=dev)
+        eval_f = partial(D.eval_f, xp=xp, device=dev)
+        fit_ = partial(D.fit, xp=xp)
+        errors = partial(D.errors, default_quad=_DEFAULT_QUAD, xp=xp, device=dev)
+    design = _draw_design(one_design, B, n, sampling, conditioned, delta, max_resample,
+                          callback, rng)
+    y = eval_f(f, design.X, B.d)
+    fit = fit_(design, y, n, B.dim)
     status, detail = design.status, design.detail
     if fit.rank < B.dim and status == SUCCESS:
         status = PRECISION_LOSS
@@ -154,7 +184,7 @@ def weighted_least_squares(f, basis="legendre", dim=None, n=None, sampling="iid"
 
     err = best = np.nan
     if compute_error:
-        err, best = _errors(f, B, fit.coef, quadrature_points)
+        err, best = errors(f, B, fit.coef, quadrature_points)
     if np.isnan(err):
         ratio = np.nan
     else:
@@ -199,34 +229,42 @@ def _check_design(f, basis, dim, n, sampling, d, index_set, candidates, probabil
     return B, n, sampling, delta, max_resample, check_rng(rng)
 
 
-def _draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng):
-    """Draw designs (until ``||G - I|| <= delta`` when ``conditioned``).
-
-    Returns a namespace with the points ``X`` (and candidate indices ``idx``),
-    features ``F``, weights ``w``, weighted design matrix ``A``, Gram matrix
-    ``G``, ``stab = ||G - I||_2``, ``nit`` and the ``status``/``detail`` so far.
-    """
+def _one_design(B, n, sampling, rng):
+    """One design: points ``X`` (and candidate indices ``idx``), features ``F``,
+    weights ``w``, weighted design matrix ``A``, Gram matrix ``G`` and
+    ``stab = ||G - I||_2``."""
     m = B.dim
     finite = isinstance(B, FiniteBasis)
+    drawn = sample_points(B, n, sampling, rng, return_indices=finite)
+    if finite:
+        idx, X = drawn, B.candidates[drawn]
+        F = B.feature_rows(idx)
+    else:
+        idx, X = None, drawn
+        F = B(X)
+    k = np.einsum("ij,ij->i", F, F)
+    w = np.ones(n) if sampling == "volume" else m / k
+    A = F * np.sqrt(w / n)[:, None]
+    G = A.T @ A
+    stab = float(np.linalg.norm(G - np.eye(m), 2))
+    return SimpleNamespace(idx=idx, X=X, F=F, w=w, A=A, G=G, stab=stab)
+
+
+def _draw_design(one_design, B, n, sampling, conditioned, delta, max_resample, callback, rng):
+    """Draw designs with ``one_design`` (until ``||G - I|| <= delta`` when ``conditioned``).
+
+    Returns the last design (see :func:`_one_design`) with ``nit`` and the
+    ``status``/``detail`` so far.
+    """
     status, detail = SUCCESS, None
     nit = 0
     while True:
         nit += 1
-        drawn = sample_points(B, n, sampling, rng, return_indices=finite)
-        if finite:
-            idx, X = drawn, B.candidates[drawn]
-            F = B.feature_rows(idx)
-        else:
-            idx, X = None, drawn
-            F = B(X)
-        k = np.einsum("ij,ij->i", F, F)
-        w = np.ones(n) if sampling == "volume" else m / k
-        A = F * np.sqrt(w / n)[:, None]
-        G = A.T @ A
-        stab = float(np.linalg.norm(G - np.eye(m), 2))
+        design = one_design(B, n, sampling, rng)
+        stab = design.stab
         if callback is not None and conditioned:
             try:
-                callback(OptimizeResult(x=X, stability=stab, nit=nit))
+                callback(OptimizeResult(x=design.X, stability=stab, nit=nit))
             except StopIteration:
                 status = CALLBACK_STOP
                 break
@@ -237,8 +275,8 @@ def _draw_design(B, n, sampling, conditioned, delta, max_resample, callback, rng
             detail = (f"||G - I|| = {stab:.3g} > delta = {delta:g} after {nit} designs; "
                       "the last design was used")
             break
-    return SimpleNamespace(idx=idx, X=X, F=F, w=w, A=A, G=G, stab=stab, nit=nit,
-                           status=status, detail=detail)
+    design.nit, design.status, design.detail = nit, status, detail
+    return design
 
 
 def _fit(design, y, n, m):
@@ -271,12 +309,10 @@ def _errors(f, B, coef, quadrature_points):
         nodes, wq = B.candidates, B.probabilities
         Fq = B.feature_rows(np.arange(nodes.shape[0])) if np.all(wq > 0) else B(nodes)
     else:
-        if B.d > 3:
+        rule = D.quadrature_rule(B, quadrature_points, _DEFAULT_QUAD)
+        if rule is None:
             return np.nan, np.nan
-        q = quadrature_points
-        if q is None:
-            q = max(_DEFAULT_QUAD[B.d], 2 * int(B.indices.max()) + 20)
-        nodes, wq = B.quadrature(q)
+        nodes, wq = rule
         Fq = B(nodes)
     try:
         fq = _eval_f(f, nodes, B.d)

@@ -14,14 +14,18 @@ import numbers
 import numpy as np
 import scipy.interpolate
 
+from .._array_api import (all_numpy, asarray, from_host, is_array, is_numpy,
+                          namespace_and_device, requested_namespace, size, to_host)
 from .._validation import check_array, check_choice, check_scalar
-from . import _kernels
+from . import _device, _generic as G, _kernels
+from ._checks import as_rows, call_vectorised, common_rank, grid_mode, side_matrix
 from ._chebyshev import cheb_integrals, cheb_points, cheb_vander, to_unit, vals2coeffs
 from ._tucker import full_from_tucker, hooi, mode_dot, rhosvd, st_hosvd, unfold
 
 __all__ = ["ChebyshevTucker", "chebyshev_tucker"]
 
 _EVAL_CHUNK = 1 << 16
+_EVAL_BUDGET = 1 << 24   # device evaluation: at most this many intermediate numbers per chunk
 
 
 class ChebyshevTucker:
@@ -32,6 +36,11 @@ class ChebyshevTucker:
     ``t_k = (2 x_k - a_k - b_k) / (b_k - a_k)``.
 
     Build one with :func:`chebyshev_tucker`; the constructor takes the parts.
+    ``core`` and ``factors`` stay in their array library and on their device
+    (NumPy: the parallel Numba evaluation kernel; any other Array API
+    namespace such as PyTorch or CuPy: vectorised evaluation, integration,
+    arithmetic and recompression on that device, in float64). ``domain`` is
+    kept on the host as a small NumPy array of bounds.
 
     Parameters
     ----------
@@ -62,16 +71,27 @@ class ChebyshevTucker:
     """
 
     def __init__(self, core, factors, domain, tol=1e-7, error_estimate=0.0, info=None):
-        domain = _check_domain(domain, len(factors))
-        factors = [np.ascontiguousarray(V, dtype=np.float64) for V in factors]
-        core = np.ascontiguousarray(core, dtype=np.float64)
+        factors = list(factors)
+        xp, dev = (np, "cpu") if all_numpy(core, *factors) else namespace_and_device(
+            core, *factors, names=["core"] + [f"factors[{k}]" for k in range(len(factors))])
+        domain = _check_domain(_host_domain(domain), len(factors))
+        if is_numpy(xp):
+            factors = [np.ascontiguousarray(V, dtype=np.float64) for V in factors]
+            core = np.ascontiguousarray(core, dtype=np.float64)
+        else:
+            factors = [check_array(asarray(V, xp, dev), f"factors[{k}]", xp=xp,
+                                   dtype=xp.float64, finite=False)
+                       for k, V in enumerate(factors)]
+            core = check_array(asarray(core, xp, dev), "core", xp=xp, dtype=xp.float64,
+                               finite=False)
         if core.ndim != len(factors):
             raise ValueError(f"`core` must be {len(factors)}-dimensional (one mode per "
-                             f"factor), got shape {core.shape}")
+                             f"factor), got shape {tuple(core.shape)}")
         for k, V in enumerate(factors):
             if V.ndim != 2 or V.shape[1] != core.shape[k] or V.shape[0] < 1:
                 raise ValueError(f"`factors[{k}]` must have shape (m, {core.shape[k]}), "
-                                 f"got {V.shape}")
+                                 f"got {tuple(V.shape)}")
+        self._xp, self._device = xp, dev
         self.core = core
         self.factors = factors
         self.domain = domain
@@ -94,7 +114,9 @@ class ChebyshevTucker:
 
     @property
     def nbytes(self):
-        return int(self.core.nbytes + sum(V.nbytes for V in self.factors))
+        if is_numpy(self._xp):
+            return int(self.core.nbytes + sum(V.nbytes for V in self.factors))
+        return 8 * (size(self.core) + sum(size(V) for V in self.factors))  # float64
 
     def __repr__(self):
         return (f"ChebyshevTucker(ndim={self.ndim}, degree={self.degree}, "
@@ -102,15 +124,12 @@ class ChebyshevTucker:
 
     # ------------------------------------------------------------ evaluation
     def _check_points(self, points):
+        if not (is_numpy(self._xp) and all_numpy(points)):
+            namespace_and_device(points, self.core,
+                                 names=("points", "the ChebyshevTucker's core"))
+            return self._check_points_xp(points)
         x = check_array(points, "points")
-        d = self.ndim
-        single = False
-        if x.ndim == 1 and d == 1:
-            x = x[:, None]
-        elif x.ndim == 1 and x.shape[0] == d:
-            x, single = x[None, :], True
-        if x.ndim != 2 or x.shape[1] != d:
-            raise ValueError(f"`points` must have shape (n_points, {d}), got {np.shape(points)}")
+        x, single = as_rows(x, self.ndim, np.shape(points))
         lo, hi = self.domain[:, 0], self.domain[:, 1]
         slack = 1e-12 * (hi - lo)
         if x.size and (np.any(x < lo - slack) or np.any(x > hi + slack)):
@@ -118,13 +137,34 @@ class ChebyshevTucker:
                              f"{self.domain.tolist()} (Chebyshev series do not extrapolate)")
         return x, single
 
+    def _check_points_xp(self, points):
+        """:meth:`_check_points` for a device function: points of its namespace and device."""
+        xp = self._xp
+        x = check_array(asarray(points, xp, self._device), "points", xp=xp)
+        x, single = as_rows(x, self.ndim, tuple(x.shape))
+        lo, hi = self.domain[:, 0], self.domain[:, 1]
+        slack = 1e-12 * (hi - lo)
+        lo_d = from_host(lo - slack, xp, self._device, dtype=x.dtype)
+        hi_d = from_host(hi + slack, xp, self._device, dtype=x.dtype)
+        if x.shape[0] and bool(xp.any(x < lo_d) | xp.any(x > hi_d)):
+            raise ValueError("`points` must lie in the domain "
+                             f"{self.domain.tolist()} (Chebyshev series do not extrapolate)")
+        return x, single
+
     def __call__(self, points):
         """Evaluate at ``points`` of shape ``(n_points, d)`` (or one point ``(d,)``).
 
-        Runs the parallel Numba kernel. Returns ``(n_points,)`` values (a
+        Runs the parallel Numba kernel for NumPy points; for a function built
+        on a device (PyTorch, CuPy, any Array API library), ``points`` must be
+        arrays of that library and device and the evaluation runs there
+        (Chebyshev-Vandermonde matrices times the factors, then batched matrix
+        products with the core, in chunks). Returns ``(n_points,)`` values (a
         float for a single point); float32 points give float32 values.
         """
         x, single = self._check_points(points)
+        if not is_numpy(self._xp):
+            out = self._eval_xp(x)
+            return float(out[0]) if single else out
         dtype = x.dtype
         x = np.ascontiguousarray(x, dtype=np.float64)
         out = np.empty(x.shape[0])
@@ -144,9 +184,13 @@ class ChebyshevTucker:
         """Evaluate like ``__call__`` with vectorised NumPy (BLAS) code, in chunks.
 
         The Chebyshev-Vandermonde rows times each factor give the mode
-        values; the core is contracted mode by mode with matrix products.
+        values; the core is contracted mode by mode with matrix products
+        (for a device function this is what ``__call__`` runs).
         """
         x, single = self._check_points(points)
+        if not is_numpy(self._xp):
+            out = self._eval_xp(x)
+            return float(out[0]) if single else out
         dtype = x.dtype
         x = x.astype(np.float64, copy=False)
         out = np.empty(x.shape[0])
@@ -161,6 +205,35 @@ class ChebyshevTucker:
             out[s:s + _EVAL_CHUNK] = Z[:, 0]
         out = out.astype(dtype, copy=False)
         return out[0].item() if single else out
+
+    def _eval_xp(self, x):
+        """Values at the rows of the device array ``x`` (n, d), in the dtype of ``x``."""
+        xp, ranks = self._xp, self.ranks
+        dtype, n = x.dtype, x.shape[0]
+        x = xp.astype(x, self.core.dtype)
+        rest = max(1, size(self.core) // ranks[0])
+        chunk = max(1, _EVAL_BUDGET // rest)
+        G1 = xp.reshape(self.core, (ranks[0], rest))
+        outs = []
+        for s in range(0, n, chunk):
+            xb = x[s:min(s + chunk, n), :]
+            b = xb.shape[0]
+            E = self._mode_values_xp(xb)
+            Z = xp.matmul(E[0], G1)
+            for k in range(1, self.ndim):
+                Z = xp.matmul(E[k][:, None, :], xp.reshape(Z, (b, ranks[k], -1)))[:, 0, :]
+            outs.append(Z[:, 0])
+        out = xp.concat(outs) if outs else xp.zeros((0,), dtype=x.dtype, device=self._device)
+        return xp.astype(out, dtype)
+
+    def _mode_values_xp(self, x):
+        """Device version of :meth:`_mode_values`."""
+        xp, E = self._xp, []
+        for k, V in enumerate(self.factors):
+            a, b = float(self.domain[k, 0]), float(self.domain[k, 1])
+            t = (2.0 * x[:, k] - (a + b)) / (b - a)
+            E.append(xp.matmul(G.cheb_vander(t, V.shape[0] - 1, xp), V))
+        return E
 
     def _mode_values(self, x):
         """Mode-k basis functions at x[:, k]: list of (n, r_k) arrays."""
@@ -181,9 +254,19 @@ class ChebyshevTucker:
 
         Returns
         -------
-        ndarray, shape (n_1, ..., n_d)
+        array, shape (n_1, ..., n_d)
+            In the function's array library and on its device.
         """
         ns = _per_mode(n, self.ndim, "n", lower=1)
+        if not is_numpy(self._xp):
+            xp = self._xp
+            E = []
+            for k, V in enumerate(self.factors):
+                a, b = float(self.domain[k, 0]), float(self.domain[k, 1])
+                x = xp.linspace(a, b, ns[k], dtype=xp.float64, device=self._device)
+                t = (2.0 * x - (a + b)) / (b - a)
+                E.append(xp.matmul(G.cheb_vander(t, V.shape[0] - 1, xp), V))
+            return G.full_from_tucker(self.core, E, xp)
         E = []
         for k, V in enumerate(self.factors):
             x = np.linspace(self.domain[k, 0], self.domain[k, 1], ns[k])
@@ -197,6 +280,14 @@ class ChebyshevTucker:
         Uses ``int_{-1}^{1} T_j = 2 / (1 - j^2)`` for even ``j`` (0 for odd).
         """
         T = self.core
+        if not is_numpy(self._xp):
+            xp = self._xp
+            for k in range(self.ndim - 1, -1, -1):
+                V = self.factors[k]
+                q = from_host(cheb_integrals(V.shape[0] - 1), xp, self._device)
+                w = xp.matmul(q, V) * (0.5 * float(self.domain[k, 1] - self.domain[k, 0]))
+                T = xp.tensordot(T, w, axes=((k,), (0,)))
+            return float(T)
         for k in range(self.ndim - 1, -1, -1):
             V = self.factors[k]
             w = cheb_integrals(V.shape[0] - 1) @ V * (0.5 * (self.domain[k, 1]
@@ -207,6 +298,10 @@ class ChebyshevTucker:
     def norm(self):
         """Frobenius norm of the Chebyshev coefficient tensor ``core x_k V_k``."""
         T = self.core
+        if not is_numpy(self._xp):
+            for k, V in enumerate(self.factors):
+                T = G.mode_dot(T, self._xp.linalg.qr(V)[1], k, self._xp)
+            return G.fro(T, self._xp)
         for k, V in enumerate(self.factors):
             T = mode_dot(T, np.linalg.qr(V, mode="r"), k)  # ||V g|| = ||R g||
         return float(np.linalg.norm(T))
@@ -221,7 +316,9 @@ class ChebyshevTucker:
         c = float(other)
         if not np.isfinite(c):
             raise ValueError(f"scalar factor must be finite, got {other}")
-        return self._like(self.core * c, [V.copy() for V in self.factors],
+        copy = (lambda V: V.copy()) if is_numpy(self._xp) else (
+            lambda V: self._xp.asarray(V, copy=True))
+        return self._like(self.core * c, [copy(V) for V in self.factors],
                           self.error_estimate, dict(self.info, operation="scale"))
 
     __rmul__ = __mul__
@@ -267,15 +364,20 @@ class ChebyshevTucker:
             Maximal ranks after recompression.
         """
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            other = _constant(float(other), self.domain, self.tol)
+            other = _constant(float(other), self.domain, self.tol, self._xp, self._device)
         if not isinstance(other, ChebyshevTucker):
             return NotImplemented
+        if not all_numpy(self.core, other.core):
+            namespace_and_device(self.core, other.core, names=("self", "other"))
         if other.ndim != self.ndim or not np.allclose(other.domain, self.domain,
                                                       rtol=1e-14, atol=0):
             raise ValueError("can only add ChebyshevTucker functions on the same domain; "
                              f"got {self.domain.tolist()} and {other.domain.tolist()}")
         if tol is None:
             tol = max(self.tol, other.tol)
+        if not is_numpy(self._xp):
+            factors, core = _device.stack_sum(self, other, self._xp)
+            return self._finish_add(other, core, factors, tol, rank)
         factors = []
         for Va, Vb in zip(self.factors, other.factors):
             m = max(Va.shape[0], Vb.shape[0])
@@ -286,6 +388,10 @@ class ChebyshevTucker:
         core = np.zeros(tuple(a + b for a, b in zip(self.ranks, other.ranks)))
         core[tuple(slice(0, r) for r in self.ranks)] = self.core
         core[tuple(slice(r, None) for r in self.ranks)] = other.core
+        return self._finish_add(other, core, factors, tol, rank)
+
+    def _finish_add(self, other, core, factors, tol, rank):
+        """Recompress the stacked sum and combine the error estimates."""
         sa, sb = self.norm(), other.norm()
         out = self._like(core, factors, 0.0, {})
         out = out.recompress(tol=tol, rank=rank)
@@ -307,6 +413,12 @@ class ChebyshevTucker:
         """
         tol = self.tol if tol is None else check_scalar(tol, "tol", lower=0.0)
         max_ranks = _max_ranks(rank, [V.shape[0] for V in self.factors], self.ndim)
+        if not is_numpy(self._xp):
+            small, factors, disc, normc = _device.recompress(self, tol, max_ranks, self._xp)
+            rel = disc / normc if normc > 0 else 0.0
+            info = dict(self.info, tucker_error=rel, operation="recompress")
+            return ChebyshevTucker(small, factors, self.domain, tol,
+                                   self.error_estimate + rel, info)
         Qs, core = [], self.core
         for k, V in enumerate(self.factors):
             Q, R = np.linalg.qr(V)
@@ -321,10 +433,21 @@ class ChebyshevTucker:
                                self.error_estimate + rel, info)
 
 
-def _constant(c, domain, tol):
+def _constant(c, domain, tol, xp=np, device=None):
     d = domain.shape[0]
+    if not is_numpy(xp):
+        return ChebyshevTucker(xp.full((1,) * d, c, dtype=xp.float64, device=device),
+                               [xp.ones((1, 1), dtype=xp.float64, device=device)
+                                for _ in range(d)], domain, tol, 0.0, {"operation": "constant"})
     return ChebyshevTucker(np.full((1,) * d, c), [np.ones((1, 1)) for _ in range(d)],
                            domain, tol, 0.0, {"operation": "constant"})
+
+
+def _host_domain(domain):
+    """``domain`` as host data: a device array of bounds is copied to the host explicitly
+    (d x 2 numbers, read as Python floats)."""
+    return to_host(domain) if is_array(domain) and not isinstance(domain, np.ndarray) \
+        else domain
 
 
 # ---------------------------------------------------------------- validation
@@ -386,13 +509,7 @@ def _sample_callable(f, nodes, chunk_size):
     for s in range(0, total, chunk_size):
         idx = np.unravel_index(np.arange(s, min(s + chunk_size, total)), shape)
         pts = np.stack([nodes[k][idx[k]] for k in range(d)], axis=1)
-        try:
-            v = f(pts)
-        except Exception as exc:
-            raise ValueError(f"`f` failed on an array of points of shape {pts.shape} "
-                             f"(f must be vectorised: (n_points, d) -> (n_points,)): "
-                             f"{exc!r}") from exc
-        v = np.asarray(v)
+        v = np.asarray(call_vectorised(f, pts))
         if v.dtype.kind not in "biuf":
             raise TypeError(f"`f` must return real numbers, got dtype {v.dtype}")
         v = v.reshape(-1) if v.size == pts.shape[0] else v
@@ -411,39 +528,34 @@ def _grid_to_nodes(T, domain, nodes):
     """Cubic-spline map of a full tensor on the uniform grid onto Chebyshev nodes."""
     V = T
     for k in range(T.ndim):
-        n = T.shape[k]
-        if n < 4:
-            raise ValueError(f"grid tensor `f` needs >= 4 points per mode for cubic spline "
-                             f"interpolation, mode {k} has {n}")
+        n = grid_mode(T, k)
         x = np.linspace(domain[k, 0], domain[k, 1], n)
         V = scipy.interpolate.make_interp_spline(x, V, k=3, axis=k)(nodes[k])
     return V
 
 
+def _cp_parts(f):
+    """``(weights or None, [U_1, ..., U_d])`` of a CP tensor input."""
+    if hasattr(f, "weights") and hasattr(f, "factors"):
+        return f.weights, list(f.factors)
+    if (isinstance(f, tuple) and len(f) == 2 and isinstance(f[1], (list, tuple))
+            and not callable(f[0]) and np.ndim(f[0]) <= 1):
+        return f[0], list(f[1])
+    return None, list(f)
+
+
 def _cp_side_values(f, domain, nodes, d_hint):
     """Chebyshev-node values of the CP side matrices; returns ``weights, [U_k]``."""
-    if hasattr(f, "weights") and hasattr(f, "factors"):
-        weights, factors = f.weights, list(f.factors)
-    elif (isinstance(f, tuple) and len(f) == 2 and isinstance(f[1], (list, tuple))
-          and not callable(f[0]) and np.ndim(f[0]) <= 1):
-        weights, factors = f[0], list(f[1])
-    else:
-        weights, factors = None, list(f)
+    weights, factors = _cp_parts(f)
     d = len(factors)
     if d == 0:
         raise ValueError("CP tensor `f` must have at least one factor")
     if d_hint is not None and d != d_hint:
         raise ValueError(f"CP tensor `f` has {d} factors but `domain` has {d_hint} modes")
     side = []
-    R = None
     for k, U in enumerate(factors):
         if callable(U):
-            S = np.asarray(U(nodes[k]), dtype=np.float64)
-            if S.ndim == 1:
-                S = S[:, None]
-            if S.ndim != 2 or S.shape[0] != len(nodes[k]):
-                raise ValueError(f"CP factor function f[{k}] must map {len(nodes[k])} "
-                                 f"points to shape ({len(nodes[k])}, R), got {S.shape}")
+            S = side_matrix(np.asarray(U(nodes[k]), dtype=np.float64), k, len(nodes[k]))
             if not np.all(np.isfinite(S)):
                 raise ValueError(f"CP factor function f[{k}] returned non-finite values")
         else:
@@ -453,12 +565,8 @@ def _cp_side_values(f, domain, nodes, d_hint):
                                  f"cubic spline interpolation, got {U.shape[0]}")
             x = np.linspace(domain[k, 0], domain[k, 1], U.shape[0])
             S = scipy.interpolate.make_interp_spline(x, U, k=3, axis=0)(nodes[k])
-        if R is None:
-            R = S.shape[1]
-        elif S.shape[1] != R:
-            raise ValueError(f"CP factors must share the rank R: factor 0 has {R} columns, "
-                             f"factor {k} has {S.shape[1]}")
         side.append(S)
+    R = common_rank(side)
     if weights is None:
         weights = np.ones(R)
     weights = check_array(weights, "weights", ndim=1, shape=(R,), dtype=np.float64)
@@ -498,7 +606,7 @@ def _cheb_tail(core, factors):
 
 # ---------------------------------------------------------------- builder
 def chebyshev_tucker(f, domain, degree=128, tol=1e-7, rank=None, method="hosvd", *,
-                     maxiter=20, chop=True, chunk_size=1 << 16):
+                     maxiter=20, chop=True, chunk_size=1 << 16, xp=None, device=None):
     """Chebyshev-Tucker approximation of a multivariate function.
 
     Interpolates ``f`` by a product Chebyshev series of the given degree at
@@ -544,6 +652,15 @@ def chebyshev_tucker(f, domain, degree=128, tol=1e-7, rank=None, method="hosvd",
         contribution is below ``tol / 10`` (cheaper evaluation).
     chunk_size : int, default 2**16
         Maximal number of points per call of a callable ``f``.
+    xp : module, optional
+        Array library to build the function in (``torch``, ``cupy``,
+        ``array_api_strict``, any Array API namespace), for a callable ``f``
+        on host data (lists). Default: the library of the array arguments
+        (``domain``, a grid tensor ``f``, CP factor arrays), NumPy when there
+        are none.
+    device : optional
+        Device of ``xp`` (default: the device of the array arguments, or the
+        library's default device).
 
     Returns
     -------
@@ -568,6 +685,21 @@ def chebyshev_tucker(f, domain, degree=128, tol=1e-7, rank=None, method="hosvd",
     The format is ``f(x) ~ sum core[i] prod_k u_{k,i_k}(x_k)`` with each
     ``u_{k,i}`` a Chebyshev series of degree ``degree_k``; memory is
     ``prod r_k + sum m_k r_k`` numbers instead of ``prod m_k``.
+
+    **Array namespaces.** NumPy input runs the NumPy/SciPy path (DCT-I by
+    ``scipy.fft``, LAPACK, the Numba evaluation kernel). With ``xp=``/``device=``
+    or device arrays (``domain``, a grid tensor, CP factors) the whole build
+    runs on that device with Array API calls: the Chebyshev nodes are created
+    there, a callable ``f`` (and a callable CP factor) is called with device
+    arrays and must return arrays of the same library and device, the DCT-I
+    is a matrix product, the truncations use ``xp.linalg``; the result holds
+    its core and factors on the device and evaluates device points. Only the
+    domain bounds (read as Python floats) and, for grid or CP-array input,
+    the cubic-spline interpolation matrices (built by SciPy from the grid
+    sizes, not from the data) pass through the host. The build computes in
+    float64 on every library: float32 input is not kept (the DCT and the
+    truncation to ``tol`` need float64); evaluation at float32 points returns
+    float32 values.
 
     References
     ----------
@@ -594,6 +726,11 @@ def chebyshev_tucker(f, domain, degree=128, tol=1e-7, rank=None, method="hosvd",
     tol = check_scalar(tol, "tol", lower=0.0)
     maxiter = check_scalar(maxiter, "maxiter", lower=1, integer=True)
     chunk_size = check_scalar(chunk_size, "chunk_size", lower=1, integer=True)
+    arrays, names = _array_args(f, domain)
+    xp, dev = requested_namespace(xp, device, *arrays, names=names)
+    if not is_numpy(xp):
+        return _build_on_device(f, domain, degree, tol, rank, method, maxiter, chop,
+                                chunk_size, xp, dev)
     route, T, domain = _read_input(f, domain)
     d = domain.shape[0]
     degrees = _per_mode(degree, d, "degree", lower=1)
@@ -619,6 +756,45 @@ def chebyshev_tucker(f, domain, degree=128, tol=1e-7, rank=None, method="hosvd",
     info.update(tucker_error=rel_tucker, chebyshev_tail=tail, chopped=chopped,
                 coefficient_norm=normC)
     return ChebyshevTucker(core, factors, domain, tol, rel_tucker + tail + chopped, info)
+
+
+def _array_args(f, domain):
+    """The array arguments of ``chebyshev_tucker`` (and their names) that fix the namespace."""
+    items = [("domain", domain)]
+    if is_array(f):
+        items.append(("f", f))
+    elif hasattr(f, "factors") or isinstance(f, (list, tuple)):
+        weights, factors = _cp_parts(f)
+        items.append(("weights", weights))
+        items += [(f"factors[{k}]", U) for k, U in enumerate(factors)]
+    return [a for _, a in items], [n for n, _ in items]
+
+
+def _build_on_device(f, domain, degree, tol, rank, method, maxiter, chop, chunk_size, xp, dev):
+    """``chebyshev_tucker`` for a non-NumPy namespace ``xp`` on device ``dev``."""
+    domain = _host_domain(domain)
+    cp_parts = None
+    if is_array(f):
+        T = check_array(f, "f", xp=xp, dtype=xp.float64)
+        if T.ndim < 1:
+            raise ValueError("grid tensor `f` must have at least one dimension")
+        route, f, domain = "grid", T, _check_domain(domain, T.ndim)
+    else:
+        route, _, domain = _read_input(f, domain)
+        if route == "cp":
+            cp_parts = _cp_parts(f)
+            if len(cp_parts[1]) == 0:
+                raise ValueError("CP tensor `f` must have at least one factor")
+            if len(cp_parts[1]) != domain.shape[0]:
+                raise ValueError(f"CP tensor `f` has {len(cp_parts[1])} factors but `domain` "
+                                 f"has {domain.shape[0]} modes")
+    d = domain.shape[0]
+    degrees = _per_mode(degree, d, "degree", lower=1)
+    max_ranks = _max_ranks(rank, [n + 1 for n in degrees], d)
+    info = {"route": route, "method": method}
+    core, factors, err = _device.build(route, f, domain, degrees, tol, max_ranks, method,
+                                       maxiter, chop, chunk_size, info, xp, dev, cp_parts)
+    return ChebyshevTucker(core, factors, domain, tol, err, info)
 
 
 def _read_input(f, domain):
