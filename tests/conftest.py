@@ -25,3 +25,19 @@ def pytest_collection_modifyitems(config, items):
 def xpb(request):
     """A :class:`tests._xp.Backend` (namespace, device, converters, checks)."""
     return make_backend(request.param)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _torch_one_thread():
+    """PyTorch (a test-only reference and array backend) with one intra-op thread for the
+    whole run: its thread pool spins on a loaded 2-core machine (tiny problems ran 100x
+    slower, and its CPU sparse products 5000x) and competes with Numba's threads."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
