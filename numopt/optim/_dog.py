@@ -72,21 +72,24 @@ def _dog_family(name, learning_rate, reps_rel, eps, init_eta, weight_decay, laye
                 a[...] = p
         groups = [[i] for i in range(len(gl))] if layerwise else [list(range(len(gl)))]
         rate = lr(state["count"])
+        # NumPy: NumPy scalars, as before (a float32 leaf then gets a float64 update);
+        # other namespaces: Python floats (no NumPy scalar reaches a device array)
+        sqrt = np.sqrt if is_numpy(xp) else math.sqrt
         rbar, G, eta = list(state["rbar"]), list(state["G"]), list(state["eta"])
         for k, idx in enumerate(groups):
             gsq = _sq([gl[i] for i in idx], xp)
             if first:
-                rbar[k] = reps_rel * (1.0 + math.sqrt(_sq([pl[i] for i in idx], xp)))
+                rbar[k] = reps_rel * (1.0 + sqrt(_sq([pl[i] for i in idx], xp)))
                 G[k] = gsq + eps
             else:
-                d = math.sqrt(_sqd([pl[i] for i in idx], [x0l[i] for i in idx], xp))
+                d = sqrt(_sqd([pl[i] for i in idx], [x0l[i] for i in idx], xp))
                 rbar[k] = max(rbar[k], d)
                 G[k] = G[k] + gsq
             if G[k] <= 0:
                 raise ValueError(f"{name}: the accumulated squared gradient norm is 0; "
                                  "use eps > 0")
             eta[k] = init_eta if (first and init_eta is not None) else \
-                rate * rbar[k] / math.sqrt(G[k])
+                rate * rbar[k] / sqrt(G[k])
         out = list(gl)
         for k, idx in enumerate(groups):
             for i in idx:

@@ -111,7 +111,7 @@ def sania(learning_rate=1.0, preconditioner="adagrad", b2=0.999, eps=1e-8, sqrt=
         if 2.0 * f <= q:
             det = 1.0 - 2.0 * (f / (q + 1e-10))
             if det > 0.0:
-                tau = 1.0 - math.sqrt(det)
+                tau = 1.0 - (np.sqrt(det) if is_numpy(xp) else math.sqrt(det))
         c = -lr(state["count"]) * tau
         out = [c * s for s in sl]
         return tree_unflatten_like(grads, out), dict(state, count=t, tau=tau)

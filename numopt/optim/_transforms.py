@@ -132,7 +132,7 @@ def clip_by_global_norm(max_norm):
         else:  # one host synchronisation for the whole tree
             sq = float(sum(xp.sum(astype(x, xp.float64, xp) ** 2) for x in leaves)) \
                 if leaves else 0.0
-        norm = math.sqrt(sq)
+        norm = np.sqrt(sq) if is_numpy(xp) else math.sqrt(sq)  # (NumPy: as before)
         if norm <= max_norm:
             return grads, state
         c = max_norm / norm
