@@ -292,28 +292,58 @@ def test_apply_updates_and_trees(xpb):
         apply_updates(params, GRADS[0])
 
 
+class _Quadratic:
+    """``f(x) = sum((x - c)**2)`` behind the public interface of ``numopt._objective.Objective``.
+
+    On device arrays it evaluates in ``x``'s namespace, as ``numopt.minimize``'s
+    front door does for numopt's methods (a NumPy-only ``Objective`` would hand
+    the adapter NumPy gradients); the NumPy run uses the real ``Objective``.
+    """
+
+    has_jac, jac_mode = True, "callable"
+
+    def __init__(self, xp, c):
+        self.xp, self.c = xp, c
+        self.nfev = self.njev = self.nhev = 0
+
+    def fun(self, x):
+        self.nfev += 1
+        return float(self.xp.sum((x - self.c) ** 2))
+
+    def fun_and_grad(self, x, rng=None):
+        self.njev += 1
+        return self.fun(x), 2.0 * (x - self.c)
+
+    def grad(self, x, rng=None):
+        return self.fun_and_grad(x)[1]
+
+    def hessp(self, x, p):
+        self.nhev += 1
+        return 2.0 * p
+
+
 @pytest.mark.parametrize("method,options", [("adam", {"learning_rate": 0.1}),
                                             ("muon", {"shape": (2, 3), "ns_dtype": F64}),
-                                            ("sophia-h", {"learning_rate": 0.1})])
-def test_minimize_keeps_namespace(xpb, method, options):
+                                            ("sophia-h", {"learning_rate": 0.1}),
+                                            ("adahessian", {"averaging": 2.0})])
+def test_minimize_adapter_keeps_namespace(xpb, method, options):
+    from numopt._objective import Objective
+    from numopt.optim._minimize_adapter import make_minimize_impl
+    from numopt.optim._methods import OPTIMIZERS
+    factory, fixed, hvp, _ = OPTIMIZERS[method]
+    impl = make_minimize_impl(method, factory, fixed=fixed, needs_hvp=hvp)
     c = np.arange(6.0)
-
-    def fun(x, xp):
-        return float(xp.sum((x - (c if xp is np else xpb.asarray(c))) ** 2))
-
-    def jac(x, xp):
-        return 2 * (x - (c if xp is np else xpb.asarray(c)))
-
-    def hessp(x, p, xp):
-        return 2 * p
-
-    opts = dict(options, maxiter=5)
-    want = minimize(fun, np.zeros(6), args=(np,), jac=jac, hessp=hessp, method=method,
-                    options=opts, rng=0)
+    problem = Objective(lambda x: float(np.sum((x - c) ** 2)), np.zeros(6),
+                        jac=lambda x: 2 * (x - c), hessp=lambda x, p: 2 * p)
+    with pytest.warns(Warning, match="gtol"):
+        want = impl(problem, np.zeros(6), rng=0, maxiter=4, **options)
     x0 = xpb.asarray(np.zeros(6))
-    got = minimize(fun, x0, args=(xpb.xp,), jac=jac, hessp=hessp, method=method,
-                   options=opts, rng=0)
+    with pytest.warns(Warning, match="gtol"):
+        got = impl(_Quadratic(xpb.xp, xpb.asarray(c)), x0, rng=0, maxiter=4, **options)
     xpb.check(got.x, got.jac)
     _close(xpb, [got.x, got.jac], [want.x, want.jac], 1e-12)
-    assert got.nit == want.nit and got.fun == pytest.approx(want.fun, rel=1e-12)
+    if "averaging" in options:
+        _close(xpb, [xpb.check(got.x_avg)], [want.x_avg], 1e-12)
+    assert got.nit == want.nit == 4 and got.status == want.status == 1
+    assert got.fun == pytest.approx(want.fun, rel=1e-12)
     _close(xpb, [x0], [np.zeros(6)], 0.0)
