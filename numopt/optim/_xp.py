@@ -8,10 +8,10 @@ the Array API form for the other namespaces.
 """
 import numpy as np
 
-from .._array_api import from_host, is_numpy, namespace_and_device
+from .._array_api import from_host, get_namespace, is_array, is_numpy, namespace_and_device
 from ._tree import tree_leaves
 
-__all__ = ["tree_namespace", "leaves_namespace", "astype", "copy", "zeros", "zeros_like", "xp_dtype", "host",
+__all__ = ["tree_namespace", "leaves_namespace", "namespace_of", "astype", "copy", "zeros", "zeros_like", "xp_dtype", "host",
            "is_float_array"]
 
 
@@ -40,6 +40,11 @@ def leaves_namespace(*groups, names=None):
                 leaves.append(x)
                 labels.append(label)
     return namespace_and_device(*leaves, names=labels)
+
+
+def namespace_of(x):
+    """The namespace of one array ``x`` (NumPy for NumPy arrays and array_like input)."""
+    return get_namespace(x) if is_array(x) and not isinstance(x, np.ndarray) else np
 
 
 def astype(x, dtype, xp):

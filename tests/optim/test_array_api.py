@@ -347,3 +347,31 @@ def test_minimize_adapter_keeps_namespace(xpb, method, options):
     assert got.nit == want.nit == 4 and got.status == want.status == 1
     assert got.fun == pytest.approx(want.fun, rel=1e-12)
     _close(xpb, [x0], [np.zeros(6)], 0.0)
+
+
+@pytest.mark.parametrize("compressor", ["top-k", "random-k", "none"])
+def test_econtrol_on_device(xpb, compressor):
+    from numopt.optim.distributed import econtrol
+    c = [np.array([1.0, 0.0, 2.0, 5.0]), np.array([3.0, 2.0, 0.0, -1.0]),
+         np.array([0.5, 1.0, 1.5, 2.0])]
+    kw = dict(learning_rate=0.5, k=2, gtol=1e-10, compressor=compressor, rng=0, maxiter=60)
+    want = econtrol([lambda x, c=c_: x - c for c_ in c], np.zeros(4), **kw)
+    cd = [xpb.asarray(c_) for c_ in c]
+    x0 = xpb.asarray(np.zeros(4))
+    got = econtrol([lambda x, c=c_: x - c for c_ in cd], x0, **kw)
+    xpb.check(got.x)
+    _close(xpb, [got.x], [want.x], 1e-12)
+    assert (got.nit, got.bits, got.status) == (want.nit, want.bits, want.status)
+    np.testing.assert_allclose(got.history["grad_norm"], want.history["grad_norm"],
+                               rtol=1e-12, atol=1e-15)
+    with pytest.raises(TypeError, match="Dask `client`"):
+        econtrol([lambda x: x], x0, client=object())
+
+
+def test_compressors_on_device(xpb):
+    from numopt.optim.distributed import random_k, top_k
+    x = np.random.default_rng(3).standard_normal((4, 5))
+    got = xpb.check(top_k(xpb.asarray(x), 6))
+    _close(xpb, [got], [top_k(x, 6)], 0.0)
+    got = xpb.check(random_k(xpb.asarray(x), 7, rng=1, unbiased=True))
+    _close(xpb, [got], [random_k(x, 7, rng=1, unbiased=True)], 0.0)
