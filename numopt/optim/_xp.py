@@ -11,7 +11,8 @@ import numpy as np
 from .._array_api import from_host, get_namespace, is_array, is_numpy, namespace_and_device
 from ._tree import tree_leaves
 
-__all__ = ["tree_namespace", "leaves_namespace", "namespace_of", "astype", "copy", "zeros", "zeros_like", "xp_dtype", "host",
+__all__ = ["tree_namespace", "leaves_namespace", "namespace_of", "astype", "copy", "zeros",
+           "zeros_like", "xp_dtype", "host",
            "is_float_array"]
 
 

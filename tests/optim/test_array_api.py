@@ -13,7 +13,7 @@ per operation).
 import numpy as np
 import pytest
 
-from numopt import minimize, optim
+from numopt import optim
 from numopt.optim import apply_updates, tree_leaves, tree_map
 
 F64 = np.float64
