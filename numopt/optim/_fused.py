@@ -21,8 +21,9 @@ NumPy float16); ``'numba'`` and ``'xp'`` force one path (``'numba'`` needs
 NumPy). The namespace of the parameters, gradients, state and ``out`` is
 resolved once per call (mixing libraries or devices is a ``TypeError``); the
 state lives where the parameters live and nothing moves to the host. All
-kernel leaves of one dtype go through one kernel launch (a multi-tensor step: the threads share the
-chunks of every leaf), so many small leaves cost one launch, not one each.
+kernel leaves of one dtype go through one kernel launch (a multi-tensor
+step: the threads share the chunks of every leaf), so many small leaves
+cost one launch, not one each.
 """
 import numpy as np
 
