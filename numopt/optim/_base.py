@@ -61,6 +61,8 @@ def identity():
 def chain(*transforms):
     """Compose transformations: each one transforms the previous one's output.
 
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
+
     Parameters
     ----------
     *transforms : GradientTransformation

@@ -109,6 +109,10 @@ def dog(learning_rate=1.0, reps_rel=1e-6, eps=1e-8, init_eta=None, weight_decay=
     (:class:`PolynomialDecayAverager`, or ``averaging=8`` in
     :func:`numopt.minimize`): the authors find it essential.
 
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated by the same
+    code in Array API form on their device (the state is created there; nothing moves to the
+    host).
+
     Parameters
     ----------
     learning_rate : float or callable
@@ -148,6 +152,10 @@ def ldog(learning_rate=1.0, reps_rel=1e-6, eps=1e-8, init_eta=None, weight_decay
     The same rule as :func:`dog` with ``r̄``, ``G`` and ``η`` computed for
     each array of the tree separately (``r_ε`` uses each array's own
     ``‖x_0‖``); biases are separate "layers".
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated by the same
+    code in Array API form on their device (the state is created there; nothing moves to the
+    host).
 
     Parameters
     ----------

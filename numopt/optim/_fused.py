@@ -25,6 +25,8 @@ kernel leaves of one dtype go through one kernel launch (a multi-tensor
 step: the threads share the chunks of every leaf), so many small leaves
 cost one launch, not one each.
 """
+import sys
+
 import numpy as np
 
 from .._array_api import get_namespace, is_numpy
@@ -54,6 +56,36 @@ def _zeros(p, xp):
     if is_numpy(xp):
         return np.zeros(p.shape, dtype=p.dtype)
     return xp.zeros_like(p)
+
+
+#: outputs of at least this many bytes are recycled by the functional ``update``
+RECYCLE_BYTES = 1 << 22
+
+
+def _taken(spare, i):
+    """``(spare[i], its reference count here)``, the entry removed from ``spare``.
+
+    Taking the array out of ``spare`` first makes two concurrent calls see
+    each other's reference (neither then reuses it).
+    """
+    a = spare[i]
+    spare[i] = None
+    return a, (0 if a is None else sys.getrefcount(a))
+
+
+#: the reference count :func:`_taken` sees for an array nothing else refers to
+#: (measured with the same code, so it holds on any CPython version)
+_ALONE = _taken([np.empty(1)], 0)[1]
+
+
+def _take_if_unshared(spare, i):
+    """``spare[i]`` when nothing but ``spare`` referred to it (else None).
+
+    A caller that kept the array, or a view of it (a view holds its base),
+    adds to its reference count, and the array is left alone.
+    """
+    a, refs = _taken(spare, i)
+    return a if refs == _ALONE else None
 
 
 def _contiguous(x, dt):
@@ -157,16 +189,29 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
         p1 = astype(p, dt, xp) if p is not None else None
         return xp_step(xp, p1, g1, [by_name.get(b) for b in kernel_buffers], hp, flags)
 
-    def _queue_update(launch, g, p, bufs, dest=None):
+    spare = []   # large outputs of the last functional update (see `update`)
+
+    def _recycled(i, shape, dt):
+        """The previous update's output ``i`` if the caller dropped it, else None."""
+        if i >= len(spare):
+            return None
+        a = _take_if_unshared(spare, i)
+        return a if a is not None and a.shape == shape and a.dtype == dt else None
+
+    def _queue_update(launch, g, p, bufs, dest=None, i=None):
         """Queue the functional update of one leaf; return its output array.
 
-        The output is ``dest`` when given (checked), else a new array.
+        The output is ``dest`` when given (checked), else the previous
+        update's output ``i`` when the caller no longer refers to it, else a
+        new array.
         """
         dt = bufs[0].dtype
         g1 = _contiguous(g, dt)
         p1 = _contiguous(p, dt) if p is not None else g1
         if dest is None:
-            dest = np.empty(bufs[0].shape, dtype=dt)
+            dest = _recycled(i, bufs[0].shape, dt) if i is not None else None
+            if dest is None:
+                dest = np.empty(bufs[0].shape, dtype=dt)
         elif not (isinstance(dest, np.ndarray) and dest.dtype == dt and dest.flags.c_contiguous
                   and dest.flags.writeable):
             raise ValueError(f"`out` arrays must be writeable C-contiguous {dt} NumPy arrays "
@@ -184,7 +229,8 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
             p = pl[i] if pl is not None else None
             dest = None if ol is None else ol[i]
             if _numba_ok(g, bufs, xp):
-                res.append(_queue_update(launch, g, p, bufs, dest))
+                res.append(_queue_update(launch, g, p, bufs, dest,
+                                         i=None if ol is not None else i))
                 continue
             u = _xp_update(xp, g, p, bufs, hp.copy(), flags.copy())
             if dest is not None:
@@ -193,6 +239,12 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
             res.append(u)
         flags[0] = 0
         launch.run(kernel, hp, flags)
+        if ol is None and launch.rows:
+            # Keep the large new outputs: once the caller drops them (applies the
+            # updates and lets them go), the next call writes into them instead of
+            # faulting in fresh pages (as fast as out=; nobody can observe the reuse)
+            spare[:] = [u if isinstance(u, np.ndarray) and u.nbytes >= RECYCLE_BYTES
+                        else None for u in res]
         return tree_unflatten_like(grads, res), _new_state(state)
 
     def step_inplace(params, grads, state, **extra):

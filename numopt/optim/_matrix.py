@@ -113,6 +113,9 @@ def scale_by_muon(momentum=0.95, nesterov=True, ns_steps=5, *, ns_coefficients=N
     ``O`` with the sign of the gradient; follow with
     :func:`scale_by_learning_rate`. Every parameter must have ``ndim >= 2``.
 
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device (the state is created there; nothing moves to the host).
+
     Examples
     --------
     >>> import numpy as np
@@ -163,6 +166,9 @@ def muon(learning_rate=0.02, momentum=0.95, nesterov=True, ns_steps=5, weight_de
     ``ndim >= 2`` use Muon, the others an AdamW with ``aux_*`` settings
     (embeddings and output heads should also go to AdamW: pass ``labels``,
     a tree or function giving ``'matrix'`` / ``'other'`` per parameter).
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device (the state is created there; nothing moves to the host).
 
     Parameters
     ----------
@@ -286,6 +292,9 @@ def namo(learning_rate=1e-2, mu1=0.95, mu2=0.99, eps=1e-8, weight_decay=0.1, *, 
     then ``theta <- theta (1 - wd min(alpha, 1)) - min(0.2 alpha sqrt(max(m, n)), 1) O``.
     Other parameters use AdamW with the same learning rate and weight decay.
 
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device (the state is created there; nothing moves to the host).
+
     Examples
     --------
     >>> import numpy as np
@@ -314,6 +323,9 @@ def namo_d(learning_rate=1e-2, mu1=0.95, mu2=0.99, eps=1e-8, weight_decay=0.1, *
     ``base = lr sqrt(1 - mu2^t)/(1 - mu1^t)``:
     ``theta_{:,j} *= max(0, 1 - wd min(d_j base, 1))`` and
     ``theta -= O diag(min(0.2 d_j base sqrt(max(m, n)), 1))``.
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device (the state is created there; nothing moves to the host).
 
     Examples
     --------
@@ -391,6 +403,10 @@ def auon(learning_rate=0.055, momentum=0.95, weight_decay=0.0, *, nesterov=True)
     code drops the normalization of ``X`` (its update has the gradient's
     scale); we follow the paper, whose default learning rate is 0.055.
 
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated by the same
+    code in Array API form on their device (the state is created there; nothing moves to the
+    host).
+
     Examples
     --------
     >>> import numpy as np
@@ -410,6 +426,9 @@ def hybrid_auon(learning_rate=0.055, momentum=0.95, weight_decay=0.0, *, nestero
     Parameters with ``ndim >= 2`` get the single quintic Newton–Schulz
     iteration (the paper's hybrid; the authors' code uses 5); vectors get plain
     :func:`auon` steps.
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device (the state is created there; nothing moves to the host).
 
     Examples
     --------
@@ -437,6 +456,9 @@ def drop_muon(learning_rate=0.02, beta=0.05, *, ns_steps=5, weight_decay=0.0,
     sqrt(max(1, rows/cols))``; inactive layers keep both ``M`` and ``X``.
     Note that ``beta`` is the weight on the *new* gradient (the paper's
     convention, the reverse of Muon's ``momentum``).
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device; only the start layer is drawn on the host (an integer).
 
     Parameters
     ----------

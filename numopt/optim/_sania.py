@@ -28,6 +28,10 @@ def sania(learning_rate=1.0, preconditioner="adagrad", b2=0.999, eps=1e-8, sqrt=
     ``f`` at the point where ``grads`` were taken. :func:`numopt.minimize`
     passes it automatically.
 
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated by the same
+    code in Array API form on their device (the state is created there; nothing moves to the
+    host).
+
     Parameters
     ----------
     learning_rate : float or callable

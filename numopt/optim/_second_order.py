@@ -67,6 +67,11 @@ def sophia(learning_rate=1e-4, b1=0.965, b2=0.99, rho=0.04, weight_decay=0.1, *,
     estimate with Gaussian probes drawn here). Negative curvature is handled
     by the ``max(., eps)``: such coordinates take sign steps.
 
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated on their
+    device; the Hutchinson probes of ``hvp=`` are drawn by the seeded NumPy generator on the
+    host and copied to the device (one explicit copy per probe), so a device run draws what a
+    NumPy run draws.
+
     Parameters
     ----------
     learning_rate : float or schedule
@@ -174,6 +179,11 @@ def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0,
     ``theta <- theta - lr (m / (1 - b1^t) / denom + wd theta)``
     (Yao et al., 2021; amirgholami/adahessian).
 
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated on their
+    device; the Hutchinson probes of ``hvp=`` are drawn by the seeded NumPy generator on the
+    host and copied to the device (one explicit copy per probe), so a device run draws what a
+    NumPy run draws.
+
     Parameters
     ----------
     learning_rate : float or schedule
@@ -256,6 +266,9 @@ def mfac(learning_rate=1e-3, momentum=0.0, weight_decay=0.0, *, damping=1e-5, ng
     (:func:`mfac_ihvp`; the Gram matrix ``G G^T`` is updated in ``O(m d)`` per
     step), ``v <- momentum v + (1 - momentum) u`` and ``theta <- theta - lr v``
     (Frantar et al., 2021; IST-DASLab/M-FAC).
+
+    Arrays of any namespace: with PyTorch, CuPy or other Array API parameters the window, its
+    Gram matrix and the Cholesky solve live on their device.
 
     Parameters
     ----------

@@ -26,7 +26,10 @@ def _need_params(params, who):
 
 
 def scale(step_size):
-    """Multiply the updates by a constant ``step_size`` (any sign)."""
+    """Multiply the updates by a constant ``step_size`` (any sign).
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
+    """
     if isinstance(step_size, bool) or not isinstance(step_size, (int, float, np.floating)):
         raise TypeError(f"`step_size` must be a real number, got {type(step_size).__name__}")
     step_size = float(step_size)
@@ -45,6 +48,8 @@ def scale_by_schedule(schedule):
     """Multiply the updates by ``schedule(count)`` (count = completed steps).
 
     ``schedule`` may also be a constant (it must be non-negative either way).
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
     """
     sched = as_schedule(schedule, "schedule")
 
@@ -59,6 +64,8 @@ def scale_by_schedule(schedule):
 
 def scale_by_learning_rate(learning_rate, flip_sign=True):
     """Multiply by ``-learning_rate`` (a non-negative float or a schedule).
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
 
     Examples
     --------
@@ -83,6 +90,8 @@ def scale_by_learning_rate(learning_rate, flip_sign=True):
 
 def add_decayed_weights(weight_decay=0.0, mask=None):
     """Add ``weight_decay * params`` to the updates (decoupled weight decay in a chain).
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
 
     Parameters
     ----------
@@ -109,6 +118,8 @@ def add_decayed_weights(weight_decay=0.0, mask=None):
 
 def clip_by_global_norm(max_norm):
     """Scale the updates by ``min(1, max_norm / ‖g‖)``, ‖g‖ over all leaves together.
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
 
     Examples
     --------
@@ -141,7 +152,10 @@ def clip_by_global_norm(max_norm):
 
 
 def trace(decay, nesterov=False):
-    """Momentum ``t = decay * t + g``; output ``t`` (or ``g + decay * t`` with Nesterov)."""
+    """Momentum ``t = decay * t + g``; output ``t`` (or ``g + decay * t`` with Nesterov).
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
+    """
     decay = check_beta(decay, "decay")
 
     def init(params):
@@ -236,6 +250,8 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
 
     ``chain(scale_by_adam(), scale_by_learning_rate(lr))`` is :func:`adam`;
     with :func:`add_decayed_weights` in between it is :func:`adamw`.
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
     """
     def direction(xp, g, m, v, b1, b2, inv_bc2, eps, eps_root):
         return adam_direction(xp, g, m, v, None, b1, b2, inv_bc2, eps, eps_root)
@@ -247,6 +263,8 @@ def scale_by_belief(b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
 
     ``eps_root`` is stored into ``s`` (it compounds), as in the authors'
     code and optax ``scale_by_belief``.
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
     """
     def direction(xp, g, m, s, b1, b2, inv_bc2, eps, eps_root):
         return belief_direction(xp, g, m, s, b1, b2, inv_bc2 ** 0.5, eps_root, eps)
@@ -255,6 +273,8 @@ def scale_by_belief(b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
 
 def apply_if_finite(inner, on_nonfinite="skip"):
     """Run ``inner`` only when every gradient entry is finite.
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
 
     Parameters
     ----------

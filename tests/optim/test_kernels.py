@@ -230,3 +230,39 @@ def test_update_into_out_arrays(name):
         opt.update(g, s2, params, out={"a": out["a"], "b": out["b"].astype(np.float32)})
     with pytest.raises(ValueError, match="out"):
         opt.update(g, s2, params, out={"a": out["a"]})
+
+
+def test_functional_update_recycles_only_dropped_outputs():
+    """Large ``update`` outputs are reused once the caller lets them go, never before."""
+    from numopt.optim._fused import RECYCLE_BYTES
+    rng = np.random.default_rng(5)
+    n = RECYCLE_BYTES // 8
+    params = {"big": rng.standard_normal(n), "small": rng.standard_normal(7)}
+    opt, ref = optim.adam(0.1), optim.adam(0.1)
+    s, s_ref = opt.init(params), ref.init(params)
+
+    def step():
+        nonlocal s, s_ref
+        g = {k: rng.standard_normal(v.shape) for k, v in params.items()}
+        u, s = opt.update(g, s, params)
+        want, s_ref = ref.update(g, s_ref, params, out={k: np.empty_like(v)
+                                                        for k, v in params.items()})
+        for k in params:
+            np.testing.assert_array_equal(u[k], want[k])
+        return u
+
+    kept = step()
+    snapshot = kept["big"].copy()
+    u = step()                                    # `kept` is still referenced: not reused
+    assert u["big"].ctypes.data != kept["big"].ctypes.data
+    view = u["big"][::2]                          # a view keeps its base alive: not reused
+    addr = u["big"].ctypes.data
+    del u
+    u = step()
+    assert u["big"].ctypes.data != addr
+    np.testing.assert_array_equal(kept["big"], snapshot)
+    addr = u["big"].ctypes.data
+    del u, view
+    u = step()                                    # dropped: its memory is written again
+    assert u["big"].ctypes.data == addr
+    np.testing.assert_array_equal(kept["big"], snapshot)
