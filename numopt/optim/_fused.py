@@ -58,8 +58,9 @@ def _zeros(p, xp):
     return xp.zeros_like(p)
 
 
-#: outputs of at least this many bytes are recycled by the functional ``update``
-RECYCLE_BYTES = 1 << 22
+#: outputs of at least this many bytes are recycled by the functional ``update`` (smaller
+#: ones come from malloc's free lists; larger ones would be fresh, page-faulted memory)
+RECYCLE_BYTES = 1 << 16
 
 
 def _taken(spare, i):
