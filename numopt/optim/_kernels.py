@@ -580,3 +580,109 @@ def sq_dist(a, b):  # pragma: no cover - compiled
         d = np.float64(a[i]) - np.float64(b[i])
         acc += d * d
     return acc
+
+
+# ------------------------------------------------------------ Sophia / AdaHessian, per leaf
+# The element-wise parts of the curvature optimizers, one parallel pass per leaf. No
+# fastmath: they reproduce the array code of numopt.optim._second_order bit for bit (the
+# same roundings, float32 where NumPy's weak-scalar rules give float32), which
+# tests/optim/test_kernels.py checks. ``T`` is the parameters' dtype; the curvature
+# arrays (``h``, ``v``, ``D``) are float64.
+_EXACT = dict(error_model="numpy")
+
+
+@njit(**_EXACT)
+def _sophia_chunk(g, p, m, h, out, c, hp, use_wd):  # pragma: no cover - compiled
+    b1, ob1, gw = c[0], c[1], c[2]          # in T: b1, 1 - b1, lr * wd
+    rb, eps, nlr = hp[0], hp[1], hp[2]      # float64: rho * batch_size, eps, -lr
+    for i in range(g.shape[0]):
+        mi = m[i] * b1
+        mi = mi + ob1 * g[i]
+        m[i] = mi
+        den = rb * h[i]
+        if den < eps:                       # np.maximum (NaN stays NaN)
+            den = eps
+        r = np.float64(mi) / den
+        if r < -1.0:                        # np.clip
+            r = -1.0
+        elif r > 1.0:
+            r = 1.0
+        st = nlr * r
+        if use_wd:
+            st = st - np.float64(gw * p[i])
+        out[i] = st
+
+
+@njit(parallel=True, **_EXACT)
+def sophia_leaf(g, p, m, h, out, hp, use_wd):  # pragma: no cover - compiled
+    """Sophia's step on one flat leaf: ``m`` updated in place, the update into ``out``.
+
+    ``m <- b1 m + (1-b1) g``; ``out = -lr clip(m / max(rho_bs h, eps), -1, 1)``
+    ``- lr wd p`` (the last term with ``use_wd``); hp = [b1, lr*wd, rho_bs,
+    eps, lr]. ``g, p, m, out`` share a dtype; ``h`` is float64.
+    """
+    c = np.empty(3, dtype=m.dtype)
+    c[0], c[1], c[2] = hp[0], 1.0 - hp[0], hp[1]
+    h2 = np.empty(3)
+    h2[0], h2[1], h2[2] = hp[2], hp[3], -hp[4]
+    n = g.shape[0]
+    total = (n + CHUNK - 1) // CHUNK
+    if total <= SERIAL_CHUNKS:
+        _sophia_chunk(g, p, m, h, out, c, h2, use_wd)
+    else:
+        for w in prange(total):
+            lo = w * CHUNK
+            hi = min(n, lo + CHUNK)
+            _sophia_chunk(g[lo:hi], p[lo:hi], m[lo:hi], h[lo:hi], out[lo:hi], c, h2, use_wd)
+
+
+@njit(inline="always", **_EXACT)
+def _power(x, k):  # pragma: no cover - compiled
+    """``x ** k`` as NumPy computes it for a Python-float exponent (its fast cases)."""
+    if k == 1.0:
+        return x
+    if k == 0.5:
+        return math.sqrt(x)
+    return x ** k
+
+
+@njit(**_EXACT)
+def _adahessian_chunk(g, p, m, v, D, out, c, hp, use_wd):  # pragma: no cover - compiled
+    b1, ob1, bc1, wd = c[0], c[1], c[2], c[3]              # in T
+    b2, ob2, bc2, kpow, eps, nlr = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5]   # float64
+    for i in range(g.shape[0]):
+        mi = m[i] * b1
+        mi = mi + ob1 * g[i]
+        m[i] = mi
+        vi = v[i] * b2
+        vi = vi + ob2 * D[i] * D[i]
+        v[i] = vi
+        den = _power(math.sqrt(vi) / bc2, kpow) + eps
+        st = np.float64(mi / bc1) / den
+        if use_wd:
+            st = st + np.float64(wd * p[i])
+        out[i] = nlr * st
+
+
+@njit(parallel=True, **_EXACT)
+def adahessian_leaf(g, p, m, v, D, out, hp, use_wd):  # pragma: no cover - compiled
+    """AdaHessian's step on one flat leaf (``m``, ``v`` in place, the update into ``out``).
+
+    ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) D²``, ``out = -lr (m / bc1 /``
+    ``((sqrt(v)/bc2)**k + eps) + wd p)``; hp = [b1, b2, bc1, bc2, k, eps, lr,
+    wd]. ``g, p, m, out`` share a dtype; ``v`` and ``D`` are float64.
+    """
+    c = np.empty(4, dtype=m.dtype)
+    c[0], c[1], c[2], c[3] = hp[0], 1.0 - hp[0], hp[2], hp[7]
+    h2 = np.empty(6)
+    h2[0], h2[1], h2[2], h2[3], h2[4], h2[5] = hp[1], 1.0 - hp[1], hp[3], hp[4], hp[5], -hp[6]
+    n = g.shape[0]
+    total = (n + CHUNK - 1) // CHUNK
+    if total <= SERIAL_CHUNKS:
+        _adahessian_chunk(g, p, m, v, D, out, c, h2, use_wd)
+    else:
+        for w in prange(total):
+            lo = w * CHUNK
+            hi = min(n, lo + CHUNK)
+            _adahessian_chunk(g[lo:hi], p[lo:hi], m[lo:hi], v[lo:hi], D[lo:hi], out[lo:hi],
+                              c, h2, use_wd)

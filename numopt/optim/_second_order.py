@@ -15,6 +15,7 @@ from .._array_api import size
 from .._validation import check_choice, check_scalar
 from ._base import GradientTransformation, as_schedule, check_beta, grads_and_params
 from ._curvature import _woodbury_ihvp, hutchinson_tree
+from ._kernels import adahessian_leaf, sophia_leaf
 from ._matrix import seed_from, step_rng
 from ._tree import tree_leaves, tree_unflatten_like
 from ._xp import astype, leaves_namespace, zeros, zeros_like
@@ -41,6 +42,20 @@ def _curvature(extra, grads, rng, n_samples, distribution, who, step):
         return hutchinson_tree(hvp, grads, rng, n_samples, distribution)
     raise ValueError(f"{who} needs a curvature estimate at step {step}: call "
                      "update(grads, state, params, hvp=...) or hess_diag=...")
+
+
+def _kernel_leaf(g, p, m, curv):
+    """True when one leaf can go to the fused kernel: NumPy, C-contiguous, ``g``, ``m``
+    (and ``p`` when given) of one float32/float64 dtype, float64 curvature arrays."""
+    dt = g.dtype
+    if dt not in (np.float32, np.float64):
+        return False
+    same = [g, m] + ([p] if p is not None else [])
+    return (all(isinstance(a, np.ndarray) and a.dtype == dt and a.flags.c_contiguous
+                for a in same)
+            and all(isinstance(a, np.ndarray) and a.dtype == np.float64
+                    and a.flags.c_contiguous for a in curv)
+            and m.flags.writeable and curv[0].flags.writeable)
 
 
 def _moments_init(seed, second):
@@ -146,6 +161,13 @@ def sophia(learning_rate=1e-4, b1=0.965, b2=0.99, rho=0.04, weight_decay=0.1, *,
         gamma = lr(c)
         out = []
         for g, p, m, h in zip(leaves, pleaves, state["mu"], state["h"]):
+            if xp is np and _kernel_leaf(g, p if wd else None, m, [h]):
+                u = np.empty(g.shape, dtype=g.dtype)   # one fused pass (bit-identical)
+                sophia_leaf(g.reshape(-1), (p if wd else g).reshape(-1), m.reshape(-1),
+                            h.reshape(-1), u.reshape(-1),
+                            np.array([b1, gamma * wd, rho * batch_size, eps, gamma]), bool(wd))
+                out.append(u)
+                continue
             m *= b1
             m += (1.0 - b1) * g
             ratio = xp.clip(m / xp.maximum(rho * batch_size * h, eps), -1.0, 1.0)
@@ -241,6 +263,14 @@ def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0,
         out = []
         for g, p, m, v, e in zip(leaves, pleaves, state["mu"], state["nu"], est):
             D = _spatial_average(xp.abs(e), spatial_average, xp)
+            if xp is np and _kernel_leaf(g, p if wd else None, m,
+                                         [v, D := np.ascontiguousarray(D)]):
+                u = np.empty(g.shape, dtype=g.dtype)   # one fused pass (bit-identical)
+                adahessian_leaf(g.reshape(-1), (p if wd else g).reshape(-1), m.reshape(-1),
+                                v.reshape(-1), D.reshape(-1), u.reshape(-1),
+                                np.array([b1, b2, bc1, bc2, kpow, eps, gamma, wd]), bool(wd))
+                out.append(u)
+                continue
             m *= b1
             m += (1.0 - b1) * g
             v *= b2
