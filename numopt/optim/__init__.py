@@ -1,4 +1,4 @@
-"""Deep-learning optimizers over NumPy (or CuPy) arrays, composable like optax.
+"""Deep-learning optimizers over NumPy, PyTorch, CuPy, ... arrays, composable like optax.
 
 An optimizer is a :class:`GradientTransformation`: ``init(params) -> state``
 and ``update(grads, state, params=None, **extra) -> (updates, state)`` over a
@@ -7,6 +7,12 @@ updates with :func:`apply_updates`, compose transformations with
 :func:`chain`, route parameters with :func:`partition` / :func:`masked`, or
 let :class:`Optimizer` update arrays in place in a training loop. Every
 optimizer is also a :func:`numopt.minimize` method of the same name.
+
+NumPy arrays take the compiled (Numba) path; arrays of any other namespace
+(PyTorch, CuPy, anything array-api-compat supports) take the vectorised
+Array API path on their device, with the state created there. Parameters,
+gradients and state must come from one library and one device
+(``TypeError`` otherwise).
 
 Optimizers
 ----------

@@ -2,8 +2,8 @@
 
 Each factory returns a :class:`GradientTransformation` whose update runs as
 one fused, parallel Numba pass over all parameter arrays (see :mod:`._kernels`), with a
-vectorised array-code path for CuPy. Update rules, defaults and the
-references they are tested against are in ``docs/user_guide/optim.rst``.
+vectorised Array API path for PyTorch, CuPy and other array namespaces. Update rules,
+defaults and the references they are tested against are in ``docs/user_guide/optim.rst``.
 """
 import math
 
@@ -70,6 +70,10 @@ def adam(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, weight_de
         \theta \leftarrow \theta - \frac{\gamma}{1-\beta_1^t}
         \frac{m}{\sqrt{v/(1-\beta_2^t) + \epsilon_{root}} + \epsilon}
 
+    Arrays of any namespace: NumPy arrays take the fused Numba kernel, PyTorch, CuPy or other
+    Array API arrays the vectorised Array API code on their device (the state is created there;
+    nothing moves to the host).
+
     Parameters
     ----------
     learning_rate : float or callable
@@ -84,8 +88,9 @@ def adam(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, weight_de
         L2 penalty ``g ← g + λθ`` (torch's Adam). For decoupled decay use
         :func:`adamw`.
     impl : {'auto', 'numba', 'xp'}
-        ``'auto'``: fused Numba kernel for NumPy arrays, vectorised array
-        code for CuPy. ``'xp'`` forces the vectorised code.
+        ``'auto'``: fused Numba kernel for NumPy arrays, vectorised Array
+        API code for the others (PyTorch, CuPy, ...; NumPy float16).
+        ``'xp'`` forces the vectorised code.
 
     Returns
     -------
@@ -117,6 +122,10 @@ def adamw(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, weight_d
     to ``chain(scale_by_adam(...), add_decayed_weights(λ),
     scale_by_learning_rate(γ))``.
 
+    Arrays of any namespace: NumPy arrays take the fused Numba kernel, PyTorch, CuPy or other
+    Array API arrays the vectorised Array API code on their device (the state is created there;
+    nothing moves to the host).
+
     Parameters
     ----------
     learning_rate, b1, b2, eps, eps_root, impl
@@ -145,6 +154,10 @@ def adamw(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, weight_d
 def amsgrad(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0,
             convention="torch", *, impl="auto"):
     """AMSGrad (Reddi, Kale & Kumar, 2018): Adam with a running maximum of ``v``.
+
+    Arrays of any namespace: NumPy arrays take the fused Numba kernel, PyTorch, CuPy or other
+    Array API arrays the vectorised Array API code on their device (the state is created there;
+    nothing moves to the host).
 
     Parameters
     ----------
@@ -196,6 +209,10 @@ def sgd(learning_rate, momentum=0.0, nesterov=False, weight_decay=0.0, *, impl="
 
     ``b ← μ b + g`` and ``θ -= γ b`` (``θ -= γ (g + μ b)`` with Nesterov),
     exactly ``torch.optim.SGD`` with ``dampening=0`` and optax's ``sgd``.
+
+    Arrays of any namespace: NumPy arrays take the fused Numba kernel, PyTorch, CuPy or other
+    Array API arrays the vectorised Array API code on their device (the state is created there;
+    nothing moves to the host).
 
     Parameters
     ----------
@@ -258,6 +275,10 @@ def lion(learning_rate=1e-4, b1=0.9, b2=0.99, weight_decay=0.0, *, impl="auto"):
 
     ``θ ← θ(1 - γλ) - γ sign(β1 m + (1-β1) g)``, then ``m ← β2 m + (1-β2) g``.
     Defaults of the paper (optax uses ``λ = 1e-3``).
+
+    Arrays of any namespace: NumPy arrays take the fused Numba kernel, PyTorch, CuPy or other
+    Array API arrays the vectorised Array API code on their device (the state is created there;
+    nothing moves to the host).
 
     Parameters
     ----------
@@ -359,6 +380,10 @@ def adabelief(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-16, weight_decay=0.0,
     ``m ← β1 m + (1-β1) g``, ``s ← β2 s + (1-β2)(g-m)² + ε`` (ε is stored,
     so it compounds), ``θ -= γ/(1-β1^t) · m / (sqrt(s)/sqrt(1-β2^t) + ε)``.
 
+    Arrays of any namespace: NumPy arrays take the fused Numba kernel, PyTorch, CuPy or other
+    Array API arrays the vectorised Array API code on their device (the state is created there;
+    nothing moves to the host).
+
     Parameters
     ----------
     learning_rate : float or callable
@@ -403,6 +428,10 @@ def adamomentum(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-16, weight_decay=0.
 
     The authors' code: ``m ← β1 m + (1-β1) g``, ``v ← β2 v + (1-β2) m² + ε``
     (ε stored), ``θ -= γ/(1-β1^t) · m / (sqrt(v)/sqrt(1-β2^t))`` (no outer ε).
+
+    Arrays of any namespace: NumPy arrays take the fused Numba kernel, PyTorch, CuPy or other
+    Array API arrays the vectorised Array API code on their device (the state is created there;
+    nothing moves to the host).
 
     Parameters
     ----------
@@ -456,6 +485,10 @@ def diffgrad(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, *
     momentum where the gradient changes little:
     ``θ -= γ sqrt(1-β2^t)/(1-β1^t) · ξ m / (sqrt(v) + ε)`` (``g_prev = 0`` at
     the first step; weight decay is L2 and enters ``g`` and ``g_prev``).
+
+    Arrays of any namespace: NumPy arrays take the fused Numba kernel, PyTorch, CuPy or other
+    Array API arrays the vectorised Array API code on their device (the state is created there;
+    nothing moves to the host).
 
     Parameters
     ----------

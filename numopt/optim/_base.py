@@ -3,6 +3,7 @@ import numpy as np
 
 from .._validation import check_scalar
 from ._tree import tree_check_same, tree_leaves, tree_map
+from ._xp import astype, tree_namespace
 
 __all__ = ["GradientTransformation", "chain", "identity", "apply_updates", "as_schedule"]
 
@@ -60,6 +61,8 @@ def identity():
 def chain(*transforms):
     """Compose transformations: each one transforms the previous one's output.
 
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
+
     Parameters
     ----------
     *transforms : GradientTransformation
@@ -106,6 +109,9 @@ def chain(*transforms):
 def apply_updates(params, updates):
     """Return ``params + updates`` leaf-wise (new arrays, in the dtype of ``params``).
 
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...); both trees
+    must be of one library and on one device (``TypeError`` otherwise).
+
     Examples
     --------
     >>> import numpy as np
@@ -113,8 +119,10 @@ def apply_updates(params, updates):
     >>> apply_updates({'w': np.ones(2)}, {'w': np.array([0.5, -1.0])})
     {'w': array([1.5, 0. ])}
     """
+    xp, _ = tree_namespace(params, updates, names=("params", "updates"))
+
     def add(p, u):
-        return (p + u).astype(p.dtype, copy=False)
+        return astype(p + u, p.dtype, xp)
     return tree_map(add, params, updates, names=["`updates`"])
 
 

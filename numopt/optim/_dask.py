@@ -21,6 +21,9 @@ import struct
 
 import numpy as np
 
+from .._array_api import is_numpy
+from ._xp import astype, copy, namespace_of
+
 __all__ = ["EControlWorker", "LocalWorkers", "DaskWorkers", "pack", "unpack",
            "resolve_k_eta"]
 
@@ -91,7 +94,9 @@ class EControlWorker:
         self.k_ = self.eta_ = None
 
     def set_grad(self, g):
-        g = np.asarray(g, dtype=np.float64).ravel()
+        xp = namespace_of(g)
+        g = np.asarray(g, dtype=np.float64).ravel() if is_numpy(xp) else \
+            xp.reshape(astype(g, xp.float64, xp), (-1,))
         if self.h is not None and g.shape[0] != self.h.shape[0]:
             raise ValueError(f"worker gradients must have {self.h.shape[0]} entries, "
                              f"got {g.shape[0]}")
@@ -105,16 +110,17 @@ class EControlWorker:
     def message(self):
         """The next message ``delta_i`` (the first round: the gradient itself)."""
         g = self.g
-        if not np.all(np.isfinite(g)):
+        xp = namespace_of(g)
+        if not bool(xp.all(xp.isfinite(g))):
             raise ValueError("worker gradients contain NaN or inf")
         if self.h is None:
             self.k_, self.eta_ = self.k_eta(g.shape[0])
-            self.h = g.copy()
-            self.e = np.zeros_like(g)
-            return g.copy()
+            self.h = copy(g, xp)
+            self.e = xp.zeros_like(g)
+            return copy(g, xp)
         diff = g - self.h
-        delta = np.asarray(self.compress(self.eta_ * self.e + diff, self.k_, self.rng),
-                           dtype=np.float64)
+        delta = self.compress(self.eta_ * self.e + diff, self.k_, self.rng)
+        delta = np.asarray(delta, dtype=np.float64) if is_numpy(xp) else delta
         self.e += diff - delta
         self.h += delta
         return delta
@@ -153,7 +159,9 @@ class LocalWorkers:
         return [w.message() for w in self.workers], 0, 0
 
     def errors(self):
-        return np.array([w.e for w in self.workers])
+        xp = namespace_of(self.workers[0].e)
+        return np.array([w.e for w in self.workers]) if is_numpy(xp) else \
+            xp.stack([w.e for w in self.workers])
 
     def close(self):
         """Nothing to release: the workers live in this process."""

@@ -5,30 +5,36 @@
 ``x ← x - η_t g_t``. DoG uses one η for all parameters (norms over the whole
 tree), L-DoG one per array. Reference: formll/dog ``src/dog/dog.py``.
 """
+import math
+
 import numpy as np
 
-from .._array_api import get_namespace
+from .._array_api import is_numpy
 from .._validation import check_scalar
 from ._base import GradientTransformation, as_schedule, check_grads
 from ._kernels import sq_dist, sq_norm
 from ._tree import tree_check_same, tree_copy, tree_leaves, tree_unflatten_like
+from ._xp import astype, is_float_array, leaves_namespace, tree_namespace
 
 __all__ = ["dog", "ldog"]
 
 
-def _sq(x):
-    if isinstance(x, np.ndarray):
-        return float(sq_norm(np.ascontiguousarray(x).reshape(-1)))
-    xp = get_namespace(x)
-    return float((x.astype(xp.float64) ** 2).sum())
+def _sq(xs, xp):
+    """``sum_i ||xs[i]||²`` in float64 (Numba for NumPy; one host sync otherwise)."""
+    if is_numpy(xp):
+        return sum(float(sq_norm(np.ascontiguousarray(x).reshape(-1))) for x in xs)
+    return float(sum(xp.sum(astype(x, xp.float64, xp) ** 2) for x in xs)) if xs else 0.0
 
 
-def _sqd(a, b):
-    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype:
-        return float(sq_dist(np.ascontiguousarray(a).reshape(-1),
-                             np.ascontiguousarray(b).reshape(-1)))
-    xp = get_namespace(a)
-    return float(((a.astype(xp.float64) - b.astype(xp.float64)) ** 2).sum())
+def _sqd(a_s, b_s, xp):
+    """``sum_i ||a_s[i] - b_s[i]||²`` in float64."""
+    if is_numpy(xp):
+        return sum(float(sq_dist(np.ascontiguousarray(a).reshape(-1),
+                                 np.ascontiguousarray(b).reshape(-1))) if a.dtype == b.dtype
+                   else float(((a.astype(np.float64) - b.astype(np.float64)) ** 2).sum())
+                   for a, b in zip(a_s, b_s))
+    return float(sum(xp.sum((astype(a, xp.float64, xp) - astype(b, xp.float64, xp)) ** 2)
+                     for a, b in zip(a_s, b_s))) if a_s else 0.0
 
 
 def _dog_family(name, learning_rate, reps_rel, eps, init_eta, weight_decay, layerwise):
@@ -43,8 +49,9 @@ def _dog_family(name, learning_rate, reps_rel, eps, init_eta, weight_decay, laye
 
     def init(params):
         leaves = tree_leaves(params)
+        xp, _ = leaves_namespace(leaves, names=("params",))
         for p in leaves:
-            if getattr(p, "dtype", np.dtype(object)).kind != "f":
+            if not is_float_array(p, xp):
                 raise TypeError("parameters must be floating arrays")
         n = len(leaves) if layerwise else 1
         return {"count": 0, "x0": tree_copy(params), "rbar": [0.0] * n, "G": [0.0] * n,
@@ -56,6 +63,7 @@ def _dog_family(name, learning_rate, reps_rel, eps, init_eta, weight_decay, laye
         gl = check_grads(grads, state["x0"], "state")
         tree_check_same(state["x0"], params, "params", "state")
         pl, x0l = tree_leaves(params), tree_leaves(state["x0"])
+        xp, _ = tree_namespace(grads, params, state["x0"], names=("grads", "params", "state"))
         if wd != 0.0:
             gl = [g + wd * p for g, p in zip(gl, pl)]
         first = state["count"] == 0
@@ -64,21 +72,24 @@ def _dog_family(name, learning_rate, reps_rel, eps, init_eta, weight_decay, laye
                 a[...] = p
         groups = [[i] for i in range(len(gl))] if layerwise else [list(range(len(gl)))]
         rate = lr(state["count"])
+        # NumPy: NumPy scalars, as before (a float32 leaf then gets a float64 update);
+        # other namespaces: Python floats (no NumPy scalar reaches a device array)
+        sqrt = np.sqrt if is_numpy(xp) else math.sqrt
         rbar, G, eta = list(state["rbar"]), list(state["G"]), list(state["eta"])
         for k, idx in enumerate(groups):
-            gsq = sum(_sq(gl[i]) for i in idx)
+            gsq = _sq([gl[i] for i in idx], xp)
             if first:
-                rbar[k] = reps_rel * (1.0 + np.sqrt(sum(_sq(pl[i]) for i in idx)))
+                rbar[k] = reps_rel * (1.0 + sqrt(_sq([pl[i] for i in idx], xp)))
                 G[k] = gsq + eps
             else:
-                d = np.sqrt(sum(_sqd(pl[i], x0l[i]) for i in idx))
+                d = sqrt(_sqd([pl[i] for i in idx], [x0l[i] for i in idx], xp))
                 rbar[k] = max(rbar[k], d)
                 G[k] = G[k] + gsq
             if G[k] <= 0:
                 raise ValueError(f"{name}: the accumulated squared gradient norm is 0; "
                                  "use eps > 0")
             eta[k] = init_eta if (first and init_eta is not None) else \
-                rate * rbar[k] / np.sqrt(G[k])
+                rate * rbar[k] / sqrt(G[k])
         out = list(gl)
         for k, idx in enumerate(groups):
             for i in idx:
@@ -97,6 +108,10 @@ def dog(learning_rate=1.0, reps_rel=1e-6, eps=1e-8, init_eta=None, weight_decay=
     all parameters together. Average the iterates
     (:class:`PolynomialDecayAverager`, or ``averaging=8`` in
     :func:`numopt.minimize`): the authors find it essential.
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated by the same
+    code in Array API form on their device (the state is created there; nothing moves to the
+    host).
 
     Parameters
     ----------
@@ -137,6 +152,10 @@ def ldog(learning_rate=1.0, reps_rel=1e-6, eps=1e-8, init_eta=None, weight_decay
     The same rule as :func:`dog` with ``r̄``, ``G`` and ``η`` computed for
     each array of the tree separately (``r_ε`` uses each array's own
     ``‖x_0‖``); biases are separate "layers".
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated by the same
+    code in Array API form on their device (the state is created there; nothing moves to the
+    host).
 
     Parameters
     ----------

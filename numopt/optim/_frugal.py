@@ -1,11 +1,13 @@
 """FRUGAL: state-full AdamW in a low-dimensional subspace, state-free signSGD on the rest."""
 import numpy as np
 
+from .._array_api import is_numpy
 from .._validation import check_choice, check_scalar
 from ._base import GradientTransformation, as_schedule, check_beta, grads_and_params
 from ._matrix import _with_aux, seed_from, step_rng
 from ._transforms import adam_direction
 from ._tree import tree_leaves, tree_paths, tree_unflatten_like
+from ._xp import astype, host, leaves_namespace, zeros
 
 __all__ = ["frugal"]
 
@@ -13,22 +15,27 @@ _PROJECTIONS = ("svd", "random", "coordinates")
 _INACTIVE = ("sign", "sgd", "none")
 
 
-def _subspace(g, r, projection, rng):
-    """Orthonormal basis P of the projected side (the smaller dimension of g)."""
+def _subspace(g, r, projection, rng, xp=np, dev=None):
+    """Orthonormal basis P of the projected side (the smaller dimension of g).
+
+    On ``g``'s device; the random draws (``'random'``, ``'coordinates'``)
+    come from ``rng`` on the host and are copied there.
+    """
     rows, cols = g.shape
     right = rows >= cols            # project columns (g @ P) when the matrix is tall/square
     n = cols if right else rows
     if projection == "svd":
-        U, _, Vt = np.linalg.svd(g, full_matrices=False)
-        P = Vt[:r].T if right else U[:, :r]
+        U, _, Vt = xp.linalg.svd(g, full_matrices=False)
+        P = Vt[:r, :].T if right else U[:, :r]
     elif projection == "random":
-        Q, _ = np.linalg.qr(rng.standard_normal((n, r)))
+        Q, _ = xp.linalg.qr(host(rng.standard_normal((n, r)), xp, dev))
         P = Q
     else:
         idx = np.sort(rng.choice(n, size=r, replace=False))
         P = np.zeros((n, r))
         P[idx, np.arange(r)] = 1.0
-    return np.ascontiguousarray(P), right
+        P = host(P, xp, dev)
+    return (np.ascontiguousarray(P) if is_numpy(xp) else P), right
 
 
 def frugal(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *,
@@ -50,6 +57,10 @@ def frugal(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *,
     (``inactive_update='sgd'`` uses the residual itself, ``'none'`` drops it).
     Parameters with fewer than two dimensions use a full AdamW with the same
     hyper-parameters (``aux='adamw'``).
+
+    PyTorch, CuPy or other Array API parameters are updated on their device
+    (SVD / QR there); the random subspaces are drawn by ``rng`` on the host
+    and copied to the device (an ``n x r`` matrix every ``update_gap`` steps).
 
     Parameters
     ----------
@@ -104,26 +115,29 @@ def frugal(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *,
             if x.ndim != 2:
                 raise ValueError(f"FRUGAL projects 2-D matrices; parameter {p!r} has shape "
                                  f"{x.shape} (route it with aux='adamw')")
+        xp, dev = leaves_namespace(leaves, names=("params",))
         P, mu, nu = [], [], []
         for x in leaves:
             rows, cols = x.shape
             r = rank(x.shape)
             n = cols if rows >= cols else rows
-            P.append(np.zeros((n, r)))
+            P.append(zeros((n, r), xp, dev))
             low = (rows, r) if rows >= cols else (r, cols)
-            mu.append(np.zeros(low))
-            nu.append(np.zeros(low))
+            mu.append(zeros(low, xp, dev))
+            nu.append(zeros(low, xp, dev))
         return {"count": 0, "seed": seed, "inner_count": 0, "P": P, "mu": mu, "nu": nu}
 
     def update(grads, state, params=None, **extra):
         leaves, pleaves = grads_and_params(grads, state["P"], params, wd, "frugal")
+        xp, dev = leaves_namespace(leaves, pleaves, state["P"],
+                                   names=("grads", "params", "state"))
         c = state["count"]
         inner = state["inner_count"]
         if c % gap == 0:
             rng_c = step_rng(state["seed"], c)
             for i, g in enumerate(leaves):
-                P, _ = _subspace(np.asarray(g, dtype=np.float64), state["P"][i].shape[1],
-                                 projection, rng_c)
+                P, _ = _subspace(astype(g, xp.float64, xp), state["P"][i].shape[1],
+                                 projection, rng_c, xp, dev)
                 state["P"][i] = P
                 state["mu"][i][...] = 0.0
                 state["nu"][i][...] = 0.0
@@ -133,20 +147,20 @@ def frugal(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *,
         inv_bc1, inv_bc2 = 1.0 / (1.0 - b1 ** inner), 1.0 / (1.0 - b2 ** inner)
         out = []
         for g, p, P, m, v in zip(leaves, pleaves, state["P"], state["mu"], state["nu"]):
-            g64 = np.asarray(g, dtype=np.float64)
+            g64 = astype(g, xp.float64, xp)
             right = g.shape[0] >= g.shape[1]
             low = g64 @ P if right else P.T @ g64
-            adam_low = adam_direction(np, low, m, v, None, b1, b2, inv_bc2, eps, 0.0) * inv_bc1
+            adam_low = adam_direction(xp, low, m, v, None, b1, b2, inv_bc2, eps, 0.0) * inv_bc1
             back = adam_low @ P.T if right else P @ adam_low
             resid = g64 - (low @ P.T if right else P @ low)
             step = -gamma * s_p * back
             if inactive_update == "sign":
-                step -= gamma * s_p * s_i * np.sign(resid)
+                step -= gamma * s_p * s_i * xp.sign(resid)
             elif inactive_update == "sgd":
                 step -= gamma * s_p * s_i * resid
             if wd:
                 step -= gamma * wd * p
-            out.append(step.astype(g.dtype, copy=False))
+            out.append(astype(step, g.dtype, xp))
         return tree_unflatten_like(grads, out), {
             "count": c + 1, "seed": state["seed"], "inner_count": inner, "P": state["P"],
             "mu": state["mu"], "nu": state["nu"]}

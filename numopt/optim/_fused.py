@@ -8,25 +8,33 @@
 * ``kernel``: the multi-tensor Numba kernel of :mod:`numopt.optim._kernels`
   (``kernel(addr, sizes, hp, flags, like)``),
 * ``xp_step(xp, p, g, bufs, hp, flags) -> update``: the same update in
-  vectorised array code (NumPy ufuncs or CuPy), updating ``bufs`` in place.
+  vectorised Array API code (any namespace: NumPy, PyTorch, CuPy, ...),
+  updating ``bufs`` in place.
 
 ``update`` takes ``out=``: a tree like the parameters of arrays that receive
 the updates (e.g. the previous step's), so that a functional training loop
 does not allocate (and page-fault) new arrays at every step.
 
 ``impl='auto'`` runs the kernel on NumPy float32/float64 leaves and
-``xp_step`` on the others (CuPy, float16); ``'numba'`` and ``'xp'`` force
-one path (``'numba'`` needs NumPy). All kernel leaves of one dtype go
-through one kernel launch (a multi-tensor step: the threads share the
-chunks of every leaf), so many small leaves cost one launch, not one each.
+``xp_step`` on the others (PyTorch, CuPy, any Array API array on its device;
+NumPy float16); ``'numba'`` and ``'xp'`` force one path (``'numba'`` needs
+NumPy). The namespace of the parameters, gradients, state and ``out`` is
+resolved once per call (mixing libraries or devices is a ``TypeError``); the
+state lives where the parameters live and nothing moves to the host. All
+kernel leaves of one dtype go through one kernel launch (a multi-tensor
+step: the threads share the chunks of every leaf), so many small leaves
+cost one launch, not one each.
 """
+import sys
+
 import numpy as np
 
-from .._array_api import get_namespace
+from .._array_api import get_namespace, is_numpy
 from .._validation import check_choice
 from ._base import GradientTransformation, check_grads
 from ._kernels import address, all_finite_multi
 from ._tree import tree_check_same, tree_leaves, tree_unflatten_like
+from ._xp import astype, is_float_array, leaves_namespace
 
 __all__ = ["fused_transform", "check_impl", "grads_all_finite"]
 
@@ -38,13 +46,47 @@ def check_impl(impl):
     return check_choice(impl, "impl", IMPLS)
 
 
-def _zeros(p):
+def _zeros(p, xp):
+    """Zeros like parameter ``p`` (its dtype, namespace and device)."""
     if not hasattr(p, "dtype") or not hasattr(p, "shape"):
-        raise TypeError(f"parameters must be arrays (NumPy or CuPy), got {type(p).__name__}")
-    if p.dtype.kind != "f":
+        raise TypeError(f"parameters must be arrays (NumPy, PyTorch, CuPy, ...), got "
+                        f"{type(p).__name__}")
+    if not is_float_array(p, xp):
         raise TypeError(f"parameters must have a floating dtype, got {p.dtype}")
-    xp = get_namespace(p)
-    return xp.zeros(p.shape, dtype=p.dtype)
+    if is_numpy(xp):
+        return np.zeros(p.shape, dtype=p.dtype)
+    return xp.zeros_like(p)
+
+
+#: outputs of at least this many bytes are recycled by the functional ``update`` (smaller
+#: ones come from malloc's free lists; larger ones would be fresh, page-faulted memory)
+RECYCLE_BYTES = 1 << 16
+
+
+def _taken(spare, i):
+    """``(spare[i], its reference count here)``, the entry removed from ``spare``.
+
+    Taking the array out of ``spare`` first makes two concurrent calls see
+    each other's reference (neither then reuses it).
+    """
+    a = spare[i]
+    spare[i] = None
+    return a, (0 if a is None else sys.getrefcount(a))
+
+
+#: the reference count :func:`_taken` sees for an array nothing else refers to
+#: (measured with the same code, so it holds on any CPython version)
+_ALONE = _taken([np.empty(1)], 0)[1]
+
+
+def _take_if_unshared(spare, i):
+    """``spare[i]`` when nothing but ``spare`` referred to it (else None).
+
+    A caller that kept the array, or a view of it (a view holds its base),
+    adds to its reference count, and the array is left alone.
+    """
+    a, refs = _taken(spare, i)
+    return a if refs == _ALONE else None
 
 
 def _contiguous(x, dt):
@@ -93,15 +135,16 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
 
     def init(params):
         leaves = tree_leaves(params)
+        xp, _ = leaves_namespace(leaves, names=("params",))
         state = {"count": 0}
         for b in buffers:
-            state[b] = tree_unflatten_like(params, [_zeros(p) for p in leaves])
+            state[b] = tree_unflatten_like(params, [_zeros(p, xp) for p in leaves])
         return state
 
-    def _numba_ok(g, bufs):
+    def _numba_ok(g, bufs, xp):
         if impl == "xp":
             return False
-        if not (isinstance(g, np.ndarray) and isinstance(bufs[0], np.ndarray)):
+        if not is_numpy(xp):
             if impl == "numba":
                 raise TypeError("impl='numba' needs NumPy arrays; use impl='auto' or 'xp' "
                                 "with CuPy, PyTorch or other Array API arrays")
@@ -126,6 +169,10 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
         hp, flags = make_hp(state["count"])
         return gl, pl, bl, np.asarray(hp, dtype=np.float64), np.asarray(flags, dtype=np.int64)
 
+    def _namespace(gl, pl, bl, ol=None):
+        """The one namespace of grads, params, state and ``out`` (resolved once per call)."""
+        return leaves_namespace(gl, pl, bl[0], ol, names=("grads", "params", "state", "out"))[0]
+
     def _row(p1, g1, out, bufs):
         """Kernel slots ``p, g, out, *kernel_buffers`` (unused slots repeat ``g``)."""
         by_name = dict(zip(buffers, bufs))
@@ -136,24 +183,36 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
         new["count"] = state["count"] + 1
         return new
 
-    def _xp_update(g, p, bufs, hp, flags):
-        xp = get_namespace(g, bufs[0])
+    def _xp_update(xp, g, p, bufs, hp, flags):
         dt = bufs[0].dtype
         by_name = dict(zip(buffers, bufs))
-        g1 = xp.asarray(g, dtype=dt)
-        p1 = xp.asarray(p, dtype=dt) if p is not None else None
+        g1 = astype(g, dt, xp)
+        p1 = astype(p, dt, xp) if p is not None else None
         return xp_step(xp, p1, g1, [by_name.get(b) for b in kernel_buffers], hp, flags)
 
-    def _queue_update(launch, g, p, bufs, dest=None):
+    spare = []   # large outputs of the last functional update (see `update`)
+
+    def _recycled(i, shape, dt):
+        """The previous update's output ``i`` if the caller dropped it, else None."""
+        if i >= len(spare):
+            return None
+        a = _take_if_unshared(spare, i)
+        return a if a is not None and a.shape == shape and a.dtype == dt else None
+
+    def _queue_update(launch, g, p, bufs, dest=None, i=None):
         """Queue the functional update of one leaf; return its output array.
 
-        The output is ``dest`` when given (checked), else a new array.
+        The output is ``dest`` when given (checked), else the previous
+        update's output ``i`` when the caller no longer refers to it, else a
+        new array.
         """
         dt = bufs[0].dtype
         g1 = _contiguous(g, dt)
         p1 = _contiguous(p, dt) if p is not None else g1
         if dest is None:
-            dest = np.empty(bufs[0].shape, dtype=dt)
+            dest = _recycled(i, bufs[0].shape, dt) if i is not None else None
+            if dest is None:
+                dest = np.empty(bufs[0].shape, dtype=dt)
         elif not (isinstance(dest, np.ndarray) and dest.dtype == dt and dest.flags.c_contiguous
                   and dest.flags.writeable):
             raise ValueError(f"`out` arrays must be writeable C-contiguous {dt} NumPy arrays "
@@ -164,33 +223,43 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
     def update(grads, state, params=None, out=None, **extra):
         gl, pl, bl, hp, flags = _prepare(grads, state, params)
         ol = None if out is None else tree_check_same(state[buffers[0]], out, "out", "state")
+        xp = _namespace(gl, pl, bl, ol)
         launch, res = _Launch(), []
         for i, g in enumerate(gl):
             bufs = [b[i] for b in bl]
             p = pl[i] if pl is not None else None
             dest = None if ol is None else ol[i]
-            if _numba_ok(g, bufs):
-                res.append(_queue_update(launch, g, p, bufs, dest))
+            if _numba_ok(g, bufs, xp):
+                res.append(_queue_update(launch, g, p, bufs, dest,
+                                         i=None if ol is not None else i))
                 continue
-            u = _xp_update(g, p, bufs, hp.copy(), flags.copy())
+            u = _xp_update(xp, g, p, bufs, hp.copy(), flags.copy())
             if dest is not None:
                 dest[...] = u
                 u = dest
             res.append(u)
         flags[0] = 0
         launch.run(kernel, hp, flags)
+        if ol is None and launch.rows:
+            # Keep the large new outputs: once the caller drops them (applies the
+            # updates and lets them go), the next call writes into them instead of
+            # faulting in fresh pages (as fast as out=; nobody can observe the reuse)
+            spare[:] = [u if isinstance(u, np.ndarray) and u.nbytes >= RECYCLE_BYTES
+                        else None for u in res]
         return tree_unflatten_like(grads, res), _new_state(state)
 
     def step_inplace(params, grads, state, **extra):
         gl, _, bl, hp, flags = _prepare(grads, state, params)
         tree_check_same(state[buffers[0]], params, "params", "state")
         pl = tree_leaves(params)
+        xp = _namespace(gl, pl, bl)
         direct, indirect, pending = _Launch(), _Launch(), []
         for i, (p, g) in enumerate(zip(pl, gl)):
             bufs = [b[i] for b in bl]
-            if not _numba_ok(g, bufs):
-                u = _xp_update(g, p if needs_params else None, bufs, hp.copy(), flags.copy())
-                p += u.astype(p.dtype, copy=False)
+            if not _numba_ok(g, bufs, xp):
+                u = _xp_update(xp, g, p if needs_params else None, bufs, hp.copy(),
+                               flags.copy())
+                p += astype(u, p.dtype, xp)
                 continue
             dt = bufs[0].dtype
             if (isinstance(p, np.ndarray) and p.dtype == dt and p.flags.c_contiguous
@@ -211,9 +280,18 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
 
 
 def grads_all_finite(grads):
-    """True when every gradient entry is finite (one parallel Numba pass for NumPy leaves)."""
+    """True when every gradient entry is finite (one parallel Numba pass for NumPy leaves).
+
+    Other namespaces: one reduction per leaf on the device and one host
+    synchronisation for the whole tree.
+    """
     launch = _Launch()
-    for g in tree_leaves(grads):
+    leaves = tree_leaves(grads)
+    xp, _ = leaves_namespace(leaves, names=("grads",))
+    if not is_numpy(xp):
+        flags = [xp.all(xp.isfinite(g)) for g in leaves]
+        return bool(xp.all(xp.stack(flags))) if flags else True
+    for g in leaves:
         if isinstance(g, np.ndarray) and g.dtype in _KERNEL_DTYPES:
             g1 = np.ascontiguousarray(g)
             launch.add(g1.dtype, [g1], g1.size)

@@ -23,9 +23,13 @@ array still uses every thread.
 The addresses come from :func:`address`; :func:`run_kernel` builds the table
 for flat arrays (the ``*_kernel(p, g, out, *buffers, hp, flags)`` functions
 below, used by the tests). Each chunk runs a serial, vectorised loop
-(``_*_chunk``); in place it reads ``p`` through ``out`` only, since reading
-the same memory through a second array object kept the loop from
-vectorising. Slow references: ``tests/optim/_naive.py``.
+(``_*_chunk`` dispatches to ``_*_inplace`` or ``_*_out``); in place it reads
+``p`` through ``out`` only, since reading the same memory through a second
+array object kept the loop from vectorising. The in-place and ``out=``
+loops are separate compiled functions: with both loops in one function the
+``out=`` loop ran 4-7x slower per chunk than the in-place one (scalar speed;
+split, both run at the in-place speed). Slow references:
+``tests/optim/_naive.py``.
 """
 import math
 from functools import partial
@@ -151,28 +155,42 @@ def _adam_elem(gi, pi, mo, vo, vmo, b1, ob1, b2, ob2, step, ibc2, eps, eps_root,
 
 
 @njit(**_OPTS)
-def _adam_chunk(p, g, out, m, v, vmax, c, inplace, ams):  # pragma: no cover - compiled
+def _adam_inplace(p, g, out, m, v, vmax, c, ams):  # pragma: no cover - compiled
     # c = [b1, 1-b1, b2, 1-b2, step, inv_bc2, eps, eps_root, wd_l2, wd_dec], read once
     # into scalars (a store to the state could alias ``c``: loads in the loop would repeat)
     b1, ob1, b2, ob2, step, ibc2, eps, eps_root, wd_l2, wd_dec = (
         c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])
-    if inplace:
-        for i in range(g.shape[0]):
-            pi = out[i]
-            d, m[i], v[i], vm = _adam_elem(g[i], pi, m[i], v[i], vmax[i] if ams else v[i],
-                                           b1, ob1, b2, ob2, step, ibc2, eps, eps_root,
-                                           wd_l2, wd_dec, ams)
-            if ams:
-                vmax[i] = vm
-            out[i] = pi + d
+    for i in range(g.shape[0]):
+        pi = out[i]
+        d, m[i], v[i], vm = _adam_elem(g[i], pi, m[i], v[i], vmax[i] if ams else v[i],
+                                       b1, ob1, b2, ob2, step, ibc2, eps, eps_root,
+                                       wd_l2, wd_dec, ams)
+        if ams:
+            vmax[i] = vm
+        out[i] = pi + d
+
+
+@njit(**_OPTS)
+def _adam_out(p, g, out, m, v, vmax, c, ams):  # pragma: no cover - compiled
+    # c = [b1, 1-b1, b2, 1-b2, step, inv_bc2, eps, eps_root, wd_l2, wd_dec], read once
+    # into scalars (a store to the state could alias ``c``: loads in the loop would repeat)
+    b1, ob1, b2, ob2, step, ibc2, eps, eps_root, wd_l2, wd_dec = (
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])
+    for i in range(g.shape[0]):
+        d, m[i], v[i], vm = _adam_elem(g[i], p[i], m[i], v[i], vmax[i] if ams else v[i],
+                                       b1, ob1, b2, ob2, step, ibc2, eps, eps_root,
+                                       wd_l2, wd_dec, ams)
+        if ams:
+            vmax[i] = vm
+        out[i] = d
+
+
+@njit(**_OPTS)
+def _adam_chunk(p, g, out, m, v, vmax, c, inplace, ams):  # pragma: no cover - compiled
+    if inplace:  # two loops, two functions (see the module docstring)
+        _adam_inplace(p, g, out, m, v, vmax, c, ams)
     else:
-        for i in range(g.shape[0]):
-            d, m[i], v[i], vm = _adam_elem(g[i], p[i], m[i], v[i], vmax[i] if ams else v[i],
-                                           b1, ob1, b2, ob2, step, ibc2, eps, eps_root,
-                                           wd_l2, wd_dec, ams)
-            if ams:
-                vmax[i] = vm
-            out[i] = d
+        _adam_out(p, g, out, m, v, vmax, c, ams)
 
 
 @njit(inline="always", **_OPTS)
@@ -221,23 +239,34 @@ def _sgd_elem(gi, pi, bo, lr, mom, wd, use_mom, nest):  # pragma: no cover - com
 
 
 @njit(**_OPTS)
-def _sgd_chunk(p, g, out, buf, c, inplace, use_mom, nest):  # pragma: no cover - compiled
+def _sgd_inplace(p, g, out, buf, c, use_mom, nest):  # pragma: no cover - compiled
     lr, mom, wd = c[0], c[1], c[2]  # c = [lr, momentum, wd]
-    if inplace:
-        for i in range(g.shape[0]):
-            pi = out[i]
-            d, b = _sgd_elem(g[i], pi, buf[i] if use_mom else pi, lr, mom, wd, use_mom,
-                             nest)
-            if use_mom:
-                buf[i] = b
-            out[i] = pi + d
+    for i in range(g.shape[0]):
+        pi = out[i]
+        d, b = _sgd_elem(g[i], pi, buf[i] if use_mom else pi, lr, mom, wd, use_mom,
+                         nest)
+        if use_mom:
+            buf[i] = b
+        out[i] = pi + d
+
+
+@njit(**_OPTS)
+def _sgd_out(p, g, out, buf, c, use_mom, nest):  # pragma: no cover - compiled
+    lr, mom, wd = c[0], c[1], c[2]  # c = [lr, momentum, wd]
+    for i in range(g.shape[0]):
+        d, b = _sgd_elem(g[i], p[i], buf[i] if use_mom else g[i], lr, mom, wd,
+                         use_mom, nest)
+        if use_mom:
+            buf[i] = b
+        out[i] = d
+
+
+@njit(**_OPTS)
+def _sgd_chunk(p, g, out, buf, c, inplace, use_mom, nest):  # pragma: no cover - compiled
+    if inplace:  # two loops, two functions (see the module docstring)
+        _sgd_inplace(p, g, out, buf, c, use_mom, nest)
     else:
-        for i in range(g.shape[0]):
-            d, b = _sgd_elem(g[i], p[i], buf[i] if use_mom else g[i], lr, mom, wd,
-                             use_mom, nest)
-            if use_mom:
-                buf[i] = b
-            out[i] = d
+        _sgd_out(p, g, out, buf, c, use_mom, nest)
 
 
 @njit(inline="always", **_OPTS)
@@ -282,19 +311,31 @@ def _lion_elem(gi, pi, mo, lr, b1, ob1, b2, ob2, lr_wd, zero):  # pragma: no cov
 
 
 @njit(**_OPTS)
-def _lion_chunk(p, g, out, m, c, inplace):  # pragma: no cover - compiled
+def _lion_inplace(p, g, out, m, c):  # pragma: no cover - compiled
     # c = [lr, b1, 1-b1, b2, 1-b2, lr*wd, 0]
     lr, b1, ob1, b2, ob2, lr_wd, zero = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
-    if inplace:
-        for i in range(g.shape[0]):
-            pi = out[i]
-            d, m[i] = _lion_elem(g[i], pi, m[i], lr, b1, ob1, b2, ob2, lr_wd, zero)
-            out[i] = pi + d
+    for i in range(g.shape[0]):
+        pi = out[i]
+        d, m[i] = _lion_elem(g[i], pi, m[i], lr, b1, ob1, b2, ob2, lr_wd, zero)
+        out[i] = pi + d
+
+
+@njit(**_OPTS)
+def _lion_out(p, g, out, m, c):  # pragma: no cover - compiled
+    # c = [lr, b1, 1-b1, b2, 1-b2, lr*wd, 0]
+    lr, b1, ob1, b2, ob2, lr_wd, zero = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+    for i in range(g.shape[0]):
+        d, m[i] = _lion_elem(g[i], p[i], m[i], lr, b1, ob1, b2, ob2, lr_wd,
+                             zero)
+        out[i] = d
+
+
+@njit(**_OPTS)
+def _lion_chunk(p, g, out, m, c, inplace):  # pragma: no cover - compiled
+    if inplace:  # two loops, two functions (see the module docstring)
+        _lion_inplace(p, g, out, m, c)
     else:
-        for i in range(g.shape[0]):
-            d, m[i] = _lion_elem(g[i], p[i], m[i], lr, b1, ob1, b2, ob2, lr_wd,
-                                 zero)
-            out[i] = d
+        _lion_out(p, g, out, m, c)
 
 
 @njit(inline="always", **_OPTS)
@@ -345,22 +386,35 @@ def _belief_elem(gi, pi, mo, so, b1, ob1, b2, ob2, eps_s, eps_o, step, cc, wd_l2
 
 
 @njit(**_OPTS)
-def _belief_chunk(p, g, out, m, s, c, inplace, residual,
-                  use_denom):  # pragma: no cover - compiled
+def _belief_inplace(p, g, out, m, s, c, residual, use_denom):  # pragma: no cover - compiled
     # c = [b1, 1-b1, b2, 1-b2, eps_store, eps_out, step, c, wd_l2, wd_mul]
     b1, ob1, b2, ob2, eps_s, eps_o, step, cc, wd_l2, wd_mul = (
         c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])
-    if inplace:
-        for i in range(g.shape[0]):
-            pi = out[i]
-            d, m[i], s[i] = _belief_elem(g[i], pi, m[i], s[i], b1, ob1, b2, ob2, eps_s, eps_o,
-                                         step, cc, wd_l2, wd_mul, residual, use_denom)
-            out[i] = pi + d
+    for i in range(g.shape[0]):
+        pi = out[i]
+        d, m[i], s[i] = _belief_elem(g[i], pi, m[i], s[i], b1, ob1, b2, ob2, eps_s, eps_o,
+                                     step, cc, wd_l2, wd_mul, residual, use_denom)
+        out[i] = pi + d
+
+
+@njit(**_OPTS)
+def _belief_out(p, g, out, m, s, c, residual, use_denom):  # pragma: no cover - compiled
+    # c = [b1, 1-b1, b2, 1-b2, eps_store, eps_out, step, c, wd_l2, wd_mul]
+    b1, ob1, b2, ob2, eps_s, eps_o, step, cc, wd_l2, wd_mul = (
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])
+    for i in range(g.shape[0]):
+        d, m[i], s[i] = _belief_elem(g[i], p[i], m[i], s[i], b1, ob1, b2, ob2, eps_s, eps_o,
+                                     step, cc, wd_l2, wd_mul, residual, use_denom)
+        out[i] = d
+
+
+@njit(**_OPTS)
+def _belief_chunk(p, g, out, m, s, c, inplace, residual,
+                  use_denom):  # pragma: no cover - compiled
+    if inplace:  # two loops, two functions (see the module docstring)
+        _belief_inplace(p, g, out, m, s, c, residual, use_denom)
     else:
-        for i in range(g.shape[0]):
-            d, m[i], s[i] = _belief_elem(g[i], p[i], m[i], s[i], b1, ob1, b2, ob2, eps_s, eps_o,
-                                         step, cc, wd_l2, wd_mul, residual, use_denom)
-            out[i] = d
+        _belief_out(p, g, out, m, s, c, residual, use_denom)
 
 
 @njit(inline="always", **_OPTS)
@@ -409,20 +463,32 @@ def _diffgrad_elem(gi, pi, mo, vo, po, b1, ob1, b2, ob2, eps, step, wd,
 
 
 @njit(**_OPTS)
-def _diffgrad_chunk(p, g, out, m, v, prev, c, inplace):  # pragma: no cover - compiled
+def _diffgrad_inplace(p, g, out, m, v, prev, c):  # pragma: no cover - compiled
     # c = [b1, 1-b1, b2, 1-b2, eps, step, wd, 1]
     b1, ob1, b2, ob2, eps, step, wd, one = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
-    if inplace:
-        for i in range(g.shape[0]):
-            pi = out[i]
-            d, m[i], v[i], prev[i] = _diffgrad_elem(g[i], pi, m[i], v[i], prev[i], b1, ob1, b2,
-                                                    ob2, eps, step, wd, one)
-            out[i] = pi + d
+    for i in range(g.shape[0]):
+        pi = out[i]
+        d, m[i], v[i], prev[i] = _diffgrad_elem(g[i], pi, m[i], v[i], prev[i], b1, ob1, b2,
+                                                ob2, eps, step, wd, one)
+        out[i] = pi + d
+
+
+@njit(**_OPTS)
+def _diffgrad_out(p, g, out, m, v, prev, c):  # pragma: no cover - compiled
+    # c = [b1, 1-b1, b2, 1-b2, eps, step, wd, 1]
+    b1, ob1, b2, ob2, eps, step, wd, one = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+    for i in range(g.shape[0]):
+        d, m[i], v[i], prev[i] = _diffgrad_elem(g[i], p[i], m[i], v[i], prev[i], b1, ob1, b2,
+                                                ob2, eps, step, wd, one)
+        out[i] = d
+
+
+@njit(**_OPTS)
+def _diffgrad_chunk(p, g, out, m, v, prev, c, inplace):  # pragma: no cover - compiled
+    if inplace:  # two loops, two functions (see the module docstring)
+        _diffgrad_inplace(p, g, out, m, v, prev, c)
     else:
-        for i in range(g.shape[0]):
-            d, m[i], v[i], prev[i] = _diffgrad_elem(g[i], p[i], m[i], v[i], prev[i], b1, ob1, b2,
-                                                    ob2, eps, step, wd, one)
-            out[i] = d
+        _diffgrad_out(p, g, out, m, v, prev, c)
 
 
 @njit(inline="always", **_OPTS)
@@ -514,3 +580,109 @@ def sq_dist(a, b):  # pragma: no cover - compiled
         d = np.float64(a[i]) - np.float64(b[i])
         acc += d * d
     return acc
+
+
+# ------------------------------------------------------------ Sophia / AdaHessian, per leaf
+# The element-wise parts of the curvature optimizers, one parallel pass per leaf. No
+# fastmath: they reproduce the array code of numopt.optim._second_order bit for bit (the
+# same roundings, float32 where NumPy's weak-scalar rules give float32), which
+# tests/optim/test_kernels.py checks. ``T`` is the parameters' dtype; the curvature
+# arrays (``h``, ``v``, ``D``) are float64.
+_EXACT = dict(error_model="numpy")
+
+
+@njit(**_EXACT)
+def _sophia_chunk(g, p, m, h, out, c, hp, use_wd):  # pragma: no cover - compiled
+    b1, ob1, gw = c[0], c[1], c[2]          # in T: b1, 1 - b1, lr * wd
+    rb, eps, nlr = hp[0], hp[1], hp[2]      # float64: rho * batch_size, eps, -lr
+    for i in range(g.shape[0]):
+        mi = m[i] * b1
+        mi = mi + ob1 * g[i]
+        m[i] = mi
+        den = rb * h[i]
+        if den < eps:                       # np.maximum (NaN stays NaN)
+            den = eps
+        r = np.float64(mi) / den
+        if r < -1.0:                        # np.clip
+            r = -1.0
+        elif r > 1.0:
+            r = 1.0
+        st = nlr * r
+        if use_wd:
+            st = st - np.float64(gw * p[i])
+        out[i] = st
+
+
+@njit(parallel=True, **_EXACT)
+def sophia_leaf(g, p, m, h, out, hp, use_wd):  # pragma: no cover - compiled
+    """Sophia's step on one flat leaf: ``m`` updated in place, the update into ``out``.
+
+    ``m <- b1 m + (1-b1) g``; ``out = -lr clip(m / max(rho_bs h, eps), -1, 1)``
+    ``- lr wd p`` (the last term with ``use_wd``); hp = [b1, lr*wd, rho_bs,
+    eps, lr]. ``g, p, m, out`` share a dtype; ``h`` is float64.
+    """
+    c = np.empty(3, dtype=m.dtype)
+    c[0], c[1], c[2] = hp[0], 1.0 - hp[0], hp[1]
+    h2 = np.empty(3)
+    h2[0], h2[1], h2[2] = hp[2], hp[3], -hp[4]
+    n = g.shape[0]
+    total = (n + CHUNK - 1) // CHUNK
+    if total <= SERIAL_CHUNKS:
+        _sophia_chunk(g, p, m, h, out, c, h2, use_wd)
+    else:
+        for w in prange(total):
+            lo = w * CHUNK
+            hi = min(n, lo + CHUNK)
+            _sophia_chunk(g[lo:hi], p[lo:hi], m[lo:hi], h[lo:hi], out[lo:hi], c, h2, use_wd)
+
+
+@njit(inline="always", **_EXACT)
+def _power(x, k):  # pragma: no cover - compiled
+    """``x ** k`` as NumPy computes it for a Python-float exponent (its fast cases)."""
+    if k == 1.0:
+        return x
+    if k == 0.5:
+        return math.sqrt(x)
+    return x ** k
+
+
+@njit(**_EXACT)
+def _adahessian_chunk(g, p, m, v, D, out, c, hp, use_wd):  # pragma: no cover - compiled
+    b1, ob1, bc1, wd = c[0], c[1], c[2], c[3]              # in T
+    b2, ob2, bc2, kpow, eps, nlr = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5]   # float64
+    for i in range(g.shape[0]):
+        mi = m[i] * b1
+        mi = mi + ob1 * g[i]
+        m[i] = mi
+        vi = v[i] * b2
+        vi = vi + ob2 * D[i] * D[i]
+        v[i] = vi
+        den = _power(math.sqrt(vi) / bc2, kpow) + eps
+        st = np.float64(mi / bc1) / den
+        if use_wd:
+            st = st + np.float64(wd * p[i])
+        out[i] = nlr * st
+
+
+@njit(parallel=True, **_EXACT)
+def adahessian_leaf(g, p, m, v, D, out, hp, use_wd):  # pragma: no cover - compiled
+    """AdaHessian's step on one flat leaf (``m``, ``v`` in place, the update into ``out``).
+
+    ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) D²``, ``out = -lr (m / bc1 /``
+    ``((sqrt(v)/bc2)**k + eps) + wd p)``; hp = [b1, b2, bc1, bc2, k, eps, lr,
+    wd]. ``g, p, m, out`` share a dtype; ``v`` and ``D`` are float64.
+    """
+    c = np.empty(4, dtype=m.dtype)
+    c[0], c[1], c[2], c[3] = hp[0], 1.0 - hp[0], hp[2], hp[7]
+    h2 = np.empty(6)
+    h2[0], h2[1], h2[2], h2[3], h2[4], h2[5] = hp[1], 1.0 - hp[1], hp[3], hp[4], hp[5], -hp[6]
+    n = g.shape[0]
+    total = (n + CHUNK - 1) // CHUNK
+    if total <= SERIAL_CHUNKS:
+        _adahessian_chunk(g, p, m, v, D, out, c, h2, use_wd)
+    else:
+        for w in prange(total):
+            lo = w * CHUNK
+            hi = min(n, lo + CHUNK)
+            _adahessian_chunk(g[lo:hi], p[lo:hi], m[lo:hi], v[lo:hi], D[lo:hi], out[lo:hi],
+                              c, h2, use_wd)

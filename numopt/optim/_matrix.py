@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .._array_api import is_numpy
 from .._validation import check_choice, check_scalar
 from ._base import (GradientTransformation, as_schedule, chain, check_beta,
                     grads_and_params)
@@ -18,6 +19,7 @@ from ._orthogonalize import NS_COEFFICIENTS, orthogonalize
 from ._routing import partition
 from ._transforms import add_decayed_weights, scale_by_learning_rate
 from ._tree import tree_leaves, tree_paths, tree_unflatten_like
+from ._xp import astype, leaves_namespace, zeros, zeros_like
 
 __all__ = ["scale_by_muon", "muon", "namo", "namo_d", "auon", "hybrid_auon", "drop_muon",
            "matrix_labels", "seed_from"]
@@ -70,8 +72,9 @@ def _check_matrices(leaves, paths, who):
 def matrix_labels(params):
     """Labels ``'matrix'`` for parameters with ``ndim >= 2``, ``'other'`` otherwise."""
     leaves = tree_leaves(params)
-    return tree_unflatten_like(params, ["matrix" if np.ndim(x) >= 2 else "other"
-                                        for x in leaves])
+    return tree_unflatten_like(params, ["matrix" if (x.ndim if hasattr(x, "ndim")
+                                                     else np.ndim(x)) >= 2
+                                        else "other" for x in leaves])
 
 
 def _lr_scale(adjust, rows, cols):
@@ -110,6 +113,9 @@ def scale_by_muon(momentum=0.95, nesterov=True, ns_steps=5, *, ns_coefficients=N
     ``O`` with the sign of the gradient; follow with
     :func:`scale_by_learning_rate`. Every parameter must have ``ndim >= 2``.
 
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device (the state is created there; nothing moves to the host).
+
     Examples
     --------
     >>> import numpy as np
@@ -129,11 +135,13 @@ def scale_by_muon(momentum=0.95, nesterov=True, ns_steps=5, *, ns_coefficients=N
     def init(params):
         leaves = tree_leaves(params)
         _check_matrices(leaves, tree_paths(params), "Muon")
-        return {"count": 0, "mu": [np.zeros_like(x) for x in leaves]}
+        xp, _ = leaves_namespace(leaves, names=("params",))
+        return {"count": 0, "mu": [zeros_like(x, xp) for x in leaves]}
 
     def update(grads, state, params=None, **extra):
         leaves, _ = grads_and_params(grads, state["mu"], None, False, "Muon")
         _check_matrices(leaves, tree_paths(grads), "Muon")
+        xp, _ = leaves_namespace(leaves, state["mu"], names=("grads", "state"))
         out = []
         for g, m in zip(leaves, state["mu"]):
             m *= beta
@@ -142,7 +150,7 @@ def scale_by_muon(momentum=0.95, nesterov=True, ns_steps=5, *, ns_coefficients=N
             o = orthogonalize(u, method, ns_steps, coefficients=ns_coefficients, eps=eps,
                               dtype=ns_dtype)
             rows, cols = _mat_shape(g.shape)
-            out.append((o * _lr_scale(adjust_lr, rows, cols)).astype(g.dtype, copy=False))
+            out.append(astype(o * _lr_scale(adjust_lr, rows, cols), g.dtype, xp))
         return tree_unflatten_like(grads, out), {"count": state["count"] + 1,
                                                  "mu": state["mu"]}
     return GradientTransformation(init, update, name="scale_by_muon")
@@ -158,6 +166,9 @@ def muon(learning_rate=0.02, momentum=0.95, nesterov=True, ns_steps=5, weight_de
     ``ndim >= 2`` use Muon, the others an AdamW with ``aux_*`` settings
     (embeddings and output heads should also go to AdamW: pass ``labels``,
     a tree or function giving ``'matrix'`` / ``'other'`` per parameter).
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device (the state is created there; nothing moves to the host).
 
     Parameters
     ----------
@@ -222,11 +233,12 @@ def _namo_core(name, learning_rate, mu1, mu2, eps, weight_decay, nesterov, ns_st
     def init(params):
         leaves = tree_leaves(params)
         _check_matrices(leaves, tree_paths(params), name)
+        xp, dev = leaves_namespace(leaves, names=("params",))
         if columnwise:
-            v = [np.zeros(_mat_shape(x.shape)[1]) for x in leaves]
+            v = [zeros(_mat_shape(x.shape)[1], xp, dev) for x in leaves]
         else:
-            v = [np.zeros(()) for _ in leaves]
-        return {"count": 0, "mu": [np.zeros_like(x) for x in leaves], "v": v}
+            v = [zeros((), xp, dev) for _ in leaves]
+        return {"count": 0, "mu": [zeros_like(x, xp) for x in leaves], "v": v}
 
     def update(grads, state, params=None, **extra):
         if params is None:
@@ -235,6 +247,8 @@ def _namo_core(name, learning_rate, mu1, mu2, eps, weight_decay, nesterov, ns_st
         leaves = tree_leaves(grads)
         pleaves = tree_leaves(params)
         _check_matrices(leaves, tree_paths(grads), name)
+        xp, _ = leaves_namespace(leaves, pleaves, state["mu"],
+                                 names=("grads", "params", "state"))
         t = state["count"] + 1
         gamma = lr(state["count"])
         base = gamma * math.sqrt(1.0 - mu2 ** t) / (1.0 - mu1 ** t + 1e-12)
@@ -244,25 +258,25 @@ def _namo_core(name, learning_rate, mu1, mu2, eps, weight_decay, nesterov, ns_st
             m += (1.0 - mu1) * g
             u = (1.0 - mu1) * g + mu1 * m if nesterov else m
             rows, cols = _mat_shape(g.shape)
-            g2 = g.reshape(rows, cols)
-            u2 = u.reshape(rows, cols)
-            p2 = p.reshape(rows, cols)
-            o = orthogonalize(u2, method, ns_steps, dtype=ns_dtype).astype(np.float64)
+            g2 = xp.reshape(g, (rows, cols))
+            u2 = xp.reshape(u, (rows, cols))
+            p2 = xp.reshape(p, (rows, cols))
+            o = astype(orthogonalize(u2, method, ns_steps, dtype=ns_dtype), xp.float64, xp)
             smax = scale_coeff * math.sqrt(max(rows, cols))
             if not columnwise:
                 v *= mu2
-                v += (1.0 - mu2) * float(np.sum(g2 * g2))
-                alpha = base * float(np.linalg.norm(u2)) / (math.sqrt(float(v)) + eps)
+                v += (1.0 - mu2) * float(xp.sum(g2 * g2))
+                alpha = base * _norm(u2, xp) / (math.sqrt(float(v)) + eps)
                 p_new = p2 * (1.0 - wd * min(alpha, 1.0)) - min(alpha * smax, 1.0) * o
             else:
                 v *= mu2
-                v += (1.0 - mu2) * np.sum(g2 * g2, axis=0)
-                d = np.linalg.norm(u2, axis=0) / (np.sqrt(v) + eps)
-                mean = float(np.mean(d))
-                d = np.clip(d, clamp_c * mean, mean / clamp_c)
-                decay = np.maximum(0.0, 1.0 - wd * np.minimum(d * base, 1.0))
-                p_new = p2 * decay - o * np.minimum(d * base * smax, 1.0)
-            out.append((p_new - p2).reshape(g.shape).astype(g.dtype, copy=False))
+                v += (1.0 - mu2) * xp.sum(g2 * g2, axis=0)
+                d = _norm(u2, xp, axis=0) / (xp.sqrt(v) + eps)
+                mean = float(xp.mean(d))
+                d = xp.clip(d, clamp_c * mean, mean / clamp_c)
+                decay = xp.maximum(0.0, 1.0 - wd * xp.minimum(d * base, 1.0))
+                p_new = p2 * decay - o * xp.minimum(d * base * smax, 1.0)
+            out.append(astype(xp.reshape(p_new - p2, g.shape), g.dtype, xp))
         return tree_unflatten_like(grads, out), {"count": t, "mu": state["mu"], "v": state["v"]}
     return GradientTransformation(init, update, name=name)
 
@@ -277,6 +291,9 @@ def namo(learning_rate=1e-2, mu1=0.95, mu2=0.99, eps=1e-8, weight_decay=0.1, *, 
     ``alpha = lr sqrt(1 - mu2^t) / (1 - mu1^t) * ||U||_F / (sqrt(v) + eps)``;
     then ``theta <- theta (1 - wd min(alpha, 1)) - min(0.2 alpha sqrt(max(m, n)), 1) O``.
     Other parameters use AdamW with the same learning rate and weight decay.
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device (the state is created there; nothing moves to the host).
 
     Examples
     --------
@@ -307,6 +324,9 @@ def namo_d(learning_rate=1e-2, mu1=0.95, mu2=0.99, eps=1e-8, weight_decay=0.1, *
     ``theta_{:,j} *= max(0, 1 - wd min(d_j base, 1))`` and
     ``theta -= O diag(min(0.2 d_j base sqrt(max(m, n)), 1))``.
 
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device (the state is created there; nothing moves to the host).
+
     Examples
     --------
     >>> import numpy as np
@@ -323,15 +343,25 @@ def namo_d(learning_rate=1e-2, mu1=0.95, mu2=0.99, eps=1e-8, weight_decay=0.1, *
                      labels)
 
 
+def _norm(x, xp, axis=None):
+    """Frobenius norm (a float) or column norms (``axis=0``) of ``x``."""
+    if is_numpy(xp):
+        return float(np.linalg.norm(x)) if axis is None else np.linalg.norm(x, axis=axis)
+    if axis is None:
+        return float(xp.linalg.vector_norm(x))
+    return xp.linalg.vector_norm(x, axis=axis)
+
+
 # --------------------------------------------------------------------------- AuON
-def _auon_direction(u, hybrid, ns_dtype):
-    norm = float(np.linalg.norm(u))
+def _auon_direction(u, hybrid, ns_dtype, xp):
+    norm = _norm(u, xp)
     if norm == 0.0:
-        return np.zeros_like(u, dtype=np.float64)
-    X = np.asarray(u, dtype=np.float64) / (norm + 1e-7)
+        return zeros_like(u, xp, dtype=xp.float64)
+    X = astype(u, xp.float64, xp) / (norm + 1e-7)
     if hybrid and u.ndim >= 2:
-        X = orthogonalize(X, "newton-schulz", 1, eps=0.0, dtype=ns_dtype).astype(np.float64)
-    r = np.sqrt(np.mean(np.cosh(X) ** 2))          # ||cosh(X)||_F / sqrt(N)
+        X = astype(orthogonalize(X, "newton-schulz", 1, eps=0.0, dtype=ns_dtype), xp.float64,
+                   xp)
+    r = xp.sqrt(xp.mean(xp.cosh(X) ** 2))          # ||cosh(X)||_F / sqrt(N)
     return X / (r + 1e-8)
 
 
@@ -341,20 +371,24 @@ def _auon_core(name, learning_rate, momentum, nesterov, weight_decay, hybrid, ns
     wd = check_scalar(weight_decay, "weight_decay", lower=0.0)
 
     def init(params):
-        return {"count": 0, "mu": [np.zeros_like(x) for x in tree_leaves(params)]}
+        leaves = tree_leaves(params)
+        xp, _ = leaves_namespace(leaves, names=("params",))
+        return {"count": 0, "mu": [zeros_like(x, xp) for x in leaves]}
 
     def update(grads, state, params=None, **extra):
         leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, name)
+        xp, _ = leaves_namespace(leaves, pleaves, state["mu"],
+                                 names=("grads", "params", "state"))
         gamma = lr(state["count"])
         out = []
         for g, p, m in zip(leaves, pleaves, state["mu"]):
             m *= beta
             m += (1.0 - beta) * g
             u = (1.0 - beta) * g + beta * m if nesterov else m
-            step = -gamma * _auon_direction(u, hybrid, ns_dtype)
+            step = -gamma * _auon_direction(u, hybrid, ns_dtype, xp)
             if wd:
                 step = step - gamma * wd * p
-            out.append(step.astype(g.dtype, copy=False))
+            out.append(astype(step, g.dtype, xp))
         return tree_unflatten_like(grads, out), {"count": state["count"] + 1,
                                                  "mu": state["mu"]}
     return GradientTransformation(init, update, name=name)
@@ -368,6 +402,10 @@ def auon(learning_rate=0.055, momentum=0.95, weight_decay=0.0, *, nesterov=True)
     (Nesterov) momentum. Applies to parameters of any shape. The authors' current
     code drops the normalization of ``X`` (its update has the gradient's
     scale); we follow the paper, whose default learning rate is 0.055.
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated by the same
+    code in Array API form on their device (the state is created there; nothing moves to the
+    host).
 
     Examples
     --------
@@ -388,6 +426,9 @@ def hybrid_auon(learning_rate=0.055, momentum=0.95, weight_decay=0.0, *, nestero
     Parameters with ``ndim >= 2`` get the single quintic Newton–Schulz
     iteration (the paper's hybrid; the authors' code uses 5); vectors get plain
     :func:`auon` steps.
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device (the state is created there; nothing moves to the host).
 
     Examples
     --------
@@ -415,6 +456,9 @@ def drop_muon(learning_rate=0.02, beta=0.05, *, ns_steps=5, weight_decay=0.0,
     sqrt(max(1, rows/cols))``; inactive layers keep both ``M`` and ``X``.
     Note that ``beta`` is the weight on the *new* gradient (the paper's
     convention, the reverse of Muon's ``momentum``).
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are orthogonalized and
+    updated on their device; only the start layer is drawn on the host (an integer).
 
     Parameters
     ----------
@@ -467,12 +511,15 @@ def drop_muon(learning_rate=0.02, beta=0.05, *, ns_steps=5, weight_decay=0.0,
         if probs is not None and probs.size != len(leaves):
             raise ValueError(f"`probs` must have one entry per layer ({len(leaves)}), got "
                              f"{probs.size}")
-        return {"count": 0, "seed": seed, "mu": [np.zeros_like(x) for x in leaves],
+        xp, _ = leaves_namespace(leaves, names=("params",))
+        return {"count": 0, "seed": seed, "mu": [zeros_like(x, xp) for x in leaves],
                 "active_count": np.zeros(len(leaves), dtype=np.int64), "last_start": -1}
 
     def update(grads, state, params=None, **extra):
         leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, "drop_muon")
         _check_matrices(leaves, tree_paths(grads), "Drop-Muon")
+        xp, _ = leaves_namespace(leaves, pleaves, state["mu"],
+                                 names=("grads", "params", "state"))
         L = len(leaves)
         r = step_rng(state["seed"], state["count"])
         if probs is not None:
@@ -485,7 +532,7 @@ def drop_muon(learning_rate=0.02, beta=0.05, *, ns_steps=5, weight_decay=0.0,
         out = []
         for i, (g, p, m) in enumerate(zip(leaves, pleaves, state["mu"])):
             if i < start:
-                out.append(np.zeros_like(g))
+                out.append(zeros_like(g, xp))
                 continue
             state["active_count"][i] += 1
             m *= 1.0 - beta
@@ -495,7 +542,7 @@ def drop_muon(learning_rate=0.02, beta=0.05, *, ns_steps=5, weight_decay=0.0,
             step = -gamma * _lr_scale(adjust_lr, rows, cols) * o
             if wd:
                 step = step - gamma * wd * p
-            out.append(step.astype(g.dtype, copy=False))
+            out.append(astype(step, g.dtype, xp))
         new = dict(state)
         new["count"] = state["count"] + 1
         new["last_start"] = start

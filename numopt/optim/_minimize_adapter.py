@@ -10,20 +10,30 @@ reads ``f``, ``∇f`` and ``∇²f v`` only through the public methods of
 :class:`numopt._objective.Objective`. The option ``shape`` views the flat
 ``x`` as a matrix (or any array shape) for matrix-aware optimizers.
 ``'econtrol'`` simulates compressed distributed gradient descent.
+
+``x0`` keeps its namespace: with a PyTorch, CuPy or other Array API ``x0``
+(and an objective whose gradients are arrays of that namespace, as
+:func:`numopt.minimize` provides for numopt's methods) the iterates, the
+optimizer state and ``res.x`` / ``res.jac`` stay on ``x0``'s device; the
+loop synchronises with the host once per step (the gradient norm, which is
+also the finiteness test) plus once for the finiteness of the new iterate.
 """
 import functools
 import inspect
+import math
 
 import numpy as np
 
 from .._callback import make_callback, no_callback
 from .._options import check_unknown_options
 from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
+from .._array_api import is_numpy, namespace_and_device, size
 from .._validation import check_rng, check_scalar
 from ._averaging import PolynomialDecayAverager
 from ._base import GradientTransformation
 from ._matrix import seed_from
 from ._methods import OPTIMIZERS
+from ._xp import astype, copy
 
 __all__ = ["make_minimize_impl", "run_optimizer", "minimize_econtrol"]
 
@@ -91,7 +101,8 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
     callback = make_callback(callback)
     opt = factory(**fopts)
 
-    x = np.array(x0, copy=True)
+    xp, _ = namespace_and_device(x0, names=("x0",))
+    x = np.array(x0, copy=True) if is_numpy(xp) else copy(x0, xp)
     state = opt.init(x)
     avg = None if averaging is None else PolynomialDecayAverager(x, gamma=averaging)
     if stochastic and not problem.has_jac:
@@ -116,19 +127,26 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
     every = max(1, maxiter // 10)
     while nit < maxiter:
         f, g = problem.fun_and_grad(x, rng=oracle_rng)
-        if not (np.all(np.isfinite(g)) and (f is None or np.isfinite(f))):
+        if is_numpy(xp):
+            finite = np.all(np.isfinite(g))
+        else:  # one host synchronisation: a non-finite gradient has a non-finite norm
+            namespace_and_device(x, g, names=("x0", "the gradient"))
+            gnorm = float(xp.linalg.vector_norm(g))
+            finite = math.isfinite(gnorm)
+        if not (finite and (f is None or np.isfinite(f))):
             return finish(NAN_ENCOUNTERED, f"The gradient or objective is not finite at step "
                                            f"{nit + 1}; returning the last finite iterate.")
         if f is not None:
             fun_hist.append(f)
-        if not stochastic and float(np.linalg.norm(g)) <= gtol:
+        if not stochastic and (float(np.linalg.norm(g)) if is_numpy(xp) else gnorm) <= gtol:
             return finish(SUCCESS)
         extra = {} if f is None else {"value": f}
         if not stochastic:  # Hessian-vector products at x, for optimizers that use them
-            extra["hvp"] = (lambda xk: (lambda v: problem.hessp(xk, np.asarray(v, float))))(x)
-        updates, state = opt.update(g.astype(x.dtype, copy=False), state, x, **extra)
+            extra["hvp"] = _hvp_at(problem, x, xp)
+        updates, state = opt.update(astype(g, x.dtype, xp), state, x, **extra)
         x_new = x + updates
-        if not np.all(np.isfinite(x_new)):
+        if not (np.all(np.isfinite(x_new)) if is_numpy(xp)
+                else bool(xp.all(xp.isfinite(x_new)))):
             return finish(NAN_ENCOUNTERED, f"The step is not finite at step {nit + 1}; "
                                            "returning the last finite iterate.")
         x = x_new
@@ -149,7 +167,7 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
         return finish(MAXITER, f"Took {maxiter} stochastic steps; no convergence test is "
                                "made on stochastic gradients.")
     f, g = problem.fun_and_grad(x)
-    gnorm = float(np.linalg.norm(g))
+    gnorm = float(np.linalg.norm(g)) if is_numpy(xp) else float(xp.linalg.vector_norm(g))
     if not np.isfinite(gnorm):
         return finish(NAN_ENCOUNTERED, "The gradient at the final iterate is not finite.")
     if gnorm <= gtol:
@@ -158,31 +176,49 @@ def run_optimizer(name, factory, problem, x0, callback=None, rng=None, maxiter=1
                            f"{maxiter} steps.")
 
 
+def _hvp_at(problem, x, xp):
+    """``v -> ∇²f(x) v`` for the flat iterate ``x`` (``v`` of any shape, in ``x``'s namespace)."""
+    if is_numpy(xp):
+        return lambda v: problem.hessp(x, np.asarray(v, float))
+
+    def hvp(v):
+        flat = xp.reshape(astype(v, xp.float64, xp), (-1,))
+        return xp.reshape(problem.hessp(x, flat), tuple(v.shape))
+    return hvp
+
+
 def _flat_view(tx, shape, problem, needs_hvp):
     """``tx`` on arrays of ``shape`` seen through flat vectors, with ``hvp`` injected."""
-    def view(x):
-        return x if shape is None else x.reshape(shape)
+    def view(x, xp):
+        if shape is None:
+            return x
+        return x.reshape(shape) if is_numpy(xp) else xp.reshape(x, shape)
 
     def init(x):
-        return tx.init(view(x))
+        xp, _ = namespace_and_device(x)
+        return tx.init(view(x, xp))
 
     def update(g, state, x=None, **extra):
+        xp, _ = namespace_and_device(g, x, names=("g", "x"))
         if needs_hvp:
-            def hvp(v):
-                return problem.hessp(x, np.asarray(v, dtype=float).ravel()).reshape(v.shape)
+            if is_numpy(xp):
+                def hvp(v):
+                    return problem.hessp(x, np.asarray(v, dtype=float).ravel()).reshape(v.shape)
+            else:
+                hvp = _hvp_at(problem, x, xp)
             extra["hvp"] = hvp
-        u, state = tx.update(view(g), state, None if x is None else view(x), **extra)
-        return np.asarray(u).reshape(-1), state
+        u, state = tx.update(view(g, xp), state, None if x is None else view(x, xp), **extra)
+        return (np.asarray(u).reshape(-1) if is_numpy(xp) else xp.reshape(u, (-1,))), state
     return GradientTransformation(init, update, name=tx.name)
 
 
-def _check_shape(shape, size):
+def _check_shape(shape, n):
     try:
         shape = tuple(int(s) for s in shape)
     except TypeError:
         raise TypeError(f"`shape` must be a tuple of ints, got {shape!r}") from None
-    if int(np.prod(shape)) != size:
-        raise ValueError(f"`shape` {shape} does not hold x0's {size} entries")
+    if int(np.prod(shape)) != n:
+        raise ValueError(f"`shape` {shape} does not hold x0's {n} entries")
     return shape
 
 
@@ -215,7 +251,7 @@ def make_minimize_impl(name, factory=None, *, fixed=None, needs_hvp=False):
 
     def impl(problem, x0, callback=None, rng=None, shape=None, **options):
         if shape is not None:
-            shape = _check_shape(shape, x0.size)
+            shape = _check_shape(shape, size(x0))
         for key in fixed:
             if key in options:
                 raise ValueError(f"option {key!r} is fixed by method {name!r}")

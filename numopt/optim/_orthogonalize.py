@@ -6,6 +6,9 @@ approximate it with a few Newton–Schulz iterations run in low precision.
 """
 import numpy as np
 
+from .._array_api import get_namespace, is_array, is_numpy
+from ._xp import astype, xp_dtype
+
 __all__ = ["orthogonalize", "NS_COEFFICIENTS", "as_matrix"]
 
 #: Muon's quintic Newton–Schulz coefficients (a, b, c): X <- aX + (bA + cA^2)X, A = XX^T.
@@ -64,6 +67,12 @@ def orthogonalize(G, method="newton-schulz", steps=5, *, coefficients=NS_COEFFIC
     O : ndarray
         Same shape as ``G``, in ``G``'s floating dtype (float64 for integer input).
 
+    Notes
+    -----
+    A PyTorch, CuPy or other Array API array is orthogonalized on its device
+    by the same iteration in Array API code (``matmul``, ``linalg.svd``) and
+    returned in its namespace; nothing moves to the host.
+
     Examples
     --------
     >>> import numpy as np
@@ -78,6 +87,10 @@ def orthogonalize(G, method="newton-schulz", steps=5, *, coefficients=NS_COEFFIC
     """
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    if is_array(G) and not isinstance(G, np.ndarray):
+        xp = get_namespace(G)
+        if not is_numpy(xp):
+            return _orthogonalize_xp(G, xp, method, steps, coefficients, eps, dtype)
     G = np.asarray(G)
     if not np.issubdtype(G.dtype, np.number) or np.iscomplexobj(G):
         raise TypeError(f"G must be a real numeric array, got dtype {G.dtype}")
@@ -89,13 +102,8 @@ def orthogonalize(G, method="newton-schulz", steps=5, *, coefficients=NS_COEFFIC
     if method == "polar":
         O = _polar(M)
     else:
-        steps = int(steps)
-        if steps < 0:
-            raise ValueError(f"steps must be >= 0, got {steps}")
-        if len(coefficients) != 3:
-            raise ValueError(f"coefficients must be (a, b, c), got {coefficients!r}")
-        O = _newton_schulz(M, steps, tuple(float(c) for c in coefficients), float(eps),
-                           np.dtype(dtype))
+        steps, coefficients = _check_steps(steps, coefficients)
+        O = _newton_schulz(M, steps, coefficients, float(eps), np.dtype(dtype))
     return O.reshape(shape).astype(out_dtype, copy=False)
 
 
@@ -132,3 +140,51 @@ def _newton_schulz(M, steps, coefficients, eps, dtype):
     if tall:
         X = np.swapaxes(X, -1, -2)
     return X
+
+
+def _check_steps(steps, coefficients):
+    steps = int(steps)
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    if len(coefficients) != 3:
+        raise ValueError(f"coefficients must be (a, b, c), got {coefficients!r}")
+    return steps, tuple(float(c) for c in coefficients)
+
+
+def _orthogonalize_xp(G, xp, method, steps, coefficients, eps, dtype):
+    """:func:`orthogonalize` in Array API code, on ``G``'s device."""
+    if xp.isdtype(G.dtype, ("complex floating", "bool")) or not xp.isdtype(G.dtype, "numeric"):
+        raise TypeError(f"G must be a real numeric array, got dtype {G.dtype}")
+    out_dtype = G.dtype if xp.isdtype(G.dtype, "real floating") else xp.float64
+    shape = tuple(G.shape)
+    if G.ndim < 2:
+        raise ValueError(f"G must have at least 2 dimensions to be orthogonalized, got "
+                         f"shape {shape}")
+    M = xp.reshape(G, (shape[0], -1)) if G.ndim >= 4 else G
+    if not bool(xp.all(xp.isfinite(M))):
+        raise ValueError("G contains NaN or inf")
+    if method == "polar":
+        M = astype(M, xp.float64, xp)
+        if M.shape[-1] * M.shape[-2] == 0:
+            O = xp.zeros_like(M)
+        else:
+            U, _, Vt = xp.linalg.svd(M, full_matrices=False)
+            O = xp.matmul(U, Vt)
+    else:
+        steps, (a, b, c) = _check_steps(steps, coefficients)
+        X = astype(M, xp_dtype(dtype, xp), xp)
+        if X.shape[-1] * X.shape[-2] == 0:
+            O = X
+        else:
+            tall = X.shape[-2] > X.shape[-1]
+            if tall:
+                X = xp.matrix_transpose(X)
+            X64 = astype(X, xp.float64, xp)
+            norm = xp.sqrt(xp.sum(X64 * X64, axis=(-2, -1), keepdims=True))
+            X = X / astype(norm + eps, X.dtype, xp)
+            for _ in range(steps):
+                A = xp.matmul(X, xp.matrix_transpose(X))
+                B = c * xp.matmul(A, A) + b * A
+                X = a * X + xp.matmul(B, X)
+            O = xp.matrix_transpose(X) if tall else X
+    return astype(xp.reshape(O, shape), out_dtype, xp)

@@ -18,6 +18,8 @@ def _labels(param_labels, tree, who):
 def partition(transforms, param_labels):
     """Route each parameter to ``transforms[label]`` (optax ``partition``).
 
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
+
     Parameters
     ----------
     transforms : dict
@@ -96,6 +98,8 @@ def partition(transforms, param_labels):
 
 def masked(inner, mask):
     """Apply ``inner`` to the leaves where ``mask`` is True; pass the others unchanged.
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
 
     Parameters
     ----------

@@ -7,13 +7,16 @@ preconditioner without square root: AdaGrad-SQR ``B = Σ g²`` or Adam-SQR
 ``B = EMA_β2(g²) / (1 - β2^t)``. Reference: fxrshed/SANIA
 ``experiments/methods.py`` (NumPy).
 """
+import math
+
 import numpy as np
 
-from .._array_api import get_namespace
+from .._array_api import is_numpy
 from .._validation import check_choice, check_scalar
 from ._base import GradientTransformation, as_schedule, check_beta, check_grads
 from ._fused import _zeros
 from ._tree import tree_leaves, tree_unflatten_like
+from ._xp import astype, leaves_namespace, tree_namespace
 
 __all__ = ["sania"]
 
@@ -24,6 +27,10 @@ def sania(learning_rate=1.0, preconditioner="adagrad", b2=0.999, eps=1e-8, sqrt=
     Call ``update(grads, state, params, value=f)`` with the (minibatch) loss
     ``f`` at the point where ``grads`` were taken. :func:`numopt.minimize`
     passes it automatically.
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated by the same
+    code in Array API form on their device (the state is created there; nothing moves to the
+    host).
 
     Parameters
     ----------
@@ -71,7 +78,8 @@ def sania(learning_rate=1.0, preconditioner="adagrad", b2=0.999, eps=1e-8, sqrt=
 
     def init(params):
         leaves = tree_leaves(params)
-        return {"count": 0, "acc": tree_unflatten_like(params, [_zeros(p) for p in leaves]),
+        xp, _ = leaves_namespace(leaves, names=("params",))
+        return {"count": 0, "acc": tree_unflatten_like(params, [_zeros(p, xp) for p in leaves]),
                 "tau": 0.0}
 
     def update(grads, state, params=None, value=None, **extra):
@@ -83,12 +91,12 @@ def sania(learning_rate=1.0, preconditioner="adagrad", b2=0.999, eps=1e-8, sqrt=
         f = max(f, 0.0)
         gl = check_grads(grads, state["acc"], "state")
         al = tree_leaves(state["acc"])
+        xp, _ = tree_namespace(grads, state["acc"], names=("grads", "state"))
         t = state["count"] + 1
         bc2 = 1.0 - b2 ** t if preconditioner == "adam" else 1.0
-        sl, q = [], 0.0
+        sl, q, qs = [], 0.0, []
         for g, a in zip(gl, al):
-            xp = get_namespace(g)
-            g = xp.asarray(g, dtype=a.dtype)
+            g = astype(g, a.dtype, xp)
             if preconditioner == "adam":
                 a *= b2
                 a += (1.0 - b2) * (g * g)
@@ -96,13 +104,18 @@ def sania(learning_rate=1.0, preconditioner="adagrad", b2=0.999, eps=1e-8, sqrt=
                 a += g * g
             B = a / bc2 if preconditioner == "adam" else a
             s = g / ((xp.sqrt(B) if sqrt else B) + eps)
-            q += float((g * s).sum())
+            if is_numpy(xp):
+                q += float((g * s).sum())
+            else:
+                qs.append(xp.sum(g * s))
             sl.append(s)
+        if qs:  # one host synchronisation for the whole tree
+            q = float(sum(qs))
         tau = 1.0
         if 2.0 * f <= q:
             det = 1.0 - 2.0 * (f / (q + 1e-10))
             if det > 0.0:
-                tau = 1.0 - np.sqrt(det)
+                tau = 1.0 - (np.sqrt(det) if is_numpy(xp) else math.sqrt(det))
         c = -lr(state["count"]) * tau
         out = [c * s for s in sl]
         return tree_unflatten_like(grads, out), dict(state, count=t, tau=tau)

@@ -11,11 +11,14 @@ import math
 
 import numpy as np
 
+from .._array_api import size
 from .._validation import check_choice, check_scalar
 from ._base import GradientTransformation, as_schedule, check_beta, grads_and_params
 from ._curvature import _woodbury_ihvp, hutchinson_tree
+from ._kernels import adahessian_leaf, sophia_leaf
 from ._matrix import seed_from, step_rng
 from ._tree import tree_leaves, tree_unflatten_like
+from ._xp import astype, leaves_namespace, zeros, zeros_like
 
 __all__ = ["sophia", "adahessian", "mfac"]
 
@@ -25,8 +28,10 @@ def _curvature(extra, grads, rng, n_samples, distribution, who, step):
     if hess_diag is not None and hvp is not None:
         raise ValueError(f"{who}: pass either `hess_diag` or `hvp`, not both")
     if hess_diag is not None:
-        leaves = [np.asarray(h, dtype=np.float64) for h in tree_leaves(hess_diag)]
         gl = tree_leaves(grads)
+        xp, _ = leaves_namespace(gl, tree_leaves(hess_diag), names=("grads", "hess_diag"))
+        leaves = [np.asarray(h, dtype=np.float64) if xp is np else astype(h, xp.float64, xp)
+                  for h in tree_leaves(hess_diag)]
         if len(leaves) != len(gl) or any(h.shape != g.shape for h, g in zip(leaves, gl)):
             raise ValueError(f"{who}: `hess_diag` must have the structure and shapes of the "
                              "gradients")
@@ -39,12 +44,27 @@ def _curvature(extra, grads, rng, n_samples, distribution, who, step):
                      "update(grads, state, params, hvp=...) or hess_diag=...")
 
 
+def _kernel_leaf(g, p, m, curv):
+    """True when one leaf can go to the fused kernel: NumPy, C-contiguous, ``g``, ``m``
+    (and ``p`` when given) of one float32/float64 dtype, float64 curvature arrays."""
+    dt = g.dtype
+    if dt not in (np.float32, np.float64):
+        return False
+    same = [g, m] + ([p] if p is not None else [])
+    return (all(isinstance(a, np.ndarray) and a.dtype == dt and a.flags.c_contiguous
+                for a in same)
+            and all(isinstance(a, np.ndarray) and a.dtype == np.float64
+                    and a.flags.c_contiguous for a in curv)
+            and m.flags.writeable and curv[0].flags.writeable)
+
+
 def _moments_init(seed, second):
     """``init`` of Sophia / AdaHessian: momentum like the leaves, a float64 diagonal ``second``."""
     def init(params):
         leaves = tree_leaves(params)
-        return {"count": 0, "seed": seed, "mu": [np.zeros_like(x) for x in leaves],
-                second: [np.zeros(x.shape) for x in leaves]}
+        xp, dev = leaves_namespace(leaves, names=("params",))
+        return {"count": 0, "seed": seed, "mu": [zeros_like(x, xp) for x in leaves],
+                second: [zeros(x.shape, xp, dev) for x in leaves]}
     return init
 
 
@@ -61,6 +81,11 @@ def sophia(learning_rate=1e-4, b1=0.965, b2=0.99, rho=0.04, weight_decay=0.1, *,
     :func:`gauss_newton_bartlett`) or ``hvp=`` (Sophia-H: a Hutchinson
     estimate with Gaussian probes drawn here). Negative curvature is handled
     by the ``max(., eps)``: such coordinates take sign steps.
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated on their
+    device; the Hutchinson probes of ``hvp=`` are drawn by the seeded NumPy generator on the
+    host and copied to the device (one explicit copy per probe), so a device run draws what a
+    NumPy run draws.
 
     Parameters
     ----------
@@ -124,6 +149,8 @@ def sophia(learning_rate=1e-4, b1=0.965, b2=0.99, rho=0.04, weight_decay=0.1, *,
 
     def update(grads, state, params=None, **extra):
         leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, "sophia")
+        xp, _ = leaves_namespace(leaves, pleaves, state["mu"],
+                                 names=("grads", "params", "state"))
         c = state["count"]
         if c % k == 0:
             est = _curvature(extra, grads, step_rng(state["seed"], c), n_samples,
@@ -134,34 +161,33 @@ def sophia(learning_rate=1e-4, b1=0.965, b2=0.99, rho=0.04, weight_decay=0.1, *,
         gamma = lr(c)
         out = []
         for g, p, m, h in zip(leaves, pleaves, state["mu"], state["h"]):
+            if xp is np and _kernel_leaf(g, p if wd else None, m, [h]):
+                u = np.empty(g.shape, dtype=g.dtype)   # one fused pass (bit-identical)
+                sophia_leaf(g.reshape(-1), (p if wd else g).reshape(-1), m.reshape(-1),
+                            h.reshape(-1), u.reshape(-1),
+                            np.array([b1, gamma * wd, rho * batch_size, eps, gamma]), bool(wd))
+                out.append(u)
+                continue
             m *= b1
             m += (1.0 - b1) * g
-            ratio = np.clip(m / np.maximum(rho * batch_size * h, eps), -1.0, 1.0)
+            ratio = xp.clip(m / xp.maximum(rho * batch_size * h, eps), -1.0, 1.0)
             step = -gamma * ratio
             if wd:
                 step = step - gamma * wd * p
-            out.append(step.astype(g.dtype, copy=False))
+            out.append(astype(step, g.dtype, xp))
         return tree_unflatten_like(grads, out), {"count": c + 1, "seed": state["seed"],
                                                  "mu": state["mu"], "h": state["h"]}
     return GradientTransformation(init, update, name=f"sophia_{variant}")
 
 
 # --------------------------------------------------------------------------- AdaHessian
-def _spatial_average(D, mode):
+def _spatial_average(D, mode, xp=np):
     if mode is None or mode == "none":
         return D
-    if mode == "kernel":
-        if D.ndim == 4:
-            return np.broadcast_to(D.mean(axis=(2, 3), keepdims=True), D.shape)
+    axes = {4: (2, 3)} if mode == "kernel" else {2: 1, 3: 2, 4: (2, 3)}  # 'row': instruction
+    if D.ndim not in axes:                                           # tuning's reference
         return D
-    # 'row': the instruction-tuning version of the reference
-    if D.ndim == 2:
-        return np.broadcast_to(D.mean(axis=1, keepdims=True), D.shape)
-    if D.ndim == 3:
-        return np.broadcast_to(D.mean(axis=2, keepdims=True), D.shape)
-    if D.ndim == 4:
-        return np.broadcast_to(D.mean(axis=(2, 3), keepdims=True), D.shape)
-    return D
+    return xp.broadcast_to(xp.mean(D, axis=axes[D.ndim], keepdims=True), D.shape)
 
 
 def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0, *,
@@ -174,6 +200,11 @@ def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0,
     ``denom = (sqrt(v) / sqrt(1 - b2^t))^k + eps`` and
     ``theta <- theta - lr (m / (1 - b1^t) / denom + wd theta)``
     (Yao et al., 2021; amirgholami/adahessian).
+
+    Arrays of any namespace: PyTorch, CuPy or other Array API parameters are updated on their
+    device; the Hutchinson probes of ``hvp=`` are drawn by the seeded NumPy generator on the
+    host and copied to the device (one explicit copy per probe), so a device run draws what a
+    NumPy run draws.
 
     Parameters
     ----------
@@ -220,6 +251,8 @@ def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0,
 
     def update(grads, state, params=None, **extra):
         leaves, pleaves = grads_and_params(grads, state["mu"], params, wd, "adahessian")
+        xp, _ = leaves_namespace(leaves, pleaves, state["mu"],
+                                 names=("grads", "params", "state"))
         c = state["count"]
         t = c + 1
         est = _curvature(extra, grads, step_rng(state["seed"], c), n_samples, "rademacher",
@@ -229,17 +262,25 @@ def adahessian(learning_rate=0.15, b1=0.9, b2=0.999, eps=1e-4, weight_decay=0.0,
         bc2 = math.sqrt(1.0 - b2 ** t)
         out = []
         for g, p, m, v, e in zip(leaves, pleaves, state["mu"], state["nu"], est):
-            D = _spatial_average(np.abs(e), spatial_average)
+            D = _spatial_average(xp.abs(e), spatial_average, xp)
+            if xp is np and _kernel_leaf(g, p if wd else None, m,
+                                         [v, D := np.ascontiguousarray(D)]):
+                u = np.empty(g.shape, dtype=g.dtype)   # one fused pass (bit-identical)
+                adahessian_leaf(g.reshape(-1), (p if wd else g).reshape(-1), m.reshape(-1),
+                                v.reshape(-1), D.reshape(-1), u.reshape(-1),
+                                np.array([b1, b2, bc1, bc2, kpow, eps, gamma, wd]), bool(wd))
+                out.append(u)
+                continue
             m *= b1
             m += (1.0 - b1) * g
             v *= b2
             v += (1.0 - b2) * D * D
-            denom = (np.sqrt(v) / bc2) ** kpow + eps
+            denom = (xp.sqrt(v) / bc2) ** kpow + eps
             step = m / bc1 / denom
             if wd:
                 step = step + wd * p
             with np.errstate(divide="ignore", invalid="ignore"):
-                out.append((-gamma * step).astype(g.dtype, copy=False))
+                out.append(astype(-gamma * step, g.dtype, xp))
         return tree_unflatten_like(grads, out), {"count": t, "seed": state["seed"],
                                                  "mu": state["mu"], "nu": state["nu"]}
     return GradientTransformation(init, update, name="adahessian")
@@ -255,6 +296,9 @@ def mfac(learning_rate=1e-3, momentum=0.0, weight_decay=0.0, *, damping=1e-5, ng
     (:func:`mfac_ihvp`; the Gram matrix ``G G^T`` is updated in ``O(m d)`` per
     step), ``v <- momentum v + (1 - momentum) u`` and ``theta <- theta - lr v``
     (Frantar et al., 2021; IST-DASLab/M-FAC).
+
+    Arrays of any namespace: with PyTorch, CuPy or other Array API parameters the window, its
+    Gram matrix and the Cholesky solve live on their device.
 
     Parameters
     ----------
@@ -287,37 +331,47 @@ def mfac(learning_rate=1e-3, momentum=0.0, weight_decay=0.0, *, damping=1e-5, ng
     m = check_scalar(ngrads, "ngrads", lower=1, integer=True)
 
     def init(params):
-        d = sum(int(np.size(x)) for x in tree_leaves(params))
-        return {"count": 0, "G": np.zeros((m, d)), "gram": np.zeros((m, m)),
-                "v": np.zeros(d)}
+        leaves = tree_leaves(params)
+        xp, dev = leaves_namespace(leaves, names=("params",))
+        d = sum(size(x) if hasattr(x, "shape") else int(np.size(x)) for x in leaves)
+        return {"count": 0, "G": zeros((m, d), xp, dev), "gram": zeros((m, m), xp, dev),
+                "v": zeros(d, xp, dev)}
+
+    def _flat(leaves, xp, dev):
+        """The leaves as one float64 vector (on their device)."""
+        if xp is np:
+            return np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in leaves]) \
+                if leaves else np.zeros(0)
+        return xp.concat([xp.reshape(astype(x, xp.float64, xp), (-1,)) for x in leaves]) \
+            if leaves else zeros(0, xp, dev)
 
     def update(grads, state, params=None, **extra):
         leaves = tree_leaves(grads)
-        g = np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in leaves]) \
-            if leaves else np.zeros(0)
         G, gram = state["G"], state["gram"]
-        if g.size != G.shape[1]:
-            raise ValueError(f"`grads` has {g.size} entries, the state {G.shape[1]}")
+        pleaves = tree_leaves(params) if wd and params is not None else None
+        xp, dev = leaves_namespace(leaves, pleaves, [G], names=("grads", "params", "state"))
+        g = _flat(leaves, xp, dev)
+        if g.shape[0] != G.shape[1]:
+            raise ValueError(f"`grads` has {g.shape[0]} entries, the state {G.shape[1]}")
         if wd:
             if params is None:
                 raise ValueError("mfac with weight_decay needs `params`")
-            g = g + wd * np.concatenate([np.asarray(x, dtype=np.float64).ravel()
-                                         for x in tree_leaves(params)])
+            g = g + wd * _flat(pleaves, xp, dev)
         c = state["count"]
         i = c % m
-        G[i] = g
+        G[i, :] = g
         row = G @ g
         gram[i, :] = row
         gram[:, i] = row
-        u = _woodbury_ihvp(G, gram, g, lam)
+        u = _woodbury_ihvp(G, gram, g, lam, xp)
         v = state["v"]
         v *= mu
         v += (1.0 - mu) * u
         step = -lr(c) * v
         out, pos = [], 0
         for x in leaves:
-            n = int(np.size(x))
-            out.append(step[pos:pos + n].reshape(np.shape(x)).astype(x.dtype, copy=False))
+            n = size(x)
+            out.append(astype(xp.reshape(step[pos:pos + n], tuple(x.shape)), x.dtype, xp))
             pos += n
         return tree_unflatten_like(grads, out), {"count": c + 1, "G": G, "gram": gram, "v": v}
     return GradientTransformation(init, update, name="mfac")

@@ -1,16 +1,19 @@
-"""Composable building blocks (vectorised array code: NumPy or CuPy leaves).
+"""Composable building blocks (vectorised Array API code: NumPy, PyTorch, CuPy, ... leaves).
 
 Every block follows the optax sign convention: blocks that *scale* return a
 descent direction with the sign of the gradient, and
 :func:`scale_by_learning_rate` flips the sign at the end of a :func:`chain`.
 """
+import math
+
 import numpy as np
 
-from .._array_api import get_namespace
+from .._array_api import is_numpy
 from .._validation import check_choice, check_scalar
 from ._base import GradientTransformation, as_schedule, check_beta, check_grads
 from ._fused import grads_all_finite
 from ._tree import tree_leaves, tree_map, tree_zeros_like
+from ._xp import astype, copy, leaves_namespace, tree_namespace
 
 __all__ = ["scale", "scale_by_learning_rate", "scale_by_schedule", "add_decayed_weights",
            "clip_by_global_norm", "trace", "scale_by_adam", "scale_by_belief",
@@ -23,7 +26,10 @@ def _need_params(params, who):
 
 
 def scale(step_size):
-    """Multiply the updates by a constant ``step_size`` (any sign)."""
+    """Multiply the updates by a constant ``step_size`` (any sign).
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
+    """
     if isinstance(step_size, bool) or not isinstance(step_size, (int, float, np.floating)):
         raise TypeError(f"`step_size` must be a real number, got {type(step_size).__name__}")
     step_size = float(step_size)
@@ -42,6 +48,8 @@ def scale_by_schedule(schedule):
     """Multiply the updates by ``schedule(count)`` (count = completed steps).
 
     ``schedule`` may also be a constant (it must be non-negative either way).
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
     """
     sched = as_schedule(schedule, "schedule")
 
@@ -56,6 +64,8 @@ def scale_by_schedule(schedule):
 
 def scale_by_learning_rate(learning_rate, flip_sign=True):
     """Multiply by ``-learning_rate`` (a non-negative float or a schedule).
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
 
     Examples
     --------
@@ -80,6 +90,8 @@ def scale_by_learning_rate(learning_rate, flip_sign=True):
 
 def add_decayed_weights(weight_decay=0.0, mask=None):
     """Add ``weight_decay * params`` to the updates (decoupled weight decay in a chain).
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
 
     Parameters
     ----------
@@ -107,6 +119,8 @@ def add_decayed_weights(weight_decay=0.0, mask=None):
 def clip_by_global_norm(max_norm):
     """Scale the updates by ``min(1, max_norm / ‖g‖)``, ‖g‖ over all leaves together.
 
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
+
     Examples
     --------
     >>> import numpy as np
@@ -123,9 +137,13 @@ def clip_by_global_norm(max_norm):
 
     def update(grads, state, params=None, **extra):
         leaves = tree_leaves(grads)
-        sq = sum(float((x.astype(np.float64) ** 2).sum()) if isinstance(x, np.ndarray)
-                 else float((x * x).sum()) for x in leaves)
-        norm = np.sqrt(sq)
+        xp, _ = leaves_namespace(leaves, names=("grads",))
+        if is_numpy(xp):
+            sq = sum(float((x.astype(np.float64) ** 2).sum()) for x in leaves)
+        else:  # one host synchronisation for the whole tree
+            sq = float(sum(xp.sum(astype(x, xp.float64, xp) ** 2) for x in leaves)) \
+                if leaves else 0.0
+        norm = np.sqrt(sq) if is_numpy(xp) else math.sqrt(sq)  # (NumPy: as before)
         if norm <= max_norm:
             return grads, state
         c = max_norm / norm
@@ -134,7 +152,10 @@ def clip_by_global_norm(max_norm):
 
 
 def trace(decay, nesterov=False):
-    """Momentum ``t = decay * t + g``; output ``t`` (or ``g + decay * t`` with Nesterov)."""
+    """Momentum ``t = decay * t + g``; output ``t`` (or ``g + decay * t`` with Nesterov).
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
+    """
     decay = check_beta(decay, "decay")
 
     def init(params):
@@ -142,11 +163,12 @@ def trace(decay, nesterov=False):
 
     def update(grads, state, params=None, **extra):
         check_grads(grads, state["trace"])
+        xp, _ = tree_namespace(grads, state["trace"], names=("grads", "state"))
 
         def step(g, t):
             t *= decay
             t += g
-            return g + decay * t if nesterov else t.copy()
+            return g + decay * t if nesterov else copy(t, xp)
         return tree_map(step, grads, state["trace"]), state
     return GradientTransformation(init, update, name="trace")
 
@@ -170,7 +192,10 @@ def adam_direction(xp, g, m, v, vmax, b1, b2, inv_bc2, eps, eps_root):
     v += (1.0 - b2) * (g * g)
     den = v
     if vmax is not None:
-        xp.maximum(vmax, v, out=vmax)
+        if is_numpy(xp):
+            xp.maximum(vmax, v, out=vmax)
+        else:
+            vmax[...] = xp.maximum(vmax, v)
         den = vmax
     return m / (xp.sqrt(den * inv_bc2 + eps_root) + eps)
 
@@ -209,11 +234,11 @@ def _scale_by_moments(name, direction, b1, b2, eps, eps_root):
 
     def update(grads, state, params=None, **extra):
         check_grads(grads, state["mu"])
+        xp, _ = tree_namespace(grads, state["mu"], names=("grads", "state"))
         t = state["count"] + 1
         inv_bc1, inv_bc2 = 1.0 / (1.0 - b1 ** t), 1.0 / (1.0 - b2 ** t)
 
         def step(g, m, v):
-            xp = get_namespace(g)
             return direction(xp, g, m, v, b1, b2, inv_bc2, eps, eps_root) * inv_bc1
         upd = tree_map(step, grads, state["mu"], state["nu"])
         return upd, {"count": t, "mu": state["mu"], "nu": state["nu"]}
@@ -225,6 +250,8 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
 
     ``chain(scale_by_adam(), scale_by_learning_rate(lr))`` is :func:`adam`;
     with :func:`add_decayed_weights` in between it is :func:`adamw`.
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
     """
     def direction(xp, g, m, v, b1, b2, inv_bc2, eps, eps_root):
         return adam_direction(xp, g, m, v, None, b1, b2, inv_bc2, eps, eps_root)
@@ -236,6 +263,8 @@ def scale_by_belief(b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
 
     ``eps_root`` is stored into ``s`` (it compounds), as in the authors'
     code and optax ``scale_by_belief``.
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
     """
     def direction(xp, g, m, s, b1, b2, inv_bc2, eps, eps_root):
         return belief_direction(xp, g, m, s, b1, b2, inv_bc2 ** 0.5, eps_root, eps)
@@ -244,6 +273,8 @@ def scale_by_belief(b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
 
 def apply_if_finite(inner, on_nonfinite="skip"):
     """Run ``inner`` only when every gradient entry is finite.
+
+    Works on arrays of any namespace (NumPy, PyTorch, CuPy, ...), on their device.
 
     Parameters
     ----------
@@ -282,7 +313,8 @@ def apply_if_finite(inner, on_nonfinite="skip"):
         if _check(grads, state):
             u, s = inner.update(grads, state["inner"], params, **extra)
             return u, {"inner": s, "notfinite_count": state["notfinite_count"]}
-        zeros = tree_map(lambda g: get_namespace(g).zeros_like(g), grads)
+        xp, _ = tree_namespace(grads, names=("grads",))
+        zeros = tree_map(lambda g: xp.zeros_like(g), grads)
         return zeros, {"inner": state["inner"],
                        "notfinite_count": state["notfinite_count"] + 1}
 

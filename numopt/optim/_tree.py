@@ -1,6 +1,6 @@
 """Parameter trees: the one flatten / unflatten (with paths) of :mod:`numopt.optim`.
 
-A *tree* is an array (NumPy or CuPy; a leaf), or a ``dict`` / ``list`` /
+A *tree* is an array (of any Array API namespace; a leaf), or a ``dict`` / ``list`` /
 ``tuple`` (and the other containers :mod:`optree` knows: namedtuples,
 ``OrderedDict``, ...) whose values are trees. The traversal is optree's, as in
 PyTorch and JAX: ``dict`` children in sorted key order, so trees built in
@@ -119,17 +119,27 @@ def tree_map(fn, tree, *rest, names=None):
 
 
 def tree_zeros_like(tree, dtype=None):
-    """Zeros with the shape (and dtype unless given) of each leaf."""
+    """Zeros with the shape (and dtype unless given) of each leaf, in its namespace and device."""
+    import numpy as np
     from .._array_api import get_namespace
 
     def z(x):
-        return get_namespace(x).zeros(x.shape, dtype=x.dtype if dtype is None else dtype)
+        if isinstance(x, np.ndarray):
+            return np.zeros(x.shape, dtype=x.dtype if dtype is None else dtype)
+        return get_namespace(x).zeros_like(x, dtype=dtype)
     return tree_map(z, tree)
 
 
 def tree_copy(tree):
-    """Deep copy of the arrays of ``tree`` (non-array leaves are kept)."""
-    return tree_map(lambda x: x.copy() if hasattr(x, "copy") else x, tree)
+    """Deep copy of the arrays of ``tree`` (any namespace; non-array leaves are kept)."""
+    import numpy as np
+    from .._array_api import get_namespace, is_array
+
+    def cp(x):
+        if isinstance(x, np.ndarray) or not is_array(x):
+            return x.copy() if hasattr(x, "copy") else x
+        return get_namespace(x).asarray(x, copy=True)
+    return tree_map(cp, tree)
 
 
 def tree_check_same(tree, other, name="grads", ref="params"):

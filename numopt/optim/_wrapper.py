@@ -4,11 +4,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .._array_api import get_namespace, to_host as to_numpy
+from .._array_api import device, from_host, get_namespace, is_numpy, to_host as to_numpy
 from .._validation import check_choice
 from ._base import GradientTransformation
 from ._fused import grads_all_finite
 from ._tree import tree_check_same, tree_flatten, tree_leaves, tree_map, tree_paths
+from ._xp import astype, tree_namespace
 
 __all__ = ["Optimizer", "state_dict", "load_state_dict"]
 
@@ -16,9 +17,10 @@ __all__ = ["Optimizer", "state_dict", "load_state_dict"]
 def state_dict(state):
     """Flatten an optimizer state into ``{path: numpy array}`` (copies).
 
-    Scalars (step counts) become 0-d arrays, CuPy arrays are copied to the
-    host, so the result can be saved with :func:`numpy.savez`. Restore it
-    with :func:`load_state_dict`.
+    Scalars (step counts) become 0-d arrays; arrays of other namespaces
+    (PyTorch, CuPy, ...) are copied to the host explicitly (serialisation is
+    a host step), so the result can be saved with :func:`numpy.savez`.
+    Restore it with :func:`load_state_dict`.
 
     Examples
     --------
@@ -44,7 +46,8 @@ def load_state_dict(template, d):
     ----------
     template : state
         A state of the same optimizer on the same parameters (e.g. from
-        ``init``); its arrays fix the shapes, dtypes and array namespace.
+        ``init``); its arrays fix the shapes, dtypes, array namespace and
+        device (the saved NumPy data is copied to that device explicitly).
     d : mapping
         ``{path: array}`` as returned by :func:`state_dict` (or loaded from
         an ``.npz`` file).
@@ -74,7 +77,9 @@ def load_state_dict(template, d):
             raise ValueError(f"state entry {path!r} has shape {v.shape}, expected "
                              f"{tuple(x.shape)}")
         xp = get_namespace(x)
-        return xp.array(np.ascontiguousarray(v, dtype=x.dtype), copy=True)
+        if is_numpy(xp):
+            return xp.array(np.ascontiguousarray(v, dtype=x.dtype), copy=True)
+        return from_host(np.array(v, copy=True), xp, device=device(x), dtype=x.dtype)
     return treedef.unflatten([rebuild(x, p) for x, p in zip(leaves, paths)])
 
 
@@ -88,6 +93,9 @@ class Optimizer:
     params : tree of arrays
         The parameters (a dict, list or single array); used to build the
         state. Later calls to :meth:`step` must pass the same structure.
+        NumPy parameters take the fused Numba kernels; PyTorch, CuPy or other
+        Array API arrays are updated in place on their device by the
+        vectorised array code (the state is created there too).
     nonfinite : {'raise', 'skip', 'ignore'}
         What a step does with a NaN or inf gradient: raise ``ValueError``
         (default), skip the step (``n_skipped`` counts them), or run it.
@@ -154,8 +162,9 @@ class Optimizer:
             self.state = t.step_inplace(params, grads, self.state, **extra)
         else:
             updates, self.state = t.update(grads, self.state, params, **extra)
+            xp, _ = tree_namespace(params, updates, names=("params", "updates"))
             for p, u in zip(tree_leaves(params), tree_leaves(updates)):
-                p += u.astype(p.dtype, copy=False)
+                p += astype(u, p.dtype, xp)
         self.n_steps += 1
         return params
 

@@ -24,9 +24,11 @@ import math
 
 import numpy as np
 
+from .._array_api import device, is_numpy, namespace_and_device
 from .._callback import make_callback
 from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
 from .._validation import check_array, check_callable, check_rng, check_scalar
+from ._xp import astype, host, namespace_of
 
 __all__ = ["top_k", "random_k", "message_bits", "EControl", "econtrol"]
 
@@ -40,6 +42,9 @@ def top_k(x, k):
     """Keep the ``k`` entries of largest magnitude, zero the rest.
 
     A contractive compressor: ``||top_k(x) - x||^2 <= (1 - k/d) ||x||^2``.
+    A PyTorch, CuPy or other Array API ``x`` is compressed on its device
+    (a sort of ``|x|`` there; among entries of equal magnitude the ones kept
+    may differ from NumPy's choice).
 
     Examples
     --------
@@ -48,6 +53,13 @@ def top_k(x, k):
     >>> top_k(np.array([0.1, -3.0, 2.0, 0.5]), 2)
     array([ 0., -3.,  2.,  0.])
     """
+    xp = namespace_of(x)
+    if not is_numpy(xp):
+        flat = xp.reshape(astype(x, xp.float64, xp), (-1,))
+        d = flat.shape[0]
+        k = _check_k(k, d)
+        rank = xp.argsort(xp.argsort(xp.abs(flat), stable=True))   # rank of |x_i|
+        return xp.reshape(xp.where(rank >= d - k, flat, 0.0), x.shape)
     x = np.asarray(x, dtype=np.float64)
     flat = x.ravel()
     k = _check_k(k, flat.size)
@@ -66,6 +78,9 @@ def random_k(x, k, rng=None, *, unbiased=False):
     With ``unbiased=False`` (default) the kept entries are unscaled, a
     contractive compressor with ``E||C(x) - x||^2 = (1 - k/d)||x||^2``; with
     ``unbiased=True`` they are scaled by ``d/k`` so that ``E[C(x)] = x``.
+    For a PyTorch, CuPy or other Array API ``x`` the indices are drawn by
+    ``rng`` on the host (the same draw as for NumPy) and their 0/1 mask is
+    copied to ``x``'s device, where the compression runs.
 
     Examples
     --------
@@ -74,6 +89,16 @@ def random_k(x, k, rng=None, *, unbiased=False):
     >>> int(np.count_nonzero(random_k(np.arange(1.0, 11.0), 3, rng=0)))
     3
     """
+    xp = namespace_of(x)
+    if not is_numpy(xp):
+        flat = xp.reshape(astype(x, xp.float64, xp), (-1,))
+        d = flat.shape[0]
+        k = _check_k(k, d)
+        idx = check_rng(rng).choice(d, size=k, replace=False)
+        mask = np.zeros(d, dtype=bool)
+        mask[idx] = True
+        kept = flat * (d / k if unbiased else 1.0)
+        return xp.reshape(xp.where(host(mask, xp, device(flat)), kept, 0.0), x.shape)
     x = np.asarray(x, dtype=np.float64)
     flat = x.ravel()
     d = flat.size
@@ -113,13 +138,18 @@ class _Compressor:
             self.name, self.fn = compressor, None
 
     def __call__(self, x, k, rng):
+        xp = namespace_of(x)
         if self.fn is not None:
-            return np.asarray(self.fn(x, rng), dtype=np.float64)
+            out = self.fn(x, rng)
+            if is_numpy(xp):
+                return np.asarray(out, dtype=np.float64)
+            namespace_and_device(x, out, names=("x", "the compressor's output"))
+            return astype(out, xp.float64, xp)
         if self.name == "top-k":
             return top_k(x, k)
         if self.name == "random-k":
             return random_k(x, k, rng)
-        return x.copy()
+        return x.copy() if is_numpy(xp) else xp.asarray(x, copy=True)
 
 
 def _worker_rngs(rng, n):
@@ -291,14 +321,18 @@ class EControl:
         d = deltas[0].shape[0]
         if any(dl.shape[0] != d for dl in deltas):
             raise ValueError("worker gradients must all have the same number of entries")
+        xp = namespace_of(deltas[0])
         if self.h is None:
             self.d = d
             self.k_, self.eta_ = self._workers_k_eta(d)
-            self.h = np.array(deltas)
+            self.h = np.array(deltas) if is_numpy(xp) else xp.stack(deltas)
             k = None
         else:
             for i, dl in enumerate(deltas):
-                self.h[i] += dl
+                if is_numpy(xp):
+                    self.h[i] += dl
+                else:
+                    self.h[i, :] = self.h[i, :] + dl
             k = self.k_
         self.model_bits += self.n_workers * message_bits(d, k, self.value_bits)
         if self._workers.remote:
@@ -307,7 +341,7 @@ class EControl:
             self.bits = self.model_bits
         self.downlink_bits += 8 * sent
         self.rounds += 1
-        return self.h.mean(axis=0)
+        return self.h.mean(axis=0) if is_numpy(xp) else xp.mean(self.h, axis=0)
 
     def _workers_k_eta(self, d):
         from ._dask import resolve_k_eta
@@ -329,6 +363,10 @@ def econtrol(worker_grads, x0, learning_rate=0.1, *, eta=None, compressor="top-k
         With ``client``, each callable, with the data it closes over (its
         shard), is sent once to a Dask worker and runs there.
     x0 : array_like
+        A PyTorch, CuPy or other Array API ``x0`` keeps the simulation on its
+        device (the oracles get and return such arrays; compression, error
+        feedback and the server's average run there). The Dask path
+        (``client``) sends packed NumPy bytes and needs NumPy arrays.
     learning_rate : float
     eta, compressor, k, value_bits, rng
         See :class:`EControl`.
@@ -374,7 +412,13 @@ def econtrol(worker_grads, x0, learning_rate=0.1, *, eta=None, compressor="top-k
     for i, g in enumerate(worker_grads):
         check_callable(g, f"worker_grads[{i}]")
     check_callable(full_grad, "full_grad", allow_none=True)
-    x = check_array(x0, "x0", ndim=1, copy=True, dtype=np.float64)
+    xp, _ = namespace_and_device(x0, names=("x0",))
+    if client is not None and not is_numpy(xp):
+        raise TypeError("econtrol with a Dask `client` sends NumPy bytes between processes: "
+                        "pass a NumPy x0 (or run the simulation, client=None, on device "
+                        "arrays)")
+    x = check_array(x0, "x0", ndim=1, copy=True, dtype=np.float64 if is_numpy(xp)
+                    else xp.float64, xp=xp)
     lr = check_scalar(learning_rate, "learning_rate", lower=0.0, lower_inclusive=False)
     maxiter = check_scalar(maxiter, "maxiter", lower=0, integer=True)
     gtol = check_scalar(gtol, "gtol", lower=0.0)
@@ -385,14 +429,21 @@ def econtrol(worker_grads, x0, learning_rate=0.1, *, eta=None, compressor="top-k
         hist = {"grad_norm": [], "bits": []}
         status, nit = MAXITER, 0
         for nit in range(maxiter + 1):
-            if full_grad is None:
-                gfull = np.mean(ec.evaluate(x), axis=0)
+            if not is_numpy(xp):
+                gfull = xp.mean(xp.stack(ec.evaluate(x)), axis=0) if full_grad is None \
+                    else full_grad(x)
+                gnorm = float(xp.linalg.vector_norm(gfull))
+                x_ok = bool(xp.all(xp.isfinite(x)))
             else:
-                gfull = np.asarray(full_grad(x))
-            gnorm = float(np.linalg.norm(gfull))
+                if full_grad is None:
+                    gfull = np.mean(ec.evaluate(x), axis=0)
+                else:
+                    gfull = np.asarray(full_grad(x))
+                gnorm = float(np.linalg.norm(gfull))
+                x_ok = np.all(np.isfinite(x))
             hist["grad_norm"].append(gnorm)
             hist["bits"].append(ec.bits)
-            if not np.isfinite(gnorm) or not np.all(np.isfinite(x)):
+            if not np.isfinite(gnorm) or not x_ok:
                 status = NAN_ENCOUNTERED
                 break
             if gnorm <= gtol:

@@ -230,3 +230,108 @@ def test_update_into_out_arrays(name):
         opt.update(g, s2, params, out={"a": out["a"], "b": out["b"].astype(np.float32)})
     with pytest.raises(ValueError, match="out"):
         opt.update(g, s2, params, out={"a": out["a"]})
+
+
+def test_functional_update_recycles_only_dropped_outputs():
+    """Large ``update`` outputs are reused once the caller lets them go, never before."""
+    from numopt.optim._fused import RECYCLE_BYTES
+    rng = np.random.default_rng(5)
+    n = RECYCLE_BYTES // 8
+    params = {"big": rng.standard_normal(n), "small": rng.standard_normal(7)}
+    opt, ref = optim.adam(0.1), optim.adam(0.1)
+    s, s_ref = opt.init(params), ref.init(params)
+
+    def step():
+        nonlocal s, s_ref
+        g = {k: rng.standard_normal(v.shape) for k, v in params.items()}
+        u, s = opt.update(g, s, params)
+        want, s_ref = ref.update(g, s_ref, params, out={k: np.empty_like(v)
+                                                        for k, v in params.items()})
+        for k in params:
+            np.testing.assert_array_equal(u[k], want[k])
+        return u
+
+    kept = step()
+    snapshot = kept["big"].copy()
+    u = step()                                    # `kept` is still referenced: not reused
+    assert u["big"].ctypes.data != kept["big"].ctypes.data
+    view = u["big"][::2]                          # a view keeps its base alive: not reused
+    addr = u["big"].ctypes.data
+    del u
+    u = step()
+    assert u["big"].ctypes.data != addr
+    np.testing.assert_array_equal(kept["big"], snapshot)
+    addr = u["big"].ctypes.data
+    del u, view
+    u = step()                                    # dropped: its memory is written again
+    assert u["big"].ctypes.data == addr
+    np.testing.assert_array_equal(kept["big"], snapshot)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("wd", [0.0, 0.1])
+def test_sophia_adahessian_leaf_kernels_equal_array_code(dtype, wd):
+    """The fused Sophia / AdaHessian leaf passes give the array code's bits.
+
+    The reference is the rule written with NumPy ufuncs here (NumPy's own
+    roundings: weak Python-float scalars, ``** 0.5`` as a square root), on a
+    leaf long enough for the parallel chunked loop.
+    """
+    rng = np.random.default_rng(6)
+    n = 3 * K.CHUNK + 11
+    g, p, m0 = (rng.standard_normal(n).astype(dtype) for _ in range(3))
+    h = rng.random(n) * np.where(rng.random(n) < 0.1, -1.0, 1.0)   # some negative curvature
+    h[:5] = 0.0
+    b1, lr, rb, eps = 0.9, 0.3, 0.7, 1e-12
+    m, out = m0.copy(), np.empty_like(g)
+    K.sophia_leaf(g, p, m, h, out, np.array([b1, lr * wd, rb, eps, lr]), wd != 0.0)
+    m_ref = m0.copy()
+    m_ref *= b1
+    m_ref += (1.0 - b1) * g
+    want = -lr * np.clip(m_ref / np.maximum(rb * h, eps), -1.0, 1.0)
+    if wd:
+        want = want - lr * wd * p
+    np.testing.assert_array_equal(m, m_ref)
+    np.testing.assert_array_equal(out, want.astype(dtype))
+    D = np.abs(rng.standard_normal(n))
+    v0 = rng.random(n)
+    for kpow, exact in ((1.0, True), (0.5, True), (0.7, False)):
+        b2, bc1, bc2 = 0.99, 0.6, 0.4
+        m, v, out = m0.copy(), v0.copy(), np.empty_like(g)
+        K.adahessian_leaf(g, p, m, v, D, out,
+                          np.array([b1, b2, bc1, bc2, kpow, eps, lr, wd]), wd != 0.0)
+        m_ref, v_ref = m0.copy(), v0.copy()
+        m_ref *= b1
+        m_ref += (1.0 - b1) * g
+        v_ref *= b2
+        v_ref += (1.0 - b2) * D * D
+        step = m_ref / bc1 / ((np.sqrt(v_ref) / bc2) ** kpow + eps)
+        if wd:
+            step = step + wd * p
+        want = (-lr * step).astype(dtype)
+        np.testing.assert_array_equal(m, m_ref)
+        np.testing.assert_array_equal(v, v_ref)
+        if exact:
+            np.testing.assert_array_equal(out, want)
+        else:   # a general power: libm's pow here, NumPy's (possibly SIMD) one there
+            tol = 4 * np.finfo(dtype).eps
+            np.testing.assert_allclose(out, want, rtol=tol, atol=tol * np.max(np.abs(want)))
+
+
+def test_sophia_kernel_and_array_paths_agree():
+    """Strided parameters take the array code; contiguous ones the kernel: same steps."""
+    rng = np.random.default_rng(7)
+    base = rng.standard_normal((40, 30))
+    strided = {"w": base[:, ::2]}                       # not C-contiguous: array code
+    contig = {"w": np.ascontiguousarray(base[:, ::2])}
+    runs = []
+    for params in (strided, contig):
+        opt = optim.sophia(0.05, k=2, weight_decay=0.1)
+        s = opt.init(params)
+        r = np.random.default_rng(8)
+        for _ in range(4):
+            g = {"w": r.standard_normal((40, 15))}
+            hd = {"w": r.random((40, 15))}
+            u, s = opt.update(g, s, params, hess_diag=hd)
+        runs.append(u["w"])
+    np.testing.assert_array_equal(runs[0], runs[1])
