@@ -50,7 +50,7 @@ OPTIMIZERS = {
 def _declare(name, hvp, summary):
     return dict(name=name, target=f"._minimize_adapter:minimize_{name.replace('-', '_')}",
                 summary=summary, uses_jac=True, uses_hess=hvp, uses_hessp=hvp,
-                stochastic=True, tol_options=("gtol",))
+                stochastic=True, tol_options=("gtol",), array_api=True)
 
 
 #: Fields of :class:`numopt._minimize.MethodSpec`, one dict per method; targets are

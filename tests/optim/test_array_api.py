@@ -375,3 +375,28 @@ def test_compressors_on_device(xpb):
     _close(xpb, [got], [top_k(x, 6)], 0.0)
     got = xpb.check(random_k(xpb.asarray(x), 7, rng=1, unbiased=True))
     _close(xpb, [got], [random_k(x, 7, rng=1, unbiased=True)], 0.0)
+
+
+@pytest.mark.parametrize("method", ["adam", "lion", "sgd", "adabelief"])
+def test_minimize_front_door_keeps_x0_namespace(xpb, method):
+    # end to end through numopt.minimize (front door + Objective + adapter): same iterates
+    # as the NumPy run, result arrays on x0's device, x0 untouched
+    import array_api_compat
+    import numopt
+
+    def fun(x):
+        xp = array_api_compat.array_namespace(x)
+        return float(xp.sum((x - 1.0) ** 2 * xp.arange(1, 6, dtype=x.dtype, device=x.device)))
+
+    def jac(x):
+        xp = array_api_compat.array_namespace(x)
+        return 2.0 * (x - 1.0) * xp.arange(1, 6, dtype=x.dtype, device=x.device)
+
+    opts = {"maxiter": 300, "learning_rate": 0.05}
+    ref = numopt.minimize(fun, np.zeros(5), jac=jac, method=method, options=opts)
+    x0 = xpb.asarray(np.zeros(5))
+    res = numopt.minimize(fun, x0, jac=jac, method=method, options=opts)
+    xpb.check(res.x, res.jac)
+    np.testing.assert_allclose(xpb.to_numpy(res.x), ref.x, rtol=1e-12, atol=1e-14)
+    assert (res.nit, res.status) == (ref.nit, ref.status)
+    np.testing.assert_array_equal(xpb.to_numpy(x0), np.zeros(5))
