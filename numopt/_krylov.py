@@ -41,6 +41,12 @@ def _dot(u, v):
     return float(u @ v)
 
 
+def _copy(v, xp):
+    # NumPy and CuPy arrays copy themselves; other Array API arrays (PyTorch,
+    # array_api_strict) through the namespace
+    return v.copy() if hasattr(v, "copy") else xp.asarray(v, copy=True)
+
+
 def conjugate_gradient(matvec, b, *, rtol, maxiter, psolve=None, x0=None, xp=np):
     """Solve ``A x = b`` for symmetric positive definite ``A`` given as ``matvec``.
 
@@ -60,7 +66,7 @@ def conjugate_gradient(matvec, b, *, rtol, maxiter, psolve=None, x0=None, xp=np)
     x0 : 1-D array, optional
         Starting point (default zeros; not modified).
     xp : module
-        Array namespace of ``b`` (NumPy or CuPy).
+        Array namespace of ``b`` (NumPy, CuPy, or any Array API namespace).
 
     Returns
     -------
@@ -71,9 +77,9 @@ def conjugate_gradient(matvec, b, *, rtol, maxiter, psolve=None, x0=None, xp=np)
     """
     if x0 is None:
         x = xp.zeros_like(b)
-        r = b.copy()
+        r = _copy(b, xp)
     else:
-        x = x0.copy()
+        x = _copy(x0, xp)
         r = b - matvec(x)
     bnorm = math.sqrt(_dot(b, b))
     stop = rtol * bnorm
@@ -84,7 +90,7 @@ def conjugate_gradient(matvec, b, *, rtol, maxiter, psolve=None, x0=None, xp=np)
     rz = _dot(r, z)
     if not rz > 0:
         return CGResult(x, 0, False, INDEFINITE if math.isfinite(rz) else NONFINITE)
-    p = z.copy()
+    p = _copy(z, xp)
     status = MAXITER
     k = 0
     # a nearly singular operator can make the recurrences overflow: stop at the last
