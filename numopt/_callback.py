@@ -12,6 +12,15 @@ from ._result import OptimizeResult
 __all__ = ["make_callback", "no_callback"]
 
 
+def _copy(x):
+    # NumPy and CuPy arrays copy themselves; other Array API arrays (PyTorch,
+    # array_api_strict) through their namespace, on their device
+    if hasattr(x, "copy"):
+        return x.copy()
+    from array_api_compat import array_namespace
+    return array_namespace(x).asarray(x, copy=True)
+
+
 class _Callback:
     __slots__ = ("_func", "_new_style")
 
@@ -29,9 +38,9 @@ class _Callback:
         """Call the user callback; return True when it asked to stop."""
         try:
             if self._new_style:
-                self._func(intermediate_result=OptimizeResult(x=x.copy(), **fields))
+                self._func(intermediate_result=OptimizeResult(x=_copy(x), **fields))
             else:
-                self._func(x.copy())
+                self._func(_copy(x))
         except StopIteration:
             return True
         return False

@@ -156,9 +156,10 @@ class _Problem:
             # the whole d x d products (no scatter into triangles): one GEMM per chunk
             B = xp.zeros((m, d * d), dtype=U.dtype, device=U.device)
             for a in range(0, Xm.shape[0], self.chunk):
-                Xc = Xm[a:a + self.chunk, :]
-                XX = xp.reshape(Xc[:, :, None] * Xc[:, None, :], (Xc.shape[0], d * d))
-                B = B + Wt[a:a + self.chunk, :].T @ XX
+                b = min(a + self.chunk, Xm.shape[0])     # the standard has no clipped slices
+                Xc = Xm[a:b, :]
+                XX = xp.reshape(Xc[:, :, None] * Xc[:, None, :], (b - a, d * d))
+                B = B + Wt[a:b, :].T @ XX
             B = xp.reshape(B, (m, d, d))
         if self.beta > 0:
             beta = self.beta
