@@ -367,7 +367,6 @@ class ReLUNetwork:
     def __init__(self, hidden_weights, hidden_bias, output_weights):
         xp, _ = namespace_and_device(hidden_weights, hidden_bias, output_weights,
                                      names=("hidden_weights", "hidden_bias", "output_weights"))
-        self._xp = xp
         if xp is np:
             self.hidden_weights = np.asarray(hidden_weights, dtype=np.float64)
             self.hidden_bias = np.asarray(hidden_bias, dtype=np.float64)
@@ -382,6 +381,11 @@ class ReLUNetwork:
         if self.hidden_bias.shape != (m,) or self.output_weights.shape != (m,):
             raise ValueError(f"`hidden_bias` and `output_weights` must have shape ({m},), got "
                              f"{self.hidden_bias.shape} and {self.output_weights.shape}")
+
+    @property
+    def _xp(self):
+        # derived, not stored: a module attribute would make the network unpicklable
+        return namespace_and_device(self.hidden_weights)[0]
 
     @property
     def n_hidden(self):
