@@ -243,14 +243,7 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     """
     loss = check_choice(loss, "loss", LOSSES)
     solver = check_choice(solver, "solver", SOLVERS)
-    pat = (None, None) if patterns is None else tuple(patterns)
-    xp, dev = namespace_and_device(X, y, *pat, names=("X", "y", "patterns[0]", "patterns[1]"))
-    out_dtype = None
-    if xp is not np:
-        out_dtype = float_dtype(X, y, xp=xp)
-        X, y = check_xy(X, y, loss, xp, dtype=solve_dtype(xp, dev))
-    else:
-        X, y = check_xy(X, y, loss)
+    X, y, xp, dev, out_dtype = _inputs(X, y, loss, patterns)
     beta = check_scalar(beta, "beta", lower=0.0)
     robust_eps = check_scalar(robust_eps, "robust_eps", lower=0.0)
     tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
@@ -301,6 +294,20 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
         if key in res:
             out[key] = res[key]
     return out
+
+
+def _inputs(X, y, loss, patterns):
+    """``(X, y, xp, device, out_dtype)``: checked data in the namespace of the inputs.
+
+    The device path solves in float64 (where the device has it) and casts the
+    results back to ``out_dtype`` (float32 for float32 input); ``None`` for NumPy.
+    """
+    pat = (None, None) if patterns is None else tuple(patterns)
+    xp, dev = namespace_and_device(X, y, *pat, names=("X", "y", "patterns[0]", "patterns[1]"))
+    if xp is np:
+        return (*check_xy(X, y, loss), xp, dev, None)
+    out_dtype = float_dtype(X, y, xp=xp)
+    return (*check_xy(X, y, loss, xp, dtype=solve_dtype(xp, dev)), xp, dev, out_dtype)
 
 
 def _pick_solver(solver, X, bias, n_patterns, patterns, loss, robust_eps, options):
