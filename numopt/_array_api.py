@@ -240,13 +240,17 @@ def size(x):
 
 
 def default_float(xp, device=None):
-    """The float64 dtype of ``xp``, or float32 where the device has no float64."""
+    """The float64 dtype of ``xp``, or float32 where ``device`` has no float64.
+
+    Not the library's *default* dtype (PyTorch's is float32): numopt computes in
+    float64 unless the device cannot.
+    """
     info = getattr(xp, "__array_namespace_info__", None)
-    if info is not None and device is not None:
+    if info is not None:
         try:
-            dts = info().default_dtypes(device=device)
-            if dts.get("real floating") is not None:
-                return xp.float64 if dts["real floating"] == xp.float64 else xp.float32
+            kinds = info().dtypes(device=device, kind="real floating")
+            if "float64" not in kinds:
+                return xp.float32
         except (TypeError, ValueError, AttributeError):
             pass
     return xp.float64

@@ -41,6 +41,12 @@ def _dot(u, v):
     return float(u @ v)
 
 
+def _copy(v, xp):
+    # NumPy and CuPy arrays copy themselves; other Array API arrays (PyTorch,
+    # array_api_strict) through the namespace
+    return v.copy() if hasattr(v, "copy") else xp.asarray(v, copy=True)
+
+
 def conjugate_gradient(matvec, b, *, rtol, maxiter, psolve=None, x0=None, xp=np):
     """Solve ``A x = b`` for symmetric positive definite ``A`` given as ``matvec``.
 

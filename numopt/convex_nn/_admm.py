@@ -27,34 +27,38 @@ Compared with the paper, the loss is split off through ``z`` (the paper keeps
 the squared loss in the u-step, which makes ``A`` depend on ``rho``); this one
 factorisation then serves the squared, logistic (bce) and hinge losses.
 """
-import numpy as np
-import scipy.linalg as sla
-from scipy.special import expit
+import math
 
+import numpy as np
+
+from .._array_api import get_namespace
 from .._callback import make_callback
 from .._threads import with_blas_threads
 from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
+from ._xp import (add_diag, amax0, cho_factor, cho_solve, colnorm, copy, expit, eye_like,
+                  hstack, ravel, rowdot)
 
 __all__ = ["admm_solve"]
 
 
-def _prox_loss(w, y, rho, loss, z0):
+def _prox_loss(w, y, rho, loss, z0, xp=np):
     """``argmin_z loss(z)/rho + ½‖z − w‖²``, elementwise."""
     if loss == "squared":
         return (rho * w + y) / (rho + 1.0)
     if loss == "hinge":
         m = y * w
         z = w + y / rho
-        z = np.where(m >= 1.0, w, z)
-        return np.where((m < 1.0) & (m > 1.0 - 1.0 / rho), y, z)
+        z = xp.where(m >= 1.0, w, z)
+        return xp.where((m < 1.0) & (m > 1.0 - 1.0 / rho), y, z)
     # bce: loss(z) = log(1 + e^z) − y z, Newton from z0 (the objective is 1-strongly convex)
-    z = z0.copy()
+    z = z0
+    w_max = amax0(xp.abs(w), xp)
     for _ in range(50):
-        p = expit(z)
+        p = expit(z, xp)
         g = (p - y) / rho + z - w
         h = p * (1.0 - p) / rho + 1.0
-        z -= g / h
-        if np.max(np.abs(g), initial=0.0) <= 1e-13 * (1.0 + np.max(np.abs(w), initial=0.0)):
+        z = z - g / h
+        if amax0(xp.abs(g), xp) <= 1e-13 * (1.0 + w_max):
             break
     return z
 
@@ -62,19 +66,19 @@ def _prox_loss(w, y, rho, loss, z0):
 class _Operators:
     """F, G, their adjoints and the Woodbury solve with A = I + F^T F + G^T G."""
 
-    def __init__(self, X, D, eta=1.0):
-        self.X, self.D = X, D
+    def __init__(self, X, D, eta=1.0, xp=np):
+        self.X, self.D, self.xp = X, D, xp
         self.E = eta * (2.0 * D - 1.0)
         n, d = X.shape
-        M = np.eye(d) + eta ** 2 * (X.T @ X)
-        self.cM = sla.cho_factor(M, lower=True)
-        K = X @ sla.cho_solve(self.cM, X.T)
+        M = eye_like(d, X, xp) + eta ** 2 * (X.T @ X)
+        self.cM = cho_factor(M, xp)
+        K = X @ cho_solve(self.cM, X.T, xp)
         S = 2.0 * K * (D @ D.T)
-        S[np.diag_indices(n)] += 1.0
-        self.cS = sla.cho_factor(S, lower=True, overwrite_a=True)
+        S = add_diag(S, 1.0, xp)
+        self.cS = cho_factor(S, xp, overwrite=True)
 
     def F(self, Uv, Uw):
-        return np.einsum("ij,ij->i", self.D, self.X @ (Uv - Uw))
+        return rowdot(self.D, self.X @ (Uv - Uw), self.xp)
 
     def FT(self, r):
         a = self.X.T @ (self.D * r[:, None])
@@ -87,22 +91,26 @@ class _Operators:
         return self.X.T @ (self.E * Sv), self.X.T @ (self.E * Sw)
 
     def solve(self, bv, bw):
+        xp = self.xp
         P = bv.shape[1]
-        t = sla.cho_solve(self.cM, np.hstack([bv, bw]))
+        t = cho_solve(self.cM, hstack([bv, bw], xp), xp)
         tv, tw = t[:, :P], t[:, P:]
-        q = sla.cho_solve(self.cS, self.F(tv, tw))
-        g = sla.cho_solve(self.cM, self.X.T @ (self.D * q[:, None]))
+        q = cho_solve(self.cS, self.F(tv, tw), xp)
+        g = cho_solve(self.cM, self.X.T @ (self.D * q[:, None]), xp)
         return tv - g, tw + g
 
 
-def _group_shrink(U, thresh):
-    nrm = np.linalg.norm(U, axis=0)
-    scale = np.maximum(1.0 - thresh / np.maximum(nrm, 1e-300), 0.0)
+def _group_shrink(U, thresh, xp=np):
+    nrm = colnorm(U, xp)
+    scale = xp.maximum(1.0 - thresh / xp.maximum(nrm, 1e-300), 0.0)
     return U * scale
 
 
+_PARTS = ("z", "Vv", "Vw", "Sv", "Sw", "mu", "lv", "lw", "nv", "nw")
+
+
 class _State:
-    """Views into one flat vector ``(z, Vv, Vw, Sv, Sw, mu, lv, lw, nv, nw)``."""
+    """Views into one flat vector ``(z, Vv, Vw, Sv, Sw, mu, lv, lw, nv, nw)`` (NumPy)."""
 
     def __init__(self, x, n, d, P):
         self.x = x
@@ -119,9 +127,56 @@ class _State:
     def scale_duals(self, f):
         self.x[self.half:] *= f
 
+    def flat(self):
+        return self.x
+
+    def set_flat(self, v):
+        self.x[:] = v
+
+    def assign(self, other):
+        self.x[:] = other.x
+
+    def finite(self):
+        return np.isfinite(self.x).all()
+
+
+class _StateXP:
+    """The ADMM state as ten separate arrays (device path: no views, no in-place writes)."""
+
+    def __init__(self, n, d, P, xp, like):
+        self.xp, self.shapes = xp, [(n,), (d, P), (d, P), (n, P), (n, P)] * 2
+        for name, shape in zip(_PARTS, self.shapes):
+            setattr(self, name, xp.zeros(shape, dtype=like.dtype, device=like.device))
+
+    def parts(self):
+        return [getattr(self, name) for name in _PARTS]
+
+    def scale_duals(self, f):
+        for name in _PARTS[5:]:
+            setattr(self, name, getattr(self, name) * f)
+
+    def flat(self):
+        return self.xp.concat([ravel(p, self.xp) for p in self.parts()])
+
+    def set_flat(self, v):
+        o = 0
+        for name, shape in zip(_PARTS, self.shapes):
+            size = math.prod(shape)
+            setattr(self, name, self.xp.reshape(v[o:o + size], shape))
+            o += size
+
+    def assign(self, other):
+        for name in _PARTS:
+            setattr(self, name, getattr(other, name))
+
+    def finite(self):
+        xp = self.xp
+        return bool(xp.all(xp.stack([xp.all(xp.isfinite(p)) for p in self.parts()])))
+
 
 def _admm_step(op, st, out, y, beta, rho, relax, loss):
     """One relaxed ADMM iteration from ``st`` into ``out``; returns (Fu, Uv, Uw, Gv, Gw)."""
+    xp = op.xp
     a, b = op.FT(st.z - st.mu)
     c, e = op.GT(st.Sv - st.nv, st.Sw - st.nw)
     Uv, Uw = op.solve(a + st.Vv - st.lv + c, b + st.Vw - st.lw + e)
@@ -132,17 +187,29 @@ def _admm_step(op, st, out, y, beta, rho, relax, loss):
     hUw = relax * Uw + (1.0 - relax) * st.Vw
     hGv = relax * Gv + (1.0 - relax) * st.Sv
     hGw = relax * Gw + (1.0 - relax) * st.Sw
-    out.z[:] = _prox_loss(hF + st.mu, y, rho, loss, st.z)
     thr = beta / rho
-    out.Vv[:] = _group_shrink(hUv + st.lv, thr)
-    out.Vw[:] = _group_shrink(hUw + st.lw, thr)
-    np.maximum(hGv + st.nv, 0.0, out=out.Sv)
-    np.maximum(hGw + st.nw, 0.0, out=out.Sw)
-    out.mu[:] = st.mu + hF - out.z
-    out.lv[:] = st.lv + hUv - out.Vv
-    out.lw[:] = st.lw + hUw - out.Vw
-    out.nv[:] = st.nv + hGv - out.Sv
-    out.nw[:] = st.nw + hGw - out.Sw
+    if xp is np:
+        out.z[:] = _prox_loss(hF + st.mu, y, rho, loss, st.z)
+        out.Vv[:] = _group_shrink(hUv + st.lv, thr)
+        out.Vw[:] = _group_shrink(hUw + st.lw, thr)
+        np.maximum(hGv + st.nv, 0.0, out=out.Sv)
+        np.maximum(hGw + st.nw, 0.0, out=out.Sw)
+        out.mu[:] = st.mu + hF - out.z
+        out.lv[:] = st.lv + hUv - out.Vv
+        out.lw[:] = st.lw + hUw - out.Vw
+        out.nv[:] = st.nv + hGv - out.Sv
+        out.nw[:] = st.nw + hGw - out.Sw
+        return Fu, Uv, Uw, Gv, Gw
+    out.z = _prox_loss(hF + st.mu, y, rho, loss, st.z, xp)
+    out.Vv = _group_shrink(hUv + st.lv, thr, xp)
+    out.Vw = _group_shrink(hUw + st.lw, thr, xp)
+    out.Sv = xp.maximum(hGv + st.nv, 0.0)
+    out.Sw = xp.maximum(hGw + st.nw, 0.0)
+    out.mu = st.mu + hF - out.z
+    out.lv = st.lv + hUv - out.Vv
+    out.lw = st.lw + hUw - out.Vw
+    out.nv = st.nv + hGv - out.Sv
+    out.nw = st.nw + hGw - out.Sw
     return Fu, Uv, Uw, Gv, Gw
 
 
@@ -168,14 +235,22 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
     :class:`OptimizeResult` with ``V``, ``W`` (the group-sparse ``v`` iterate),
     ``nit``, ``rho``, ``primal_residual``, ``dual_residual``.
     ``objective(V, W)``, when given, is evaluated for the callback's ``fun``.
+
+    Array namespaces: ``X, y, D`` of one non-NumPy namespace run the same
+    iteration there, on their device (Cholesky factors of the namespace, the
+    state as separate arrays, one host synchronisation per residual check).
     """
     cb = make_callback(callback)
+    xp = get_namespace(X, y, D)
     n, d = X.shape
     P = D.shape[1]
-    op = _Operators(X, D, eta)
+    op = _Operators(X, D, eta, xp)
     N = 2 * (n + 2 * d * P + 2 * n * P)
-    st = _State(np.zeros(N), n, d, P)
-    nxt = _State(np.zeros(N), n, d, P)
+    if xp is np:
+        st = _State(np.zeros(N), n, d, P)
+        nxt = _State(np.zeros(N), n, d, P)
+    else:
+        st, nxt = _StateXP(n, d, P, xp, X), _StateXP(n, d, P, xp, X)
     m_con = n + 2 * d * P + 2 * n * P
     n_var = 2 * d * P
     status, detail = MAXITER, None
@@ -191,70 +266,74 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
     for k in range(1, maxiter + 1):
         Fu, Uv, Uw, Gv, Gw = _admm_step(op, st, nxt, y, beta, rho, relax, loss)
         if anderson:
-            g = nxt.x - st.x
-            g_norm = float(np.linalg.norm(g))
+            g = nxt.flat() - st.flat()
+            g_norm = float(np.linalg.norm(g)) if xp is np else float(xp.linalg.vector_norm(g))
         if aa_taken and not g_norm <= 2.0 * g_norm_base:
             # safeguard: the extrapolated point is worse; fall back to the plain step
-            st.x[:] = plain_next
+            st.set_flat(plain_next)
             dX, dG, x_prev, g_prev, aa_taken = [], [], None, None, False
             continue
         z_old, Vv_old, Vw_old, Sv_old, Sw_old = st.z, st.Vv, st.Vw, st.Sv, st.Sw
         last = k == maxiter
         check = k % check_every == 0 or last
-        if check:
+        if check and xp is np:
             z_old, Vv_old, Vw_old = st.z.copy(), st.Vv.copy(), st.Vw.copy()
             Sv_old, Sw_old = st.Sv.copy(), st.Sw.copy()
         if anderson:
             if x_prev is not None:
-                dX.append(st.x - x_prev)
+                dX.append(st.flat() - x_prev)
                 dG.append(g - g_prev)
                 if len(dX) > anderson:
                     dX.pop(0)
                     dG.pop(0)
-            x_prev, g_prev = st.x.copy(), g
-        plain_next = nxt.x.copy() if anderson else None
+            x_prev, g_prev = copy(st.flat(), xp), g
+        plain_next = copy(nxt.flat(), xp) if anderson else None
         if anderson and dX:
-            Gm = np.stack(dG, axis=1)
-            Xm = np.stack(dX, axis=1)
+            Gm = xp.stack(dG, axis=1)
+            Xm = xp.stack(dX, axis=1)
             H = Gm.T @ Gm
-            H[np.diag_indices_from(H)] += 1e-10 * np.trace(H) + 1e-300
-            gam = np.linalg.solve(H, Gm.T @ g)
-            st.x[:] = nxt.x - (Xm + Gm) @ gam
+            if xp is np:
+                H[np.diag_indices_from(H)] += 1e-10 * np.trace(H) + 1e-300
+                gam = np.linalg.solve(H, Gm.T @ g)
+            else:
+                H = add_diag(H, 1e-10 * float(xp.linalg.trace(H)) + 1e-300, xp)
+                gam = xp.linalg.solve(H, (Gm.T @ g)[:, None])[:, 0]
+            st.set_flat(nxt.flat() - (Xm + Gm) @ gam)
             g_norm_base = g_norm
             aa_taken = True
             n_aa += 1
         else:
-            st.x[:] = nxt.x
+            st.assign(nxt)
             aa_taken = False
         if not check:
             continue
         # residuals of the plain step (nxt holds T(x))
         z, Vv, Vw, Sv, Sw = nxt.z, nxt.Vv, nxt.Vw, nxt.Sv, nxt.Sw
-        if not np.isfinite(nxt.x).all():
+        if not nxt.finite():
             status = NAN_ENCOUNTERED
             break
-        r_pri = np.sqrt(np.sum((Fu - z) ** 2) + np.sum((Uv - Vv) ** 2)
-                        + np.sum((Uw - Vw) ** 2) + np.sum((Gv - Sv) ** 2)
-                        + np.sum((Gw - Sw) ** 2))
+        r_pri = math.sqrt(float(xp.sum((Fu - z) ** 2) + xp.sum((Uv - Vv) ** 2)
+                                + xp.sum((Uw - Vw) ** 2) + xp.sum((Gv - Sv) ** 2)
+                                + xp.sum((Gw - Sw) ** 2)))
         a, b = op.FT(z - z_old)
         c, e = op.GT(Sv - Sv_old, Sw - Sw_old)
-        r_dual = rho * np.sqrt(np.sum((a + Vv - Vv_old + c) ** 2)
-                               + np.sum((b + Vw - Vw_old + e) ** 2))
-        nrm_a = np.sqrt(Fu @ Fu + np.sum(Uv ** 2) + np.sum(Uw ** 2) + np.sum(Gv ** 2)
-                        + np.sum(Gw ** 2))
-        nrm_b = np.sqrt(z @ z + np.sum(Vv ** 2) + np.sum(Vw ** 2) + np.sum(Sv ** 2)
-                        + np.sum(Sw ** 2))
+        r_dual = rho * math.sqrt(float(xp.sum((a + Vv - Vv_old + c) ** 2)
+                                       + xp.sum((b + Vw - Vw_old + e) ** 2)))
+        nrm_a = math.sqrt(float(Fu @ Fu + xp.sum(Uv ** 2) + xp.sum(Uw ** 2) + xp.sum(Gv ** 2)
+                                + xp.sum(Gw ** 2)))
+        nrm_b = math.sqrt(float(z @ z + xp.sum(Vv ** 2) + xp.sum(Vw ** 2) + xp.sum(Sv ** 2)
+                                + xp.sum(Sw ** 2)))
         a, b = op.FT(nxt.mu)
         c, e = op.GT(nxt.nv, nxt.nw)
         # F^T y_z + y_v + G^T y_s -> 0 at a solution (u carries no objective), so the
         # dual scale is the size of its three terms
-        nrm_y = rho * max(np.sqrt(2.0 * np.sum(a ** 2)),
-                          np.sqrt(np.sum(nxt.lv ** 2) + np.sum(nxt.lw ** 2)),
-                          np.sqrt(np.sum(c ** 2) + np.sum(e ** 2)))
+        nrm_y = rho * max(math.sqrt(float(2.0 * xp.sum(a ** 2))),
+                          math.sqrt(float(xp.sum(nxt.lv ** 2) + xp.sum(nxt.lw ** 2))),
+                          math.sqrt(float(xp.sum(c ** 2) + xp.sum(e ** 2))))
         eps_pri = np.sqrt(m_con) * tol * 1e-2 + tol * max(nrm_a, nrm_b)
         eps_dual = np.sqrt(n_var) * tol * 1e-2 + tol * nrm_y
         fun = objective(Vv, Vw) if objective is not None else None
-        if cb(np.concatenate([Vv.ravel(), Vw.ravel()]), fun=fun, nit=k, rho=rho,
+        if cb(hstack([ravel(Vv, xp), ravel(Vw, xp)], xp), fun=fun, nit=k, rho=rho,
               primal_residual=r_pri, dual_residual=r_dual):
             status = CALLBACK_STOP
             break
@@ -272,8 +351,8 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
     if status == MAXITER:
         detail = (f"ADMM residuals (primal {r_pri:.2e}, dual {r_dual:.2e}) above tol={tol:g} "
                   f"after {k} iterations.")
-    V, W = nxt.Vv.copy(), nxt.Vw.copy()
-    x = np.concatenate([V.ravel(), W.ravel()])
+    V, W = copy(nxt.Vv, xp), copy(nxt.Vw, xp)
+    x = hstack([ravel(V, xp), ravel(W, xp)], xp)
     return make_result(x, status, detail=detail, nit=k, V=V, W=W, rho=rho,
                        primal_residual=float(r_pri), dual_residual=float(r_dual),
                        anderson_steps=n_aa)

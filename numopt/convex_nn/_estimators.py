@@ -10,11 +10,14 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._array_api import asarray, namespace_and_device
 from .._sklearn import (ClassifierMixin, RegressorMixin, converging, encode_labels,
                         labels_from_decision, proba_from_decision, rng_from_random_state,
                         warn_not_converged)
+from .._validation import check_array
 from ._core import add_bias, convex_predict
 from ._fit import fit_convex_relu
+from ._xp import expit
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
 
@@ -46,6 +49,23 @@ class _ConvexReLUBase(BaseEstimator):
         warn_not_converged(self, res, what)
         return res
 
+    def _validate_xp(self, X, y):
+        """The namespace of non-NumPy ``X, y`` (None for NumPy input) and the checked arrays.
+
+        Device arrays follow scikit-learn's ``array_api_dispatch`` convention (the
+        arrays stay in their namespace and on their device, and so do the fitted
+        arrays) without needing that setting.
+        """
+        xp, dev = namespace_and_device(X, y, names=("X", "y"))
+        if xp is np:
+            return None, X, y
+        X = check_array(X, "X", ndim=2, min_size=1, xp=xp)
+        check_array(y, "y", ndim=1, shape=(X.shape[0],), xp=xp)
+        self.n_features_in_ = X.shape[1]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return xp, X, asarray(y, xp, dev)      # labels keep their dtype
+
     def _store(self, results):
         """Fitted attributes from one result (single network) or several (one-vs-rest)."""
         self.results_ = results
@@ -60,22 +80,34 @@ class _ConvexReLUBase(BaseEstimator):
             self.objective_ = float(res.objective)
             self.n_iter_ = int(res.nit)
         else:
-            self.V_ = np.stack([r.V for r in results])
-            self.W_ = np.stack([r.W for r in results])
+            xp, _ = namespace_and_device(results[0].V)
+            self.V_ = xp.stack([r.V for r in results])
+            self.W_ = xp.stack([r.W for r in results])
             self.objective_ = np.array([r.objective for r in results])
             self.n_iter_ = np.array([r.nit for r in results], dtype=np.int64)
 
     def _check_X(self, X):
+        """``(X, xp)``: ``X`` checked against the fit, in the fitted arrays' namespace."""
         check_is_fitted(self)
-        return validate_data(self, X, dtype=np.float64, reset=False)
+        xp, _ = namespace_and_device(X, self.gates_, names=("X", "the fitted gates_"))
+        if xp is np:
+            return validate_data(self, X, dtype=np.float64, reset=False), xp
+        X = check_array(X, "X", ndim=2, dtype=self.gates_.dtype, xp=xp)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input")
+        return X, xp
 
     def _squeeze(self, F):
         return F[:, 0] if F.shape[1] == 1 else F
 
+    def _columns(self, cols, xp):
+        return self._squeeze(np.column_stack(cols) if xp is np else xp.stack(cols, axis=1))
+
     def network_predict(self, X):
         """Output of the recovered ReLU network(s): shape (n,), or (n, K) one-vs-rest."""
-        X = self._check_X(X)
-        return self._squeeze(np.column_stack([net.predict(X) for net in self.networks_]))
+        X, xp = self._check_X(X)
+        return self._columns([net.predict(X) for net in self.networks_], xp)
 
     def convex_predict(self, X):
         """Output of the convex model ``sum_i D_i(X) X (v_i − w_i)``, patterns from the gates.
@@ -84,11 +116,13 @@ class _ConvexReLUBase(BaseEstimator):
         patterns ``1[X h_i >= 0]`` of the gates are used (the gated model).
         Shape (n,), or (n, K) for a one-vs-rest classifier.
         """
-        X = self._check_X(X)
-        Xa = add_bias(X) if self.bias else X
-        D = (Xa @ self.gates_ >= 0).astype(np.float64)
-        return self._squeeze(np.column_stack([convex_predict(Xa, D, r.V, r.W)
-                                              for r in self.results_]))
+        X, xp = self._check_X(X)
+        Xa = add_bias(X, xp) if self.bias else X
+        if xp is np:
+            D = (Xa @ self.gates_ >= 0).astype(np.float64)
+        else:
+            D = xp.astype(Xa @ self.gates_ >= 0, Xa.dtype)
+        return self._columns([convex_predict(Xa, D, r.V, r.W, xp) for r in self.results_], xp)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -164,6 +198,13 @@ class ConvexReLURegressor(RegressorMixin, _ConvexReLUBase):
     patterns (:func:`fit_convex_relu`); the recovered ReLU network predicts.
     A scikit-learn estimator: ``clone``, ``Pipeline``, ``GridSearchCV`` work.
 
+    Array namespaces: ``X, y`` of one non-NumPy namespace (PyTorch, CuPy, any
+    Array API library) are fitted on their device as :func:`fit_convex_relu`
+    does ('admm', 'ipm', 'auto'); the fitted arrays (``V_``, ``W_``,
+    ``patterns_``, ``gates_``, the networks' weights) and the predictions are
+    in that namespace, as scikit-learn does under ``array_api_dispatch=True``
+    (not needed here). ``score`` is scikit-learn's and follows its rules.
+
     Parameters
     ----------
     {params}
@@ -201,7 +242,9 @@ class ConvexReLURegressor(RegressorMixin, _ConvexReLUBase):
 
     def fit(self, X, y):
         """Fit to data ``X`` (n, d) and targets ``y`` (n,); returns ``self``."""
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        xp, X, y = self._validate_xp(X, y)
+        if xp is None:
+            X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         if self.loss != "squared":
             raise ValueError(f"`loss` must be 'squared' for {type(self).__name__}, got "
                              f"{self.loss!r}")
@@ -224,6 +267,10 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
     regression on ±1 targets. With ``robust_eps > 0`` (``solver='cvxpy'``)
     the network is trained against every ℓ∞ perturbation of radius
     ``robust_eps`` (Bai, Gautam & Sojoudi).
+
+    Array namespaces: as for :class:`ConvexReLURegressor`; device labels must
+    be numbers, ``classes_`` and the predicted labels and probabilities are
+    arrays of the input's namespace.
 
     Parameters
     ----------
@@ -263,25 +310,41 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
         self.random_state = random_state
         self.rng = rng
 
-    def _target(self, positive):
+    def _target(self, positive, xp=np, like=None):
+        if xp is not np:
+            if self.loss == "bce":
+                return xp.astype(positive, like.dtype)
+            return xp.where(positive, 1.0, -1.0)
         if self.loss == "bce":
             return positive.astype(np.float64)
         return np.where(positive, 1.0, -1.0)
 
     def fit(self, X, y):
         """Fit to data ``X`` (n, d) and labels ``y`` (n,) of any type; returns ``self``."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        self.classes_, codes = encode_labels(self, y)
-        n_classes = self.classes_.size
+        xp, X, y = self._validate_xp(X, y)
+        if xp is None:
+            xp = np
+            X, y = validate_data(self, X, y, dtype=np.float64)
+            self.classes_, codes = encode_labels(self, y)
+            is_class = [codes == k for k in range(self.classes_.size)]
+        else:
+            # device labels (numbers): sorted distinct values, compared on the device
+            self.classes_ = xp.sort(xp.unique_values(y))
+            if self.classes_.shape[0] < 2:
+                raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes "
+                                 "in the data, but the data contains only one class")
+            is_class = [y == self.classes_[k] for k in range(self.classes_.shape[0])]
+        n_classes = len(is_class)
         rng = self._seed()
         if n_classes == 2:
-            self._store([self._solve(X, self._target(codes == 1), rng)])
+            self._store([self._solve(X, self._target(is_class[1], xp, X), rng)])
             return self
         # one-vs-rest on shared patterns: sampled once by the first fit, reused by the others
-        first = self._solve(X, self._target(codes == 0), rng, what=" (class 0 vs rest)")
+        first = self._solve(X, self._target(is_class[0], xp, X), rng,
+                            what=" (class 0 vs rest)")
         results = [first]
         for k in range(1, n_classes):
-            results.append(self._solve(X, self._target(codes == k), rng,
+            results.append(self._solve(X, self._target(is_class[k], xp, X), rng,
                                        patterns=(first.patterns, first.gates),
                                        what=f" (class {k} vs rest)"))
         self._store(results)
@@ -295,7 +358,11 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
     def predict(self, X):
         """Predicted labels, from ``classes_``."""
         F = self.decision_function(X)   # checks the fit first
-        return labels_from_decision(self.classes_, F)
+        xp, _ = namespace_and_device(F)
+        if xp is np:
+            return labels_from_decision(self.classes_, F)
+        idx = xp.astype(F > 0, xp.int64) if F.ndim == 1 else xp.argmax(F, axis=1)
+        return xp.take(self.classes_, idx)
 
     def predict_proba(self, X):
         """Class probabilities from the logistic function of the outputs.
@@ -304,12 +371,21 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
         normalised over the classes. Calibrated for ``loss='bce'`` (the model's
         own likelihood); for 'hinge' and 'squared' a monotone score only.
         """
-        return proba_from_decision(self.decision_function(X))
+        F = self.decision_function(X)
+        xp, _ = namespace_and_device(F)
+        if xp is np:
+            return proba_from_decision(F)
+        p = expit(F, xp)
+        if F.ndim == 1:
+            return xp.stack([1.0 - p, p], axis=1)
+        return p / xp.sum(p, axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
+        P = self.predict_proba(X)
+        xp, _ = namespace_and_device(P)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return xp.log(P)
 
 
 for _cls in (ConvexReLURegressor, ConvexReLUClassifier):

@@ -3,15 +3,18 @@ import warnings
 
 import numpy as np
 
+from .._array_api import float_dtype, namespace_and_device, require_host
 from .._options import check_unknown_options
 from .._result import CALLBACK_STOP, SUCCESS, OptimizeWarning, make_result
 from .._validation import check_array, check_choice, check_rng, check_scalar
 from ._admm import admm_solve
-from ._core import (LOSSES, add_bias, check_xy, constraint_violation, convex_objective,
-                    convex_predict, recover_network, restore_feasibility, sample_patterns)
+from ._core import (LOSSES, _objective, _sample_patterns_xp, add_bias, check_xy,
+                    constraint_violation, convex_predict, recover_network, restore_feasibility,
+                    sample_patterns)
 from ._cvx import cvxpy_solve
 from ._ipm import ipm_solve
 from ._scp import decompose_gated, fista_gated
+from ._xp import cast, hstack, ravel, solve_dtype
 
 __all__ = ["fit_convex_relu", "SOLVERS", "choose_solver", "solver_memory"]
 
@@ -88,23 +91,24 @@ _SOLVER_OPTIONS = {
 }
 
 
-def _check_patterns(patterns, Xa):
+def _check_patterns(patterns, Xa, xp=np):
     """``patterns = (D, gates)`` from the caller, validated against ``Xa``."""
     D, gates = patterns
-    D = check_array(D, "patterns[0] (D)", ndim=2, shape=(Xa.shape[0], None), dtype=np.float64)
+    D = check_array(D, "patterns[0] (D)", ndim=2, shape=(Xa.shape[0], None), dtype=Xa.dtype,
+                    xp=xp)
     gates = check_array(gates, "patterns[1] (gates)", ndim=2,
-                        shape=(Xa.shape[1], D.shape[1]), dtype=np.float64)
-    if not np.all((D == 0) | (D == 1)):
+                        shape=(Xa.shape[1], D.shape[1]), dtype=Xa.dtype, xp=xp)
+    if not bool(xp.all((D == 0) | (D == 1))):
         raise ValueError("`patterns[0]` (D) must hold 0/1 entries")
     return D, gates
 
 
 def _solve(solver, Xa, y, D, gates, beta, loss, robust_eps, n_features, tol, maxiter,
-           callback, options):
+           callback, options, xp=np):
     """Run ``solver``; return its result and the weights ``(V, W)`` before restoration."""
     if solver == "admm":
         res = admm_solve(Xa, y, D, beta, loss, tol=tol, maxiter=maxiter, callback=callback,
-                         objective=lambda V, W: convex_objective(Xa, y, D, V, W, beta, loss),
+                         objective=lambda V, W: _objective(Xa, y, D, V, W, beta, loss, xp),
                          **options)
         V0, W0 = res.V, res.W
     elif solver == "ipm":
@@ -224,10 +228,22 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     >>> res = fit_convex_relu(X, y, n_patterns=10, beta=1e-2, tol=1e-4, rng=0)
     >>> bool(np.allclose(res.network.predict(X), res.predictions, atol=1e-8))
     True
+
+    Array namespaces: ``X, y`` (and ``patterns``) of one non-NumPy namespace
+    (PyTorch, CuPy, any Array API library) take the device path: patterns,
+    'admm' and 'ipm' (so 'auto' too) run there, and every array of the result
+    (``V``, ``W``, ``patterns``, ``gates``, ``predictions``, the network's
+    weights) is in the caller's namespace and on its device. The program is
+    solved in float64 on the device (ADMM's Woodbury factors and the IPM's
+    certified gap are not reliable in float32); float32 input gets float32
+    results. 'scp' and 'cvxpy' (so ``robust_eps > 0``) are host-only and raise
+    ``TypeError`` for device arrays. Gate vectors are drawn from ``rng`` on
+    the host and copied once; the IPM's NNLS polish of its multipliers is
+    host-only (see :func:`numopt.convex_nn._ipm._polished_multipliers`).
     """
     loss = check_choice(loss, "loss", LOSSES)
     solver = check_choice(solver, "solver", SOLVERS)
-    X, y = check_xy(X, y, loss)
+    X, y, xp, dev, out_dtype = _inputs(X, y, loss, patterns)
     beta = check_scalar(beta, "beta", lower=0.0)
     robust_eps = check_scalar(robust_eps, "robust_eps", lower=0.0)
     tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
@@ -238,28 +254,35 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     auto = solver == "auto"
     solver, reason = _pick_solver(solver, X, bias, n_patterns, patterns, loss, robust_eps,
                                   options)
+    if solver in ("scp", "cvxpy"):
+        require_host(xp, f"solver={solver!r}", "solver='admm' or 'ipm'")
     n_features = X.shape[1]
-    Xa = add_bias(X) if bias else X
-    if patterns is None:
+    Xa = add_bias(X, xp) if bias else X
+    if patterns is None and xp is np:
         D, gates = sample_patterns(Xa, n_patterns, rng=check_rng(rng))
+    elif patterns is None:
+        D, gates = _sample_patterns_xp(Xa, n_patterns, check_rng(rng), 10, xp, dev)
     else:
-        D, gates = _check_patterns(patterns, Xa)
+        D, gates = _check_patterns(patterns, Xa, xp)
     args = (Xa, y, D, gates, beta, loss, robust_eps, n_features, tol)
     if auto and solver == "ipm":
-        res, V0, W0, solver, reason = _ipm_then_admm(args, maxiter, callback, options, reason)
+        res, V0, W0, solver, reason = _ipm_then_admm(args, maxiter, callback, options, reason,
+                                                     xp)
     else:
-        res, V0, W0 = _solve(solver, *args, maxiter, callback, options)
-    viol = constraint_violation(Xa, D, V0, W0, robust_eps, n_features)
+        res, V0, W0 = _solve(solver, *args, maxiter, callback, options, xp)
+    viol = constraint_violation(Xa, D, V0, W0, robust_eps, n_features, xp)
     if robust_eps > 0:
         V, W = V0, W0
     else:
         V = restore_feasibility(Xa, D, V0, gates)
         W = restore_feasibility(Xa, D, W0, gates)
-    pred = convex_predict(Xa, D, V, W)
-    obj = convex_objective(Xa, y, D, V, W, beta, loss)
+    pred = convex_predict(Xa, D, V, W, xp)
+    obj = _objective(Xa, y, D, V, W, beta, loss, xp)
     fun = obj if robust_eps == 0 else res.fun
+    if out_dtype is not None and out_dtype != V.dtype:
+        V, W, pred, D, gates = (cast(a, out_dtype, xp) for a in (V, W, pred, D, gates))
     net = recover_network(V, W, bias=bias)
-    x = np.concatenate([V.ravel(), W.ravel()])
+    x = hstack([ravel(V, xp), ravel(W, xp)], xp)
     out = make_result(x, res.status, nit=res.nit, nfev=res.get("nfev", 0),
                       fun=fun, objective=obj, V=V, W=W, patterns=D, gates=gates, network=net,
                       predictions=pred, constraint_violation=viol, solver=solver, loss=loss,
@@ -271,6 +294,20 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
         if key in res:
             out[key] = res[key]
     return out
+
+
+def _inputs(X, y, loss, patterns):
+    """``(X, y, xp, device, out_dtype)``: checked data in the namespace of the inputs.
+
+    The device path solves in float64 (where the device has it) and casts the
+    results back to ``out_dtype`` (float32 for float32 input); ``None`` for NumPy.
+    """
+    pat = (None, None) if patterns is None else tuple(patterns)
+    xp, dev = namespace_and_device(X, y, *pat, names=("X", "y", "patterns[0]", "patterns[1]"))
+    if xp is np:
+        return (*check_xy(X, y, loss), xp, dev, None)
+    out_dtype = float_dtype(X, y, xp=xp)
+    return (*check_xy(X, y, loss, xp, dtype=solve_dtype(xp, dev)), xp, dev, out_dtype)
 
 
 def _pick_solver(solver, X, bias, n_patterns, patterns, loss, robust_eps, options):
@@ -297,7 +334,7 @@ def _pick_solver(solver, X, bias, n_patterns, patterns, loss, robust_eps, option
     return solver, reason
 
 
-def _ipm_then_admm(args, maxiter, callback, options, reason):
+def _ipm_then_admm(args, maxiter, callback, options, reason, xp=np):
     """``solver='auto'``'s IPM run, handed over to ADMM when it does not certify its gap.
 
     A certified IPM run takes 20-60 Newton steps; one that has not certified its gap
@@ -305,16 +342,16 @@ def _ipm_then_admm(args, maxiter, callback, options, reason):
     Returns ``(res, V0, W0, solver, reason)``.
     """
     Xa, y, D, _, beta, loss = args[:6]
-    res, V0, W0 = _solve("ipm", *args, min(maxiter, AUTO_IPM_MAXITER), callback, options)
+    res, V0, W0 = _solve("ipm", *args, min(maxiter, AUTO_IPM_MAXITER), callback, options, xp)
     if res.status in (SUCCESS, CALLBACK_STOP):
         return res, V0, W0, "ipm", reason
     first = (res, V0, W0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OptimizeWarning)
-        res, V0, W0 = _solve("admm", *args, maxiter, callback, dict(options))
+        res, V0, W0 = _solve("admm", *args, maxiter, callback, dict(options), xp)
     solver = "admm"
-    if res.status != SUCCESS and (convex_objective(Xa, y, D, first[1], first[2], beta, loss)
-                                  < convex_objective(Xa, y, D, V0, W0, beta, loss)):
+    if res.status != SUCCESS and (_objective(Xa, y, D, first[1], first[2], beta, loss, xp)
+                                  < _objective(Xa, y, D, V0, W0, beta, loss, xp)):
         (res, V0, W0), solver = first, "ipm"
     reason += f"; the IPM ended with status {first[0].status}, then ADMM ran"
     return res, V0, W0, solver, reason
