@@ -265,7 +265,9 @@ class DeviceLazyPlan(LazyPlan):
     in the plan's namespace, on its device, in the dtype of the caller's
     points (``dtype``); index arrays must be of that namespace. ``topk`` on
     PyTorch uses ``torch.topk`` (the order of exactly tied entries is then
-    unspecified).
+    unspecified). ``W @ plan`` works where the array library defers to the
+    plan's ``__rmatmul__`` (PyTorch does; ``array_api_strict`` raises): the
+    portable spelling is ``plan.T @ W.T``.
     """
 
     def __init__(self, X, Y, f, g, reg, metric, code, p, *, xp, device, dtype, budget,
@@ -335,10 +337,10 @@ class DeviceLazyPlan(LazyPlan):
         return self._out(self._apply(self._vector(V, "V", self.shape[1])))
 
     def __rmatmul__(self, W):
-        W = self.T._vector(W, "W", self.shape[0])
-        if W.ndim == 1:
-            return self.T @ W
-        return self._xp.matrix_transpose(self.T @ self._xp.matrix_transpose(W))
+        xp = self._xp
+        if is_array(W) and get_namespace(W) is xp and W.ndim == 2:
+            return xp.matrix_transpose(self.T @ xp.matrix_transpose(W))
+        return self.T @ W
 
     def sum(self, axis=None):
         """Marginals: ``axis=1`` row sums (n,), ``axis=0`` column sums (m,), None: total."""

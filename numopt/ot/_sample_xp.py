@@ -140,6 +140,12 @@ def _online_sinkhorn_xp(tiles, a, b, reg, max_iter, tol, eps, f0, g0, xp, device
     if f0 is None:
         f = xp.zeros(a.shape[0], dtype=ct, device=device)
         g = xp.zeros(b.shape[0], dtype=ct, device=device)
+    else:
+        f, g = f0, g0
+    # zero weights take no part (as the NumPy path, which drops their points)
+    f = xp.where(a > 0, f, xp.full_like(f, -math.inf))
+    g = xp.where(b > 0, g, xp.full_like(g, -math.inf))
+    if f0 is None:
         start = eps["eps_start"]
         if start is None:
             start = _mean_cost(tiles, a, b, xp, device)
@@ -148,7 +154,7 @@ def _online_sinkhorn_xp(tiles, a, b, reg, max_iter, tol, eps, f0, g0, xp, device
             stages.append(e)
             e *= eps["eps_factor"]
     else:
-        f, g, stages = f0, g0, []
+        stages = []
     stages.append(reg)
     mass = item(xp.sum(b))
     nit, status, err = 0, MAXITER, math.inf

@@ -294,9 +294,14 @@ def test_bad_input_rejected(kwargs, exc, match):
 
 
 def test_device_arrays_are_not_moved_silently():
+    # a torch array beside a NumPy one: refused, never converted (the device path is
+    # tests/ot/test_sample_array_api.py)
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match="numpy.asarray"):
+    with pytest.raises(TypeError, match="different libraries"):
         solve_sample(torch.zeros((3, 2)), np.zeros((3, 2)), reg=1.0)
+    with pytest.raises(TypeError, match="different libraries.*`warmstart`"):
+        solve_sample(np.eye(3)[:, :2], np.eye(3)[:, :2], reg=1.0,
+                     warmstart=(torch.zeros(3), torch.zeros(3)))
 
 
 def test_unknown_option_warns():
