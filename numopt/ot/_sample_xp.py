@@ -135,7 +135,7 @@ def _online_sinkhorn_xp(tiles, a, b, reg, max_iter, tol, eps, f0, g0, xp, device
     Same schedule and stopping rules as the NumPy path's ``_online_sinkhorn``
     (without its Newton phase). Returns ``(f, g, nit, status, stages, err)``.
     """
-    loga, logb = xp.log(a), xp.log(b)
+    loga, logb = _log0(a, xp), _log0(b, xp)
     ct = a.dtype
     if f0 is None:
         f = xp.zeros(a.shape[0], dtype=ct, device=device)
@@ -253,10 +253,22 @@ def solve_sample_xp(X_a, X_b, a, b, *, xp, device, metric, reg, method, lazy, ma
     return res
 
 
+def _log0(w, xp):
+    """``log(w)`` with ``-inf`` at zero weights, computed without a ``log(0)``."""
+    pos = w > 0
+    return xp.where(pos, xp.log(xp.where(pos, w, xp.ones_like(w))), xp.full_like(w, -math.inf))
+
+
 def _values_xp(f, g, a, b, rowsum, colsum, reg, xp):
-    """The NumPy path's ``_values`` (entropic value from potentials and marginals)."""
-    zero = xp.zeros_like(rowsum)
-    klf = xp.sum(xp.where(rowsum > 0, (f - reg * xp.log(a)) * rowsum, zero))
-    zero = xp.zeros_like(colsum)
-    klg = xp.sum(xp.where(colsum > 0, (g - reg * xp.log(b)) * colsum, zero))
-    return item(klf) + item(klg)
+    """The NumPy path's ``_values`` (entropic value from potentials and marginals).
+
+    Rows and columns of zero mass are left out (their potentials are ``-inf``)."""
+    total = 0.0
+    for h, w, marg in ((f, a, rowsum), (g, b, colsum)):
+        keep = marg > 0
+        one = xp.ones_like(h)
+        h1 = xp.where(keep, h, xp.zeros_like(h))
+        w1 = xp.where(keep, w, one)
+        total += item(xp.sum(xp.where(keep, (h1 - reg * xp.log(w1)) * marg,
+                                      xp.zeros_like(h))))
+    return total
