@@ -138,7 +138,8 @@ def _run_ott(X, Y, reg, lazy=True, iters=None):
                                    lse_mode=True)
     else:  # a fixed number of iterations (min = max), for the time per iteration
         solver = sinkhorn.Sinkhorn(threshold=TOL, norm_error=2, min_iterations=iters,
-                                   max_iterations=iters, lse_mode=True)
+                                   max_iterations=iters, inner_iterations=min(10, iters),
+                                   lse_mode=True)
 
     @jax.jit
     def solve(x, y):

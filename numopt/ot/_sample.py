@@ -362,12 +362,27 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
     ``lazy=False`` the cost matrix is built (``scipy.spatial.distance.cdist``)
     and :func:`numopt.ot.solve` runs.
 
+    Array namespaces: arrays of another library than NumPy (PyTorch, CuPy,
+    any Array API library; every array argument from one library and one
+    device, else ``TypeError``) take the device path: the same online
+    log-domain Sinkhorn with the same epsilon-scaling and stopping rule,
+    written with Array API operations on row tiles of the cost (a tile takes
+    a quarter of the free CUDA memory, or 64 MiB on CPU backends; option
+    ``tile_bytes``), with potentials, ``x``, ``plan`` and every output of the
+    ``lazy_plan`` in the caller's namespace, device and dtype. The Newton
+    phase (SciPy sparse linear algebra, host-only) is not run there:
+    ``'auto'`` runs Sinkhorn alone and ``'sns'`` warns and does the same;
+    ``lazy=False`` returns the dense ``plan`` from the same tiled solver;
+    ``n_threads`` has no effect. float32 points give float32 results on both
+    paths, computed in float64 (float32 arithmetic cannot reach the default
+    ``tol``), or in float32 on a device without float64.
+
     Parameters
     ----------
     X_a : array_like, shape (n, d)
-        Source points.
+        Source points (NumPy, or a device array: see above).
     X_b : array_like, shape (m, d)
-        Target points.
+        Target points, same library and device as ``X_a``.
     a, b : array_like, optional
         Non-negative weights (default uniform), same total mass (relative
         1e-6). Zero weights are allowed.
@@ -409,7 +424,9 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
         ``n_warmup`` (Sinkhorn sweeps at the final ``reg`` before a Newton
         step, 20), ``newton_k`` (32), ``newton_rate`` (0.8); dense:
         the options of :func:`numopt.ot.solve`. ``warn`` (True): warn when
-        not converged.
+        not converged. Device path only: ``tile_bytes`` (bytes of work
+        arrays per cost tile; default :data:`numopt.ot._tiles_xp.TILE_FRACTION`
+        of the free CUDA memory, else :data:`~numopt.ot._tiles_xp.TILE_BYTES`).
 
     Returns
     -------
@@ -425,7 +442,8 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
         (row, column; 2-norms, both measured on the returned plan); ``nit``
         (passes over the costs), ``nit_newton`` (Newton steps);
         ``status``, ``success``, ``message``; ``lazy``; ``method``;
-        ``reg_stages`` (the epsilon-scaling schedule); ``timings``.
+        ``reg_stages`` (the epsilon-scaling schedule); ``timings``; device
+        path: ``tile_rows`` (rows per cost tile).
 
     Examples
     --------

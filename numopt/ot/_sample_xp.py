@@ -185,12 +185,9 @@ def _warm_xp(warmstart, reg, n, m, xp, ct):
     """``(log_u, log_v)`` of the caller's namespace -> potentials ``(f, g)``."""
     if warmstart is None:
         return None, None
-    try:
-        lu, lv = warmstart
-    except (TypeError, ValueError):
-        raise ValueError("`warmstart` must be a pair (log_u, log_v)") from None
-    lu = check_array(lu, "warmstart", ndim=1, xp=xp, finite=False)
-    lv = check_array(lv, "warmstart", ndim=1, xp=xp, finite=False)
+    if not (isinstance(warmstart, (tuple, list)) and len(warmstart) == 2):
+        raise ValueError("`warmstart` must be a pair (log_u, log_v)")
+    lu, lv = (check_array(w, "warmstart", ndim=1, xp=xp, finite=False) for w in warmstart)
     if lu.shape[0] != n or lv.shape[0] != m:
         raise ValueError(f"`warmstart` must hold arrays of shapes ({n},) and ({m},), got "
                          f"{tuple(lu.shape)} and {tuple(lv.shape)}")

@@ -41,6 +41,11 @@ def tile_budget(xp, device):
     return TILE_BYTES
 
 
+def _cat(parts, xp):
+    """The row tiles' results joined along the first axis."""
+    return parts[0] if len(parts) == 1 else xp.concat(parts)
+
+
 class Tiles:
     """The costs ``c(x_i, y_j)`` of two clouds (kernel points), tile by tile.
 
@@ -125,7 +130,7 @@ class Tiles:
             Lb = logsumexp((fb[:, None] - C) * inv, 0, xp)
             L = Lb if L is None else xp.logaddexp(L, Lb)
             fs.append(fb)
-        return (fs[0] if len(fs) == 1 else xp.concat(fs)), L
+        return _cat(fs, xp), L
 
     def stats(self, f, g, reg):
         """Row sums of ``P`` and of ``P * C``, and the column sums of ``P``: one pass."""
@@ -138,16 +143,14 @@ class Tiles:
             rc.append(xp.sum(P * C, axis=1))
             c = xp.sum(P, axis=0)
             cs = c if cs is None else cs + c
-        cat = (lambda parts: parts[0] if len(parts) == 1 else xp.concat(parts))
-        return cat(rs), cat(rc), cs
+        return _cat(rs, xp), _cat(rc, xp), cs
 
     def apply(self, f, g, reg, V):
         """``P @ V`` for ``V`` of shape ``(m, k)``."""
         xp = self.xp
         inv = 1.0 / reg
-        out = [xp.matmul(xp.exp((f[i0:i1, None] + g[None, :] - C) * inv), V)
-               for i0, i1, C in self.blocks()]
-        return out[0] if len(out) == 1 else xp.concat(out)
+        return _cat([xp.matmul(xp.exp((f[i0:i1, None] + g[None, :] - C) * inv), V)
+                     for i0, i1, C in self.blocks()], xp)
 
     def topk(self, f, g, reg, k):
         """Column indices (int64) and values of the ``k`` largest entries of every row."""
@@ -164,5 +167,4 @@ class Tiles:
                 zk = xp.take_along_axis(Z, ik, axis=1)
             idx.append(xp.astype(ik, xp.int64))
             val.append(xp.exp(zk + f[i0:i1, None] * inv))
-        cat = (lambda parts: parts[0] if len(parts) == 1 else xp.concat(parts))
-        return cat(idx), cat(val)
+        return _cat(idx, xp), _cat(val, xp)

@@ -173,6 +173,10 @@ def test_warmstart_and_iteration_limit(xpb):
     f, g = res.potentials
     again = solve_sample(*args, reg=0.1, lazy=True, warmstart=(f / 0.1, g / 0.1))
     assert again.success and again.nit <= 2 and again.reg_stages == [0.1]
+    with pytest.raises(ValueError, match="`warmstart` must be a pair"):
+        solve_sample(*args, reg=0.1, lazy=True, warmstart=(f,))
+    with pytest.raises(ValueError, match="`warmstart` must hold arrays of shapes"):
+        solve_sample(*args, reg=0.1, lazy=True, warmstart=(g, f))
     with pytest.warns(OptimizeWarning, match="Maximum number"):
         short = solve_sample(*args, reg=0.01, lazy=True, max_iter=2)
     assert short.status == 1 and not short.success and short.nit == 2
