@@ -77,6 +77,40 @@ class SolveSample:
         self.solve_sample(self.X, self.Y, reg=self.reg, lazy=True, tol=TOL)
 
 
+class SolveSampleDevice:
+    """asv: the device (Array API) path with PyTorch tensors, on the CPU and, where
+    PyTorch sees one, on a CUDA GPU (skipped otherwise), beside the NumPy path in
+    :class:`SolveSample` (same problem; n = 1000 in the quick profile: on the CPU
+    the tiled PyTorch path costs about 50x the CPU time of the Numba kernels, 26 s
+    against 0.5 s at n = 2000 on the loaded 2-core development machine, so NumPy
+    arrays remain the way to run on a CPU). No GPU figure has been measured."""
+
+    params = [pick([2000, 4000], [1000]), ["cpu", "cuda"]]
+    param_names = ["n", "device"]
+    timeout = 600
+
+    def setup(self, n, device):
+        try:
+            import torch
+        except ImportError:
+            raise NotImplementedError("torch is not installed") from None
+        if device == "cuda" and not torch.cuda.is_available():
+            raise NotImplementedError("no CUDA device")
+        from numopt.ot import solve_sample
+        self.solve_sample = solve_sample
+        X, Y, self.reg = problem(n)
+        self.X, self.Y = torch.from_numpy(X).to(device), torch.from_numpy(Y).to(device)
+        self.sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+        solve_sample(self.X[:50], self.Y[:50], reg=self.reg, lazy=True)
+
+    def time_lazy(self, n, device):
+        self.solve_sample(self.X, self.Y, reg=self.reg, lazy=True, tol=TOL)
+        self.sync()
+
+    def track_nit(self, n, device):
+        return self.solve_sample(self.X, self.Y, reg=self.reg, lazy=True, tol=TOL).nit
+
+
 # ---------------------------------------------------------------------------------------
 # script: one solver per call, in a fresh process for the large sizes
 # ---------------------------------------------------------------------------------------

@@ -169,14 +169,14 @@ def test_inputs_not_mutated_and_lazy_false_gives_a_dense_plan(xpb):
 def test_warmstart_and_iteration_limit(xpb):
     X, Y, a, b = _clouds(seed=9)
     args = [xpb.asarray(v) for v in (X, Y, a, b)]
-    res = solve_sample(*args, reg=0.1, lazy=True)
+    res = solve_sample(*args, reg=0.3, lazy=True)
     f, g = res.potentials
-    again = solve_sample(*args, reg=0.1, lazy=True, warmstart=(f / 0.1, g / 0.1))
-    assert again.success and again.nit <= 2 and again.reg_stages == [0.1]
+    again = solve_sample(*args, reg=0.3, lazy=True, warmstart=(f / 0.3, g / 0.3))
+    assert again.success and again.nit <= 2 and again.reg_stages == [0.3]
     with pytest.raises(ValueError, match="`warmstart` must be a pair"):
-        solve_sample(*args, reg=0.1, lazy=True, warmstart=(f,))
+        solve_sample(*args, reg=0.3, lazy=True, warmstart=(f,))
     with pytest.raises(ValueError, match="`warmstart` must hold arrays of shapes"):
-        solve_sample(*args, reg=0.1, lazy=True, warmstart=(g, f))
+        solve_sample(*args, reg=0.3, lazy=True, warmstart=(g, f))
     with pytest.warns(OptimizeWarning, match="Maximum number"):
         short = solve_sample(*args, reg=0.01, lazy=True, max_iter=2)
     assert short.status == 1 and not short.success and short.nit == 2
