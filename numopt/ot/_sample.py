@@ -425,8 +425,9 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
         step, 20), ``newton_k`` (32), ``newton_rate`` (0.8); dense:
         the options of :func:`numopt.ot.solve`. ``warn`` (True): warn when
         not converged. Device path only: ``tile_bytes`` (bytes of work
-        arrays per cost tile; default :data:`numopt.ot._tiles_xp.TILE_FRACTION`
-        of the free CUDA memory, else :data:`~numopt.ot._tiles_xp.TILE_BYTES`).
+        arrays per cost tile; default a quarter of the free CUDA memory,
+        else 64 MiB: ``TILE_FRACTION``, ``TILE_BYTES`` of
+        ``numopt.ot._tiles_xp``).
 
     Returns
     -------
