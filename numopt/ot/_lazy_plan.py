@@ -52,7 +52,7 @@ class LazyPlan:
     the costs tile by tile in parallel Numba kernels, so memory stays
     :math:`O((n + m) d)` whatever the number of points. Nothing builds the
     ``n x m`` matrix unless asked (``plan[:]``, :meth:`todense`). A plan
-    returned for device arrays is a ``DeviceLazyPlan`` (this subclass, in
+    returned for device arrays is a ``DeviceLazyPlan`` (a subclass, in
     ``numopt.ot._lazy_plan``): same operations, computed in row tiles with
     Array API operations on the caller's device, results in the caller's
     namespace.
