@@ -13,8 +13,28 @@ solve) is its own::
 
     python asv_benchmarks/benchmarks/ot_sample.py --n 4000          # vs POT
     python asv_benchmarks/benchmarks/ot_sample.py --n 20000 50000   # vs ott-jax
+    # ott-jax for a fixed number of iterations (its time per iteration):
+    python asv_benchmarks/benchmarks/ot_sample.py --n 50000 \
+        --solvers numopt-lazy ott-jax-iters --ott-iters 5
 
 The machine's load average is printed with every figure.
+
+Measured 2026-12-06 on the shared 2-core development machine (CPU seconds of
+each solver's process; wall times depend on the load, given last):
+
+======  ==========================  ========  =======  ===  ==============  =========  =======  ====
+n       solver                      wall (s)  cpu (s)  nit  value           marg. err  max RSS  load
+======  ==========================  ========  =======  ===  ==============  =========  =======  ====
+20,000  numopt solve_sample lazy    46.1      36.1     40   2.671845764142  8.0e-10    201 MB   2.8
+20,000  ott-jax PointCloud          2,364.3   493.5    50   2.671845818265  1.5e-10    1.2 GB   6.0
+50,000  numopt solve_sample lazy    726.9     208.5    38   2.690588848912  7.7e-10    208 MB   6.5
+50,000  ott-jax, EXTRAPOLATED (*)   7,566     5,054    50   n/a             n/a        2.5 GB   5.4
+======  ==========================  ========  =======  ===  ==============  =========  =======  ====
+
+ott-jax compile time (excluded): 2.2 s at n = 20,000. (*) ott-jax timed for 5
+iterations (``ott-jax-iters``), its time per iteration (101.1 CPU s, 151.3 s wall)
+times the 50 iterations it needed at n = 2,000 and 20,000: not a measured
+solve. See ``docs/user_guide/ot_sample.rst``.
 """
 import argparse
 import json
@@ -77,6 +97,40 @@ class SolveSample:
         self.solve_sample(self.X, self.Y, reg=self.reg, lazy=True, tol=TOL)
 
 
+class SolveSampleDevice:
+    """asv: the device (Array API) path with PyTorch tensors, on the CPU and, where
+    PyTorch sees one, on a CUDA GPU (skipped otherwise), beside the NumPy path in
+    :class:`SolveSample` (same problem; n = 1000 in the quick profile: on the CPU
+    the tiled PyTorch path costs about 50x the CPU time of the Numba kernels, 26 s
+    against 0.5 s at n = 2000 on the loaded 2-core development machine, so NumPy
+    arrays remain the way to run on a CPU). No GPU figure has been measured."""
+
+    params = [pick([2000, 4000], [1000]), ["cpu", "cuda"]]
+    param_names = ["n", "device"]
+    timeout = 600
+
+    def setup(self, n, device):
+        try:
+            import torch
+        except ImportError:
+            raise NotImplementedError("torch is not installed") from None
+        if device == "cuda" and not torch.cuda.is_available():
+            raise NotImplementedError("no CUDA device")
+        from numopt.ot import solve_sample
+        self.solve_sample = solve_sample
+        X, Y, self.reg = problem(n)
+        self.X, self.Y = torch.from_numpy(X).to(device), torch.from_numpy(Y).to(device)
+        self.sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+        solve_sample(self.X[:50], self.Y[:50], reg=self.reg, lazy=True)
+
+    def time_lazy(self, n, device):
+        self.solve_sample(self.X, self.Y, reg=self.reg, lazy=True, tol=TOL)
+        self.sync()
+
+    def track_nit(self, n, device):
+        return self.solve_sample(self.X, self.Y, reg=self.reg, lazy=True, tol=TOL).nit
+
+
 # ---------------------------------------------------------------------------------------
 # script: one solver per call, in a fresh process for the large sizes
 # ---------------------------------------------------------------------------------------
@@ -108,7 +162,18 @@ def _run_pot(X, Y, reg, lazy):
     return out
 
 
-def _run_ott(X, Y, reg, lazy=True):
+#: sweeps of the fixed-length ott-jax run (``ott-jax-iters``): its time per iteration
+OTT_FIXED_ITERS = 20
+
+
+def _run_ott_fixed(X, Y, reg, lazy=True):
+    """ott-jax for exactly ``--ott-iters`` (default :data:`OTT_FIXED_ITERS`) iterations:
+    its time per iteration."""
+    iters = int(os.environ.get("OT_SAMPLE_OTT_ITERS", OTT_FIXED_ITERS))
+    return _run_ott(X, Y, reg, lazy, iters=iters)
+
+
+def _run_ott(X, Y, reg, lazy=True, iters=None):
     import jax
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
@@ -122,8 +187,13 @@ def _run_ott(X, Y, reg, lazy=True):
     from ott.solvers.linear import sinkhorn
 
     x, y = jnp.asarray(X), jnp.asarray(Y)
-    solver = sinkhorn.Sinkhorn(threshold=TOL, norm_error=2, max_iterations=100_000,
-                               lse_mode=True)
+    if iters is None:
+        solver = sinkhorn.Sinkhorn(threshold=TOL, norm_error=2, max_iterations=100_000,
+                                   lse_mode=True)
+    else:  # a fixed number of iterations (min = max), for the time per iteration
+        solver = sinkhorn.Sinkhorn(threshold=TOL, norm_error=2, min_iterations=iters,
+                                   max_iterations=iters, inner_iterations=min(10, iters),
+                                   lse_mode=True)
 
     @jax.jit
     def solve(x, y):
@@ -140,7 +210,7 @@ def _run_ott(X, Y, reg, lazy=True):
     errs = np.asarray(errors)
     errs = errs[errs >= 0]
     return dict(sec=sec, cpu=cpu, compile_sec=compile_sec, nit=int(nit), converged=bool(conv),
-                value=float(cost),
+                value=float(cost), sec_per_iter=sec / int(nit), cpu_per_iter=cpu / int(nit),
                 err=float(errs[-1]) if errs.size else float("nan"))
 
 
@@ -198,7 +268,7 @@ def throughput(n=4000, reps=5, sweeps=20):
 
 RUNNERS = {"numopt-lazy": (_run_numopt, True), "numopt-dense": (_run_numopt, False),
            "pot-dense": (_run_pot, False), "pot-lazy": (_run_pot, True),
-           "ott-jax": (_run_ott, True)}
+           "ott-jax": (_run_ott, True), "ott-jax-iters": (_run_ott_fixed, True)}
 
 
 def _child(name, n):
@@ -209,10 +279,11 @@ def _child(name, n):
     print("RESULT " + json.dumps(out))
 
 
-def run_case(name, n, timeout=3600):
+def run_case(name, n, timeout=3600, ott_iters=OTT_FIXED_ITERS):
     """Run one solver in a fresh interpreter; return its result dict (and the load)."""
     load = os.getloadavg()[0]
     env = dict(os.environ)
+    env["OT_SAMPLE_OTT_ITERS"] = str(ott_iters)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     try:
@@ -239,6 +310,10 @@ def main(argv=None):
     ap.add_argument("--solvers", nargs="+", default=None,
                     help="default: numopt-lazy, numopt-dense, pot-dense, pot-lazy at "
                          "n <= 4000; numopt-lazy, ott-jax above")
+    ap.add_argument("--ott-iters", type=int, default=OTT_FIXED_ITERS,
+                    help="iterations of the fixed-length ott-jax run (solver 'ott-jax-iters')")
+    ap.add_argument("--timeout", type=float, default=3600,
+                    help="wall seconds allowed to each solver run")
     ap.add_argument("--throughput", action="store_true",
                     help="only the single-thread exp / sweep throughput table")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -266,7 +341,7 @@ def main(argv=None):
                                  if n <= 4000 else ["numopt-lazy", "ott-jax"])
         ref = None
         for name in names:
-            r = run_case(name, n)
+            r = run_case(name, n, timeout=args.timeout, ott_iters=args.ott_iters)
             if "error" in r:
                 print(f"{n:>6} {name:<13} failed: {r['error']!r}")
                 continue
@@ -280,9 +355,14 @@ def main(argv=None):
                   f"{_fmt(rel, '9.1e')} {_fmt(r.get('err'), '9.1e')} "
                   f"{_fmt(r.get('traced', None) and r['traced'] / 2**20, '7.1f')} "
                   f"{r['maxrss'] / 2**20:7.0f} {r['load']:5.1f}", flush=True)
-            if name == "ott-jax":
+            if name.startswith("ott-jax"):
                 print(f"{'':>6} {'':<13} (ott-jax compile {r['compile_sec']:.1f} s, not "
-                      f"included; converged={r['converged']})", flush=True)
+                      f"included; converged={r['converged']}; per iteration "
+                      f"{r['sec_per_iter']:.2f} s wall, {r['cpu_per_iter']:.2f} s CPU)",
+                      flush=True)
+            elif "nit" in r:
+                print(f"{'':>6} {'':<13} (per sweep {r['sec'] / r['nit']:.2f} s wall, "
+                      f"{r['cpu'] / r['nit']:.2f} s CPU)", flush=True)
 
 
 if __name__ == "__main__":

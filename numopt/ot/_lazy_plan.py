@@ -3,11 +3,13 @@ import numbers
 
 import numpy as np
 
+from numopt._array_api import get_namespace, is_array, namespace_name
 from numopt._jit import get_num_threads
 
 from . import _kernels_sample as ks
+from ._tiles_xp import Tiles
 
-__all__ = ["LazyPlan"]
+__all__ = ["LazyPlan", "DeviceLazyPlan"]
 
 
 def _tile_buffers(nblock):
@@ -49,7 +51,11 @@ class LazyPlan:
     the two point clouds and the two potentials; every operation recomputes
     the costs tile by tile in parallel Numba kernels, so memory stays
     :math:`O((n + m) d)` whatever the number of points. Nothing builds the
-    ``n x m`` matrix unless asked (``plan[:]``, :meth:`todense`).
+    ``n x m`` matrix unless asked (``plan[:]``, :meth:`todense`). A plan
+    returned for device arrays is a ``DeviceLazyPlan`` (a subclass, in
+    ``numopt.ot._lazy_plan``): same operations, computed in row tiles with
+    Array API operations on the caller's device, results in the caller's
+    namespace.
 
     Operations
     ----------
@@ -220,3 +226,152 @@ class LazyPlan:
         PY = self @ Y1
         with np.errstate(invalid="ignore", divide="ignore"):
             return PY[:, :-1] / PY[:, -1:]
+
+
+def _index_xp(key, size, axis, xp, device):
+    """:func:`_index` for a device plan: an int64 index array of ``xp`` on ``device``.
+
+    Index arrays must be of the plan's namespace (or lists); a NumPy array
+    indexing a device plan is a ``TypeError`` (no silent transfer).
+    """
+    if isinstance(key, slice):
+        r = range(size)[key]
+        return xp.arange(r.start, r.stop, r.step, dtype=xp.int64, device=device), True
+    if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+        k = int(key)
+        if not -size <= k < size:
+            raise IndexError(f"index {k} is out of bounds for axis {axis} with size {size}")
+        return xp.asarray([k % size], dtype=xp.int64, device=device), False
+    if isinstance(key, (list, tuple)):
+        key = xp.asarray(key, device=device)
+    if not is_array(key) or get_namespace(key) is not xp:
+        raise TypeError(f"a LazyPlan of {namespace_name(xp)} arrays takes index arrays of "
+                        f"that library (or ints, slices, lists), got {type(key).__name__}")
+    if xp.isdtype(key.dtype, "bool"):
+        if tuple(key.shape) != (size,):
+            raise IndexError(f"boolean index for axis {axis} must have shape ({size},), "
+                             f"got {tuple(key.shape)}")
+        return xp.astype(xp.nonzero(key)[0], xp.int64), True
+    if key.ndim != 1 or not xp.isdtype(key.dtype, "integral"):
+        raise IndexError("LazyPlan indices must be integers, slices, or 1-D integer or "
+                         f"boolean arrays; got shape {tuple(key.shape)}, dtype {key.dtype}")
+    if key.shape[0] and (int(xp.min(key)) < -size or int(xp.max(key)) >= size):
+        raise IndexError(f"index out of bounds for axis {axis} with size {size}")
+    return xp.astype(key, xp.int64) % size, True
+
+
+class DeviceLazyPlan(LazyPlan):
+    """A :class:`LazyPlan` whose points and potentials are arrays of a non-NumPy
+    namespace (PyTorch, CuPy, ``array_api_strict``, ...), on their device.
+
+    Same operations and results as :class:`LazyPlan`, computed with Array API
+    operations in row tiles (:class:`numopt.ot._tiles_xp.Tiles`) and returned
+    in the plan's namespace, on its device, in the dtype of the caller's
+    points (``dtype``); index arrays must be of that namespace. ``topk`` on
+    PyTorch uses ``torch.topk`` (the order of exactly tied entries is then
+    unspecified). ``W @ plan`` works where the array library defers to the
+    plan's ``__rmatmul__`` (PyTorch does; ``array_api_strict`` raises): the
+    portable spelling is ``plan.T @ W.T``.
+    """
+
+    def __init__(self, X, Y, f, g, reg, metric, code, p, *, xp, device, dtype, budget,
+                 _kernel_points=None):
+        super().__init__(X, Y, f, g, reg, metric, code, p, _kernel_points=_kernel_points)
+        self._xp, self._device, self.dtype, self._budget = xp, device, dtype, budget
+        self._tiles = Tiles(self._Xk, self._Yk, code, p, xp, budget)
+
+    def _out(self, x):
+        return x if x.dtype == self.dtype else self._xp.astype(x, self.dtype)
+
+    @property
+    def potentials(self):
+        return self._out(self._f), self._out(self._g)
+
+    @property
+    def T(self):
+        """The transposed plan (a :class:`DeviceLazyPlan` of shape ``(m, n)``)."""
+        return DeviceLazyPlan(self._Y, self._X, self._g, self._f, self.reg, self.metric,
+                              self._code, self._p, xp=self._xp, device=self._device,
+                              dtype=self.dtype, budget=self._budget,
+                              _kernel_points=(self._Yk, self._Xk))
+
+    def __getitem__(self, key):
+        xp = self._xp
+        if not isinstance(key, tuple):
+            key = (key, slice(None))
+        if len(key) != 2:
+            raise IndexError(f"LazyPlan takes at most 2 indices, got {len(key)}")
+        rows, keep_r = _index_xp(key[0], self.shape[0], 0, xp, self._device)
+        cols, keep_c = _index_xp(key[1], self.shape[1], 1, xp, self._device)
+        Xr = xp.take(self._Xk, rows, axis=0)
+        sub = Tiles(Xr, xp.take(self._Yk, cols, axis=0), self._code, self._p, xp,
+                    self._budget)
+        fr, gc = xp.take(self._f, rows), xp.take(self._g, cols)
+        inv = 1.0 / self.reg
+        parts = [xp.exp((fr[i0:i1, None] + gc[None, :] - C) * inv)
+                 for i0, i1, C in sub.blocks()]
+        out = self._out(parts[0] if len(parts) == 1 else xp.concat(parts))
+        if not keep_r:
+            out = out[0, ...]
+            return out[0, ...] if not keep_c else out
+        return out if keep_c else out[:, 0]
+
+    def _vector(self, V, name, size):
+        xp = self._xp
+        if isinstance(V, (list, tuple)):
+            V = xp.asarray(V, device=self._device)
+        if not is_array(V) or get_namespace(V) is not xp:
+            raise TypeError(f"a LazyPlan of {namespace_name(xp)} arrays multiplies arrays of "
+                            f"that library, got {type(V).__name__}")
+        if not xp.isdtype(V.dtype, ("real floating", "integral", "bool")):
+            raise TypeError(f"LazyPlan @ {name} needs a real array, got dtype {V.dtype}")
+        if V.ndim not in (1, 2) or V.shape[0] != size:
+            raise ValueError(f"LazyPlan of shape {self.shape} @ {name} needs {name} of shape "
+                             f"({size},) or ({size}, k), got {tuple(V.shape)}")
+        return V
+
+    def _apply(self, V):
+        """``P @ V`` in the computation dtype (``V`` validated, 1-D or 2-D)."""
+        xp = self._xp
+        V2 = xp.astype(V if V.ndim == 2 else V[:, None], self._f.dtype)
+        out = self._tiles.apply(self._f, self._g, self.reg, V2)
+        return out if V.ndim == 2 else out[:, 0]
+
+    def __matmul__(self, V):
+        return self._out(self._apply(self._vector(V, "V", self.shape[1])))
+
+    def __rmatmul__(self, W):
+        xp = self._xp
+        if is_array(W) and get_namespace(W) is xp and W.ndim == 2:
+            return xp.matrix_transpose(self.T @ xp.matrix_transpose(W))
+        return self.T @ W
+
+    def sum(self, axis=None):
+        """Marginals: ``axis=1`` row sums (n,), ``axis=0`` column sums (m,), None: total."""
+        if axis is None:
+            return float(self._xp.sum(self._rowstats()[0]))
+        if axis in (1, -1):
+            return self._out(self._rowstats()[0])
+        if axis in (0, -2):
+            return self.T.sum(axis=1)
+        raise ValueError(f"`axis` must be None, 0 or 1, got {axis!r}")
+
+    def _rowstats(self):
+        rs, rc, _ = self._tiles.stats(self._f, self._g, self.reg)
+        return rs, rc
+
+    def topk(self, k):
+        """The ``k`` largest entries of every row (see :meth:`LazyPlan.topk`)."""
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not \
+                1 <= k <= self.shape[1]:
+            raise ValueError(f"`k` must be an integer in [1, {self.shape[1]}], got {k!r}")
+        idx, val = self._tiles.topk(self._f, self._g, self.reg, int(k))
+        return idx, self._out(val)
+
+    def barycentric_map(self):
+        r"""Image of each source point (see :meth:`LazyPlan.barycentric_map`)."""
+        xp = self._xp
+        Y = xp.astype(self._Y, self._f.dtype)
+        ones = xp.ones((Y.shape[0], 1), dtype=Y.dtype, device=self._device)
+        PY = self._apply(xp.concat([Y, ones], axis=1))
+        return self._out(PY[:, :-1] / PY[:, -1:])

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from numopt._array_api import is_numpy, namespace_and_device
 from numopt._jit import get_num_threads
 from numopt._options import check_unknown_options
 from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS, OptimizeWarning, make_result
@@ -53,17 +54,7 @@ def _threads(n_threads, pairs):
         numba.set_num_threads(old)
 
 
-#: array libraries whose arrays may live on a device: never converted implicitly
-_DEVICE_MODULES = ("torch", "cupy", "jax", "jaxlib", "array_api_strict", "dask")
-
-
 def _check_points(X, name):
-    mod = type(X).__module__.split(".")[0]
-    if not isinstance(X, np.ndarray) and (hasattr(X, "__array_namespace__")
-                                          or mod in _DEVICE_MODULES):
-        raise TypeError(f"`{name}` must be a NumPy array (got {type(X).__module__}."
-                        f"{type(X).__name__}); solve_sample runs on the host: convert "
-                        "explicitly with numpy.asarray")
     X = check_array(X, name, ndim=2)
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"`{name}` must hold at least one point with at least one "
@@ -371,12 +362,27 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
     ``lazy=False`` the cost matrix is built (``scipy.spatial.distance.cdist``)
     and :func:`numopt.ot.solve` runs.
 
+    Array namespaces: arrays of another library than NumPy (PyTorch, CuPy,
+    any Array API library; every array argument from one library and one
+    device, else ``TypeError``) take the device path: the same online
+    log-domain Sinkhorn with the same epsilon-scaling and stopping rule,
+    written with Array API operations on row tiles of the cost (a tile takes
+    a quarter of the free CUDA memory, or 64 MiB on CPU backends; option
+    ``tile_bytes``), with potentials, ``x``, ``plan`` and every output of the
+    ``lazy_plan`` in the caller's namespace, device and dtype. The Newton
+    phase (SciPy sparse linear algebra, host-only) is not run there:
+    ``'auto'`` runs Sinkhorn alone and ``'sns'`` warns and does the same;
+    ``lazy=False`` returns the dense ``plan`` from the same tiled solver;
+    ``n_threads`` has no effect. float32 points give float32 results on both
+    paths, computed in float64 (float32 arithmetic cannot reach the default
+    ``tol``), or in float32 on a device without float64.
+
     Parameters
     ----------
     X_a : array_like, shape (n, d)
-        Source points.
+        Source points (NumPy, or a device array: see above).
     X_b : array_like, shape (m, d)
-        Target points.
+        Target points, same library and device as ``X_a``.
     a, b : array_like, optional
         Non-negative weights (default uniform), same total mass (relative
         1e-6). Zero weights are allowed.
@@ -418,7 +424,10 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
         ``n_warmup`` (Sinkhorn sweeps at the final ``reg`` before a Newton
         step, 20), ``newton_k`` (32), ``newton_rate`` (0.8); dense:
         the options of :func:`numopt.ot.solve`. ``warn`` (True): warn when
-        not converged.
+        not converged. Device path only: ``tile_bytes`` (bytes of work
+        arrays per cost tile; default a quarter of the free CUDA memory,
+        else 64 MiB: ``TILE_FRACTION``, ``TILE_BYTES`` of
+        ``numopt.ot._tiles_xp``).
 
     Returns
     -------
@@ -434,7 +443,8 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
         (row, column; 2-norms, both measured on the returned plan); ``nit``
         (passes over the costs), ``nit_newton`` (Newton steps);
         ``status``, ``success``, ``message``; ``lazy``; ``method``;
-        ``reg_stages`` (the epsilon-scaling schedule); ``timings``.
+        ``reg_stages`` (the epsilon-scaling schedule); ``timings``; device
+        path: ``tile_rows`` (rows per cost tile).
 
     Examples
     --------
@@ -450,18 +460,17 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
     (500, 3)
     """
     t_start = time.perf_counter()
+    ws = tuple(warmstart) if isinstance(warmstart, (tuple, list)) and len(warmstart) == 2 \
+        else ()
+    xp, device = namespace_and_device(X_a, X_b, a, b, *ws,
+                                      names=("X_a", "X_b", "a", "b", "warmstart", "warmstart"))
+    if not is_numpy(xp):
+        return _solve_device(X_a, X_b, a, b, xp, device, metric, reg, method, lazy, max_iter,
+                             tol, n_threads, warmstart, options, t_start)
     X_a, X_b, a, b, metric, code, p, kpts, out_dtype = _check_inputs(
         X_a, X_b, a, b, metric, options.get("p", 2.0))
-    if reg is None:
-        raise ValueError("`reg` must be a positive real number (exact OT is not provided)")
-    if isinstance(reg, np.ndarray) and reg.ndim == 0:
-        reg = reg.item()
-    if not isinstance(reg, numbers.Real) or isinstance(reg, bool):
-        raise TypeError(f"`reg` must be a positive real number, got {type(reg).__name__}")
-    reg = check_scalar(reg, "reg", lower=0.0, lower_inclusive=False)
-    method = check_choice(method, "method", METHODS)
-    if lazy is not None and not isinstance(lazy, (bool, np.bool_)):
-        raise TypeError(f"`lazy` must be True, False or None, got {type(lazy).__name__}")
+    reg, method, lazy, max_iter, tol, n_threads = _check_args(reg, method, lazy, max_iter,
+                                                              tol, n_threads)
     n, m = X_a.shape[0], X_b.shape[0]
     if lazy is None:
         lazy = n * m * 8 > LAZY_ABOVE_BYTES
@@ -470,11 +479,6 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
         raise ValueError("method='sinkhorn' (scaling domain) needs the dense cost matrix: "
                          "use lazy=False, or method='auto', 'sinkhorn_log' or 'sns' for "
                          "the online solver")
-    if max_iter is not None:
-        max_iter = check_scalar(max_iter, "max_iter", lower=1, integer=True)
-    tol = check_scalar(tol, "tol", lower=0.0)
-    if n_threads is not None:
-        n_threads = check_scalar(n_threads, "n_threads", lower=1, integer=True)
     _, eps, warn, newton, dense_opts = _pop_options(options, lazy, method)
     f0, g0 = _warm(warmstart, reg, n, m, np)
     with _threads(n_threads, n * m):
@@ -491,6 +495,43 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
     if warn and res.status != SUCCESS:
         warnings.warn(f"solve_sample: {res.message}", OptimizeWarning, stacklevel=2)
     return res
+
+
+def _check_args(reg, method, lazy, max_iter, tol, n_threads):
+    """The scalar arguments of :func:`solve_sample`, validated (both paths)."""
+    if reg is None:
+        raise ValueError("`reg` must be a positive real number (exact OT is not provided)")
+    if isinstance(reg, np.ndarray) and reg.ndim == 0:
+        reg = reg.item()
+    if not isinstance(reg, numbers.Real) or isinstance(reg, bool):
+        raise TypeError(f"`reg` must be a positive real number, got {type(reg).__name__}")
+    reg = check_scalar(reg, "reg", lower=0.0, lower_inclusive=False)
+    method = check_choice(method, "method", METHODS)
+    if lazy is not None and not isinstance(lazy, (bool, np.bool_)):
+        raise TypeError(f"`lazy` must be True, False or None, got {type(lazy).__name__}")
+    if max_iter is not None:
+        max_iter = check_scalar(max_iter, "max_iter", lower=1, integer=True)
+    tol = check_scalar(tol, "tol", lower=0.0)
+    if n_threads is not None:
+        n_threads = check_scalar(n_threads, "n_threads", lower=1, integer=True)
+    return reg, method, lazy, max_iter, tol, n_threads
+
+
+def _solve_device(X_a, X_b, a, b, xp, device, metric, reg, method, lazy, max_iter, tol,
+                  n_threads, warmstart, options, t_start):
+    """The device path (arrays of a non-NumPy namespace): :mod:`numopt.ot._sample_xp`."""
+    from ._sample_xp import solve_sample_xp
+    reg, method, lazy, max_iter, tol, _ = _check_args(reg, method, lazy, max_iter, tol,
+                                                      n_threads)
+    options = dict(options)
+    tile_bytes = options.pop("tile_bytes", None)
+    if tile_bytes is not None:
+        tile_bytes = check_scalar(tile_bytes, "tile_bytes", lower=1, integer=True)
+    p, eps, warn, _, _ = _pop_options(options, True, method)
+    return solve_sample_xp(X_a, X_b, a, b, xp=xp, device=device, metric=metric, reg=reg,
+                           method=method, lazy=lazy, max_iter=max_iter, tol=tol, eps=eps,
+                           warn=warn, p=p, tile_bytes=tile_bytes, warmstart=warmstart,
+                           t_start=t_start)
 
 
 def _values(f, g, a, b, rowsum, colsum, reg):

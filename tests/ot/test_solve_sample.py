@@ -294,9 +294,14 @@ def test_bad_input_rejected(kwargs, exc, match):
 
 
 def test_device_arrays_are_not_moved_silently():
+    # a torch array beside a NumPy one: refused, never converted (the device path is
+    # tests/ot/test_sample_array_api.py)
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match="numpy.asarray"):
+    with pytest.raises(TypeError, match="different libraries"):
         solve_sample(torch.zeros((3, 2)), np.zeros((3, 2)), reg=1.0)
+    with pytest.raises(TypeError, match="different libraries.*`warmstart`"):
+        solve_sample(np.eye(3)[:, :2], np.eye(3)[:, :2], reg=1.0,
+                     warmstart=(torch.zeros(3), torch.zeros(3)))
 
 
 def test_unknown_option_warns():
@@ -383,3 +388,22 @@ def test_kernels_against_naive_loops(n, m, code, p):
     blk = np.empty((n, m))
     ks.plan_block(Xs, Yt, f, g, reg, code, p, np.arange(n), np.arange(m), blk)
     np.testing.assert_allclose(blk, naive.plan(X, Y, f, g, reg, code, p), rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_newton_phase_at_moderate_n_against_the_dense_solver():
+    # issue 22: the Newton phase beyond toy sizes. n = 2000 in 2-D at reg = 1% of the
+    # mean cost: 'auto' switches to Newton steps (Sinkhorn contracts too slowly there)
+    rng = np.random.default_rng(0)
+    n = 2000
+    X, Y = rng.normal(size=(n, 2)), 0.7 * rng.normal(size=(n, 2)) + 0.4
+    M = _cost(X, Y, "sqeuclidean", {})
+    reg = 1e-2 * M.mean()
+    res = solve_sample(X, Y, reg=reg, lazy=True, tol=1e-9)
+    assert res.success and res.nit_newton > 0 and res.method == "sns_online"
+    assert res.marginal_error[1] <= 1e-9 and res.marginal_error[0] < 1e-12
+    ref = solve(M, reg=reg, method="sns", tol=1e-10)
+    assert ref.success
+    assert _rel(res.value_linear, ref.value) < 1e-6
+    P = res.lazy_plan[:200]
+    assert np.abs(P - ref.plan[:200]).max() < 1e-6 * ref.plan.max()
