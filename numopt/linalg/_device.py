@@ -95,6 +95,15 @@ def resolve_system(A, *others, names=("A", "b", "x0")):
     return xp, dev
 
 
+def same_space(x, y):
+    """True when arrays ``x`` and ``y`` share their library and device."""
+    try:
+        namespace_and_device(x, y)
+    except TypeError:
+        return False
+    return True
+
+
 # -- colouring (host step on the sparsity pattern) ------------------------------------------
 @njit
 def greedy_colouring(indptr, indices):

@@ -11,11 +11,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackNoConvergence, eigs, eigsh
 
+from .._array_api import is_numpy, is_torch, to_host
 from .._result import OptimizeResult, OptimizeWarning
 from .._validation import check_array, check_choice, check_rng, check_scalar
+from . import _device as G
 from ._common import OMEGA_RANGE, check_rhs, prepare_matrix
-from ._pcg import _pcg_prepared
-from ._sor import _sor_prepared
+from ._pcg import _pcg_device, _pcg_prepared
+from ._sor import _sor_device, _sor_prepared
 
 __all__ = ["RelaxationTuner", "solve_sequence", "optimal_jacobi_omega", "DEFAULT_GRID"]
 
@@ -65,6 +67,33 @@ def _jacobi_radius(sys):
     return float(np.max(np.abs(lam))), False
 
 
+def _jacobi_radius_device(dsys):
+    """:func:`_jacobi_radius` of a device system.
+
+    Dense symmetric matrices with a positive diagonal: ``eigvalsh`` on the
+    device; dense nonsymmetric PyTorch matrices: ``torch.linalg.eigvals`` on
+    the device. Otherwise (device-sparse, or no general eigensolver in the
+    library) the matrix is copied to the host explicitly and the NumPy
+    computation runs (ARPACK has no device version).
+    """
+    xp = dsys.xp
+    if dsys.kind != "dense":
+        return _jacobi_radius(prepare_matrix(dsys.host_csr()))
+    A, d = dsys.A, dsys.diag
+    scale = max(float(xp.max(xp.abs(A))), 1e-300)
+    sym = float(xp.max(xp.abs(A - xp.matrix_transpose(A)))) <= 1e-12 * scale
+    if sym and bool(xp.all(d > 0)):
+        dinv = 1.0 / xp.sqrt(d)
+        mu = xp.linalg.eigvalsh(A * dinv[:, None] * dinv[None, :])
+        lo, hi = float(xp.min(mu)), float(xp.max(mu))
+        return max(abs(1.0 - lo), abs(1.0 - hi)), True
+    if is_torch(xp):
+        import torch
+        J = xp.eye(dsys.n, dtype=A.dtype, device=dsys.device) - A / d[:, None]
+        return float(torch.max(torch.abs(torch.linalg.eigvals(J)))), sym
+    return _jacobi_radius(prepare_matrix(to_host(A)))
+
+
 def optimal_jacobi_omega(A):
     r"""Young's optimal SOR parameter from the Jacobi spectral radius.
 
@@ -97,8 +126,14 @@ def optimal_jacobi_omega(A):
     >>> round(w, 4), round(float(2 / (1 + np.sin(np.pi / 11))), 4)
     (1.5604, 1.5604)
     """
-    sys = prepare_matrix(A)
-    beta, _ = _jacobi_radius(sys)
+    if isinstance(A, G.DeviceSystem):
+        beta, _ = _jacobi_radius_device(A)
+    else:
+        xp, dev = G.resolve_system(A, names=("A",))
+        if is_numpy(xp):
+            beta, _ = _jacobi_radius(prepare_matrix(A))
+        else:
+            beta, _ = _jacobi_radius_device(G.prepare_device_matrix(A, xp, dev))
     if not beta < 1.0:
         warnings.warn(f"The Jacobi iteration matrix has spectral radius {beta:.4g} >= 1, so "
                       "Young's formula does not apply; returning omega = 1.0", OptimizeWarning,
@@ -513,6 +548,12 @@ class RelaxationTuner:
 
     # -- solving -------------------------------------------------------------------------
     def _run(self, sys, b, omega, x0):
+        if isinstance(sys, G.DeviceSystem):  # device vectors are never modified in place
+            if self.solver == "sor":
+                maxiter = 10_000 if self.maxiter is None else self.maxiter
+                return _sor_device(sys, b, omega, x0, self.tol, maxiter, self._sweep)
+            maxiter = 10 * sys.n if self.maxiter is None else self.maxiter
+            return _pcg_device(sys, b, omega, x0, self.tol, maxiter)
         x = np.array(x0, dtype=np.float64, copy=True)
         if self.solver == "sor":
             maxiter = 10_000 if self.maxiter is None else self.maxiter
@@ -538,18 +579,39 @@ class RelaxationTuner:
         return float(self.grid[arm]), arm, p
 
     def _prepare(self, A, b, x0, context):
+        xp, dev = G.resolve_system(A, b, x0)
+        if not is_numpy(xp):
+            return self._prepare_device(A, b, x0, context, xp, dev)
         sys = prepare_matrix(A)
         b = np.ascontiguousarray(check_rhs(b, sys.n), dtype=np.float64)
-        if context is not None:
-            context = check_scalar(context, "context")
-        elif self.policy in ("binned", "chebcb"):
-            raise ValueError(f"policy {self.policy!r} needs a `context` for every system")
+        context = self._check_context(context)
         if x0 is None:
-            x0 = self._x if (self.warm_start and self._x is not None
+            x0 = self._x if (self.warm_start and isinstance(self._x, np.ndarray)
                              and self._x.shape[0] == sys.n) else np.zeros(sys.n)
         else:
             x0 = check_rhs(x0, sys.n, "x0")
         return sys, b, x0, context
+
+    def _prepare_device(self, A, b, x0, context, xp, dev):
+        """:meth:`_prepare` for device arrays: a :class:`DeviceSystem`, float64 vectors."""
+        sys = G.prepare_device_matrix(A, xp, dev)
+        b = G.device_rhs(b, sys, "b")
+        context = self._check_context(context)
+        if x0 is None:
+            warm = (self.warm_start and self._x is not None and self._x.shape[0] == sys.n
+                    and not isinstance(self._x, np.ndarray)
+                    and G.same_space(self._x, sys.diag))
+            x0 = self._x if warm else xp.zeros_like(b)
+        else:
+            x0 = G.device_rhs(x0, sys, "x0")
+        return sys, b, x0, context
+
+    def _check_context(self, context):
+        if context is not None:
+            return check_scalar(context, "context")
+        if self.policy in ("binned", "chebcb"):
+            raise ValueError(f"policy {self.policy!r} needs a `context` for every system")
+        return None
 
     def solve(self, A, b, context=None, x0=None):
         """Pick ``ω``, solve ``A x = b``, learn from the iteration count.
@@ -583,7 +645,11 @@ class RelaxationTuner:
         res.p = 1.0 if p is None else float(p[arm])
         self._records.append((omega, arm, res.nit,
                               np.nan if context is None else context, res.status))
-        if np.all(np.isfinite(res.x)):
+        if isinstance(sys, G.DeviceSystem):
+            xp = sys.xp
+            if bool(xp.all(xp.isfinite(res.x))):
+                self._x = xp.astype(res.x, xp.float64)
+        elif np.all(np.isfinite(res.x)):
             self._x = np.asarray(res.x, dtype=np.float64)
         return res
 
@@ -692,8 +758,12 @@ def _solve_sequence(tuner, systems, compare, progress):
         if bar is not None:
             bar.update(1)
         try:
-            item = iterator.send(np.asarray(res.x, dtype=np.float64)) if sendable \
-                else next(iterator)
+            if not sendable:
+                item = next(iterator)
+            elif isinstance(sys, G.DeviceSystem):  # the caller's namespace, on its device
+                item = iterator.send(res.x)
+            else:
+                item = iterator.send(np.asarray(res.x, dtype=np.float64))
         except StopIteration:
             item = None
     if bar is not None:
