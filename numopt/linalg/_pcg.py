@@ -29,7 +29,8 @@ def ssor_pcg(A, b, omega=1.0, x0=None, tol=1e-8, maxiter=None):
     Parameters
     ----------
     A : (n, n) array_like or sparse matrix
-        Symmetric positive definite; dense or any SciPy sparse format.
+        Symmetric positive definite; dense or any SciPy sparse format, or a
+        PyTorch / CuPy sparse CSR matrix.
     b : (n,) array_like
         Right-hand side.
     omega : float or None
@@ -52,6 +53,18 @@ def ssor_pcg(A, b, omega=1.0, x0=None, tol=1e-8, maxiter=None):
         ``rᵀM⁻¹r <= 0`` (``A`` is not positive definite), or the final true
         residual is far above the recurrence residual (``A`` not symmetric);
         3: NaN or overflow. ``x`` is always the last finite iterate.
+
+    Notes
+    -----
+    Array namespaces: NumPy and SciPy input runs the compiled kernels. Arrays
+    of another library (PyTorch, CuPy, any Array API namespace) run CG on
+    their device, with ``x`` and ``residuals`` returned there: a dense ``A``
+    uses the same (natural-order) SSOR preconditioner, applied by two
+    triangular solves; a device-sparse CSR ``A`` uses the *multicolour* SSOR
+    preconditioner (the SSOR preconditioner of the colour-permuted matrix
+    ``P A Pᵀ``, see :func:`sor`), a different preconditioner with its own
+    iteration counts. The stopping test is read on the host every 10
+    iterations. Computed in float64; float32 ``A`` and ``b`` give float32 ``x``.
 
     See Also
     --------
@@ -185,7 +198,13 @@ def ssor_preconditioner(A, omega=1.0):
     Returns
     -------
     LinearOperator
-        Shape ``(n, n)``, float64.
+        Shape ``(n, n)``, float64. For ``A`` of another library (PyTorch,
+        CuPy, any Array API namespace) a device operator instead, applied
+        with ``M @ r``, ``M(r)`` or ``M.matvec(r)`` to arrays of that library
+        on that device (``(n,)`` or ``(n, k)``; the result has ``r``'s float
+        dtype): the same SSOR preconditioner for a dense ``A``, the
+        multicolour SSOR preconditioner for a device-sparse CSR ``A`` (vectors
+        are permuted into colour order and back inside).
 
     Examples
     --------

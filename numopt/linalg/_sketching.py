@@ -141,6 +141,18 @@ def randomized_kaczmarz(A, b, x0=None, *, sampling="row-norm", tol=1e-8, atol=0.
         ``message``, ``nit`` (row projections), ``residual_norm`` and
         ``history`` (residual norm at each check).
 
+    Notes
+    -----
+    Array namespaces: a dense or device-sparse CSR ``A`` of PyTorch, CuPy or
+    any Array API library is solved on its device, ``x`` and ``history``
+    returned there (float32 for float32 ``A`` and ``b``; the NumPy path
+    returns float64). The row indices are drawn on the host from ``rng``
+    exactly as for NumPy input, so for the same seed the iterates equal the
+    NumPy ones up to rounding; the ``m`` squared row norms that define the
+    sampling distribution are copied to the host once (explicitly). The row
+    projections are sequential: on a GPU each is a few small kernels, so
+    prefer :func:`sketch_and_project`'s blocks there.
+
     Examples
     --------
     >>> import numpy as np
@@ -255,6 +267,18 @@ def sketch_and_project(A, b, x0=None, *, sketch="gaussian", block_size=None, tol
         ``x``, ``success``, ``status`` (0 converged, 1 step limit),
         ``message``, ``nit`` (sketch steps), ``residual_norm``, ``history``
         (residual after each step) and ``block_size``.
+
+    Notes
+    -----
+    Array namespaces: a dense or device-sparse CSR ``A`` of PyTorch, CuPy or
+    any Array API library is solved on its device (matrix products, a
+    Cholesky factorization of ``WᵀW``, a pseudo-inverse when it fails), with
+    ``x`` and ``history`` returned there (float32 for float32 ``A`` and
+    ``b``; the NumPy path returns float64). The sketches are drawn on the
+    host from ``rng`` exactly as for NumPy input and copied to the device
+    (``m k`` random numbers per step), so for the same seed the iterates
+    equal the NumPy ones up to rounding. A LinearOperator ``A`` is
+    host-only.
 
     Examples
     --------

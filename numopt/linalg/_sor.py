@@ -28,8 +28,8 @@ def sor(A, b, omega=1.0, x0=None, tol=1e-8, maxiter=10_000, sweep="forward",
     Parameters
     ----------
     A : (n, n) array_like or sparse matrix
-        Dense array or any SciPy sparse format (converted once to CSR).
-        The diagonal must be nonzero.
+        Dense array or any SciPy sparse format (converted once to CSR), or
+        a PyTorch / CuPy sparse CSR matrix. The diagonal must be nonzero.
     b : (n,) array_like
         Right-hand side.
     omega : float
@@ -56,6 +56,23 @@ def sor(A, b, omega=1.0, x0=None, tol=1e-8, maxiter=10_000, sweep="forward",
         ``residuals`` (``‖b - A x_k‖`` for ``k = 0..nit``), ``omega``,
         ``success``, ``status`` (0 converged, 1 iteration limit, 3 diverged),
         ``message``.
+
+    Notes
+    -----
+    Array namespaces: NumPy and SciPy input runs the compiled natural-order
+    kernels. Arrays of another library (PyTorch, CuPy, any Array API
+    namespace) run the generic path on their device, and ``x`` and
+    ``residuals`` come back there. A dense ``A`` runs the same natural-order
+    SOR written with triangular solves (the same iterates up to rounding). A
+    device-sparse CSR ``A`` runs *multicolour* SOR: the rows of each colour of
+    a greedy colouring (red-black for 5-point stencils) are updated at once,
+    which is SOR on the colour-permuted matrix ``P A Pᵀ`` -- a different
+    iteration from natural-order SOR, with the same solution and its own
+    convergence (the result then has ``n_colours``); the colouring is a host
+    step on the sparsity pattern only. The stopping test is read on the host
+    every 10 sweeps, with the iterate frozen on the device at the sweep that
+    met it. All paths compute in float64 and return float32 ``x`` for float32
+    ``A`` and ``b``.
 
     See Also
     --------
@@ -187,6 +204,14 @@ class SORSmoother:
     ``__call__(x, b, iterations=1)`` updates ``x`` (a writeable, C-contiguous
     float64 vector of length ``n``) in place and returns it; ``b`` and ``x``
     must be finite.
+
+    Array namespaces: for ``A`` of another library (PyTorch, CuPy, any Array
+    API namespace) the sweeps run on its device, as in :func:`sor` (dense:
+    natural order by triangular solves; device-sparse CSR: multicolour
+    order, a different iteration), and ``x`` must be a real floating vector
+    of that library on that device; it is updated in place (computed in
+    float64). ``index_dtype`` is then the CSR column index dtype, or None
+    for a dense ``A``.
 
     Examples
     --------

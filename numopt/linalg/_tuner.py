@@ -117,6 +117,17 @@ def optimal_jacobi_omega(A):
         not apply) an :class:`~scipy.optimize.OptimizeWarning` is emitted and
         1.0 (Gauss-Seidel) is returned.
 
+    Notes
+    -----
+    Array namespaces: for a dense device ``A`` that is symmetric with a
+    positive diagonal, ``β`` comes from ``eigvalsh`` on the device (any
+    ``n``); a nonsymmetric dense PyTorch ``A`` uses ``torch.linalg.eigvals``
+    on the device. Otherwise (device-sparse CSR, or a library without a
+    general eigensolver) this is a host step: the matrix is copied to the
+    host explicitly and the NumPy/ARPACK computation runs. For a
+    consistently ordered matrix the red-black ordering of the device-sparse
+    SOR path has the same ``ω*``.
+
     Examples
     --------
     >>> import numpy as np
@@ -234,10 +245,18 @@ class RelaxationTuner:
       baseline, not a practical method).
     * a float: always that ``ω`` (a fixed baseline).
 
+    Array namespaces: systems of PyTorch, CuPy or any Array API library are
+    solved on their device by the generic path of :func:`sor` /
+    :func:`ssor_pcg` (dense: the same iterations; device-sparse CSR: the
+    multicolour iterations, with their own iteration counts, which are what
+    the policy then learns from). The policy's state is a few host scalars;
+    the warm start and each result's ``x`` stay on the device.
+
     Parameters
     ----------
     solver : {'sor', 'ssor-pcg'}
-        ``'ssor-pcg'`` needs symmetric positive definite systems.
+        ``'ssor-pcg'`` needs symmetric positive definite systems (dense or
+        sparse, of any array library: see above).
     policy : str or float
         See above.
     grid : array_like, optional
@@ -799,6 +818,9 @@ def solve_sequence(systems, solver="sor", policy="tsallis-inf", grid=None, rng=N
         :class:`numopt.problems.SystemSequence`. When the iterator is a
         generator, the solution of each system is passed back with
         ``send`` (time-stepping sequences build the next ``b`` from it).
+        Systems of PyTorch, CuPy or any Array API library are solved on
+        their device (see :class:`RelaxationTuner`) and the solution sent
+        back is the device array.
     solver, policy, grid, rng, **options
         Passed to :class:`RelaxationTuner` (ignored when ``tuner`` is given).
     tuner : RelaxationTuner, optional
