@@ -146,8 +146,11 @@ def _csr(crow, col, vals, shape, xp):
             warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support")
             # the pattern was built here (valid by construction): no invariant checks
             return torch.sparse_csr_tensor(crow, col, vals, size=shape, check_invariants=False)
-    import cupyx.scipy.sparse as csp  # pragma: no cover - needs a GPU
-    return csp.csr_matrix((vals, col, crow), shape=shape)  # pragma: no cover
+    import cupy  # pragma: no cover - needs a GPU (untested mirror of the PyTorch branch)
+    import cupyx.scipy.sparse as csp  # pragma: no cover
+    idx = cupy.int32 if max(int(col.shape[0]), shape[0]) < 2 ** 31 - 1 else cupy.int64
+    return csp.csr_matrix((vals, col.astype(idx), crow.astype(idx)),  # pragma: no cover
+                          shape=shape)
 
 
 class DeviceSystem:

@@ -67,6 +67,16 @@ def _stop_level_xp(b, tol, atol, xp):
     return max(tol * float(xp.linalg.vector_norm(b)), atol)
 
 
+def _any_system(A, b, x0, allow_operator):
+    """``(A, kind, b, x, xp, out_dtype)``: :func:`_check_system` for NumPy/SciPy input
+    (``out_dtype`` None), :func:`_device_system` (``kind = 'device'``) otherwise."""
+    xp, dev = resolve_system(A, b, x0)
+    if is_numpy(xp):
+        return _check_system(A, b, x0, allow_operator) + (xp, None)
+    M, b, x, dtype = _device_system(A, b, x0, xp, dev)
+    return M, "device", b, x, xp, dtype
+
+
 def _device_system(A, b, x0, xp, dev):
     """The generic path's :func:`_check_system`: ``(M, b, x, out_dtype)`` on the device."""
     M = DeviceMatrix(A, xp, dev)
@@ -163,14 +173,9 @@ def randomized_kaczmarz(A, b, x0=None, *, sampling="row-norm", tol=1e-8, atol=0.
     >>> res.success, np.round(res.x, 8)
     (True, array([ 1., -2.]))
     """
-    xp, dev = resolve_system(A, b, x0)
-    device = not is_numpy(xp)
-    if device:
-        M, b, x, dtype = _device_system(A, b, x0, xp, dev)
-        m, n = M.shape
-    else:
-        A, kind, b, x = _check_system(A, b, x0, allow_operator=False)
-        m, n = A.shape
+    A, kind, b, x, xp, dtype = _any_system(A, b, x0, allow_operator=False)
+    m, n = A.shape
+    device = kind == "device"
     sampling = check_choice(sampling, "sampling", ("row-norm", "uniform"))
     tol = check_scalar(tol, "tol", lower=0)
     atol = check_scalar(atol, "atol", lower=0)
@@ -181,10 +186,10 @@ def randomized_kaczmarz(A, b, x0=None, *, sampling="row-norm", tol=1e-8, atol=0.
     rng = check_rng(rng)
     if device:
         level = _stop_level_xp(b, tol, atol, xp)
-        x, nit, rnorm, history, _ = kaczmarz_device(M, b, x, sampling, level, maxiter,
+        x, nit, rnorm, history, _ = kaczmarz_device(A, b, x, sampling, level, maxiter,
                                                      check_every, rng, _sampler(sampling, m, rng))
         return _finish(xp.astype(x, dtype), nit, rnorm, level,
-                       from_host(np.asarray(history), xp, dev), sampling=sampling)
+                       from_host(np.asarray(history), xp, A.device), sampling=sampling)
 
     if kind == "dense":
         rn2 = np.einsum("ij,ij->i", A, A)
@@ -290,14 +295,9 @@ def sketch_and_project(A, b, x0=None, *, sketch="gaussian", block_size=None, tol
     >>> res.success, bool(np.allclose(res.x, 1.0))
     (True, True)
     """
-    xp, dev = resolve_system(A, b, x0)
-    device = not is_numpy(xp)
-    if device:
-        M, b, x, dtype = _device_system(A, b, x0, xp, dev)
-        m, n = M.shape
-    else:
-        A, kind, b, x = _check_system(A, b, x0, allow_operator=True)
-        m, n = A.shape
+    A, kind, b, x, xp, dtype = _any_system(A, b, x0, allow_operator=True)
+    m, n = A.shape
+    device = kind == "device"
     sketch = check_choice(sketch, "sketch", ("gaussian", "countsketch"))
     k = min(m, max(1, int(np.ceil(np.sqrt(m))))) if block_size is None else check_scalar(
         block_size, "block_size", lower=1, upper=m, integer=True)
@@ -308,9 +308,9 @@ def sketch_and_project(A, b, x0=None, *, sketch="gaussian", block_size=None, tol
     rng = check_rng(rng)
     if device:
         level = _stop_level_xp(b, tol, atol, xp)
-        x, nit, rnorm, history = sketch_device(M, b, x, sketch, k, level, maxiter, rng)
+        x, nit, rnorm, history = sketch_device(A, b, x, sketch, k, level, maxiter, rng)
         return _finish(xp.astype(x, dtype), nit, rnorm, level,
-                       from_host(np.asarray(history), xp, dev), block_size=k, sketch=sketch)
+                       from_host(np.asarray(history), xp, A.device), block_size=k, sketch=sketch)
     AT = A.adjoint() if kind == "operator" else None
 
     level = _stop_level(b, tol, atol)

@@ -199,6 +199,15 @@ def test_optimal_jacobi_omega(xpb):
     assert abs(optimal_jacobi_omega(_sparse(xpb, A)) - w) <= 1e-10  # skips for strict
 
 
+def test_tuner_optimal_jacobi_policy(xpb):
+    A, b = _system(5, 0.0)
+    ref = RelaxationTuner(policy="optimal-jacobi").solve(A, b)
+    res = RelaxationTuner(policy="optimal-jacobi").solve(xpb.asarray(A.toarray()),
+                                                         xpb.asarray(b))
+    xpb.check(res.x)
+    assert abs(res.omega - ref.omega) <= 1e-10 and res.nit == ref.nit
+
+
 @pytest.mark.parametrize("solver", ["sor", "ssor-pcg"])
 def test_solve_sequence_dense_matches_numpy(xpb, solver):
     systems = [_system(5, s, seed=k) for k, s in enumerate((0.05, 0.2, 0.1))]
