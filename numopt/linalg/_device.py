@@ -319,9 +319,10 @@ def prepare_device_matrix(A, xp, device, name="A", require_diag=True):
     pptr = np.concatenate(([0], np.cumsum(plen))).astype(np.int64)
     eperm = np.repeat(indptr[perm] - pptr[:-1], plen) + np.arange(indices.size, dtype=np.int64)
     pcol = inv[indices[eperm]]
-    dmask = pcol == np.repeat(np.arange(n), plen)
+    prow = np.repeat(np.arange(n), plen)
+    dmask = pcol == prow
     dpos = np.full(n, -1, np.int64)
-    dpos[np.repeat(np.arange(n), plen)[dmask]] = np.flatnonzero(dmask)
+    dpos[prow[dmask]] = np.flatnonzero(dmask)
     has_diag = dpos >= 0
 
     def dev(a):
@@ -333,8 +334,9 @@ def prepare_device_matrix(A, xp, device, name="A", require_diag=True):
         xp.zeros(n, dtype=work, device=device)
     if not has_diag.all():
         diag = xp.where(dev(has_diag), diag, xp.zeros_like(diag))
+    inv_d = dev(inv)
     if require_diag:
-        _check_diag(diag, xp, name)
+        _check_diag(xp.take(diag, inv_d), xp, name)  # rows numbered as the caller's
     full = _csr(dev(pptr), pcol_d, pvals, (n, n), xp)
     blocks, s = [], 0
     for cnt in counts:
@@ -343,7 +345,7 @@ def prepare_device_matrix(A, xp, device, name="A", require_diag=True):
         blocks.append((s, e, _csr(dev(pptr[s:e + 1] - lo), pcol_d[lo:hi], pvals[lo:hi],
                                   (e - s, n), xp)))
         s = e
-    return DeviceSystem(xp, device, "csr", full, diag, in_dtype, perm=dev(perm), inv=dev(inv),
+    return DeviceSystem(xp, device, "csr", full, diag, in_dtype, perm=dev(perm), inv=inv_d,
                         blocks=blocks)
 
 

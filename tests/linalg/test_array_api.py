@@ -348,6 +348,14 @@ def test_bad_device_matrices(xpb):
         sor(xpb.asarray(np.eye(2)), xpb.asarray(np.ones(3)))
     with pytest.raises(ValueError, match="finite"):
         sor(xpb.asarray(np.array([[1.0, np.nan], [0.0, 1.0]])), xpb.asarray(np.ones(2)))
-    A = sp.csr_array(np.array([[1.0, 0.0], [2.0, 0.0]]))
-    with pytest.raises(ValueError, match=r"zero on its diagonal \(row 1\)"):
-        sor(_sparse(xpb, A), xpb.asarray(np.ones(2)))
+
+
+def test_bad_device_sparse_matrices(xpb):
+    A, b = _system(4)  # red-black: row 5 is the third row of the permuted matrix
+    A = A.tolil()
+    A[5, 5] = 0.0
+    with pytest.raises(ValueError, match=r"zero on its diagonal \(row 5\)"):
+        sor(_sparse(xpb, A.tocsr()), xpb.asarray(b))
+    with pytest.raises(ValueError, match="duplicate entries"):
+        dup = sp.csr_array((np.ones(3), np.array([0, 0, 1]), np.array([0, 2, 3])), (2, 2))
+        sor(_sparse(xpb, dup), xpb.asarray(np.ones(2)))
