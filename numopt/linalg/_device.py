@@ -77,6 +77,9 @@ def resolve_system(A, *others, names=("A", "b", "x0")):
     A SciPy sparse matrix or LinearOperator lives in host memory: with
     arrays of another library among ``others`` this is a ``TypeError``.
     """
+    if (isinstance(A, np.ndarray) or sp.issparse(A) or isinstance(A, LinearOperator)) and \
+            all(x is None or isinstance(x, np.ndarray) for x in others):
+        return np, "cpu"  # the common NumPy/SciPy call, resolved without array-api-compat
     if _is_cupy_sparse(A):
         lead = A.data
     elif sp.issparse(A) or isinstance(A, LinearOperator):
