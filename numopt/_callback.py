@@ -7,9 +7,19 @@ other callable receives ``xk`` (legacy SciPy style). Raising
 """
 import inspect
 
+import numpy as np
+
 from ._result import OptimizeResult
 
 __all__ = ["make_callback", "no_callback"]
+
+
+def _copy(x):
+    """A copy of ``x`` in its own namespace (NumPy, PyTorch, any Array API array)."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    import array_api_compat
+    return array_api_compat.array_namespace(x).asarray(x, copy=True)
 
 
 class _Callback:
@@ -29,9 +39,9 @@ class _Callback:
         """Call the user callback; return True when it asked to stop."""
         try:
             if self._new_style:
-                self._func(intermediate_result=OptimizeResult(x=x.copy(), **fields))
+                self._func(intermediate_result=OptimizeResult(x=_copy(x), **fields))
             else:
-                self._func(x.copy())
+                self._func(_copy(x))
         except StopIteration:
             return True
         return False

@@ -60,7 +60,8 @@ def conjugate_gradient(matvec, b, *, rtol, maxiter, psolve=None, x0=None, xp=np)
     x0 : 1-D array, optional
         Starting point (default zeros; not modified).
     xp : module
-        Array namespace of ``b`` (NumPy or CuPy).
+        Array namespace of ``b`` (NumPy, or any Array API namespace: CuPy,
+        PyTorch, ``array_api_strict``).
 
     Returns
     -------
@@ -69,11 +70,12 @@ def conjugate_gradient(matvec, b, *, rtol, maxiter, psolve=None, x0=None, xp=np)
         the last finite iterate, when a curvature ``pᵀAp`` or ``rᵀM⁻¹r`` is
         not positive (``'indefinite'``) or a value overflows (``'nonfinite'``).
     """
+    copy = (lambda a: a.copy()) if xp is np else (lambda a: xp.asarray(a, copy=True))
     if x0 is None:
         x = xp.zeros_like(b)
-        r = b.copy()
+        r = copy(b)
     else:
-        x = x0.copy()
+        x = copy(x0)
         r = b - matvec(x)
     bnorm = math.sqrt(_dot(b, b))
     stop = rtol * bnorm
@@ -84,7 +86,7 @@ def conjugate_gradient(matvec, b, *, rtol, maxiter, psolve=None, x0=None, xp=np)
     rz = _dot(r, z)
     if not rz > 0:
         return CGResult(x, 0, False, INDEFINITE if math.isfinite(rz) else NONFINITE)
-    p = z.copy()
+    p = copy(z)
     status = MAXITER
     k = 0
     # a nearly singular operator can make the recurrences overflow: stop at the last

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 
 import scipy.optimize
 
+from ._array_api import is_numpy, namespace_name
+from ._array_api import size as _size
 from ._callback import make_callback
-from ._objective import Objective
+from ._objective import Objective, x0_namespace
 from ._result import OptimizeResult
 from ._validation import check_array, check_callable, did_you_mean, name_key, resolve_name
 
@@ -59,6 +61,11 @@ class MethodSpec:
         Whether ``jac`` may be a stochastic oracle ``jac(x, rng)``.
     tol_options : tuple of str
         Options that ``tol`` sets when they are not given explicitly.
+    array_api : bool
+        Whether the method accepts an ``x0`` of any Array API namespace
+        (PyTorch, CuPy, ...) and keeps it: the iterate, the callables'
+        arguments and the result arrays in ``x0``'s namespace and device.
+        Named in the ``TypeError`` that SciPy's methods raise for such ``x0``.
     package : str, optional
         Package that relative targets are resolved against (the declaring
         subpackage; filled in by :func:`collect_methods`).
@@ -74,6 +81,7 @@ class MethodSpec:
     bounds: bool = False
     stochastic: bool = False
     tol_options: tuple = field(default=("gtol",))
+    array_api: bool = False
     package: str = None
 
     def load(self):
@@ -147,6 +155,17 @@ def _resolve_method(method):
     return MINIMIZE_METHODS[name]
 
 
+def _refuse_device(xp, method):
+    """``TypeError`` for SciPy's methods with a non-NumPy ``x0``, naming numopt's that work."""
+    names = sorted(m for m, spec in MINIMIZE_METHODS.items() if spec.array_api)
+    which = "SciPy's default method" if method is None else (
+        "a callable method" if callable(method) else f"method {method!r} (SciPy's)")
+    raise TypeError(
+        f"{which} works on NumPy arrays only, got a {namespace_name(xp)} `x0`. numopt's "
+        f"methods that keep x0's namespace and device: {', '.join(map(repr, names))}; or "
+        "convert x0 (and what fun returns) to NumPy explicitly")
+
+
 def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
              bounds=None, constraints=(), tol=None, callback=None, options=None,
              rng=None):
@@ -156,6 +175,14 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
     SciPy's methods (``'bfgs'``, ``'l-bfgs-b'``, ``'slsqp'``,
     ``'trust-constr'``, ...) and callables are forwarded to SciPy unchanged;
     numopt's own methods are listed by :func:`numopt.show_options`.
+
+    Array namespaces: an ``x0`` of PyTorch, CuPy or any Array API library
+    is kept by numopt's methods that support it (``'gn-newton'``,
+    ``'sketch-alm'``, and those whose method entry says ``array_api``): the
+    callables receive arrays of that namespace on ``x0``'s device and the
+    result's arrays are there too. SciPy works on NumPy only: a SciPy method
+    (or ``method=None``) with such an ``x0`` raises ``TypeError``, as does a
+    numopt method that is host-only (``'bcd'``).
 
     Parameters
     ----------
@@ -219,8 +246,11 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"`options` must be a dict or None, got {type(options).__name__}")
     options = dict(options or {})
+    xp, _ = x0_namespace(x0)
 
     if method is None or callable(method):
+        if not is_numpy(xp):
+            _refuse_device(xp, method)
         return scipy.optimize.minimize(fun, x0, args=args, method=method, jac=jac,
                                        hess=hess, hessp=hessp, bounds=bounds,
                                        constraints=constraints, tol=tol,
@@ -229,14 +259,17 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
         raise TypeError(f"`method` must be a string or a callable, got {type(method).__name__}")
     name = canonical_method(method)
     if name in SCIPY_METHODS:
+        if not is_numpy(xp):
+            _refuse_device(xp, name)
         return scipy.optimize.minimize(fun, x0, args=args, method=name, jac=jac,
                                        hess=hess, hessp=hessp, bounds=bounds,
                                        constraints=constraints, tol=tol,
                                        callback=callback, options=options)
     spec = _resolve_method(name)
 
-    x0 = check_array(x0, "x0", ndim=(0, 1), copy=True).reshape(-1)
-    if x0.size == 0:
+    x0 = check_array(x0, "x0", ndim=(0, 1), copy=True, xp=xp)
+    x0 = x0.reshape(-1) if is_numpy(xp) else xp.reshape(x0, (-1,))
+    if _size(x0) == 0:
         raise ValueError("`x0` must have at least one element")
     _warn_unused(spec, jac, hess, hessp, bounds, constraints)
     if tol is not None:
@@ -248,7 +281,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None,
                         hessp=hessp if spec.uses_hessp else None,
                         constraints=constraints, bounds=bounds)
     impl = spec.load()
-    res = impl(problem, x0.copy(), callback=make_callback(callback), rng=rng, **options)
+    x0_copy = x0.copy() if is_numpy(xp) else xp.asarray(x0, copy=True)
+    res = impl(problem, x0_copy, callback=make_callback(callback), rng=rng, **options)
     if not isinstance(res, OptimizeResult):  # pragma: no cover - contract check
         raise TypeError(f"method {name!r} returned {type(res).__name__}, not OptimizeResult")
     for key in ("nfev", "njev", "nhev"):  # methods report their counts; fill in absent ones

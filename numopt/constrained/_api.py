@@ -17,12 +17,20 @@ def sketch_alm(fun, x0, constraints, jac=None, hess=None, hessp=None, args=(),
     keyword ``options`` are the method's options (see
     ``numopt.show_options('sketch-alm')``).
 
+    Array namespaces: an ``x0`` of PyTorch, CuPy or another Array API
+    library runs the generic path on ``x0``'s device (dense KKT algebra and
+    sketching through ``xp.linalg``; sketches drawn from ``rng`` on the host
+    and copied over; results there, in float64). Sparse matrices,
+    LinearOperators, ``solver='kaczmarz'`` and quasi-Newton updates are
+    host-only (NumPy) and raise ``TypeError`` for device arrays.
+
     Parameters
     ----------
     fun : callable
         ``fun(x, *args) -> float``.
     x0 : array_like, shape (n,)
-        Starting point.
+        Starting point (NumPy or any Array API array; its namespace and
+        device are kept).
     constraints : dict, NonlinearConstraint, LinearConstraint or list
         Equality constraints: ``{'type': 'eq', 'fun': c, 'jac': J, 'hess':
         H}`` with ``H(x, v)`` the Hessian of ``vᵀc``, or SciPy constraint

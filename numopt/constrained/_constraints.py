@@ -5,13 +5,23 @@ is a numopt extension with :class:`~scipy.optimize.NonlinearConstraint`'s
 convention ``hess(x, v)`` = Hessian of ``vᵀc``),
 :class:`~scipy.optimize.NonlinearConstraint` and
 :class:`~scipy.optimize.LinearConstraint` with ``lb == ub``.
+
+With an ``x0`` of another namespace than NumPy (PyTorch, CuPy,
+``array_api_strict``) the constraint callables receive arrays of that
+namespace on ``x0``'s device and must return such arrays (dense: sparse
+Jacobians and Hessians are host-only); a ``LinearConstraint``'s matrix,
+which SciPy stores as a NumPy array, is copied to the device once,
+explicitly.
 """
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg as spla
 from scipy.optimize import HessianUpdateStrategy, LinearConstraint, NonlinearConstraint
 
+from .._array_api import asarray, from_host, is_array, is_numpy, namespace_and_device
+from .._array_api import namespace_name
 from .._findiff import FD_SCHEMES as _FD
+from .._objective import x0_namespace
 from .._findiff import fd_jacobian as _fd_jacobian
 
 __all__ = ["EqualityConstraints", "INEQUALITY_METHODS"]
@@ -25,18 +35,65 @@ def _ineq_error(what):
                       f"Use method {INEQUALITY_METHODS} for inequality constraints.")
 
 
+def _dense_xp(out, xp, x, what):
+    """A callable's output as a float64 array of ``xp`` on ``x``'s device (generic path)."""
+    if isinstance(out, (int, float, np.generic)):
+        return xp.asarray(float(out), dtype=xp.float64, device=x.device)
+    if not is_array(out) or namespace_and_device(out)[0] is not xp:
+        raise TypeError(f"{what} must return a dense {namespace_name(xp)} array for a "
+                        f"{namespace_name(xp)} `x0` (sparse matrices, LinearOperators and "
+                        f"other libraries' arrays are host-only), got {type(out).__name__}")
+    return asarray(out, xp, dtype=xp.float64) if out.dtype != xp.complex128 else out
+
+
 class _Block:
     """One constraint block ``c_k(x) - target = 0`` with its derivatives."""
 
-    def __init__(self, fun, jac, hess, target, args=(), linear=None, name="constraint"):
+    def __init__(self, fun, jac, hess, target, args=(), linear=None, name="constraint",
+                 xp=None):
         self.fun, self.jac, self.hess = fun, jac, hess
         self.target = target
         self.args = tuple(args)
         self.linear = linear  # the matrix A when the block is A x - b
         self.name = name
         self.m = None
+        self.xp = xp  # None: NumPy; otherwise the namespace of the generic path
+
+    def _value_xp(self, x):
+        xp = self.xp
+        if self.linear is not None:
+            return xp.matmul(self.linear, x) - self.target
+        out = _dense_xp(self.fun(xp.asarray(x, copy=True), *self.args), xp, x,
+                        f"{self.name}: `fun`")
+        if out.ndim > 1:
+            raise ValueError(f"{self.name}: `fun` must return a scalar or a 1-D array, "
+                             f"got shape {tuple(out.shape)}")
+        return xp.reshape(out, (-1,)) - self.target
+
+    def _jacobian_xp(self, x, c0, n):
+        xp = self.xp
+        if self.linear is not None:
+            return self.linear
+        m = c0.shape[0]
+        if callable(self.jac):
+            J = _dense_xp(self.jac(xp.asarray(x, copy=True), *self.args), xp, x,
+                          f"{self.name}: `jac`")
+            J = xp.reshape(J, (1, -1)) if J.ndim < 2 else J
+            if tuple(J.shape) != (m, n):
+                raise ValueError(f"{self.name}: `jac` must return a ({m}, {n}) "
+                                 f"matrix, got shape {tuple(J.shape)}")
+            return J
+        method = self.jac if self.jac in _FD else "2-point"
+
+        def fx(z):
+            out = self.fun(z, *self.args)
+            return out if method == "cs" else _dense_xp(out, xp, x, f"{self.name}: `fun`")
+
+        return _fd_jacobian(fx, x, c0 + self.target, method, xp)
 
     def value(self, x):
+        if self.xp is not None:
+            return self._value_xp(x)
         if self.linear is not None:
             return np.asarray(self.linear @ x, dtype=float).reshape(-1) - self.target
         out = np.atleast_1d(np.asarray(self.fun(x.copy(), *self.args), dtype=float))
@@ -46,6 +103,8 @@ class _Block:
         return out - self.target
 
     def jacobian(self, x, c0, n):
+        if self.xp is not None:
+            return self._jacobian_xp(x, c0, n)
         if self.linear is not None:
             return self.linear
         if callable(self.jac):
@@ -95,7 +154,10 @@ class EqualityConstraints:
         if not constraints:
             raise ValueError("method 'sketch-alm' needs at least one equality constraint "
                              "(`constraints` is empty); use an unconstrained method")
-        n = x0.size
+        xp, dev = x0_namespace(x0)
+        gen = None if is_numpy(xp) else xp  # the namespace of the generic path, if any
+        self.xp = gen
+        n = x0.size if gen is None else x0.shape[0]
         self.n = n
         self.blocks = []
         self.quasi_newton = None
@@ -121,14 +183,16 @@ class EqualityConstraints:
                 if not isinstance(args, tuple):
                     args = (args,)
                 hess = self._hess(con.get("hess"), name)
-                self.blocks.append(_Block(fun, jac, hess, 0.0, args, name=name))
+                self.blocks.append(_Block(fun, jac, hess, 0.0, args, name=name, xp=gen))
             elif isinstance(con, NonlinearConstraint):
                 target = self._equal_bounds(con.lb, con.ub, name)
                 jac = con.jac
                 if not callable(jac) and jac not in _FD:
                     raise ValueError(f"{name}.jac must be callable or one of {_FD}")
                 hess = self._hess(con.hess, name)
-                self.blocks.append(_Block(con.fun, jac, hess, target, name=name))
+                if gen is not None and not isinstance(target, float):
+                    target = from_host(target, gen, dev)  # SciPy's lb: explicit copy
+                self.blocks.append(_Block(con.fun, jac, hess, target, name=name, xp=gen))
             elif isinstance(con, LinearConstraint):
                 target = self._equal_bounds(con.lb, con.ub, name)
                 A = con.A
@@ -138,15 +202,24 @@ class EqualityConstraints:
                     A = np.atleast_2d(np.asarray(A, dtype=float))
                 if A.shape[1] != n:
                     raise ValueError(f"{name}.A must have {n} columns, got shape {A.shape}")
-                self.blocks.append(_Block(None, None, None, target, linear=A, name=name))
+                if gen is not None:
+                    if scipy.sparse.issparse(A):
+                        raise TypeError(f"{name}.A is a sparse matrix: sparse constraints "
+                                        "are host-only; with a device `x0` give A densely")
+                    # SciPy stores A (and lb) as NumPy arrays: copied to x0's device, once
+                    A = from_host(A, gen, dev)
+                    if not isinstance(target, float):
+                        target = from_host(target, gen, dev)
+                self.blocks.append(_Block(None, None, None, target, linear=A, name=name,
+                                          xp=gen))
             else:
                 raise TypeError(f"{name} must be a dict, NonlinearConstraint or "
                                 f"LinearConstraint, got {type(con).__name__}")
         self.ncev = 0
         self.njev = 0
         self.nhev = 0
-        c = self.value(x0)
-        self.m = c.size
+        c = self.value(x0 if gen is None else gen.astype(x0, gen.float64))
+        self.m = c.size if gen is None else c.shape[0]
         if self.m == 0:
             raise ValueError("the constraints have no equations (m = 0)")
         self.has_hess = all(b.linear is not None or b.hess is not None for b in self.blocks)
@@ -159,6 +232,10 @@ class EqualityConstraints:
         if hess is None:
             return None
         if isinstance(hess, HessianUpdateStrategy):
+            if self.xp is not None:
+                raise TypeError(f"{name}: a quasi-Newton `hess` ({type(hess).__name__}, "
+                                "SciPy's, host-only) needs NumPy arrays; with a device `x0` "
+                                "give `hess(x, v)` or leave it out")
             self.quasi_newton = hess
             return None
         if not callable(hess):
@@ -182,9 +259,9 @@ class EqualityConstraints:
         parts = []
         for b in self.blocks:
             v = b.value(x)
-            b.m = v.size
+            b.m = v.shape[0]
             parts.append(v)
-        return np.concatenate(parts)
+        return np.concatenate(parts) if self.xp is None else self.xp.concat(parts)
 
     def jacobian(self, x, c):
         """The (m, n) Jacobian: dense, or CSR when any block is sparse."""
@@ -193,6 +270,8 @@ class EqualityConstraints:
         for b in self.blocks:
             parts.append(b.jacobian(x, c[i:i + b.m], self.n))
             i += b.m
+        if self.xp is not None:
+            return self.xp.concat(parts, axis=0)
         if any(scipy.sparse.issparse(p) for p in parts):
             return scipy.sparse.vstack([scipy.sparse.csr_matrix(p) for p in parts],
                                        format="csr")
@@ -207,9 +286,14 @@ class EqualityConstraints:
             if b.linear is not None:
                 continue
             self.nhev += 1
-            H = b.hess(x.copy(), vb.copy())
-            if not (scipy.sparse.issparse(H) or isinstance(H, spla.LinearOperator)):
-                H = np.asarray(H, dtype=float)
+            if self.xp is not None:
+                xp = self.xp
+                H = _dense_xp(b.hess(xp.asarray(x, copy=True), xp.asarray(vb, copy=True)), xp,
+                              x, f"{b.name}: `hess`")
+            else:
+                H = b.hess(x.copy(), vb.copy())
+                if not (scipy.sparse.issparse(H) or isinstance(H, spla.LinearOperator)):
+                    H = np.asarray(H, dtype=float)
             if tuple(H.shape) != (self.n, self.n):
                 raise ValueError(f"{b.name}: `hess` must return a ({self.n}, {self.n}) "
                                  f"matrix, got shape {tuple(H.shape)}")
@@ -220,6 +304,7 @@ class EqualityConstraints:
         """Split a stacked multiplier vector per constraint block (trust-constr's ``v``)."""
         out, i = [], 0
         for b in self.blocks:
-            out.append(v[i:i + b.m].copy())
+            out.append(v[i:i + b.m].copy() if self.xp is None
+                       else self.xp.asarray(v[i:i + b.m], copy=True))
             i += b.m
         return out

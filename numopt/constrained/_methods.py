@@ -5,5 +5,5 @@ MINIMIZE_METHODS = (
          summary="exact augmented Lagrangian Newton with randomized sketching (equality "
                  "constraints)",
          uses_jac=True, uses_hess=True, uses_hessp=True, constraints="eq", stochastic=False,
-         tol_options=("gtol",)),
+         tol_options=("gtol",), array_api=True),
 )

@@ -21,6 +21,15 @@ For ``min f(x)`` s.t. ``c(x) = 0`` each iteration
 The merit gradient uses the Hessian of the Lagrangian,
 ``∇ₓL_η = ∇ₓL + η₁Jᵀc + η₂ ∇²ₓL ∇ₓL`` (the authors' code uses ``∇²f``, which is
 right only for linear constraints).
+
+For an ``x0`` of another namespace than NumPy (PyTorch, CuPy,
+``array_api_strict``) the same iteration runs on ``x0``'s device (the
+generic path, ``self.xp``): every matrix is dense there (the Lagrangian
+Hessian is formed from ``n`` products when only ``hessp`` is given), the
+rank test, null-space check and KKT solves use ``xp.linalg``, and
+:class:`~numopt.constrained._kkt.KKTSystemXP` sketches on the device.
+Sparse matrices, LinearOperators, quasi-Newton updates (SciPy's) and
+Kaczmarz are host-only.
 """
 import types
 
@@ -30,6 +39,8 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 from scipy.optimize import BFGS, SR1
 
+from .._array_api import from_host, is_array, is_numpy
+from .._objective import x0_namespace
 from .._options import check_unknown_options
 from .._threads import with_blas_threads
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
@@ -37,7 +48,8 @@ from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, 
 from .._validation import check_array, check_choice, check_rng, check_scalar
 from .._findiff import fd_hessian
 from ._constraints import EqualityConstraints
-from ._kkt import KKTSystem, add, finite_matrix, matvec, rmatvec
+from ._kkt import (KKTSystem, KKTSystemXP, add, all_finite, amax, asum, finite_matrix,
+                   matvec, norm, rmatvec, same)
 
 __all__ = ["_minimize_sketch_alm"]
 
@@ -65,11 +77,21 @@ class _Stop(Exception):
 
 def _merit(f, c, gL, lam, eta1, eta2):
     """The exact augmented Lagrangian ``f + λᵀc + η₁/2 ‖c‖² + η₂/2 ‖∇ₓL‖²``."""
+    if not isinstance(c, np.ndarray):  # generic path: one host synchronisation
+        return float(f + lam @ c + 0.5 * eta1 * (c @ c) + 0.5 * eta2 * (gL @ gL))
     return f + lam @ c + 0.5 * eta1 * (c @ c) + 0.5 * eta2 * (gL @ gL)
 
 
 def _kkt_residual(gL, c):
+    if not isinstance(c, np.ndarray):
+        return max(amax(gL), amax(c))
     return float(max(np.max(np.abs(gL)), np.max(np.abs(c))))
+
+
+def _finite(*values):
+    """:func:`numopt._result.is_finite` for arrays of any namespace."""
+    return all(v is None or (all_finite(v) if hasattr(v, "shape") else np.isfinite(v))
+               for v in values)
 
 
 def _check_options(gtol, maxiter, solver, theta, eta1, eta2, nu, beta, xi_B, max_backtracks,
@@ -120,8 +142,20 @@ class _SketchALM:
 
     def __init__(self, problem, x0, constraints, o, rng):
         self.problem, self.o, self.rng = problem, o, rng
-        self.x = np.asarray(x0, dtype=float).copy()
-        self.n = n = self.x.size
+        xp, self.device = x0_namespace(x0)
+        self.xp = None if is_numpy(xp) else xp  # the generic path's namespace, if any
+        if self.xp is None:
+            self.x = np.asarray(x0, dtype=float).copy()
+        else:
+            self.x = xp.astype(x0, xp.float64, copy=True)
+            if o.hess_update is not None:
+                raise TypeError("hess_update (SciPy's quasi-Newton updates) is host-only: "
+                                "with a device `x0` give `hess`/`hessp` or leave them out")
+            if o.solver == "kaczmarz":
+                raise TypeError("solver='kaczmarz' (sequential row updates) is host-only: "
+                                "with a device `x0` use solver='gaussian', 'countsketch' or "
+                                "'direct'")
+        self.n = n = self.x.shape[0]
         self.cons = cons = EqualityConstraints(constraints, self.x)
         self.m = cons.m
         self.N = n + cons.m
@@ -149,6 +183,26 @@ class _SketchALM:
         self.history = {"kkt": [], "eta1": [], "eta2": [], "alpha": [], "sketch_steps": [],
                         "merit": []}
 
+    def _zeros(self, k):
+        if self.xp is None:
+            return np.zeros(k)
+        return self.xp.zeros(k, dtype=self.xp.float64, device=self.device)
+
+    def _eye(self, k):
+        if self.xp is None:
+            return np.eye(k)
+        return self.xp.eye(k, dtype=self.xp.float64, device=self.device)
+
+    def _concat(self, parts):
+        return np.concatenate(parts) if self.xp is None else self.xp.concat(parts)
+
+    def _columns(self, prod):
+        """The (n, n) matrix whose column j is ``prod(e_j)``."""
+        if self.xp is None:
+            return np.column_stack([prod(e) for e in np.eye(self.n)])
+        E = self._eye(self.n)
+        return self.xp.stack([prod(E[j, :]) for j in range(self.n)], axis=1)
+
     # -- evaluations -------------------------------------------------------------------
     def noise_level(self, x, f, g, lam, J):
         """Error of ``∇ₓL`` from finite differences at an iterate (0 with exact derivatives).
@@ -160,6 +214,13 @@ class _SketchALM:
         if self.fd_rel == 0.0:
             return 0.0
         Jn = 0.0
+        if self.xp is not None:
+            xp = self.xp
+            if self.fd_c and lam.shape[0]:
+                Jn = float(xp.max(xp.sum(xp.abs(J), axis=1)))
+            scale = max(1.0, abs(f), amax(g), (amax(lam) if lam.shape[0] else 0.0)
+                        * max(1.0, Jn))
+            return self.fd_rel * max(1.0, amax(x)) * scale
         if self.fd_c and lam.size:
             Jn = float(abs(J).sum(axis=1).max()) if scipy.sparse.issparse(J) \
                 else float(np.max(np.sum(np.abs(J), axis=1)))
@@ -171,7 +232,7 @@ class _SketchALM:
         """``(f, ∇f, c, J)`` at ``xk``; ``J`` is None when f, ∇f or c is not finite."""
         fk, gk = self.problem.fun_and_grad(xk)
         ck = self.cons.value(xk)
-        if not (is_finite(fk, gk, ck)):
+        if not (is_finite(fk, gk, ck) if self.xp is None else _finite(fk, gk, ck)):
             return fk, gk, ck, None
         Jk = self.cons.jacobian(xk, ck)
         return fk, gk, ck, Jk
@@ -181,11 +242,12 @@ class _SketchALM:
         cons, n = self.cons, self.n
         if cons.has_hess:
             Hc = cons.hessian(xk, lam)
-            return np.zeros(n) if Hc is None else matvec(Hc, u)
-        un = np.linalg.norm(u)
+            return self._zeros(n) if Hc is None else matvec(Hc, u)
+        un = np.linalg.norm(u) if self.xp is None else norm(u)
         if un == 0:
-            return np.zeros(n)
-        eps = np.sqrt(np.finfo(float).eps) * (1.0 + np.linalg.norm(xk)) / un
+            return self._zeros(n)
+        eps = np.sqrt(np.finfo(float).eps) * (1.0 + np.linalg.norm(xk)) / un \
+            if self.xp is None else float(np.sqrt(_EPS)) * (1.0 + norm(xk)) / un
         xe = xk + eps * u
         J1 = cons.jacobian(xe, cons.value(xe))
         return (rmatvec(J1, lam) - rmatvec(Jk, lam)) / eps
@@ -195,28 +257,34 @@ class _SketchALM:
         problem, cons, n = self.problem, self.cons, self.n
         if self.qn is not None:
             return np.asarray(self.qn.get_matrix(), dtype=float)
+        dense_max = self.dense_fd_max if self.xp is None else n  # generic path: dense
+        xp_mt = (lambda A: A.T) if self.xp is None else self.xp.matrix_transpose
         if problem.has_hess:
             Hf = problem.hess(xk)
-            if not (scipy.sparse.issparse(Hf) or isinstance(Hf, spla.LinearOperator)):
+            if self.xp is None and not (scipy.sparse.issparse(Hf)
+                                        or isinstance(Hf, spla.LinearOperator)):
                 Hf = np.asarray(Hf, dtype=float)
         elif self.fd_f and n <= self.dense_fd_max and not problem.has_hessp:
             # no derivatives at all: second differences of f (differences of
             # finite-difference gradients would be noise of size |f|)
-            Hf = fd_hessian(problem.fun, xk, problem.fun(xk))
-        elif n <= self.dense_fd_max and not problem.has_hessp:
-            Hf = np.column_stack([problem.hessp(xk, e) for e in np.eye(n)])
-            Hf = 0.5 * (Hf + Hf.T)
+            Hf = fd_hessian(problem.fun, xk, problem.fun(xk),
+                            **({} if self.xp is None else {"xp": self.xp}))
+        elif n <= self.dense_fd_max and not problem.has_hessp or self.xp is not None:
+            Hf = self._columns(lambda e: problem.hessp(xk, e))
+            Hf = 0.5 * (Hf + xp_mt(Hf))
         else:
             Hf = spla.LinearOperator((n, n), matvec=lambda v: problem.hessp(xk, v),
                                      rmatvec=lambda v: problem.hessp(xk, v), dtype=float)
         if cons.has_hess:
             Hc = cons.hessian(xk, lam)
         elif self.fd_c and n <= self.dense_fd_max:
-            Hc = None if not np.any(lam) else fd_hessian(
-                lambda z: float(lam @ cons.value(z)), xk, float(lam @ cons.value(xk)))
-        elif n <= self.dense_fd_max:
-            Hc = np.column_stack([self.cons_hessp(xk, Jk, lam, e) for e in np.eye(n)])
-            Hc = 0.5 * (Hc + Hc.T)
+            any_lam = np.any(lam) if self.xp is None else bool(self.xp.any(lam != 0))
+            Hc = None if not any_lam else fd_hessian(
+                lambda z: float(lam @ cons.value(z)), xk, float(lam @ cons.value(xk)),
+                **({} if self.xp is None else {"xp": self.xp}))
+        elif n <= dense_max:
+            Hc = self._columns(lambda e: self.cons_hessp(xk, Jk, lam, e))
+            Hc = 0.5 * (Hc + xp_mt(Hc))
         else:
             def hcv(v):
                 return self.cons_hessp(xk, Jk, lam, v)
@@ -226,6 +294,21 @@ class _SketchALM:
     def result(self, status, detail=None, stacklevel=5):
         """The OptimizeResult of the run as it stands."""
         gL, c, lam, problem, cons = self.gL, self.c, self.lam, self.problem, self.cons
+        if self.xp is not None:
+            fin_gL, fin_c = _finite(gL), _finite(c)
+            return make_result(
+                self.x, status, detail=detail,
+                warn=status in (MAXITER, PRECISION_LOSS, NAN_ENCOUNTERED),
+                fun=self.f, jac=self.g, nit=self.nit, nfev=problem.nfev, njev=problem.njev,
+                nhev=problem.nhev, ncev=cons.ncev, ncjev=cons.njev, nchev=cons.nhev,
+                v=cons.split(lam), multipliers=self.xp.asarray(lam, copy=True),
+                lagrangian_grad=gL, constr=c,
+                kkt_residual=_kkt_residual(gL, c) if fin_gL and fin_c else np.nan,
+                optimality=amax(gL) if fin_gL else np.nan,
+                constr_violation=amax(c) if fin_c else np.nan,
+                sketch_steps=int(self.total_sketch), eta1=self.eta1, eta2=self.eta2,
+                solver=self.o.solver, block_size=self.k_cur, block_growths=self.n_block_growth,
+                history=self.history, stacklevel=stacklevel)
         kkt = _kkt_residual(gL, c) if is_finite(gL, c) else np.nan
         return make_result(
             self.x, status, detail=detail,
@@ -243,7 +326,7 @@ class _SketchALM:
     def start(self, lambda0):
         """Evaluate at x0 and set the initial multipliers (zeros, given, or least squares)."""
         self.f, self.g, self.c, self.J = self.evaluate(self.x)
-        self.lam = np.zeros(self.m)
+        self.lam = self._zeros(self.m)
         self.gL = self.g
         self.k_cur = self.o.block_size
         self.n_block_growth = 0
@@ -252,13 +335,22 @@ class _SketchALM:
             raise _Stop(NAN_ENCOUNTERED, "f, its gradient, c or its Jacobian is not finite "
                         "at x0.")
         if lambda0 is None:
-            self.lam = np.zeros(m)
+            self.lam = self._zeros(m)
         elif isinstance(lambda0, str):
             check_choice(lambda0, "lambda0", ("lstsq",))
-            if scipy.sparse.issparse(J):
+            if self.xp is not None:
+                xp = self.xp
+                self.lam = -xp.matmul(xp.linalg.pinv(xp.matrix_transpose(J)), g)
+            elif scipy.sparse.issparse(J):
                 self.lam = -spla.lsqr(J.T, g, atol=1e-12, btol=1e-12)[0]
             else:
                 self.lam = -scipy.linalg.lstsq(J.T, g, check_finite=False)[0]
+        elif self.xp is not None:
+            xp = self.xp
+            if not is_array(lambda0):  # a list: host data, copied to the device explicitly
+                lambda0 = from_host(np.asarray(lambda0, dtype=float), xp, self.device)
+            self.lam = check_array(lambda0, "lambda0", ndim=1, shape=(m,), dtype=xp.float64,
+                                   copy=True, xp=xp)
         else:
             self.lam = check_array(lambda0, "lambda0", ndim=1, shape=(m,), dtype=float,
                                    copy=True)
@@ -270,7 +362,14 @@ class _SketchALM:
         J, n, m, o = self.J, self.n, self.m, self.o
         mu = 0.0
         dense_checks = (not scipy.sparse.issparse(J)) and max(n, m) <= self.dense_check_max
-        if dense_checks:
+        if self.xp is not None:  # generic path: always dense, checks on the device
+            dense_checks = True
+            sv = self.xp.linalg.svdvals(J)
+            sv = (float(sv[0]), float(sv[-1]))
+            smin2 = 0.0 if m > n else sv[-1] ** 2
+            self.last_rank = (smin2, sv[0] ** 2)
+            deficient = smin2 <= o.rank_tol * max(1.0, sv[0] ** 2)
+        elif dense_checks:
             sv = scipy.linalg.svdvals(J, check_finite=False)
             smin2 = 0.0 if m > n else sv[-1] ** 2
             self.last_rank = (smin2, sv[0] ** 2)
@@ -284,7 +383,7 @@ class _SketchALM:
                             f"(σ_min(J)² = {self.last_rank[0]:.2e}) at {self.rank_count} "
                             "consecutive iterates: the constraints are degenerate "
                             "(LICQ fails) or inconsistent.")
-            mu = max(min(1.0, float(np.max(np.abs(self.c)))), 1e-8)
+            mu = max(min(1.0, amax(self.c)), 1e-8)
         else:
             self.rank_count = 0
         return dense_checks, deficient, mu
@@ -294,6 +393,8 @@ class _SketchALM:
         the product the merit gradient needs (true Lagrangian Hessian, not B)."""
         x, J, lam, n, m, gL = self.x, self.J, self.lam, self.n, self.m, self.gL
         H = self.lagrangian_hessian(x, J, lam)
+        if self.xp is not None:
+            return self._hessian_xp(H, deficient)
         if scipy.sparse.issparse(H) and n <= self.dense_fd_max \
                 and not scipy.sparse.issparse(J):
             H = H.toarray()  # small: dense checks below
@@ -327,6 +428,30 @@ class _SketchALM:
             HgL = self.problem.hessp(x, gL) + self.cons_hessp(x, J, lam, gL)
         return H, t, HgL
 
+    def _hessian_xp(self, H, deficient):
+        """:meth:`hessian` on the generic path (dense ``H`` of ``xp``, checks on the device)."""
+        xp, x, J, lam, n, m, gL = self.xp, self.x, self.J, self.lam, self.n, self.m, self.gL
+        if not finite_matrix(H):
+            raise _Stop(NAN_ENCOUNTERED, "The Hessian of the Lagrangian is not finite.")
+        t = 0.0
+        if n <= self.dense_check_max:
+            Z = self._eye(n) if deficient else xp.linalg.qr(
+                xp.matrix_transpose(J), mode="complete")[0][:, m:]
+            if Z.shape[1] > 0:
+                R = xp.matmul(xp.matrix_transpose(Z), xp.matmul(H, Z))
+                R = 0.5 * (R + xp.matrix_transpose(R))
+                # λ_min(ZᵀHZ) directly (the NumPy path first tries a Cholesky of
+                # ZᵀHZ - 1e-6 I; a failed factorization is not reported alike everywhere)
+                lmin = float(xp.linalg.eigvalsh(R)[0])
+                if lmin < 1e-6:
+                    t = self.o.xi_B - lmin
+        if self.qn is None and (self.exact_f or n <= self.dense_fd_max) and self.cons.has_hess \
+                or self.fd_rel > 0:
+            HgL = matvec(H, gL)
+        else:
+            HgL = self.problem.hessp(x, gL) + self.cons_hessp(x, J, lam, gL)
+        return H, t, HgL
+
     def _solve(self, kkt_sys, rhs, z, target):
         """One inexact KKT solve from ``z``; the sketch steps it took."""
         o = self.o
@@ -336,7 +461,7 @@ class _SketchALM:
             return z, 0, False
         sol = kkt_sys.sketch(rhs, z, target, o.solver, self.k_cur, o.sketch_maxiter, self.rng)
         z = sol.x
-        if (not sol.success and np.all(np.isfinite(z)) and o.solver != "kaczmarz"
+        if (not sol.success and all_finite(z) and o.solver != "kaczmarz"
                 and self.k_cur < min(self.N, o.max_block_size)):
             # the sketch stalled: enlarge the block (k = n + m is exact)
             self.k_cur = min(self.N, o.max_block_size, 2 * self.k_cur)
@@ -348,11 +473,11 @@ class _SketchALM:
         """``(Δx, Δλ, ∇L_ηᵀΔ, sketch steps)``: an inexact Newton-KKT step that descends
         on the merit function, tightening θ_k and the penalties until it does."""
         o, n, J, gL, c = self.o, self.n, self.J, self.gL, self.c
-        rhs = -np.concatenate([gL, c])
-        rnorm0 = float(np.linalg.norm(rhs))
+        rhs = -self._concat([gL, c])
+        rnorm0 = norm(rhs)
         theta_k = min(o.theta, rnorm0)
-        kkt_sys = KKTSystem(H, J, t, mu)
-        z = np.zeros(self.N)
+        kkt_sys = self._kkt(H, J, t, mu)
+        z = self._zeros(self.N)
         steps_it = 0
         descent = False
         exact_fail = 0
@@ -361,7 +486,7 @@ class _SketchALM:
             steps_it += steps
             if grown:
                 continue
-            if not np.all(np.isfinite(z)):
+            if not all_finite(z):
                 raise _Stop(NAN_ENCOUNTERED, "The KKT solve produced NaN or inf.")
             dx, dl = z[:n], z[n:]
             mgx = gL + self.eta1 * rmatvec(J, c) + self.eta2 * HgL
@@ -381,7 +506,7 @@ class _SketchALM:
             if exact_fail >= 8:
                 # the exact Newton step is not a descent direction: convexify B
                 t = max(2.0 * t, o.xi_B, 1e-3 * (1.0 + abs(t)))
-                kkt_sys = KKTSystem(H, J, t, mu)
+                kkt_sys = self._kkt(H, J, t, mu)
                 exact_fail = 0
             self.eta1 *= o.nu ** 2
             self.eta2 /= o.nu
@@ -392,6 +517,9 @@ class _SketchALM:
                         "Lagrangian was found (the KKT system may be singular).")
         return dx, dl, dd, steps_it
 
+    def _kkt(self, H, J, t, mu):
+        return KKTSystem(H, J, t, mu) if self.xp is None else KKTSystemXP(H, J, t, mu, self.xp)
+
     def line_search(self, dx, dl, dd, kkt):
         """Armijo backtracking on L_η in ``(x, λ)``: the accepted trial point as a dict."""
         o, x, lam, eta1, eta2 = self.o, self.x, self.lam, self.eta1, self.eta2
@@ -399,8 +527,7 @@ class _SketchALM:
         # with finite-difference derivatives the merit value and its slope are known to
         # about this much only (∇ₓL to `noise` per component, f and c to rounding)
         m_noise = (10.0 * _EPS * (1.0 + abs(self.f) + abs(float(lam @ self.c)))
-                   + self.noise * (float(np.sum(np.abs(dx))) + eta2 * float(np.sum(np.abs(
-                       self.gL))))) if self.noise > 0 else 0.0
+                   + self.noise * (asum(dx) + eta2 * asum(self.gL))) if self.noise > 0 else 0.0
         noisy = -dd <= m_noise  # the predicted decrease of a unit step is below the noise
         alpha = 1.0
         saw_nan = False
@@ -429,7 +556,7 @@ class _SketchALM:
         if saw_nan:
             raise _Stop(NAN_ENCOUNTERED, "f or c returned NaN or inf along the "
                         "search direction.")
-        opt, viol = float(np.max(np.abs(self.gL))), float(np.max(np.abs(self.c)))
+        opt, viol = amax(self.gL), amax(self.c)
         if self.noise > 0 and opt <= _FD_LS_FACTOR * self.noise \
                 and viol <= max(o.gtol, _FD_LS_FACTOR * self.noise):
             # no decrease measurable above the finite-difference noise, at a point that is
@@ -448,7 +575,7 @@ class _SketchALM:
 
     def accept(self, trial, kkt, steps_it, callback):
         """Move to the trial point (quasi-Newton update, history, display, callback)."""
-        if np.array_equal(trial["x"], self.x) and np.array_equal(trial["lam"], self.lam):
+        if same(trial["x"], self.x) and same(trial["lam"], self.lam):
             raise _Stop(PRECISION_LOSS, "The step is below rounding level; the KKT "
                         f"residual stagnates at {kkt:.2e}.")
         if self.qn is not None:
@@ -469,7 +596,8 @@ class _SketchALM:
                   f"kkt = {_kkt_residual(self.gL, self.c):.3e}  alpha = {trial['alpha']:.2e}"
                   f"  sketch = {steps_it:6d}  eta = ({self.eta1:.2e}, {self.eta2:.2e})")
         if callback(x, fun=f, nit=self.nit, kkt_residual=_kkt_residual(self.gL, self.c),
-                    multipliers=lam.copy()):
+                    multipliers=lam.copy() if self.xp is None
+                    else self.xp.asarray(lam, copy=True)):
             raise _Stop(CALLBACK_STOP)
 
     def iterate(self, callback):
@@ -485,10 +613,10 @@ class _SketchALM:
             # 10 noise levels, stop once the residual no longer falls tenfold per
             # iteration (the estimate of the noise is a bound: keep converging while
             # Newton's steps still make progress)
-            opt = float(np.max(np.abs(self.gL)))
+            opt = amax(self.gL)
             if (self.noise > 0 and opt <= _FD_TOL_FACTOR * self.noise
                     and (opt <= self.noise or opt > 0.1 * self.prev_opt)
-                    and float(np.max(np.abs(self.c))) <= o.gtol):
+                    and amax(self.c) <= o.gtol):
                 raise _Stop(SUCCESS, self._noise_detail(kkt))
             self.prev_opt = opt
             if self.nit >= o.maxiter:
@@ -533,6 +661,17 @@ def _minimize_sketch_alm(problem, x0, callback=None, rng=None, gtol=1e-8, maxite
     ``constr_violation``, ``nit``, ``sketch_steps`` (total sketch steps),
     ``eta1``, ``eta2`` and ``history`` (per iteration: KKT residual,
     penalties, step size, sketch steps).
+
+    Arrays on a device: for an ``x0`` of another namespace than NumPy
+    (PyTorch, CuPy, ``array_api_strict``) the iteration runs in that
+    namespace on ``x0``'s device; the callables receive and return its
+    arrays (dense), the Lagrangian Hessian is formed densely, and the rank
+    test, null-space check, direct solve and sketch-and-project use
+    ``xp.linalg`` there. Sketch matrices are drawn from ``rng`` on the host
+    (the NumPy path's draws) and copied to the device. Sparse matrices,
+    LinearOperators, ``solver='kaczmarz'`` and ``hess_update`` are host-only
+    (``TypeError``). Computation is in float64 for every namespace (a
+    float32 ``x0`` gives float64 results, as with NumPy).
 
     Options
     -------

@@ -17,7 +17,7 @@ from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, 
 from .._validation import check_array, check_choice, check_rng, check_scalar
 from . import _kernels as K
 from ._partition import FIXED_PARTITIONS, check_partition, forest_structure, make_partition
-from ._objectives import LeastSquares, _Problem
+from ._objectives import LeastSquares, _Problem, require_host_arrays
 from ._selection import GREEDY, SELECT_FIXED, SELECT_VARIABLE, power_lmax
 
 __all__ = ["bcd", "SELECTIONS", "UPDATES"]
@@ -198,6 +198,10 @@ def bcd(problem, x0=None, *, partition="order", block_size=1, selection="cyclic"
         working_set=True, L0=1.0):
     """Block coordinate descent on a structured problem.
 
+    Host-only (NumPy arrays): block updates are sequential; PyTorch, CuPy
+    and other Array API arrays raise ``TypeError`` naming the device
+    alternative (``minimize(method='gn-newton')`` for smooth objectives).
+
     Minimizes ``F(x) = f(x) + alpha ‖x‖₁`` (``x >= 0`` too when the
     problem is ``positive``) by updating one block of variables per
     iteration. Blocks are a fixed partition or chosen anew each iteration
@@ -280,6 +284,7 @@ def bcd(problem, x0=None, *, partition="order", block_size=1, selection="cyclic"
     >>> res.success, bool(np.allclose(res.x, np.linalg.lstsq(A, b, rcond=None)[0]))
     (True, True)
     """
+    require_host_arrays("bcd (block coordinate descent)", x0)
     _validate_problem(problem)
     n = problem.n
     if x0 is None:
@@ -788,6 +793,7 @@ def _minimize_bcd(problem, x0, callback=None, rng=None, lipschitz=None, block_si
         Print progress once per epoch.
     """
     check_unknown_options(unknown_options, "bcd")
+    require_host_arrays("minimize(method='bcd') (block coordinate descent)", x0)
     prob = _ObjectiveProblem(problem, lipschitz)
     if update is None:
         update = "lb" if prob.known_lipschitz else "la"

@@ -21,6 +21,7 @@ from .._sklearn import (ClassifierMixin, RegressorMixin, converging, encode_labe
                         labels_from_decision, proba_from_decision, rng_from_random_state,
                         warn_not_converged)
 from . import L1Logistic, Lasso, bcd   # the public solver and problems
+from ._objectives import require_host_arrays
 
 __all__ = ["LassoBCD", "L1LogisticRegressionBCD"]
 
@@ -46,6 +47,7 @@ class _BCDEstimator(BaseEstimator):
             raise ValueError(f"`max_iter` must be an integer >= 1, got {self.max_iter!r}")
 
     def _decision(self, X):
+        require_host_arrays(f"{type(self).__name__} (block coordinate descent)", X)
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=np.float64,
                           reset=False)
@@ -92,7 +94,9 @@ class LassoBCD(RegressorMixin, _BCDEstimator):
     :func:`numopt.coordinate.bcd` on a :class:`numopt.coordinate.Lasso`
     problem. Dense ``X`` is centred for the intercept; sparse ``X`` (kept
     sparse) alternates exact intercept updates with warm-started BCD solves
-    until the intercept's effect on the gradient is below ``tol``.
+    until the intercept's effect on the gradient is below ``tol``. Host-only:
+    PyTorch, CuPy and other Array API arrays raise ``TypeError`` (coordinate
+    descent is sequential).
 
     Parameters
     ----------
@@ -150,6 +154,7 @@ class LassoBCD(RegressorMixin, _BCDEstimator):
 
     def fit(self, X, y):
         """Fit to ``X`` (n, d), dense or sparse, and targets ``y`` (n,); returns ``self``."""
+        require_host_arrays("LassoBCD.fit (block coordinate descent)", X, y)
         X, y = validate_data(self, X, y, accept_sparse="csc", dtype=np.float64,
                              y_numeric=True)
         self._check_max_iter()
@@ -216,7 +221,9 @@ class L1LogisticRegressionBCD(ClassifierMixin, _BCDEstimator):
     synthetic feature of constant value ``intercept_scaling`` and is penalized
     like the others (raise ``intercept_scaling`` to lessen that). The solver
     is :func:`numopt.coordinate.bcd` on a :class:`numopt.coordinate.L1Logistic`
-    problem with ``alpha = 1 / (n C)``. Labels may be of any type.
+    problem with ``alpha = 1 / (n C)``. Labels may be of any type. Host-only:
+    PyTorch, CuPy and other Array API arrays raise ``TypeError`` (coordinate
+    descent is sequential).
 
     Parameters
     ----------
@@ -275,6 +282,7 @@ class L1LogisticRegressionBCD(ClassifierMixin, _BCDEstimator):
 
     def fit(self, X, y):
         """Fit to ``X`` (n, d), dense or sparse, and labels ``y`` (n,); returns ``self``."""
+        require_host_arrays("L1LogisticRegressionBCD.fit (block coordinate descent)", X, y)
         X, y = validate_data(self, X, y, accept_sparse="csc", dtype=np.float64)
         self._check_max_iter()
         if not (np.isscalar(self.C) and self.C > 0):

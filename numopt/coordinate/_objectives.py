@@ -31,17 +31,37 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp, softmax
 
+from .._array_api import get_namespace, is_array, require_host
 from .._deprecation import _UNSET, renamed_keyword
 from .._losses import (LOGISTIC_CURVATURE, logistic_loss, logistic_loss_curvature,
                        logistic_loss_deriv)
 from .._validation import check_array, check_scalar
 
 __all__ = ["LeastSquares", "Lasso", "Logistic", "L1Logistic", "Softmax", "Quadratic",
-           "LabelPropagation"]
+           "LabelPropagation", "DEVICE_ALTERNATIVE", "require_host_arrays"]
+
+#: What to use instead of coordinate descent for arrays on a device (named in the error)
+DEVICE_ALTERNATIVE = (
+    "numopt.minimize(fun, x0, method='gn-newton') for a smooth objective (x0's namespace "
+    "and device are kept); numopt has no device method for the L1-penalised problems")
+
+
+def require_host_arrays(what, *arrays):
+    """``TypeError`` (via :func:`numopt._array_api.require_host`) for non-NumPy arrays.
+
+    Coordinate descent updates one block after another (each update reads the
+    previous one's result): a sequential, host-only method. Lists, scalars,
+    sparse matrices and NumPy arrays pass.
+    """
+    for a in arrays:
+        # (NumPy first: array_api_compat's test for an array object costs ~15 µs a call)
+        if not isinstance(a, np.ndarray) and not sp.issparse(a) and is_array(a):
+            require_host(get_namespace(a), what, DEVICE_ALTERNATIVE)
 
 
 def _as_matrix(A, name):
-    """Dense float64 C array or CSC float64 matrix, finite."""
+    """Dense float64 C array or CSC float64 matrix, finite (NumPy only: host-only method)."""
+    require_host_arrays("block coordinate descent (numopt.coordinate)", A)
     if sp.issparse(A):
         if A.ndim != 2:
             raise ValueError(f"`{name}` must be 2-dimensional, got shape {A.shape}")
@@ -268,6 +288,7 @@ class _GLM(_Problem):
 
 def _check_xy(A, y, name_X, name_y):
     rows = A.shape[0]
+    require_host_arrays("block coordinate descent (numopt.coordinate)", y)
     y = check_array(y, name_y, ndim=1, dtype=np.float64)
     if y.shape[0] != rows:
         raise ValueError(f"`{name_y}` must have shape ({rows},) to match `{name_X}` with "
@@ -531,6 +552,7 @@ class Quadratic(_Problem):
         self.A = A
         self.sparse = sp.issparse(A)
         self.n = n
+        require_host_arrays("block coordinate descent (numopt.coordinate)", b)
         self.b = check_array(b, "b", shape=(n,), dtype=np.float64)
         self.lipschitz = diag
         self.diag_dominance = np.asarray(abs(A).sum(axis=1)).ravel()
@@ -621,6 +643,7 @@ class LabelPropagation(Quadratic):
         N = W.shape[0]
         if (W.data if sp.issparse(W) else W).min(initial=0.0) < 0:
             raise ValueError("`W` must be non-negative")
+        require_host_arrays("block coordinate descent (numopt.coordinate)", y)
         y = check_array(y, "y", shape=(N,), dtype=np.float64)
         lab = np.asarray(labelled)
         if lab.dtype == bool:

@@ -16,12 +16,18 @@ def gn_newton(fun, x0, jac=None, hess=None, hessp=None, args=(), callback=None, 
     keyword ``options`` are the method's options (see
     ``numopt.show_options('gn-newton')``).
 
+    Array namespaces: an ``x0`` of PyTorch, CuPy or another Array API
+    library runs the generic path on ``x0``'s device (callables receive its
+    arrays; dense Cholesky or CG through ``xp``; results there, in float64);
+    sparse Hessians and LinearOperators are host-only (NumPy).
+
     Parameters
     ----------
     fun : callable
         ``fun(x, *args) -> float``.
     x0 : array_like, shape (n,)
-        Starting point.
+        Starting point (NumPy or any Array API array; its namespace and
+        device are kept).
     jac : callable or bool, optional
         Gradient (finite differences when omitted).
     hess : callable, optional

@@ -10,6 +10,11 @@ acceptance γ doubles (less regularization next time); on rejection it halves
 and the step is recomputed. ``H_k`` may be the exact Hessian or any positive
 semi-definite approximation (Gauss-Newton, Fisher), given densely, sparsely,
 as a :class:`~scipy.sparse.linalg.LinearOperator` or through ``hessp``.
+
+Arrays of another namespace than NumPy (PyTorch, CuPy, ``array_api_strict``)
+take the generic path: the same iteration with the dense Cholesky solve
+(``xp.linalg.cholesky``) or conjugate gradients on the device
+(:class:`_SystemXP`); sparse Hessians and LinearOperators are host-only.
 """
 import numpy as np
 import scipy.linalg
@@ -17,6 +22,7 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 
 from .. import _sparse
+from .._array_api import cho_solve, is_numpy
 from .._krylov import INDEFINITE, NONFINITE, conjugate_gradient
 from .._options import check_unknown_options
 from .._result import (CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS,
@@ -94,6 +100,54 @@ class _System:
         return d
 
 
+class _SystemXP:
+    """:class:`_System` on the generic path: a dense ``xp`` Hessian or products, on the device.
+
+    ``H`` is an array of ``xp`` (dense Cholesky, ``solver='cholesky'`` or
+    ``'auto'``) or None (``matvec`` from ``hessp`` or differences: conjugate
+    gradients); ``solver='cg'`` uses CG on the dense ``H`` too.
+    """
+
+    def __init__(self, H, matvec, n, solver, cg_maxiter, xp):
+        self.n, self.xp, self.cg_iters, self.cg_maxiter = n, xp, 0, cg_maxiter
+        self.H = H
+        self.kind = "operator" if H is None or solver == "cg" else "dense"
+        self.matvec = matvec if H is None else (lambda v: xp.matmul(H, v))
+
+    def solve(self, g, lam, forcing):
+        xp = self.xp
+        if self.kind == "dense":
+            A = self.H + lam * xp.eye(self.n, dtype=self.H.dtype, device=g.device)
+            try:
+                L = xp.linalg.cholesky(A)
+            except (np.linalg.LinAlgError, RuntimeError, ValueError):
+                # (PyTorch raises a RuntimeError subclass, NumPy-backed namespaces
+                # LinAlgError; CuPy returns NaN instead of raising: tested below)
+                raise _StepFailed("H + λI not positive definite") from None
+            if not bool(xp.all(xp.isfinite(L))):
+                raise _StepFailed("H + λI not positive definite")
+            return -cho_solve(L, g, xp)
+        mv = self.matvec
+
+        def shifted(v):
+            return mv(v) + lam * v
+        res = conjugate_gradient(shifted, -g, rtol=min(0.5, forcing), maxiter=self.cg_maxiter,
+                                 xp=xp)
+        if res.status in (INDEFINITE, NONFINITE):
+            raise _StepFailed("negative curvature in CG" if res.status == INDEFINITE
+                              else "overflow in CG")
+        self.cg_iters += res.nit
+        return res.x
+
+
+def _norm(v, xp):
+    return float(np.linalg.norm(v)) if xp is np else float(xp.linalg.vector_norm(v))
+
+
+def _finite(v, xp):
+    return bool(np.all(np.isfinite(v))) if xp is np else bool(xp.all(xp.isfinite(v)))
+
+
 def _minimize_gn_newton(problem, x0, callback=None, rng=None, gtol=1e-8, maxiter=200,
                         gamma0=100.0, gamma_min=1e-9, gamma_max=1e12, max_tries=40,
                         solver="auto", cg_maxiter=None, disp=False, **unknown_options):
@@ -133,6 +187,16 @@ def _minimize_gn_newton(problem, x0, callback=None, rng=None, gtol=1e-8, maxiter
         CG iteration cap per solve (default ``2 n + 10``).
     disp : bool
         Print a line per iteration.
+
+    Arrays on a device: for an ``x0`` of another namespace than NumPy
+    (PyTorch, CuPy, ``array_api_strict``) the iteration runs in that
+    namespace on ``x0``'s device (``fun``, ``jac``, ``hess`` and ``hessp``
+    receive and return its arrays; ``hess`` must return a dense array:
+    sparse matrices and LinearOperators are host-only); the regularized
+    system is solved by a dense Cholesky factorization (``xp.linalg``) or by
+    conjugate gradients there. Computation is in float64 for every
+    namespace (a float32 ``x0`` gives float64 results, as with NumPy: the
+    acceptance test and the default ``gtol`` need float64).
     """
     check_unknown_options(unknown_options, "gn-newton")
     gtol = check_scalar(gtol, "gtol", lower=0)
@@ -146,9 +210,14 @@ def _minimize_gn_newton(problem, x0, callback=None, rng=None, gtol=1e-8, maxiter
     cg_maxiter = 2 * n + 10 if cg_maxiter is None else check_scalar(
         cg_maxiter, "cg_maxiter", lower=1, integer=True)
 
-    x = np.asarray(x0, dtype=float).copy()
+    xp = problem.xp
+    if is_numpy(xp):
+        xp = np
+        x = np.asarray(x0, dtype=float).copy()
+    else:
+        x = xp.astype(x0, xp.float64, copy=True)
     f, g = problem.fun_and_grad(x)
-    gnorm = float(np.linalg.norm(g))
+    gnorm = _norm(g, xp)
     nit = 0
     n_rejected = 0
     history = {"gnorm": [gnorm], "gamma": [gamma], "fun": [f]}
@@ -160,7 +229,7 @@ def _minimize_gn_newton(problem, x0, callback=None, rng=None, gtol=1e-8, maxiter
                            nhev=problem.nhev, gamma=gamma, n_rejected=n_rejected,
                            history=history, stacklevel=5)
 
-    if not (np.isfinite(f) and np.all(np.isfinite(g))):
+    if not (np.isfinite(f) and _finite(g, xp)):
         return finish(NAN_ENCOUNTERED, "The objective or gradient is not finite at x0.")
     if gnorm <= gtol:
         return finish(SUCCESS)
@@ -169,14 +238,18 @@ def _minimize_gn_newton(problem, x0, callback=None, rng=None, gtol=1e-8, maxiter
         nit += 1
         if problem.has_hess:
             H, matvec = problem.hess(x), None
-            if not isinstance(H, spla.LinearOperator) and not scipy.sparse.issparse(H):
+            if xp is not np:
+                if not _finite(H, xp):
+                    return finish(NAN_ENCOUNTERED, "The Hessian is not finite.")
+            elif not isinstance(H, spla.LinearOperator) and not scipy.sparse.issparse(H):
                 H = np.asarray(H, dtype=float)
                 if not np.all(np.isfinite(H)):
                     return finish(NAN_ENCOUNTERED, "The Hessian is not finite.")
         else:
-            xk = x.copy()
+            xk = x.copy() if xp is np else xp.asarray(x, copy=True)
             H, matvec = None, (lambda v, xk=xk: problem.hessp(xk, v))
-        system = _System(H, matvec, n, solver, cg_maxiter)
+        system = (_System(H, matvec, n, solver, cg_maxiter) if xp is np
+                  else _SystemXP(H, matvec, n, solver, cg_maxiter, xp))
         accepted = False
         for _ in range(max_tries):
             lam = gnorm / (gamma + 1e-8)
@@ -188,7 +261,7 @@ def _minimize_gn_newton(problem, x0, callback=None, rng=None, gtol=1e-8, maxiter
                 continue
             x_new = x + d
             f_new, g_new = problem.fun_and_grad(x_new)
-            if np.isfinite(f_new) and np.all(np.isfinite(g_new)):
+            if np.isfinite(f_new) and _finite(g_new, xp):
                 gn_new = float(g_new @ g_new)
                 if f - f_new >= gn_new / (8.0 * lam):
                     accepted = True
