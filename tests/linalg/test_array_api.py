@@ -230,14 +230,16 @@ def test_tuner_optimal_jacobi_policy(xpb):
     assert abs(res.omega - ref.omega) <= 1e-10 and res.nit == ref.nit
 
 
-@pytest.mark.parametrize("solver", ["sor", "ssor-pcg"])
-def test_solve_sequence_dense_matches_numpy(xpb, solver):
+@pytest.mark.parametrize("solver, policy", [("sor", "tsallis-inf"), ("ssor-pcg", "tsallis-inf"),
+                                            ("sor", "hybrid")])
+def test_solve_sequence_dense_matches_numpy(xpb, solver, policy):
     systems = [_system(5, s, seed=k) for k, s in enumerate((0.05, 0.2, 0.1))]
-    ref = solve_sequence(systems, solver=solver, policy="tsallis-inf", rng=0, compare=True,
+    ref = solve_sequence(systems, solver=solver, policy=policy, rng=0, compare=True,
                          grid=[1.0, 1.5])
     dev = [(xpb.asarray(A.toarray()), xpb.asarray(b)) for A, b in systems]
-    out = solve_sequence(dev, solver=solver, policy="tsallis-inf", rng=0, compare=True,
+    out = solve_sequence(dev, solver=solver, policy=policy, rng=0, compare=True,
                          grid=[1.0, 1.5])
+    assert np.array_equal(out.omega, ref.omega)
     assert np.array_equal(out.nit, ref.nit) and np.array_equal(out.fixed_nit, ref.fixed_nit)
     for r, d in zip(ref.results, out.results):
         xpb.check(d.x)
