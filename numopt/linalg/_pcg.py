@@ -2,10 +2,11 @@
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
+from .._array_api import float_dtype as out_dtype, is_numpy
 from .._result import MAXITER, NAN_ENCOUNTERED, PRECISION_LOSS, SUCCESS, make_result
 from .._validation import check_scalar
+from . import _device as G
 from . import _kernels as K
-from .._array_api import float_dtype as out_dtype
 from ._common import OMEGA_RANGE, check_rhs, check_x0, prepare_matrix
 
 __all__ = ["ssor_pcg", "ssor_preconditioner"]
@@ -28,7 +29,8 @@ def ssor_pcg(A, b, omega=1.0, x0=None, tol=1e-8, maxiter=None):
     Parameters
     ----------
     A : (n, n) array_like or sparse matrix
-        Symmetric positive definite; dense or any SciPy sparse format.
+        Symmetric positive definite; dense or any SciPy sparse format, or a
+        PyTorch / CuPy sparse CSR matrix.
     b : (n,) array_like
         Right-hand side.
     omega : float or None
@@ -52,6 +54,18 @@ def ssor_pcg(A, b, omega=1.0, x0=None, tol=1e-8, maxiter=None):
         residual is far above the recurrence residual (``A`` not symmetric);
         3: NaN or overflow. ``x`` is always the last finite iterate.
 
+    Notes
+    -----
+    Array namespaces: NumPy and SciPy input runs the compiled kernels. Arrays
+    of another library (PyTorch, CuPy, any Array API namespace) run CG on
+    their device, with ``x`` and ``residuals`` returned there: a dense ``A``
+    uses the same (natural-order) SSOR preconditioner, applied by two
+    triangular solves; a device-sparse CSR ``A`` uses the *multicolour* SSOR
+    preconditioner (the SSOR preconditioner of the colour-permuted matrix
+    ``P A Pᵀ``, see :func:`sor`), a different preconditioner with its own
+    iteration counts. The stopping test is read on the host every 10
+    iterations. Computed in float64; float32 ``A`` and ``b`` give float32 ``x``.
+
     See Also
     --------
     sor, ssor_preconditioner, scipy.sparse.linalg.cg
@@ -69,13 +83,23 @@ def ssor_pcg(A, b, omega=1.0, x0=None, tol=1e-8, maxiter=None):
     >>> bool(np.linalg.norm(A @ pcg.x - b) <= 1e-8 * np.linalg.norm(b))
     True
     """
-    sys = prepare_matrix(A)
-    b = check_rhs(b, sys.n)
+    xp, dev = G.resolve_system(A, b, x0)
+    device = not is_numpy(xp)
+    if device:
+        sys = G.prepare_device_matrix(A, xp, dev)
+        dtype = G.out_dtype(sys, b)
+        b = G.device_rhs(b, sys, "b")
+    else:
+        sys = prepare_matrix(A)
+        b = check_rhs(b, sys.n)
     if omega is not None:
         omega = check_scalar(omega, "omega", **OMEGA_RANGE)
     tol = check_scalar(tol, "tol", lower=0.0)
     maxiter = check_scalar(10 * sys.n if maxiter is None else maxiter, "maxiter", lower=0,
                            integer=True)
+    if device:
+        x = xp.zeros_like(b) if x0 is None else G.device_rhs(x0, sys, "x0")
+        return _pcg_device(sys, b, omega, x, tol, maxiter, dtype)
     dtype = out_dtype(sys, b)
     x = check_x0(x0, sys.n)
     return _pcg_prepared(sys, np.ascontiguousarray(b, dtype=np.float64), omega, x, tol,
@@ -91,20 +115,51 @@ def _pcg_prepared(sys, b, omega, x, tol, maxiter, dtype=np.float64):
         # M would be indefinite: A cannot be SPD either.
         i = int(np.flatnonzero(sys.diag < 0)[0])
         residuals = np.array([float(np.linalg.norm(b - sys.matvec(x)))])
-        return make_result(x.astype(dtype, copy=False), PRECISION_LOSS,
-                           detail=f"A has a negative diagonal entry (row {i}), so it is not "
-                                  "positive definite; SSOR-PCG needs an SPD matrix.",
-                           nit=0, residuals=residuals, omega=omega)
+        return _negative_diagonal(x.astype(dtype, copy=False), i, residuals, omega)
     w = 1.0 if omega is None else omega
     wdiag = sys.wdiag(w)
     sdata = sys.scaled_data(wdiag) if pre else sys.data
     nit, kcode = K.pcg_solve(sys.indptr, sys.indices, sys.data, sdata, sys.split, wdiag, b, x,
                              w, pre, tol * bnorm, maxiter, hist)
     residuals = hist[:nit + 1].copy()
+    true_res = float(np.linalg.norm(b - sys.matvec(x))) if kcode == K.K_CONVERGED else None
+    return _pcg_result(x.astype(dtype, copy=False), nit, kcode, residuals, bnorm, true_res,
+                       omega, tol)
+
+
+def _negative_diagonal(x, i, residuals, omega, **fields):
+    return make_result(x, PRECISION_LOSS,
+                       detail=f"A has a negative diagonal entry (row {i}), so it is not "
+                              "positive definite; SSOR-PCG needs an SPD matrix.",
+                       nit=0, residuals=residuals, omega=omega, **fields)
+
+
+def _pcg_device(dsys, b, omega, x, tol, maxiter, dtype=None):
+    """PCG on a prepared :class:`~numopt.linalg._device.DeviceSystem` (``b``, ``x``: device
+    vectors in the working dtype, original order; ``x`` is not modified)."""
+    xp = dsys.xp
+    dtype = dsys.diag.dtype if dtype is None else dtype
+    fields = {} if dsys.n_colours is None else {"n_colours": dsys.n_colours}
+    if omega is not None and bool(xp.any(dsys.diag < 0)):
+        neg = dsys.from_work(xp.astype(dsys.diag < 0, xp.int8))
+        residuals = xp.stack([xp.linalg.vector_norm(b - dsys.from_work(
+            dsys.matvec(dsys.to_work(x))))])
+        return _negative_diagonal(xp.astype(x, dtype), int(xp.argmax(neg)), residuals, omega,
+                                  **fields)
+    bw = dsys.to_work(b)
+    xw, nit, kcode, residuals, bnorm = G.pcg_device(dsys, bw, dsys.to_work(x), omega, tol,
+                                                    maxiter)
+    true_res = (float(xp.linalg.vector_norm(bw - dsys.matvec(xw)))
+                if kcode == K.K_CONVERGED else None)
+    return _pcg_result(xp.astype(dsys.from_work(xw), dtype), nit, kcode, residuals, bnorm,
+                       true_res, omega, tol, **fields)
+
+
+def _pcg_result(x, nit, kcode, residuals, bnorm, true_res, omega, tol, **fields):
+    """The OptimizeResult of a PCG solve from the kernel's ``(nit, code)``."""
     detail = None
     if kcode == K.K_CONVERGED:
         status = SUCCESS
-        true_res = float(np.linalg.norm(b - sys.matvec(x)))
         if true_res > max(100.0 * tol * bnorm, 1e-13 * bnorm) and nit > 0:
             status = PRECISION_LOSS
             detail = (f"The recurrence residual reached tol but the true residual is "
@@ -112,8 +167,8 @@ def _pcg_prepared(sys, b, omega, x, tol, maxiter, dtype=np.float64):
                       "(use sor).")
     elif kcode == K.K_MAXITER:
         status = MAXITER
-        detail = (f"Relative residual {residuals[-1] / max(bnorm, 1e-300):.2e} > tol = "
-                  f"{tol:g} after {nit} iterations.")
+        detail = (f"Relative residual {float(residuals[-1]) / max(bnorm, 1e-300):.2e} > "
+                  f"tol = {tol:g} after {nit} iterations.")
     elif kcode == K.K_BREAKDOWN:
         status = PRECISION_LOSS
         detail = (f"CG broke down at iteration {nit + 1}: a curvature pᵀAp or rᵀM⁻¹r was "
@@ -122,8 +177,8 @@ def _pcg_prepared(sys, b, omega, x, tol, maxiter, dtype=np.float64):
         status = NAN_ENCOUNTERED
         detail = f"Non-finite values at iteration {nit + 1}; x is the last finite iterate."
     nmat = nit + 1
-    return make_result(x.astype(dtype, copy=False), status, detail=detail, nit=nit,
-                       nfev=nmat, residuals=residuals, omega=omega)
+    return make_result(x, status, detail=detail, nit=nit, nfev=nmat, residuals=residuals,
+                       omega=omega, **fields)
 
 
 def ssor_preconditioner(A, omega=1.0):
@@ -143,7 +198,13 @@ def ssor_preconditioner(A, omega=1.0):
     Returns
     -------
     LinearOperator
-        Shape ``(n, n)``, float64.
+        Shape ``(n, n)``, float64. For ``A`` of another library (PyTorch,
+        CuPy, any Array API namespace) a device operator instead, applied
+        with ``M @ r``, ``M(r)`` or ``M.matvec(r)`` to arrays of that library
+        on that device (``(n,)`` or ``(n, k)``; the result has ``r``'s float
+        dtype): the same SSOR preconditioner for a dense ``A``, the
+        multicolour SSOR preconditioner for a device-sparse CSR ``A`` (vectors
+        are permuted into colour order and back inside).
 
     Examples
     --------
@@ -157,6 +218,10 @@ def ssor_preconditioner(A, omega=1.0):
     >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
     (0, True)
     """
+    xp, dev = G.resolve_system(A, names=("A",))
+    if not is_numpy(xp):
+        dsys = G.prepare_device_matrix(A, xp, dev)
+        return G.DeviceOperator(dsys, check_scalar(omega, "omega", **OMEGA_RANGE))
     sys = prepare_matrix(A)
     omega = check_scalar(omega, "omega", **OMEGA_RANGE)
     wdiag = sys.wdiag(omega)

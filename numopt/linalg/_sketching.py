@@ -19,9 +19,13 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg as spla
 
+from .._array_api import from_host, is_array, is_numpy
 from .._result import MAXITER, SUCCESS, make_result
 from .._validation import check_array, check_choice, check_rng, check_scalar
+from ._device import resolve_system
 from ._kernels_sketching import csr_row_norms2, kaczmarz_csr_sweep, kaczmarz_dense_sweep
+from ._sketching_device import DeviceMatrix, device_vector, kaczmarz_device, out_dtype, \
+    sketch_device
 
 __all__ = ["randomized_kaczmarz", "sketch_and_project"]
 
@@ -59,10 +63,57 @@ def _stop_level(b, tol, atol):
     return max(tol * float(np.linalg.norm(b)), atol)
 
 
+def _stop_level_xp(b, tol, atol, xp):
+    return max(tol * float(xp.linalg.vector_norm(b)), atol)
+
+
+def _any_system(A, b, x0, allow_operator):
+    """``(A, kind, b, x, xp, out_dtype)``: :func:`_check_system` for NumPy/SciPy input
+    (``out_dtype`` None), :func:`_device_system` (``kind = 'device'``) otherwise."""
+    xp, dev = resolve_system(A, b, x0)
+    if is_numpy(xp):
+        return _check_system(A, b, x0, allow_operator) + (xp, None)
+    M, b, x, dtype = _device_system(A, b, x0, xp, dev)
+    return M, "device", b, x, xp, dtype
+
+
+def _device_system(A, b, x0, xp, dev):
+    """The generic path's :func:`_check_system`: ``(M, b, x, out_dtype)`` on the device."""
+    M = DeviceMatrix(A, xp, dev)
+    m, n = M.shape
+    if m == 0 or n == 0:
+        raise ValueError(f"`A` must have at least one row and one column, got shape "
+                         f"{M.shape}")
+    dtype = out_dtype(M, b, xp)
+    b = device_vector(b, xp, dev, "b", m)
+    x = xp.zeros(n, dtype=xp.float64, device=dev) if x0 is None else \
+        device_vector(x0, xp, dev, "x0", n)
+    return M, b, x, dtype
+
+
+def _sampler(sampling, m, rng):
+    """``draw(rn2, total)`` -> ``sample(k)``: ``k`` row indices from ``rng``."""
+    def draw(rn2, total):
+        if sampling == "row-norm":
+            cdf = np.cumsum(rn2) / total
+            cdf[-1] = 1.0
+
+            def sample(k):
+                idx = np.searchsorted(cdf, rng.random(k), side="right").astype(np.int64)
+                return np.minimum(idx, m - 1, out=idx)
+        else:
+            nonzero = np.flatnonzero(rn2 > 0).astype(np.int64)
+
+            def sample(k):
+                return nonzero[rng.integers(0, nonzero.size, size=k)]
+        return sample
+    return draw
+
+
 def _finish(x, nit, rnorm, level, history, **fields):
     status = SUCCESS if rnorm <= level else MAXITER
     return make_result(x, status, nit=nit, residual_norm=float(rnorm),
-                       history=np.asarray(history), **fields)
+                       history=history if is_array(history) else np.asarray(history), **fields)
 
 
 def randomized_kaczmarz(A, b, x0=None, *, sampling="row-norm", tol=1e-8, atol=0.0,
@@ -100,6 +151,18 @@ def randomized_kaczmarz(A, b, x0=None, *, sampling="row-norm", tol=1e-8, atol=0.
         ``message``, ``nit`` (row projections), ``residual_norm`` and
         ``history`` (residual norm at each check).
 
+    Notes
+    -----
+    Array namespaces: a dense or device-sparse CSR ``A`` of PyTorch, CuPy or
+    any Array API library is solved on its device, ``x`` and ``history``
+    returned there (float32 for float32 ``A`` and ``b``; the NumPy path
+    returns float64). The row indices are drawn on the host from ``rng``
+    exactly as for NumPy input, so for the same seed the iterates equal the
+    NumPy ones up to rounding; the ``m`` squared row norms that define the
+    sampling distribution are copied to the host once (explicitly). The row
+    projections are sequential: on a GPU each is a few small kernels, so
+    prefer :func:`sketch_and_project`'s blocks there.
+
     Examples
     --------
     >>> import numpy as np
@@ -110,8 +173,9 @@ def randomized_kaczmarz(A, b, x0=None, *, sampling="row-norm", tol=1e-8, atol=0.
     >>> res.success, np.round(res.x, 8)
     (True, array([ 1., -2.]))
     """
-    A, kind, b, x = _check_system(A, b, x0, allow_operator=False)
+    A, kind, b, x, xp, dtype = _any_system(A, b, x0, allow_operator=False)
     m, n = A.shape
+    device = kind == "device"
     sampling = check_choice(sampling, "sampling", ("row-norm", "uniform"))
     tol = check_scalar(tol, "tol", lower=0)
     atol = check_scalar(atol, "atol", lower=0)
@@ -120,6 +184,12 @@ def randomized_kaczmarz(A, b, x0=None, *, sampling="row-norm", tol=1e-8, atol=0.
     check_every = m if check_every is None else check_scalar(
         check_every, "check_every", lower=1, integer=True)
     rng = check_rng(rng)
+    if device:
+        level = _stop_level_xp(b, tol, atol, xp)
+        x, nit, rnorm, history, _ = kaczmarz_device(A, b, x, sampling, level, maxiter,
+                                                     check_every, rng, _sampler(sampling, m, rng))
+        return _finish(xp.astype(x, dtype), nit, rnorm, level,
+                       from_host(np.asarray(history), xp, A.device), sampling=sampling)
 
     if kind == "dense":
         rn2 = np.einsum("ij,ij->i", A, A)
@@ -133,19 +203,11 @@ def randomized_kaczmarz(A, b, x0=None, *, sampling="row-norm", tol=1e-8, atol=0.
     history = [rnorm]
     if total == 0.0:
         return _finish(x, 0, rnorm, level, history, sampling=sampling)
-    if sampling == "row-norm":
-        cdf = np.cumsum(rn2) / total
-        cdf[-1] = 1.0
-    else:
-        nonzero = np.flatnonzero(rn2 > 0).astype(np.int64)
+    sample = _sampler(sampling, m, rng)(rn2, total)
     nit = 0
     while rnorm > level and nit < maxiter:
         k = min(check_every, maxiter - nit)
-        if sampling == "row-norm":
-            idx = np.searchsorted(cdf, rng.random(k), side="right").astype(np.int64)
-            np.minimum(idx, m - 1, out=idx)
-        else:
-            idx = nonzero[rng.integers(0, nonzero.size, size=k)]
+        idx = sample(k)
         if kind == "dense":
             kaczmarz_dense_sweep(A, b, x, idx, rn2)
         else:
@@ -211,6 +273,18 @@ def sketch_and_project(A, b, x0=None, *, sketch="gaussian", block_size=None, tol
         ``message``, ``nit`` (sketch steps), ``residual_norm``, ``history``
         (residual after each step) and ``block_size``.
 
+    Notes
+    -----
+    Array namespaces: a dense or device-sparse CSR ``A`` of PyTorch, CuPy or
+    any Array API library is solved on its device (matrix products, a
+    Cholesky factorization of ``WᵀW``, a pseudo-inverse when it fails), with
+    ``x`` and ``history`` returned there (float32 for float32 ``A`` and
+    ``b``; the NumPy path returns float64). The sketches are drawn on the
+    host from ``rng`` exactly as for NumPy input and copied to the device
+    (``m k`` random numbers per step), so for the same seed the iterates
+    equal the NumPy ones up to rounding. A LinearOperator ``A`` is
+    host-only.
+
     Examples
     --------
     >>> import numpy as np
@@ -221,8 +295,9 @@ def sketch_and_project(A, b, x0=None, *, sketch="gaussian", block_size=None, tol
     >>> res.success, bool(np.allclose(res.x, 1.0))
     (True, True)
     """
-    A, kind, b, x = _check_system(A, b, x0, allow_operator=True)
+    A, kind, b, x, xp, dtype = _any_system(A, b, x0, allow_operator=True)
     m, n = A.shape
+    device = kind == "device"
     sketch = check_choice(sketch, "sketch", ("gaussian", "countsketch"))
     k = min(m, max(1, int(np.ceil(np.sqrt(m))))) if block_size is None else check_scalar(
         block_size, "block_size", lower=1, upper=m, integer=True)
@@ -231,6 +306,11 @@ def sketch_and_project(A, b, x0=None, *, sketch="gaussian", block_size=None, tol
     maxiter = 100 * max(m, n) if maxiter is None else check_scalar(
         maxiter, "maxiter", lower=0, integer=True)
     rng = check_rng(rng)
+    if device:
+        level = _stop_level_xp(b, tol, atol, xp)
+        x, nit, rnorm, history = sketch_device(A, b, x, sketch, k, level, maxiter, rng)
+        return _finish(xp.astype(x, dtype), nit, rnorm, level,
+                       from_host(np.asarray(history), xp, A.device), block_size=k, sketch=sketch)
     AT = A.adjoint() if kind == "operator" else None
 
     level = _stop_level(b, tol, atol)

@@ -11,11 +11,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackNoConvergence, eigs, eigsh
 
+from .._array_api import is_numpy, is_torch, namespace_and_device, to_host
 from .._result import OptimizeResult, OptimizeWarning
 from .._validation import check_array, check_choice, check_rng, check_scalar
+from . import _device as G
 from ._common import OMEGA_RANGE, check_rhs, prepare_matrix
-from ._pcg import _pcg_prepared
-from ._sor import _sor_prepared
+from ._pcg import _pcg_device, _pcg_prepared
+from ._sor import _sor_device, _sor_prepared
 from ._sor_model import SORModel
 
 __all__ = ["RelaxationTuner", "solve_sequence", "optimal_jacobi_omega", "DEFAULT_GRID"]
@@ -68,6 +70,33 @@ def _jacobi_radius(sys):
     return float(np.max(np.abs(lam))), False
 
 
+def _jacobi_radius_device(dsys):
+    """:func:`_jacobi_radius` of a device system.
+
+    Dense symmetric matrices with a positive diagonal: ``eigvalsh`` on the
+    device; dense nonsymmetric PyTorch matrices: ``torch.linalg.eigvals`` on
+    the device. Otherwise (device-sparse, or no general eigensolver in the
+    library) the matrix is copied to the host explicitly and the NumPy
+    computation runs (ARPACK has no device version).
+    """
+    xp = dsys.xp
+    if dsys.kind != "dense":
+        return _jacobi_radius(prepare_matrix(dsys.host_csr()))
+    A, d = dsys.A, dsys.diag
+    scale = max(float(xp.max(xp.abs(A))), 1e-300)
+    sym = float(xp.max(xp.abs(A - xp.matrix_transpose(A)))) <= 1e-12 * scale
+    if sym and bool(xp.all(d > 0)):
+        dinv = 1.0 / xp.sqrt(d)
+        mu = xp.linalg.eigvalsh(A * dinv[:, None] * dinv[None, :])
+        lo, hi = float(xp.min(mu)), float(xp.max(mu))
+        return max(abs(1.0 - lo), abs(1.0 - hi)), True
+    if is_torch(xp):
+        import torch
+        J = xp.eye(dsys.n, dtype=A.dtype, device=dsys.device) - A / d[:, None]
+        return float(torch.max(torch.abs(torch.linalg.eigvals(J)))), sym
+    return _jacobi_radius(prepare_matrix(to_host(A)))
+
+
 def optimal_jacobi_omega(A):
     r"""Young's optimal SOR parameter from the Jacobi spectral radius.
 
@@ -91,6 +120,17 @@ def optimal_jacobi_omega(A):
         not apply) an :class:`~scipy.optimize.OptimizeWarning` is emitted and
         1.0 (Gauss-Seidel) is returned.
 
+    Notes
+    -----
+    Array namespaces: for a dense device ``A`` that is symmetric with a
+    positive diagonal, ``β`` comes from ``eigvalsh`` on the device (any
+    ``n``); a nonsymmetric dense PyTorch ``A`` uses ``torch.linalg.eigvals``
+    on the device. Otherwise (device-sparse CSR, or a library without a
+    general eigensolver) this is a host step: the matrix is copied to the
+    host explicitly and the NumPy/ARPACK computation runs. For a
+    consistently ordered matrix the red-black ordering of the device-sparse
+    SOR path has the same ``ω*``.
+
     Examples
     --------
     >>> import numpy as np
@@ -100,8 +140,14 @@ def optimal_jacobi_omega(A):
     >>> round(w, 4), round(float(2 / (1 + np.sin(np.pi / 11))), 4)
     (1.5604, 1.5604)
     """
-    sys = prepare_matrix(A)
-    beta, _ = _jacobi_radius(sys)
+    if isinstance(A, G.DeviceSystem):
+        beta, _ = _jacobi_radius_device(A)
+    else:
+        xp, dev = G.resolve_system(A, names=("A",))
+        if is_numpy(xp):
+            beta, _ = _jacobi_radius(prepare_matrix(A))
+        else:
+            beta, _ = _jacobi_radius_device(G.prepare_device_matrix(A, xp, dev))
     if not beta < 1.0:
         warnings.warn(f"The Jacobi iteration matrix has spectral radius {beta:.4g} >= 1, so "
                       "Young's formula does not apply; returning omega = 1.0", OptimizeWarning,
@@ -219,10 +265,18 @@ class RelaxationTuner:
       baseline, not a practical method).
     * a float: always that ``ω`` (a fixed baseline).
 
+    Array namespaces: systems of PyTorch, CuPy or any Array API library are
+    solved on their device by the generic path of :func:`sor` /
+    :func:`ssor_pcg` (dense: the same iterations; device-sparse CSR: the
+    multicolour iterations, with their own iteration counts, which are what
+    the policy then learns from). The policy's state is a few host scalars;
+    the warm start and each result's ``x`` stay on the device.
+
     Parameters
     ----------
     solver : {'sor', 'ssor-pcg'}
-        ``'ssor-pcg'`` needs symmetric positive definite systems.
+        ``'ssor-pcg'`` needs symmetric positive definite systems (dense or
+        sparse, of any array library: see above).
     policy : str or float
         See above.
     grid : array_like, optional
@@ -570,6 +624,12 @@ class RelaxationTuner:
 
     # -- solving -------------------------------------------------------------------------
     def _run(self, sys, b, omega, x0):
+        if isinstance(sys, G.DeviceSystem):  # device vectors are never modified in place
+            if self.solver == "sor":
+                maxiter = 10_000 if self.maxiter is None else self.maxiter
+                return _sor_device(sys, b, omega, x0, self.tol, maxiter, self._sweep)
+            maxiter = 10 * sys.n if self.maxiter is None else self.maxiter
+            return _pcg_device(sys, b, omega, x0, self.tol, maxiter)
         x = np.array(x0, dtype=np.float64, copy=True)
         if self.solver == "sor":
             maxiter = 10_000 if self.maxiter is None else self.maxiter
@@ -595,18 +655,39 @@ class RelaxationTuner:
         return float(self.grid[arm]), arm, p
 
     def _prepare(self, A, b, x0, context):
+        xp, dev = G.resolve_system(A, b, x0)
+        if not is_numpy(xp):
+            return self._prepare_device(A, b, x0, context, xp, dev)
         sys = prepare_matrix(A)
         b = np.ascontiguousarray(check_rhs(b, sys.n), dtype=np.float64)
-        if context is not None:
-            context = check_scalar(context, "context")
-        elif self.policy in ("binned", "chebcb"):
-            raise ValueError(f"policy {self.policy!r} needs a `context` for every system")
+        context = self._check_context(context)
         if x0 is None:
-            x0 = self._x if (self.warm_start and self._x is not None
+            x0 = self._x if (self.warm_start and isinstance(self._x, np.ndarray)
                              and self._x.shape[0] == sys.n) else np.zeros(sys.n)
         else:
             x0 = check_rhs(x0, sys.n, "x0")
         return sys, b, x0, context
+
+    def _prepare_device(self, A, b, x0, context, xp, dev):
+        """:meth:`_prepare` for device arrays: a :class:`DeviceSystem`, float64 vectors."""
+        sys = G.prepare_device_matrix(A, xp, dev)
+        b = G.device_rhs(b, sys, "b")
+        context = self._check_context(context)
+        if x0 is None:
+            warm = (self.warm_start and self._x is not None and self._x.shape[0] == sys.n
+                    and not isinstance(self._x, np.ndarray)
+                    and G.same_space(self._x, sys.diag))
+            x0 = self._x if warm else xp.zeros_like(b)
+        else:
+            x0 = G.device_rhs(x0, sys, "x0")
+        return sys, b, x0, context
+
+    def _check_context(self, context):
+        if context is not None:
+            return check_scalar(context, "context")
+        if self.policy in ("binned", "chebcb"):
+            raise ValueError(f"policy {self.policy!r} needs a `context` for every system")
+        return None
 
     def solve(self, A, b, context=None, x0=None):
         """Pick ``ω``, solve ``A x = b``, learn from the iteration count.
@@ -640,17 +721,24 @@ class RelaxationTuner:
         res.p = 1.0 if p is None else float(p[arm])
         self._records.append((omega, arm, res.nit,
                               np.nan if context is None else context, res.status))
-        if np.all(np.isfinite(res.x)):
+        if isinstance(sys, G.DeviceSystem):
+            xp = sys.xp
+            if bool(xp.all(xp.isfinite(res.x))):
+                self._x = xp.astype(res.x, xp.float64)
+        elif np.all(np.isfinite(res.x)):
             self._x = np.asarray(res.x, dtype=np.float64)
         return res
 
     def _log_decay(self, res, b):
         """``ln(r0 / (tol ‖b‖))``: the residual decay the solve had to achieve."""
         r = getattr(res, "residuals", None)
-        bnorm = float(np.linalg.norm(b))
-        if r is None or len(r) == 0 or not bnorm > 0 or not self.tol > 0:
+        if isinstance(b, np.ndarray):
+            bnorm = float(np.linalg.norm(b))
+        else:  # a device vector (generic path): its own namespace's norm
+            bnorm = float(namespace_and_device(b)[0].linalg.vector_norm(b))
+        if r is None or r.shape[0] == 0 or not bnorm > 0 or not self.tol > 0:
             return None
-        return float(np.log(max(r[0], 1e-300) / (self.tol * bnorm)))
+        return float(np.log(max(float(r[0]), 1e-300) / (self.tol * bnorm)))
 
     def _learn(self, arm, p, nit, context, log_decay=None):
         """Learn from ``nit`` sweeps at ``arm``; ``log_decay = ln(r0 / (tol ‖b‖))`` when known
@@ -762,8 +850,12 @@ def _solve_sequence(tuner, systems, compare, progress):
         if bar is not None:
             bar.update(1)
         try:
-            item = iterator.send(np.asarray(res.x, dtype=np.float64)) if sendable \
-                else next(iterator)
+            if not sendable:
+                item = next(iterator)
+            elif isinstance(sys, G.DeviceSystem):  # the caller's namespace, on its device
+                item = iterator.send(res.x)
+            else:
+                item = iterator.send(np.asarray(res.x, dtype=np.float64))
         except StopIteration:
             item = None
     if bar is not None:
@@ -799,6 +891,9 @@ def solve_sequence(systems, solver="sor", policy="tsallis-inf", grid=None, rng=N
         :class:`numopt.problems.SystemSequence`. When the iterator is a
         generator, the solution of each system is passed back with
         ``send`` (time-stepping sequences build the next ``b`` from it).
+        Systems of PyTorch, CuPy or any Array API library are solved on
+        their device (see :class:`RelaxationTuner`) and the solution sent
+        back is the device array.
     solver, policy, grid, rng, **options
         Passed to :class:`RelaxationTuner` (ignored when ``tuner`` is given).
     tuner : RelaxationTuner, optional
