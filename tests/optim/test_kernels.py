@@ -411,9 +411,27 @@ def test_namo_frugal_leaf_kernels_equal_array_code(dtype):
                     np.testing.assert_array_equal(out, step.astype(dtype))
 
 
-def _array_code(monkeypatch, module):
-    """Force the array-code path of ``module`` (its kernel condition says no)."""
-    monkeypatch.setattr(module, "exact_leaf_ok", lambda *a, **k: False)
+def _kernel_and_array_runs(monkeypatch, module, make, params, grads):
+    """``(updates, state)`` of the steps with the kernels, then with the array code.
+
+    The array code is forced by making ``module``'s kernel condition say no.
+    """
+    runs = []
+    for use_kernel in (True, False):
+        with monkeypatch.context() as mp:
+            if not use_kernel:
+                mp.setattr(module, "exact_leaf_ok", lambda *a, **k: False)
+            opt = make()
+            s = opt.init(params)
+            us = []
+            for gr in grads:
+                u, s = opt.update(gr, s, params)
+                us.append(u)
+            runs.append((us, s))
+    for u_k, u_a in zip(runs[0][0], runs[1][0]):
+        for k in params:
+            _same_bits(u_k[k], u_a[k])
+    return runs
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -428,22 +446,9 @@ def test_namo_kernel_path_equals_array_code(monkeypatch, dtype, name, nesterov):
               "c": rng.standard_normal((6, 3, 3, 3)).astype(dtype)}     # conv kernel
     grads = [{k: rng.standard_normal(v.shape).astype(dtype) for k, v in params.items()}
              for _ in range(3)]
-    runs = []
-    for use_kernel in (True, False):
-        with monkeypatch.context() as mp:
-            if not use_kernel:
-                _array_code(mp, _matrix)
-            opt = getattr(optim, name)(learning_rate=0.05, weight_decay=0.1,
-                                       nesterov=nesterov)
-            s = opt.init(params)
-            us = []
-            for gr in grads:
-                u, s = opt.update(gr, s, params)
-                us.append(u)
-            runs.append((us, s))
-    for u_k, u_a in zip(runs[0][0], runs[1][0]):
-        for k in params:
-            _same_bits(u_k[k], u_a[k])
+    runs = _kernel_and_array_runs(
+        monkeypatch, _matrix, lambda: getattr(optim, name)(learning_rate=0.05, weight_decay=0.1,
+                                                           nesterov=nesterov), params, grads)
     flat_k, flat_a = optim.tree_leaves(runs[0][1]), optim.tree_leaves(runs[1][1])
     for a, b in zip(flat_k, flat_a):
         if isinstance(a, np.ndarray):
@@ -461,23 +466,11 @@ def test_frugal_kernel_path_equals_array_code(monkeypatch, dtype, inactive, wd):
               "v": rng.standard_normal((40, 70)).astype(dtype)}
     grads = [{k: rng.standard_normal(v.shape).astype(dtype) for k, v in params.items()}
              for _ in range(4)]
-    runs = []
-    for use_kernel in (True, False):
-        with monkeypatch.context() as mp:
-            if not use_kernel:
-                _array_code(mp, _frugal)
-            opt = optim.frugal(learning_rate=0.02, weight_decay=wd, update_gap=3,
-                               projection="random", inactive_update=inactive,
-                               inactive_lr_scale=0.1, rng=5, aux=None)
-            s = opt.init(params)
-            us = []
-            for gr in grads:
-                u, s = opt.update(gr, s, params)
-                us.append(u)
-            runs.append((us, s))
-    for u_k, u_a in zip(runs[0][0], runs[1][0]):
-        for k in params:
-            _same_bits(u_k[k], u_a[k])
+    runs = _kernel_and_array_runs(
+        monkeypatch, _frugal,
+        lambda: optim.frugal(learning_rate=0.02, weight_decay=wd, update_gap=3,
+                             projection="random", inactive_update=inactive,
+                             inactive_lr_scale=0.1, rng=5, aux=None), params, grads)
     for key in ("mu", "nu"):
         for a, b in zip(runs[0][1][key], runs[1][1][key]):
             _same_bits(a, b)
