@@ -6,11 +6,17 @@
   measured in the same run; torch's CPU Newton–Schulz in float32 is the peer.
 * ``OptimizerStep``: one ``update`` of each optimizer on the parameters of a
   784-512-512-10 MLP, against ``torch.optim`` (Muon, Adam) where it exists.
+* ``ElementwiseTail``: one ``update`` of NAMO, NAMO-D and FRUGAL on one
+  2048 x 2048 float32 / float64 matrix with the fused, bit-identical Numba
+  element-wise kernels (``'kernel'``) and with the array code (``'array'``).
 
-Run as a script for a side-by-side table::
+Run as a script for a side-by-side table (``--tail``: only the kernel/array
+comparison, interleaved in one run)::
 
-    python asv_benchmarks/benchmarks/optim_matrix.py
+    python asv_benchmarks/benchmarks/optim_matrix.py [--tail]
 """
+import contextlib
+import sys
 import time
 
 import numpy as np
@@ -160,7 +166,109 @@ def _torch_step_time(kind):
     return _best(opt.step)
 
 
+TAIL_METHODS = ["namo", "namo_d", "frugal"]
+
+
+@contextlib.contextmanager
+def _path(kind):
+    """``'array'``: the array code of NAMO / FRUGAL (their kernel condition says no)."""
+    from numopt.optim import _frugal, _matrix
+    saved = _matrix.exact_leaf_ok, _frugal.exact_leaf_ok
+    if kind == "array":
+        _matrix.exact_leaf_ok = _frugal.exact_leaf_ok = lambda *a, **k: False
+    try:
+        yield
+    finally:
+        _matrix.exact_leaf_ok, _frugal.exact_leaf_ok = saved
+
+
+class ElementwiseTail:
+    params = (TAIL_METHODS, ["float32", "float64"], ["kernel", "array"])
+    param_names = ["optimizer", "dtype", "path"]
+    timeout = 600
+
+    def setup(self, name, dtype, path):
+        n = pick(2048, 512)
+        rng = np.random.default_rng(0)
+        self.params_ = {"w": rng.standard_normal((n, n)).astype(dtype)}
+        self.grads = {"w": rng.standard_normal((n, n)).astype(dtype)}
+        kw = {"update_gap": 10 ** 9} if name == "frugal" else {}   # one SVD, in setup
+        self.opt = getattr(optim, name)(aux=None, **kw)
+        self.state = self.opt.init(self.params_)
+        self.time_step(name, dtype, path)
+
+    def time_step(self, name, dtype, path):
+        with _path(path):
+            _, self.state = self.opt.update(self.grads, self.state, self.params_)
+
+
+def tail_main(repeat=3):
+    """Kernel vs array code per update, interleaved (best of ``repeat`` each)."""
+    print("One update on a 2048 x 2048 matrix: fused element-wise kernels vs array code "
+          "(interleaved)")
+    print(f"{'optimizer':>10} {'dtype':>8} {'kernel [ms]':>12} {'array [ms]':>11} "
+          f"{'array/kernel':>13}")
+    for name in TAIL_METHODS:
+        for dtype in ("float32", "float64"):
+            benches = {}
+            for path in ("kernel", "array"):
+                b = ElementwiseTail()
+                b.setup(name, dtype, path)
+                benches[path] = b
+            best = {"kernel": np.inf, "array": np.inf}
+            for _ in range(repeat):
+                for path, b in benches.items():
+                    t = time.perf_counter()
+                    b.time_step(name, dtype, path)
+                    best[path] = min(best[path], time.perf_counter() - t)
+            tk, ta = best["kernel"], best["array"]
+            print(f"{name:>10} {dtype:>8} {tk * 1e3:12.1f} {ta * 1e3:11.1f} {ta / tk:13.2f}")
+
+
+def _namo_passes(dtype, n, rng):
+    """(kernel, numpy) callables: NAMO's momentum + Nesterov and final-step passes."""
+    from numopt.optim import _kernels as K
+    g, p, m = (rng.standard_normal((n, n)).astype(dtype) for _ in range(3))
+    o = rng.standard_normal((n, n))
+    mu, s1, s2 = 0.95, 0.99, 0.2
+
+    def kernel():
+        u, res = np.empty_like(g), np.empty_like(g)
+        K.momentum_leaf(g.reshape(-1), m.reshape(-1), u.reshape(-1), np.array([mu]), True)
+        K.namo_apply(p, o, res, np.array([s1], dtype), s2, o[0], o[0], False)
+
+    def array():
+        m_ = m
+        m_ *= mu
+        m_ += (1.0 - mu) * g
+        _ = (1.0 - mu) * g + mu * m_
+        _ = (p * s1 - s2 * o - p).astype(dtype)
+    return kernel, array
+
+
+def tail_passes(n=2048, repeat=5):
+    """NAMO's element-wise passes alone (momentum + Nesterov, final step), kernel vs NumPy."""
+    print(f"NAMO's element-wise passes alone on {n} x {n} (interleaved, best of {repeat})")
+    print(f"{'dtype':>8} {'kernel [ms]':>12} {'numpy [ms]':>11} {'numpy/kernel':>13}")
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        kernel, array = _namo_passes(dtype, n, rng)
+        best = {"kernel": np.inf, "numpy": np.inf}
+        kernel()
+        for _ in range(repeat):
+            for key, fn in (("kernel", kernel), ("numpy", array)):
+                t = time.perf_counter()
+                fn()
+                best[key] = min(best[key], time.perf_counter() - t)
+        tk, ta = best["kernel"], best["numpy"]
+        print(f"{np.dtype(dtype).name:>8} {tk * 1e3:12.1f} {ta * 1e3:11.1f} {ta / tk:13.2f}")
+
+
 def main():
+    if "--tail" in sys.argv[1:]:
+        tail_passes()
+        tail_main()
+        return
     print("Newton-Schulz (5 steps, float32) on n x n Gaussian matrices")
     print(f"{'n':>6} {'numopt [ms]':>12} {'GFLOP/s':>9} {'GEMM GFLOP/s':>13} {'of GEMM':>8} "
           f"{'torch [ms]':>11} {'torch/numopt':>13}")
@@ -192,6 +300,9 @@ def main():
             tt = _torch_step_time(name)
             ref = f"{tt * 1e3:11.2f} {t / tt:7.2f}"
         print(f"{name:>12} {t * 1e3:12.2f} {ref}")
+    print()
+    tail_passes()
+    tail_main()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import numpy as np
 from .._array_api import is_numpy
 from .._validation import check_choice, check_scalar
 from ._base import GradientTransformation, as_schedule, check_beta, grads_and_params
+from ._kernels import adam_low_leaf, exact_leaf_ok, frugal_tail
 from ._matrix import _with_aux, seed_from, step_rng
 from ._transforms import adam_direction
 from ._tree import tree_leaves, tree_paths, tree_unflatten_like
@@ -13,6 +14,7 @@ __all__ = ["frugal"]
 
 _PROJECTIONS = ("svd", "random", "coordinates")
 _INACTIVE = ("sign", "sgd", "none")
+_MODES = {"sign": 0, "sgd": 1, "none": 2}     # inactive_update -> frugal_tail's mode
 
 
 def _subspace(g, r, projection, rng, xp=np, dev=None):
@@ -150,9 +152,31 @@ def frugal(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *,
             g64 = astype(g, xp.float64, xp)
             right = g.shape[0] >= g.shape[1]
             low = g64 @ P if right else P.T @ g64
-            adam_low = adam_direction(xp, low, m, v, None, b1, b2, inv_bc2, eps, 0.0) * inv_bc1
+            # NumPy leaves: the element-wise passes are fused Numba kernels giving the array
+            # code's bits (numopt.optim._kernels); the GEMMs stay BLAS
+            fast = (is_numpy(xp) and exact_leaf_ok([g, p] if wd else [g])
+                    and exact_leaf_ok([low, m, v], np.float64)
+                    and m.flags.writeable and v.flags.writeable)
+            if fast:
+                adam_low = np.empty(low.shape)
+                adam_low_leaf(low.reshape(-1), m.reshape(-1), v.reshape(-1),
+                              adam_low.reshape(-1), np.array([b1, b2, inv_bc2, eps, inv_bc1]))
+            else:
+                adam_low = adam_direction(xp, low, m, v, None, b1, b2, inv_bc2, eps,
+                                          0.0) * inv_bc1
             back = adam_low @ P.T if right else P @ adam_low
-            resid = g64 - (low @ P.T if right else P @ low)
+            lowp = low @ P.T if right else P @ low
+            if fast:
+                gw = gamma * wd
+                res = np.empty(g.shape, dtype=g.dtype)
+                frugal_tail(g.reshape(-1), lowp.reshape(-1), back.reshape(-1),
+                            (p if wd else g).reshape(-1), res.reshape(-1),
+                            np.array([gw], dtype=np.result_type(gw, g.dtype)),
+                            np.array([-gamma * s_p, gamma * s_p * s_i]),
+                            _MODES[inactive_update], bool(wd))
+                out.append(res)
+                continue
+            resid = g64 - lowp
             step = -gamma * s_p * back
             if inactive_update == "sign":
                 step -= gamma * s_p * s_i * xp.sign(resid)

@@ -57,7 +57,8 @@ SERIAL_CHUNKS = 4
 __all__ = ["adam_multi", "sgd_multi", "lion_multi", "belief_multi", "diffgrad_multi",
            "adam_kernel", "sgd_kernel", "lion_kernel", "belief_kernel", "diffgrad_kernel",
            "run_kernel", "address", "all_finite_multi", "sq_norm", "sq_dist",
-           "all_finite_kernel", "CHUNK"]
+           "all_finite_kernel", "CHUNK", "momentum_leaf", "namo_apply",
+           "adam_low_leaf", "frugal_tail", "exact_leaf_ok"]
 
 
 # ------------------------------------------------------------------ addresses and chunks
@@ -686,3 +687,165 @@ def adahessian_leaf(g, p, m, v, D, out, hp, use_wd):  # pragma: no cover - compi
             hi = min(n, lo + CHUNK)
             _adahessian_chunk(g[lo:hi], p[lo:hi], m[lo:hi], v[lo:hi], D[lo:hi], out[lo:hi],
                               c, h2, use_wd)
+
+
+# ------------------------------------------------------------ NAMO / NAMO-D / FRUGAL, per leaf
+# The element-wise parts of the orthogonalizing / subspace optimizers (numopt.optim._matrix,
+# numopt.optim._frugal); the GEMMs, Newton-Schulz and the reductions (norms, sums) stay in
+# NumPy / BLAS. No fastmath, the array code's operation order: bit-identical results
+# (tests/optim/test_kernels.py).
+@njit(**_EXACT)
+def _momentum_chunk(g, m, u, c, nest):  # pragma: no cover - compiled
+    b, ob = c[0], c[1]                      # in T: mu, 1 - mu
+    for i in range(g.shape[0]):
+        mi = m[i] * b
+        mi = mi + ob * g[i]
+        m[i] = mi
+        if nest:
+            u[i] = ob * g[i] + b * mi
+
+
+@njit(parallel=True, **_EXACT)
+def momentum_leaf(g, m, u, hp, nest):  # pragma: no cover - compiled
+    """``m <- mu m + (1-mu) g`` in place and, with ``nest``, ``u = (1-mu) g + mu m``.
+
+    One flat leaf; hp = [mu]; ``g, m, u`` share a dtype (``u`` is not
+    touched without ``nest``). NAMO / NAMO-D's momentum.
+    """
+    c = np.empty(2, dtype=m.dtype)
+    c[0], c[1] = hp[0], 1.0 - hp[0]
+    n = g.shape[0]
+    total = (n + CHUNK - 1) // CHUNK
+    if total <= SERIAL_CHUNKS:
+        _momentum_chunk(g, m, u, c, nest)
+    else:
+        for w in prange(total):
+            lo = w * CHUNK
+            hi = min(n, lo + CHUNK)
+            _momentum_chunk(g[lo:hi], m[lo:hi], u[lo:hi] if nest else u, c, nest)
+
+
+@njit(**_EXACT)
+def _namo_rows(p, o, out, s1, s2, dec, wcol, col):  # pragma: no cover - compiled
+    for i in range(p.shape[0]):
+        for j in range(p.shape[1]):
+            pi = p[i, j]
+            if col:
+                a = np.float64(pi) * dec[j]
+                b = o[i, j] * wcol[j]
+            else:
+                a = np.float64(pi * s1[0])
+                b = s2 * o[i, j]
+            out[i, j] = (a - b) - np.float64(pi)
+
+
+@njit(parallel=True, **_EXACT)
+def namo_apply(p, o, out, s1, s2, dec, wcol, col):  # pragma: no cover - compiled
+    """NAMO's update ``(p decay - o scale) - p`` of one ``(rows, cols)`` leaf into ``out``.
+
+    NAMO (``col`` false): ``p * s1[0] - s2 * o`` (``s1``'s dtype is NumPy's
+    result type of the scalar and ``p``); NAMO-D: ``p * dec - o * wcol``
+    with float64 column vectors ``dec``, ``wcol``. ``o`` is float64 (any
+    layout), ``out`` has the gradient's dtype.
+    """
+    rows, cols = p.shape
+    block = max(1, CHUNK // max(1, cols))
+    total = (rows + block - 1) // block
+    if total <= SERIAL_CHUNKS:
+        _namo_rows(p, o, out, s1, s2, dec, wcol, col)
+    else:
+        for w in prange(total):
+            lo = w * block
+            hi = min(rows, lo + block)
+            _namo_rows(p[lo:hi], o[lo:hi], out[lo:hi], s1, s2, dec, wcol, col)
+
+
+@njit(**_EXACT)
+def _adam_low_chunk(g, m, v, out, hp):  # pragma: no cover - compiled
+    b1, ob1, b2, ob2, ibc2, eps, ibc1 = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6]
+    for i in range(g.shape[0]):
+        gi = g[i]
+        mi = m[i] * b1
+        mi = mi + ob1 * gi
+        m[i] = mi
+        vi = v[i] * b2
+        vi = vi + ob2 * (gi * gi)
+        v[i] = vi
+        out[i] = mi / (math.sqrt(vi * ibc2 + 0.0) + eps) * ibc1
+
+
+@njit(parallel=True, **_EXACT)
+def adam_low_leaf(g, m, v, out, hp):  # pragma: no cover - compiled
+    """FRUGAL's subspace Adam on float64 flat arrays: ``m``, ``v`` in place, the step to ``out``.
+
+    ``out = m / (sqrt(v * inv_bc2 + 0) + eps) * inv_bc1`` (``adam_direction``
+    without AMSGrad, times the first-moment correction); hp = [b1, b2,
+    inv_bc2, eps, inv_bc1].
+    """
+    h = np.empty(7)
+    h[0], h[1], h[2], h[3] = hp[0], 1.0 - hp[0], hp[1], 1.0 - hp[1]
+    h[4], h[5], h[6] = hp[2], hp[3], hp[4]
+    n = g.shape[0]
+    total = (n + CHUNK - 1) // CHUNK
+    if total <= SERIAL_CHUNKS:
+        _adam_low_chunk(g, m, v, out, h)
+    else:
+        for w in prange(total):
+            lo = w * CHUNK
+            hi = min(n, lo + CHUNK)
+            _adam_low_chunk(g[lo:hi], m[lo:hi], v[lo:hi], out[lo:hi], h)
+
+
+@njit(**_EXACT)
+def _frugal_chunk(g, lowp, back, p, out, cw, hp, mode, use_wd):  # pragma: no cover
+    a, b = hp[0], hp[1]                     # -gamma s_p, gamma s_p s_i
+    for i in range(g.shape[0]):
+        st = a * back[i]
+        if mode != 2:
+            r = np.float64(g[i]) - lowp[i]
+            if mode == 0:                   # np.sign: +-1, 0 for +-0, NaN stays NaN
+                if r > 0.0:
+                    r = 1.0
+                elif r < 0.0:
+                    r = -1.0
+                elif r == 0.0:
+                    r = 0.0
+            st = st - b * r
+        if use_wd:
+            st = st - np.float64(p[i] * cw[0])
+        out[i] = st
+
+
+@njit(parallel=True, **_EXACT)
+def frugal_tail(g, lowp, back, p, out, cw, hp, mode, use_wd):  # pragma: no cover - compiled
+    """FRUGAL's full-size step on one flat leaf, into ``out`` (``g``'s dtype).
+
+    ``-gamma s_p back - gamma s_p s_i sign(g - lowp) - (gamma wd) p``
+    (``mode`` 0: sign, 1: the residual itself, 2: no residual term); hp =
+    [-gamma s_p, gamma s_p s_i]; ``cw[0]`` is ``gamma wd`` in NumPy's result
+    type of it and ``p``. ``lowp`` and ``back`` are float64.
+    """
+    n = g.shape[0]
+    total = (n + CHUNK - 1) // CHUNK
+    if total <= SERIAL_CHUNKS:
+        _frugal_chunk(g, lowp, back, p, out, cw, hp, mode, use_wd)
+    else:
+        for w in prange(total):
+            lo = w * CHUNK
+            hi = min(n, lo + CHUNK)
+            _frugal_chunk(g[lo:hi], lowp[lo:hi], back[lo:hi], p[lo:hi], out[lo:hi], cw, hp,
+                          mode, use_wd)
+
+
+def exact_leaf_ok(arrays, dtype=None):
+    """True when every array is a C-contiguous NumPy array of one dtype.
+
+    The dtype is ``dtype`` or the first array's, and must be float32 or
+    float64: the condition for the per-leaf kernels above (others take the
+    array code).
+    """
+    dt = arrays[0].dtype if dtype is None and isinstance(arrays[0], np.ndarray) else dtype
+    if dt not in (np.float32, np.float64):
+        return False
+    return all(isinstance(a, np.ndarray) and a.dtype == dt and a.flags.c_contiguous
+               for a in arrays)

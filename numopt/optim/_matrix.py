@@ -15,6 +15,7 @@ from .._array_api import is_numpy
 from .._validation import check_choice, check_scalar
 from ._base import (GradientTransformation, as_schedule, chain, check_beta,
                     grads_and_params)
+from ._kernels import exact_leaf_ok, momentum_leaf, namo_apply
 from ._orthogonalize import NS_COEFFICIENTS, orthogonalize
 from ._routing import partition
 from ._transforms import add_decayed_weights, scale_by_learning_rate
@@ -25,6 +26,7 @@ __all__ = ["scale_by_muon", "muon", "namo", "namo_d", "auon", "hybrid_auon", "dr
            "matrix_labels", "seed_from"]
 
 _ADJUST = ("original", "match_rms_adamw", "none")
+_NO_COLS = np.zeros(1)          # placeholder column vectors / scalar of the NAMO kernel
 
 
 # --------------------------------------------------------------------------- helpers
@@ -254,9 +256,17 @@ def _namo_core(name, learning_rate, mu1, mu2, eps, weight_decay, nesterov, ns_st
         base = gamma * math.sqrt(1.0 - mu2 ** t) / (1.0 - mu1 ** t + 1e-12)
         out = []
         for g, p, m, v in zip(leaves, pleaves, state["mu"], state["v"]):
-            m *= mu1
-            m += (1.0 - mu1) * g
-            u = (1.0 - mu1) * g + mu1 * m if nesterov else m
+            # NumPy float32/float64 C-contiguous leaves: the element-wise passes are fused
+            # Numba kernels giving the array code's bits (numopt.optim._kernels)
+            fast = is_numpy(xp) and exact_leaf_ok([g, p, m]) and m.flags.writeable
+            if fast:
+                u = np.empty(g.shape, dtype=g.dtype) if nesterov else m
+                momentum_leaf(g.reshape(-1), m.reshape(-1), u.reshape(-1), np.array([mu1]),
+                              bool(nesterov))
+            else:
+                m *= mu1
+                m += (1.0 - mu1) * g
+                u = (1.0 - mu1) * g + mu1 * m if nesterov else m
             rows, cols = _mat_shape(g.shape)
             g2 = xp.reshape(g, (rows, cols))
             u2 = xp.reshape(u, (rows, cols))
@@ -267,6 +277,14 @@ def _namo_core(name, learning_rate, mu1, mu2, eps, weight_decay, nesterov, ns_st
                 v *= mu2
                 v += (1.0 - mu2) * float(xp.sum(g2 * g2))
                 alpha = base * _norm(u2, xp) / (math.sqrt(float(v)) + eps)
+                if fast:
+                    s1 = 1.0 - wd * min(alpha, 1.0)
+                    s1 = np.array([s1], dtype=np.result_type(s1, p2.dtype))
+                    res = np.empty((rows, cols), dtype=g.dtype)
+                    namo_apply(p2, o, res, s1, float(min(alpha * smax, 1.0)), _NO_COLS,
+                               _NO_COLS, False)
+                    out.append(res.reshape(g.shape))
+                    continue
                 p_new = p2 * (1.0 - wd * min(alpha, 1.0)) - min(alpha * smax, 1.0) * o
             else:
                 v *= mu2
@@ -275,7 +293,13 @@ def _namo_core(name, learning_rate, mu1, mu2, eps, weight_decay, nesterov, ns_st
                 mean = float(xp.mean(d))
                 d = xp.clip(d, clamp_c * mean, mean / clamp_c)
                 decay = xp.maximum(0.0, 1.0 - wd * xp.minimum(d * base, 1.0))
-                p_new = p2 * decay - o * xp.minimum(d * base * smax, 1.0)
+                scale = xp.minimum(d * base * smax, 1.0)
+                if fast and exact_leaf_ok([decay, scale], np.float64):
+                    res = np.empty((rows, cols), dtype=g.dtype)
+                    namo_apply(p2, o, res, _NO_COLS, 0.0, decay, scale, True)
+                    out.append(res.reshape(g.shape))
+                    continue
+                p_new = p2 * decay - o * scale
             out.append(astype(xp.reshape(p_new - p2, g.shape), g.dtype, xp))
         return tree_unflatten_like(grads, out), {"count": t, "mu": state["mu"], "v": state["v"]}
     return GradientTransformation(init, update, name=name)

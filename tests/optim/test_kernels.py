@@ -335,3 +335,142 @@ def test_sophia_kernel_and_array_paths_agree():
             u, s = opt.update(g, s, params, hess_diag=hd)
         runs.append(u["w"])
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def _same_bits(a, b):
+    """Exact equality including the sign of zeros (NaN-free arrays)."""
+    assert a.dtype == b.dtype and a.shape == b.shape
+    u = np.uint32 if a.dtype == np.float32 else np.uint64
+    np.testing.assert_array_equal(np.ascontiguousarray(a).view(u),
+                                  np.ascontiguousarray(b).view(u))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_namo_frugal_leaf_kernels_equal_array_code(dtype):
+    """The NAMO / FRUGAL element-wise kernels against the rules written with NumPy ufuncs."""
+    rng = np.random.default_rng(9)
+    n = 3 * K.CHUNK + 7                         # the parallel, chunked loop
+    g, m0 = (rng.standard_normal(n).astype(dtype) for _ in range(2))
+    mu = 0.95
+    for nest in (True, False):
+        m, u = m0.copy(), np.empty_like(g)
+        K.momentum_leaf(g, m, u, np.array([mu]), nest)
+        m_ref = m0.copy()
+        m_ref *= mu
+        m_ref += (1.0 - mu) * g
+        _same_bits(m, m_ref)
+        if nest:
+            _same_bits(u, (1.0 - mu) * g + mu * m_ref)
+    rows, cols = 700, 97                         # 68 row blocks
+    p = rng.standard_normal((rows, cols)).astype(dtype)
+    o = np.asfortranarray(rng.standard_normal((rows, cols)))    # NS output may be transposed
+    out = np.empty_like(p)
+    s1, s2 = 1.0 - 0.1 * 0.37, 0.29
+    s1a = np.array([s1], dtype=np.result_type(s1, p.dtype))
+    K.namo_apply(p, o, out, s1a, s2, np.zeros(1), np.zeros(1), False)
+    _same_bits(out, ((p * s1 - s2 * o) - p).astype(dtype))
+    dec, w = rng.random(cols), rng.random(cols)
+    K.namo_apply(p, o, out, np.zeros(1), 0.0, dec, w, True)
+    _same_bits(out, ((p * dec - o * w) - p).astype(dtype))
+    # FRUGAL: the float64 subspace Adam, then the full-size tail
+    low, mm0 = rng.standard_normal(n), rng.standard_normal(n)
+    vv0 = rng.random(n)
+    b1, b2, ibc2, eps, ibc1 = 0.9, 0.999, 1.7, 1e-8, 3.1
+    mm, vv, st = mm0.copy(), vv0.copy(), np.empty(n)
+    K.adam_low_leaf(low, mm, vv, st, np.array([b1, b2, ibc2, eps, ibc1]))
+    mm_ref, vv_ref = mm0.copy(), vv0.copy()
+    want = optim._transforms.adam_direction(np, low, mm_ref, vv_ref, None, b1, b2, ibc2, eps,
+                                            0.0) * ibc1
+    _same_bits(mm, mm_ref)
+    _same_bits(vv, vv_ref)
+    _same_bits(st, want)
+    lowp, back = rng.standard_normal(n), rng.standard_normal(n)
+    lowp[:4] = g[:4]                              # zero residuals
+    g_nan = g.copy()
+    g_nan[4] = np.nan
+    p = rng.standard_normal(n).astype(dtype)
+    gamma, s_p, s_i, wd = 0.03, 1.3, 0.1, 0.2
+    for mode, name in enumerate(("sign", "sgd", "none")):
+        for w_d in (0.0, wd):
+            for gg in (g, g_nan):
+                out = np.empty_like(g)
+                gw = gamma * w_d
+                K.frugal_tail(gg, lowp, back, p, out, np.array([gw], np.result_type(gw, dtype)),
+                              np.array([-gamma * s_p, gamma * s_p * s_i]), mode, w_d != 0.0)
+                resid = gg.astype(np.float64) - lowp
+                step = -gamma * s_p * back
+                if name == "sign":
+                    step -= gamma * s_p * s_i * np.sign(resid)
+                elif name == "sgd":
+                    step -= gamma * s_p * s_i * resid
+                if w_d:
+                    step -= gamma * w_d * p
+                if gg is g:
+                    _same_bits(out, step.astype(dtype))
+                else:
+                    np.testing.assert_array_equal(out, step.astype(dtype))
+
+
+def _kernel_and_array_runs(monkeypatch, module, make, params, grads):
+    """``(updates, state)`` of the steps with the kernels, then with the array code.
+
+    The array code is forced by making ``module``'s kernel condition say no.
+    """
+    runs = []
+    for use_kernel in (True, False):
+        with monkeypatch.context() as mp:
+            if not use_kernel:
+                mp.setattr(module, "exact_leaf_ok", lambda *a, **k: False)
+            opt = make()
+            s = opt.init(params)
+            us = []
+            for gr in grads:
+                u, s = opt.update(gr, s, params)
+                us.append(u)
+            runs.append((us, s))
+    for u_k, u_a in zip(runs[0][0], runs[1][0]):
+        for k in params:
+            _same_bits(u_k[k], u_a[k])
+    return runs
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["namo", "namo_d"])
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_namo_kernel_path_equals_array_code(monkeypatch, dtype, name, nesterov):
+    """NAMO / NAMO-D steps through the kernels carry the array code's exact bits."""
+    from numopt.optim import _matrix
+    rng = np.random.default_rng(10)
+    params = {"w": rng.standard_normal((300, 260)).astype(dtype),       # parallel loops
+              "t": rng.standard_normal((9, 20)).astype(dtype),          # wide, serial
+              "c": rng.standard_normal((6, 3, 3, 3)).astype(dtype)}     # conv kernel
+    grads = [{k: rng.standard_normal(v.shape).astype(dtype) for k, v in params.items()}
+             for _ in range(3)]
+    runs = _kernel_and_array_runs(
+        monkeypatch, _matrix, lambda: getattr(optim, name)(learning_rate=0.05, weight_decay=0.1,
+                                                           nesterov=nesterov), params, grads)
+    flat_k, flat_a = optim.tree_leaves(runs[0][1]), optim.tree_leaves(runs[1][1])
+    for a, b in zip(flat_k, flat_a):
+        if isinstance(a, np.ndarray):
+            _same_bits(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("inactive", ["sign", "sgd", "none"])
+@pytest.mark.parametrize("wd", [0.0, 0.01])
+def test_frugal_kernel_path_equals_array_code(monkeypatch, dtype, inactive, wd):
+    """FRUGAL steps (tall and wide leaves, a subspace change) through the kernels: same bits."""
+    from numopt.optim import _frugal
+    rng = np.random.default_rng(11)
+    params = {"w": rng.standard_normal((300, 260)).astype(dtype),
+              "v": rng.standard_normal((40, 70)).astype(dtype)}
+    grads = [{k: rng.standard_normal(v.shape).astype(dtype) for k, v in params.items()}
+             for _ in range(4)]
+    runs = _kernel_and_array_runs(
+        monkeypatch, _frugal,
+        lambda: optim.frugal(learning_rate=0.02, weight_decay=wd, update_gap=3,
+                             projection="random", inactive_update=inactive,
+                             inactive_lr_scale=0.1, rng=5, aux=None), params, grads)
+    for key in ("mu", "nu"):
+        for a, b in zip(runs[0][1][key], runs[1][1][key]):
+            _same_bits(a, b)
