@@ -101,18 +101,3 @@ def make_backend(name):
                        cupy.cuda.Device(), cupy)
     raise ValueError(f"unknown backend {name!r}")
 
-
-@pytest.fixture(scope="module")
-def one_torch_thread():
-    """PyTorch with one intra-op thread for a test module (its threads spin on a loaded
-    2-core machine: 100x slower on tiny problems). Use with
-    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")`` after importing it."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)

@@ -28,15 +28,6 @@ from numopt.convex_nn import (ConvexReLUClassifier, ConvexReLURegressor, ReLUNet
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # small products on a shared 2-core machine: PyTorch's thread pool costs 30x here
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _data(n=40, d=2, seed=0, labels=False):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))

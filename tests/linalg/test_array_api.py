@@ -8,7 +8,6 @@ so iteration counts are equal too). The device-sparse path is a multicolour
 with the NumPy path run on the colour-permuted matrix ``P A Pᵀ`` (which is
 what a multicolour sweep is).
 """
-import sys
 
 import numpy as np
 import pytest
@@ -22,26 +21,6 @@ from numopt.linalg._device import colour_classes, greedy_colouring
 from numopt.problems import convection_diffusion_sequence, poisson_2d
 
 RTOL = 1e-7  # linear solves: relative agreement of x with the reference
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One PyTorch intra-op thread for these tiny problems (restored after each test).
-
-    On a loaded machine each small multithreaded PyTorch CPU call waits for
-    descheduled OpenMP threads (~30 ms per sparse product here, against
-    ~0.1 ms with one thread); the results do not depend on it.
-    """
-    torch = sys.modules.get("torch")
-    if torch is None:
-        yield
-        return
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
 
 
 def _system(nx=6, shift=0.1, seed=0):

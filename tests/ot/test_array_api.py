@@ -25,22 +25,6 @@ METHODS = ["sinkhorn", "sinkhorn_log", "sinkhorn_stabilized", "sinkhorn_epsilon_
            "sns"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _torch_one_thread():
-    """PyTorch's CPU sparse CSR products start an OpenMP team whatever the size; on
-    this small shared machine that costs milliseconds per product (a GPU is unaffected)."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
 
 def _rel(P, Q):
     return float(np.linalg.norm(P - Q) / np.linalg.norm(Q))

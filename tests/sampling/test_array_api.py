@@ -11,14 +11,12 @@ import array_api_compat
 import numpy as np
 import pytest
 
-from tests._xp import one_torch_thread  # noqa: F401 -- the fixture used below
 
 from numopt.sampling import (SAMPLINGS, finite_basis, polynomial_basis, sample_optimal,
                              sample_points, sample_projection_dpp, sample_repeated_dpp,
                              sample_volume_rescaled, weighted_least_squares)
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def runge(x):

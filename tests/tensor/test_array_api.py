@@ -13,7 +13,6 @@ import array_api_compat
 import numpy as np
 import pytest
 
-from tests._xp import one_torch_thread  # noqa: F401 -- the fixture used below
 
 from numopt.tensor import ChebyshevTucker, chebyshev_tucker
 
@@ -21,7 +20,6 @@ CUBE = [[-1.0, 1.0]] * 3
 RTOL = 1e-10
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def bump(x):
