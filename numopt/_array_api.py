@@ -249,10 +249,10 @@ def default_float(xp, device=None):
     if info is not None:
         try:
             kinds = info().dtypes(device=device, kind="real floating")
-            if "float64" not in kinds:
-                return xp.float32
-        except (TypeError, ValueError, AttributeError):
-            pass
+        except (TypeError, ValueError, AttributeError):   # no dtype inspection: assume float64
+            return xp.float64
+        if "float64" not in kinds:
+            return xp.float32
     return xp.float64
 
 

@@ -254,8 +254,8 @@ def _spd_solve(G, b, xp):
     for a rank-deficient sketch with an empty count-sketch bucket)."""
     try:
         L = xp.linalg.cholesky(G)
-        if all_finite(L):
-            return cho_solve(L, b, xp)
     except (np.linalg.LinAlgError, RuntimeError, ValueError):
-        pass
+        L = None
+    if L is not None and all_finite(L):
+        return cho_solve(L, b, xp)
     return xp.matmul(xp.linalg.pinv(G), b)

@@ -229,28 +229,16 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     >>> bool(np.allclose(res.network.predict(X), res.predictions, atol=1e-8))
     True
 
-    Array namespaces: ``X, y`` (and ``patterns``) of one non-NumPy namespace
-    (PyTorch, CuPy, any Array API library) take the device path: patterns,
-    'admm' and 'ipm' (so 'auto' too) run there, and every array of the result
-    (``V``, ``W``, ``patterns``, ``gates``, ``predictions``, the network's
-    weights) is in the caller's namespace and on its device. The program is
-    solved in float64 on the device (ADMM's Woodbury factors and the IPM's
-    certified gap are not reliable in float32); float32 input gets float32
-    results. 'scp' and 'cvxpy' (so ``robust_eps > 0``) are host-only and raise
-    ``TypeError`` for device arrays. Gate vectors are drawn from ``rng`` on
-    the host and copied once; the IPM's NNLS polish of its multipliers is
-    host-only (see :func:`numopt.convex_nn._ipm._polished_multipliers`).
+    Array namespaces: ``X, y`` of PyTorch, CuPy or another Array API library
+    run 'admm', 'ipm' and 'auto' on their device in float64 and return every
+    array in their library (float32 in, float32 out); 'scp' and 'cvxpy' are
+    host-only (``TypeError``). See the user guide, "Arrays from any library".
     """
     loss = check_choice(loss, "loss", LOSSES)
     solver = check_choice(solver, "solver", SOLVERS)
     X, y, xp, dev, out_dtype = _inputs(X, y, loss, patterns)
-    beta = check_scalar(beta, "beta", lower=0.0)
-    robust_eps = check_scalar(robust_eps, "robust_eps", lower=0.0)
-    tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
-    maxiter = check_scalar(maxiter, "maxiter", lower=1, integer=True)
-    n_patterns = check_scalar(n_patterns, "n_patterns", lower=1, integer=True)
-    if not isinstance(bias, (bool, np.bool_)):
-        raise TypeError(f"`bias` must be a bool, got {type(bias).__name__}")
+    beta, robust_eps, tol, maxiter, n_patterns = _scalars(beta, robust_eps, tol, maxiter,
+                                                          n_patterns, bias)
     auto = solver == "auto"
     solver, reason = _pick_solver(solver, X, bias, n_patterns, patterns, loss, robust_eps,
                                   options)
@@ -258,12 +246,7 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
         require_host(xp, f"solver={solver!r}", "solver='admm' or 'ipm'")
     n_features = X.shape[1]
     Xa = add_bias(X, xp) if bias else X
-    if patterns is None and xp is np:
-        D, gates = sample_patterns(Xa, n_patterns, rng=check_rng(rng))
-    elif patterns is None:
-        D, gates = _sample_patterns_xp(Xa, n_patterns, check_rng(rng), 10, xp, dev)
-    else:
-        D, gates = _check_patterns(patterns, Xa, xp)
+    D, gates = _patterns(patterns, Xa, n_patterns, rng, xp, dev)
     args = (Xa, y, D, gates, beta, loss, robust_eps, n_features, tol)
     if auto and solver == "ipm":
         res, V0, W0, solver, reason = _ipm_then_admm(args, maxiter, callback, options, reason,
@@ -294,6 +277,26 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
         if key in res:
             out[key] = res[key]
     return out
+
+
+def _scalars(beta, robust_eps, tol, maxiter, n_patterns, bias):
+    """The scalar arguments of :func:`fit_convex_relu`, checked."""
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"`bias` must be a bool, got {type(bias).__name__}")
+    return (check_scalar(beta, "beta", lower=0.0),
+            check_scalar(robust_eps, "robust_eps", lower=0.0),
+            check_scalar(tol, "tol", lower=0.0, lower_inclusive=False),
+            check_scalar(maxiter, "maxiter", lower=1, integer=True),
+            check_scalar(n_patterns, "n_patterns", lower=1, integer=True))
+
+
+def _patterns(patterns, Xa, n_patterns, rng, xp, dev):
+    """``(D, gates)``: the caller's patterns (checked) or ``n_patterns`` sampled ones."""
+    if patterns is not None:
+        return _check_patterns(patterns, Xa, xp)
+    if xp is np:
+        return sample_patterns(Xa, n_patterns, rng=check_rng(rng))
+    return _sample_patterns_xp(Xa, n_patterns, check_rng(rng), 10, xp, dev)
 
 
 def _inputs(X, y, loss, patterns):

@@ -36,6 +36,7 @@ within ``tol`` (relative) of that bound, so the reported accuracy is a
 guarantee rather than a residual heuristic.
 """
 import math
+import sys
 
 import numpy as np
 import scipy.linalg as sla
@@ -326,12 +327,9 @@ def _step_to_boundary(x, dx, frac, xp=np):
 def _linalg_errors(xp):
     """The exceptions a failed factorisation raises in ``xp``."""
     errs = (np.linalg.LinAlgError, sla.LinAlgError)
-    if xp is not np:
-        try:
-            import torch
-            errs += (torch.linalg.LinAlgError,)
-        except ImportError:   # pragma: no cover - torch is optional
-            pass
+    torch = sys.modules.get("torch")   # a torch namespace means torch is imported
+    if xp is not np and torch is not None:
+        errs += (torch.linalg.LinAlgError,)
     return errs
 
 

@@ -60,9 +60,8 @@ def frugal(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *,
     Parameters with fewer than two dimensions use a full AdamW with the same
     hyper-parameters (``aux='adamw'``).
 
-    PyTorch, CuPy or other Array API parameters are updated on their device
-    (SVD / QR there); the random subspaces are drawn by ``rng`` on the host
-    and copied to the device (an ``n x r`` matrix every ``update_gap`` steps).
+    PyTorch, CuPy or other Array API parameters are updated on their device;
+    the random subspaces are drawn by ``rng`` on the host and copied there.
 
     Parameters
     ----------

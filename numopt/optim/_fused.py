@@ -121,6 +121,26 @@ class _Launch:
                    hp, flags, np.empty(0, dtype=dt))
 
 
+def _numba_ok(impl, bufs, xp):
+    """True when a leaf's state goes to the compiled kernel (``impl`` and its arrays allow)."""
+    if impl == "xp":
+        return False
+    if not is_numpy(xp):
+        if impl == "numba":
+            raise TypeError("impl='numba' needs NumPy arrays; use impl='auto' or 'xp' "
+                            "with CuPy, PyTorch or other Array API arrays")
+        return False
+    dt = bufs[0].dtype
+    return dt in _KERNEL_DTYPES and _kernel_state(bufs, dt)
+
+
+def _new_state(state):
+    """``state`` with the step count advanced (buffers shared: they were updated in place)."""
+    new = dict(state)
+    new["count"] = state["count"] + 1
+    return new
+
+
 def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl="auto",
                     kernel_buffers=None):
     """Build the init/update pair (and the in-place step) of an element-wise optimizer.
@@ -140,17 +160,6 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
         for b in buffers:
             state[b] = tree_unflatten_like(params, [_zeros(p, xp) for p in leaves])
         return state
-
-    def _numba_ok(g, bufs, xp):
-        if impl == "xp":
-            return False
-        if not is_numpy(xp):
-            if impl == "numba":
-                raise TypeError("impl='numba' needs NumPy arrays; use impl='auto' or 'xp' "
-                                "with CuPy, PyTorch or other Array API arrays")
-            return False
-        dt = bufs[0].dtype
-        return dt in _KERNEL_DTYPES and _kernel_state(bufs, dt)
 
     def _prepare(grads, state, params):
         if not isinstance(state, dict) or "count" not in state or buffers[0] not in state:
@@ -177,11 +186,6 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
         """Kernel slots ``p, g, out, *kernel_buffers`` (unused slots repeat ``g``)."""
         by_name = dict(zip(buffers, bufs))
         return [p1, g1, out] + [by_name.get(b, g1) for b in kernel_buffers]
-
-    def _new_state(state):
-        new = dict(state)
-        new["count"] = state["count"] + 1
-        return new
 
     def _xp_update(xp, g, p, bufs, hp, flags):
         dt = bufs[0].dtype
@@ -229,7 +233,7 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
             bufs = [b[i] for b in bl]
             p = pl[i] if pl is not None else None
             dest = None if ol is None else ol[i]
-            if _numba_ok(g, bufs, xp):
+            if _numba_ok(impl, bufs, xp):
                 res.append(_queue_update(launch, g, p, bufs, dest,
                                          i=None if ol is not None else i))
                 continue
@@ -256,7 +260,7 @@ def fused_transform(name, buffers, make_hp, kernel, xp_step, needs_params, impl=
         direct, indirect, pending = _Launch(), _Launch(), []
         for i, (p, g) in enumerate(zip(pl, gl)):
             bufs = [b[i] for b in bl]
-            if not _numba_ok(g, bufs, xp):
+            if not _numba_ok(impl, bufs, xp):
                 u = _xp_update(xp, g, p if needs_params else None, bufs, hp.copy(),
                                flags.copy())
                 p += astype(u, p.dtype, xp)

@@ -362,20 +362,10 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
     ``lazy=False`` the cost matrix is built (``scipy.spatial.distance.cdist``)
     and :func:`numopt.ot.solve` runs.
 
-    Array namespaces: arrays of another library than NumPy (PyTorch, CuPy,
-    any Array API library; every array argument from one library and one
-    device, else ``TypeError``) take the device path: the same online
-    log-domain Sinkhorn with the same epsilon-scaling and stopping rule,
-    written with Array API operations on row tiles of the cost (a tile takes
-    a quarter of the free CUDA memory, or 64 MiB on CPU backends; option
-    ``tile_bytes``), with potentials, ``x``, ``plan`` and every output of the
-    ``lazy_plan`` in the caller's namespace, device and dtype. The Newton
-    phase (SciPy sparse linear algebra, host-only) is not run there:
-    ``'auto'`` runs Sinkhorn alone and ``'sns'`` warns and does the same;
-    ``lazy=False`` returns the dense ``plan`` from the same tiled solver;
-    ``n_threads`` has no effect. float32 points give float32 results on both
-    paths, computed in float64 (float32 arithmetic cannot reach the default
-    ``tol``), or in float32 on a device without float64.
+    Array namespaces: PyTorch, CuPy or other Array API points (one library and
+    device) run the same online Sinkhorn on tiles of the cost (``tile_bytes``)
+    and return every array in their library and dtype; the host-only Newton
+    phase is skipped there. See the user guide, "Arrays from any library".
 
     Parameters
     ----------
@@ -472,13 +462,7 @@ def solve_sample(X_a, X_b, a=None, b=None, *, metric="sqeuclidean", reg=None,
     reg, method, lazy, max_iter, tol, n_threads = _check_args(reg, method, lazy, max_iter,
                                                               tol, n_threads)
     n, m = X_a.shape[0], X_b.shape[0]
-    if lazy is None:
-        lazy = n * m * 8 > LAZY_ABOVE_BYTES
-    lazy = bool(lazy)
-    if lazy and method == "sinkhorn":
-        raise ValueError("method='sinkhorn' (scaling domain) needs the dense cost matrix: "
-                         "use lazy=False, or method='auto', 'sinkhorn_log' or 'sns' for "
-                         "the online solver")
+    lazy = _lazy_choice(lazy, method, n, m)
     _, eps, warn, newton, dense_opts = _pop_options(options, lazy, method)
     f0, g0 = _warm(warmstart, reg, n, m, np)
     with _threads(n_threads, n * m):
@@ -515,6 +499,18 @@ def _check_args(reg, method, lazy, max_iter, tol, n_threads):
     if n_threads is not None:
         n_threads = check_scalar(n_threads, "n_threads", lower=1, integer=True)
     return reg, method, lazy, max_iter, tol, n_threads
+
+
+def _lazy_choice(lazy, method, n, m):
+    """``lazy`` resolved (``None``: by the dense cost's memory) and checked against ``method``."""
+    if lazy is None:
+        lazy = n * m * 8 > LAZY_ABOVE_BYTES
+    lazy = bool(lazy)
+    if lazy and method == "sinkhorn":
+        raise ValueError("method='sinkhorn' (scaling domain) needs the dense cost matrix: "
+                         "use lazy=False, or method='auto', 'sinkhorn_log' or 'sns' for "
+                         "the online solver")
+    return lazy
 
 
 def _solve_device(X_a, X_b, a, b, xp, device, metric, reg, method, lazy, max_iter, tol,

@@ -203,13 +203,7 @@ def solve_sample_xp(X_a, X_b, a, b, *, xp, device, metric, reg, method, lazy, ma
     X_a, X_b, a, b, metric, code, p, kpts, out_dtype = check_inputs_xp(
         X_a, X_b, a, b, metric, p, xp, device)
     n, m = X_a.shape[0], X_b.shape[0]
-    if lazy is None:
-        lazy = n * m * 8 > _sample.LAZY_ABOVE_BYTES
-    lazy = bool(lazy)
-    if method == "sinkhorn" and lazy:
-        raise ValueError("method='sinkhorn' (scaling domain) needs the dense cost matrix: "
-                         "use lazy=False, or method='auto', 'sinkhorn_log' or 'sns' for "
-                         "the online solver")
+    lazy = _sample._lazy_choice(lazy, method, n, m)
     if method == "sns":
         warnings.warn("solve_sample: the Newton phase of method='sns' runs only on NumPy "
                       "arrays (host sparse linear algebra); on the device path the online "

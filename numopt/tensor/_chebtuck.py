@@ -747,6 +747,11 @@ def chebyshev_tucker(f, domain, degree=128, tol=1e-7, rank=None, method="hosvd",
     else:
         core, factors, disc, normC = _compress_cp(f, domain, nodes, tol, max_ranks, method,
                                                   maxiter, info)
+    return _finish(core, factors, domain, tol, disc, normC, chop, info)
+
+
+def _finish(core, factors, domain, tol, disc, normC, chop, info):
+    """The :class:`ChebyshevTucker` of a compressed build: error estimate, optional chop."""
     rel_tucker = disc / normC if normC > 0 else 0.0
     tail = _cheb_tail(core, factors)
     chopped = 0.0
