@@ -3,7 +3,7 @@ import warnings
 
 import numpy as np
 
-from .._array_api import float_dtype, namespace_and_device, require_host
+from .._array_api import default_float, float_dtype, namespace_and_device, require_host
 from .._options import check_unknown_options
 from .._result import CALLBACK_STOP, SUCCESS, OptimizeWarning, make_result
 from .._validation import check_array, check_choice, check_rng, check_scalar
@@ -14,7 +14,7 @@ from ._core import (LOSSES, _objective, _sample_patterns_xp, add_bias, check_xy,
 from ._cvx import cvxpy_solve
 from ._ipm import ipm_solve
 from ._scp import decompose_gated, fista_gated
-from ._xp import cast, hstack, ravel, solve_dtype
+from ._xp import cast, hstack, ravel
 
 __all__ = ["fit_convex_relu", "SOLVERS", "choose_solver", "solver_memory"]
 
@@ -310,7 +310,7 @@ def _inputs(X, y, loss, patterns):
     if xp is np:
         return (*check_xy(X, y, loss), xp, dev, None)
     out_dtype = float_dtype(X, y, xp=xp)
-    return (*check_xy(X, y, loss, xp, dtype=solve_dtype(xp, dev)), xp, dev, out_dtype)
+    return (*check_xy(X, y, loss, xp, dtype=default_float(xp, dev)), xp, dev, out_dtype)
 
 
 def _pick_solver(solver, X, bias, n_patterns, patterns, loss, robust_eps, options):

@@ -12,7 +12,7 @@ from .._array_api import cho_solve as _xp_cho_solve
 from .._array_api import device, from_host, is_torch
 
 __all__ = ["rowdot", "colnorm", "hstack", "cho_factor", "cho_solve", "expit", "eye_like",
-           "add_diag", "amax0", "ravel", "copy", "relu", "solve_dtype", "cast", "take_cols",
+           "add_diag", "amax0", "ravel", "copy", "relu", "cast", "take_cols",
            "host_normal"]
 
 
@@ -105,19 +105,6 @@ def relu(x, xp):
     if xp is np:
         return np.maximum(x, 0.0)
     return xp.maximum(x, 0.0)
-
-
-def solve_dtype(xp, dev):
-    """The dtype the convex program is solved in on a device: float64 where it exists.
-
-    (Not ``default_float``: PyTorch's default floating dtype is float32 even
-    where float64 is supported.)
-    """
-    try:
-        dts = xp.__array_namespace_info__().dtypes(device=dev, kind="real floating")
-    except (AttributeError, TypeError, ValueError):
-        return xp.float64
-    return xp.float64 if "float64" in dts else xp.float32
 
 
 def cast(x, dtype, xp):

@@ -228,10 +228,6 @@ def auto_numba(a, b, M, reg, maxiter, tol, method, f0=None, g0=None, record=Fals
 # functions (stop_status, kernel_underflows).
 # --------------------------------------------------------------------------
 
-def _lse(x, axis, xp):
-    return logsumexp(x, axis, xp)
-
-
 def _norm(x, xp):
     return float(xp.sqrt(xp.sum(x * x)))
 
@@ -286,14 +282,14 @@ def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
 
 def log_row_update(g, M, loga, reg, xp):
     """Exact row update ``f = reg (log a - lse_j((g_j - M_ij) / reg))``."""
-    return reg * (loga - _lse((g[None, :] - M) / reg, 1, xp))
+    return reg * (loga - logsumexp((g[None, :] - M) / reg, 1, xp))
 
 
 def log_col_update(f, g, s, M, logb, reg, xp):
     """``g += reg (log b - log s)``; an exact log-sum-exp when a column sum underflowed."""
     if bool(xp.all(s > TINY)):
         return g + reg * (logb - xp.log(s))
-    return reg * (logb - _lse((f[:, None] - M) / reg, 0, xp))
+    return reg * (logb - logsumexp((f[:, None] - M) / reg, 0, xp))
 
 
 def log_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
@@ -301,7 +297,7 @@ def log_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
     n, m = M.shape
     loga, logb = xp.log(a), xp.log(b)
     f = xp.zeros_like(a) if f0 is None else f0
-    g = reg * (logb - _lse((f[:, None] - M) / reg, 0, xp)) if g0 is None else g0
+    g = reg * (logb - logsumexp((f[:, None] - M) / reg, 0, xp)) if g0 is None else g0
     status, it, err = MAXITER, 0, np.inf
     for it in range(1, maxiter + 1):
         f = log_row_update(g, M, loga, reg, xp)

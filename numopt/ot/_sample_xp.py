@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from numopt._array_api import float_dtype, item
+from numopt._array_api import default_float, float_dtype, item
 from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS, OptimizeWarning, make_result
 from numopt._validation import check_array, check_choice, check_scalar
 
@@ -24,15 +24,6 @@ from ._lazy_plan import DeviceLazyPlan
 from ._tiles_xp import Tiles, tile_budget
 
 __all__ = ["solve_sample_xp"]
-
-
-def compute_dtype(xp, device):
-    """float64 (as on the NumPy path), or float32 on a device without float64."""
-    try:
-        xp.zeros(1, dtype=xp.float64, device=device)
-    except (TypeError, RuntimeError, ValueError):
-        return xp.float32
-    return xp.float64
 
 
 def _points(X, name, xp):
@@ -83,7 +74,7 @@ def check_inputs_xp(X_a, X_b, a, b, metric, p, xp, device):
         raise ValueError(f"`X_a` and `X_b` must have the same dimension: X_a has "
                          f"{X_a.shape[1]} coordinates per point, X_b has {X_b.shape[1]}")
     out_dtype = float_dtype(X_a, X_b, xp=xp)
-    ct = compute_dtype(xp, device)
+    ct = default_float(xp, device)
     a = _weights(a, "a", X_a.shape[0], "X_a", xp, device, ct)
     b = _weights(b, "b", X_b.shape[0], "X_b", xp, device, ct)
     sa, sb = item(xp.sum(a)), item(xp.sum(b))

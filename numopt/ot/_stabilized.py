@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from numopt._array_api import logsumexp
 from numopt._jit import njit, prange
 from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS
 
@@ -184,7 +185,7 @@ def stabilized_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU):
     loga, logb = xp.log(a), xp.log(b)
     logtau = math.log(tau)
     f = xp.zeros_like(a) if f0 is None else f0
-    g = reg * (logb - eng._lse((f[:, None] - M) / reg, 0, xp)) if g0 is None else g0
+    g = reg * (logb - logsumexp((f[:, None] - M) / reg, 0, xp)) if g0 is None else g0
 
     def exact_step(f, g):
         """One exact log-domain iteration from ``g``: potentials and kernel, scalings 1."""
