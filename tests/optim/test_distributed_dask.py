@@ -120,7 +120,13 @@ def test_actors_spread_over_workers_and_released(dask_client):
     def n_actors(dask_worker):
         return len(dask_worker.state.actors)
 
-    before = dask_client.run(n_actors)
+    # an earlier test's actors are dropped asynchronously after its close(): wait for them
+    # to go, or they would vanish while this test's are created and the counts would mix
+    for _ in range(100):
+        before = dask_client.run(n_actors)
+        if not any(before.values()):
+            break
+        time.sleep(0.1)
     with distributed.EControl(N, k=3, rng=0, worker_grads=_shards(), client=dask_client) as ec:
         during = dask_client.run(n_actors)
         x = np.zeros(D)
