@@ -14,13 +14,13 @@ from numopt._result import NAN_ENCOUNTERED, SUCCESS, OptimizeWarning, make_resul
 from numopt._validation import check_array, check_choice, check_scalar
 
 from . import _engines as eng
-from . import _sns
+from . import _auto, _sns
 from . import _stabilized as stab
 from ._checks import check_ot_inputs
 
 __all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "solve"]
 
-METHODS = ("sinkhorn", "sinkhorn_log", "sns", "greenkhorn", "sinkhorn_stabilized",
+METHODS = ("sinkhorn", "sinkhorn_log", "sns", "auto", "greenkhorn", "sinkhorn_stabilized",
            "sinkhorn_epsilon_scaling")
 ENGINES = ("auto", "numba", "xp")
 _SNS_OPTS = ("n_warmup", "density", "solver", "max_cg")
@@ -62,7 +62,7 @@ def _pop_options(kwargs, method):
     if n_threads is not None:
         n_threads = check_scalar(n_threads, "n_threads", lower=1, integer=True)
     opts["n_threads"] = n_threads
-    if method == "sns":
+    if method in ("sns", "auto"):
         for key in _SNS_OPTS:
             if key in kwargs:
                 opts[key] = kwargs.pop(key)
@@ -197,6 +197,8 @@ def _solve_numba(ac, bc, Mc, reg, maxiter, tol, method, f0, g0, opts):
     """The compiled engines (NumPy input, the default engine)."""
     if method == "sns":
         st = _sns.sns_numba(ac, bc, Mc, reg, maxiter, tol, f0=f0, g0=g0, record=True, **opts)
+    elif method == "auto":
+        st = _auto.auto_numba(ac, bc, Mc, reg, maxiter, tol, f0, g0, record=True, **opts)
     elif method in _STAB_ENGINES:
         st = _STAB_ENGINES[method](ac, bc, Mc, reg, maxiter, tol, f0, g0, record=True,
                                    **_engine_opts(method, opts))
@@ -211,6 +213,8 @@ def _solve_xp(xp, ac, bc, Mc, reg, maxiter, tol, method, f0, g0, opts):
     """The vectorised engines (any namespace; Greenkhorn runs the log domain here)."""
     if method == "sns":
         st = _sns.sns_xp(xp, ac, bc, Mc, reg, maxiter, tol, f0=f0, g0=g0, **opts)
+    elif method == "auto":
+        st = _auto.auto_xp(xp, ac, bc, Mc, reg, maxiter, tol, f0, g0, **opts)
     elif method == "sinkhorn_stabilized":
         st = stab.stabilized_xp(xp, ac, bc, Mc, reg, maxiter, tol, f0, g0, tau=opts["tau"])
     elif method == "sinkhorn_epsilon_scaling":
@@ -258,7 +262,7 @@ def _run_device(xp, a, b, M, reg, out_dtype, method, maxiter, tol, warmstart, op
         require_host(xp, "method='greenkhorn' (one row or column update per step)",
                      "method='sinkhorn' or 'sinkhorn_log' (the same plan, vectorised)")
     n, m = M.shape
-    ctype = xp.float64 if method == "sns" else out_dtype
+    ctype = xp.float64 if method in ("sns", "auto") else out_dtype
     Mc, ac, bc = (_astype(x, ctype, xp) for x in (M, a, b))
     f0, g0 = _warm(warmstart, reg, n, m, xp, method in _WARM_POTENTIALS, like=Mc)
     ra, cb = ac > 0, bc > 0
@@ -425,8 +429,17 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
           single row/column steps; max-norm stopping test).
         * ``'sns'``: Sinkhorn-Newton-Sparse (see
           :func:`sinkhorn_newton_sparse`).
+        * ``'auto'``: ``'sinkhorn'`` as its own probe. From iteration 20 on,
+          every 10 iterations, the measured rate of the marginal error and
+          the time per iteration predict the time still needed; once that
+          exceeds the predicted time of a Newton phase, the potentials warm
+          start SNS (no iteration is wasted: they are its warm-up). Problems
+          Sinkhorn solves fast (``reg`` large against the cost range) never
+          leave it, and give the same plan, bit for bit, as ``'sinkhorn'``.
+          ``log['method']`` names the engine that finished.
     numItermax : int
-        Maximum number of iterations (for ``'sns'``: of Newton steps).
+        Maximum number of iterations (for ``'sns'``: of Newton steps; for
+        ``'auto'``: Sinkhorn iterations and Newton steps together).
         ``maxiter`` is accepted as an alias.
     stopThr : float
         Stop when the column-marginal error :math:`\|P^T 1 - b\|_2`, measured
@@ -454,8 +467,8 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
         API engines on NumPy arrays, the code that runs for other libraries'
         arrays), ``n_threads`` (Numba threads; default: one thread
         below 4e6 cost entries, all above), the POT options of the method
-        above and, for ``'sns'``, ``n_warmup``, ``density``, ``solver``,
-        ``max_cg``.
+        above and, for ``'sns'`` and ``'auto'``, ``n_warmup``, ``density``,
+        ``solver``, ``max_cg`` (``'auto'`` passes them to its Newton phase).
 
     Returns
     -------
@@ -576,10 +589,10 @@ def _sinkhorn2_batched(a, b, M, reg, method, maxiter, tol, engine, warn, log, ve
         Mc = xp.ascontiguousarray(M, dtype=ctype)
         ac, bc = a.astype(ctype), b.astype(ctype)
     else:
-        ctype = xp.float64 if method == "sns" else dt
+        ctype = xp.float64 if method in ("sns", "auto") else dt
         Mc, ac, bc = (_astype(x, ctype, xp) for x in (M, a, b))
     vals, logs = None, None
-    if method == "sinkhorn" and warmstart is None and bool(xp.all(ac > 0)) \
+    if method in ("sinkhorn", "auto") and warmstart is None and bool(xp.all(ac > 0)) \
             and bool(xp.all(bc > 0)) and not eng.kernel_underflows(Mc, reg, xp):
         # one GEMM per half-iteration for all k histograms
         st = eng.scaling_xp(xp, ac, bc, Mc, reg, maxiter, tol)
@@ -692,7 +705,7 @@ def sinkhorn_newton_sparse(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=
                     warmstart, **kwargs)
 
 
-def solve(M, a=None, b=None, reg=None, method="sns", *, maxiter=None, tol=1e-9,
+def solve(M, a=None, b=None, reg=None, method="auto", *, maxiter=None, tol=1e-9,
           warmstart=None, warn=True, **options):
     r"""Solve an entropic OT problem and return a result object.
 
@@ -704,10 +717,16 @@ def solve(M, a=None, b=None, reg=None, method="sns", *, maxiter=None, tol=1e-9,
         Weights (default uniform); same total mass.
     reg : float
         Entropic regularization (> 0). Required.
-    method : {'sns', 'sinkhorn', 'sinkhorn_log'}
+    method : {'auto', 'sns', 'sinkhorn', 'sinkhorn_log'}
+        ``'auto'`` (default): scaling Sinkhorn (stabilized where
+        ``exp(-M/reg)`` underflows) while it converges fast, handing its
+        potentials to Sinkhorn-Newton-Sparse once its measured rate predicts
+        that the remaining iterations cost more than a Newton phase (see
+        :func:`sinkhorn`); ``res.method`` names the engine that finished.
     maxiter : int, optional
         Iteration limit (default 1000 Newton steps for ``'sns'``, 100,000
-        Sinkhorn iterations otherwise). The former name ``max_iter`` still
+        Sinkhorn iterations otherwise; ``'auto'``: Sinkhorn iterations and
+        Newton steps together). The former name ``max_iter`` still
         works and emits a ``DeprecationWarning``.
     tol : float
         Stop when :math:`\|P^T 1 - b\|_2 \le` ``tol`` after a row update.

@@ -80,12 +80,15 @@ def kernel_underflows(M, reg, xp=np):
 # Numba engines
 # --------------------------------------------------------------------------
 
-def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False):
+def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False,
+                  monitor=None):
     """Scaling (Sinkhorn-Knopp) iterations with the fused kernel.
 
     Returns ``None`` when the scaling vectors stop being finite and positive
     (the caller then switches to the log domain); the last good potentials
-    are in ``state.extra['last']``.
+    are in ``state.extra['last']``. ``monitor(it, err)``, when given, is called
+    after each unconverged iteration; True stops the loop there (status
+    ``MAXITER``, ``extra['handover']``), as ``maxiter`` would.
     """
     import time
     n, m = M.shape
@@ -127,6 +130,9 @@ def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False):
                 status = SUCCESS
                 break
             if it == maxiter:  # keep the (u, v) pair of the last iterate (as POT)
+                break
+            if monitor is not None and monitor(it, err):
+                st.extra["handover"] = True
                 break
             last = (u, v)
             v = b / w
@@ -203,18 +209,21 @@ def log_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, t_star
     return st
 
 
-def auto_numba(a, b, M, reg, maxiter, tol, method, f0=None, g0=None, record=False):
+def auto_numba(a, b, M, reg, maxiter, tol, method, f0=None, g0=None, record=False,
+               monitor=None):
     """``method='sinkhorn'``: scaling unless the kernel underflows or the
     scaling breaks down, then stabilized scaling (absorption into the
     potentials: the same fused pass per iteration, not the log domain's
-    exp per entry); ``'sinkhorn_log'``: the log domain."""
+    exp per entry); ``'sinkhorn_log'``: the log domain. ``monitor``: see
+    :func:`scaling_numba` (``'sinkhorn'`` only)."""
     if method == "sinkhorn":
         if not kernel_underflows(M, reg):
-            st = scaling_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
+            st = scaling_numba(a, b, M, reg, maxiter, tol, f0, g0, record, monitor)
             if st is not None:
                 return st
         from ._stabilized import stabilized_numba
-        return stabilized_numba(a, b, M, reg, maxiter, tol, f0, g0, record=record)
+        return stabilized_numba(a, b, M, reg, maxiter, tol, f0, g0, record=record,
+                                monitor=monitor)
     return log_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
 
 
@@ -243,11 +252,12 @@ def full_like_dev(shape, value, like, xp):
     return xp.full(shape, value, dtype=like.dtype, device=_device(like))
 
 
-def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
+def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None, monitor=None):
     """Vectorised scaling iterations; ``b`` may be ``(m, k)`` (batched).
 
     Returns ``None`` when the scalings stop being finite and positive (the
-    caller then switches to a stabilized engine).
+    caller then switches to a stabilized engine). ``monitor``: see
+    :func:`scaling_numba`.
     """
     n, m = M.shape
     batched = b.ndim == 2
@@ -262,7 +272,7 @@ def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
         v = b / (K.T @ u)
     if not bool(xp.all(xp.isfinite(v))):
         return None
-    status, it, err = MAXITER, 0, np.inf
+    status, it, err, handover = MAXITER, 0, np.inf, False
     for it in range(1, maxiter + 1):
         u = aa / (K @ v)
         w = K.T @ u
@@ -273,9 +283,14 @@ def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
         if stop is not None:  # SUCCESS, or MAXITER keeping the last (u, v) pair
             status = stop
             break
+        if monitor is not None and monitor(it, err):
+            handover = True
+            break
         v = b / w
     st = _State(f=reg * xp.log(u) + shift, g=reg * xp.log(v), nit=it, err=err,
                 status=status, engine="sinkhorn", K=K, shift=shift)
+    if handover:
+        st.extra["handover"] = True
     st.extra["uv"] = (u, v)
     return st
 
@@ -311,17 +326,17 @@ def log_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None):
     return _State(f=f, g=g, nit=it, err=err, status=status, engine="sinkhorn_log")
 
 
-def auto_xp(xp, a, b, M, reg, maxiter, tol, method, f0=None, g0=None):
+def auto_xp(xp, a, b, M, reg, maxiter, tol, method, f0=None, g0=None, monitor=None):
     """The vectorised counterpart of :func:`auto_numba`: ``'sinkhorn'`` scales unless
     the kernel underflows or the scalings break down, then runs the stabilized engine;
     every other method here runs the log domain."""
     if method == "sinkhorn":
         if not kernel_underflows(M, reg, xp):
-            st = scaling_xp(xp, a, b, M, reg, maxiter, tol, f0, g0)
+            st = scaling_xp(xp, a, b, M, reg, maxiter, tol, f0, g0, monitor)
             if st is not None:
                 return st
         from ._stabilized import stabilized_xp
-        return stabilized_xp(xp, a, b, M, reg, maxiter, tol, f0, g0)
+        return stabilized_xp(xp, a, b, M, reg, maxiter, tol, f0, g0, monitor=monitor)
     return log_xp(xp, a, b, M, reg, maxiter, tol, f0, g0)
 
 

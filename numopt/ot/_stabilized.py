@@ -115,13 +115,14 @@ def _scalings_ok(u, w):
 
 
 def stabilized_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU, record=False,
-                     t_start=None):
+                     t_start=None, monitor=None):
     """Scaling Sinkhorn with absorption into the potentials (see the module docstring).
 
     ``f0``/``g0``: starting potentials (POT units); the first step is an exact
     log-domain iteration from ``g0`` (``f0`` only stabilizes it). Returns an
     ``_engines._State`` with ``K`` (the stabilized kernel) and
-    ``extra['uv']`` so that ``P = diag(u) K diag(v)``.
+    ``extra['uv']`` so that ``P = diag(u) K diag(v)``. ``monitor``: see
+    :func:`._engines.scaling_numba`.
     """
     n, m = M.shape
     loga, logb = np.log(a), np.log(b)
@@ -161,6 +162,9 @@ def stabilized_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU, reco
                 break
             if it == maxiter:
                 break
+            if monitor is not None and monitor(it, err):
+                st.extra["handover"] = True
+                break
             S.v = b / S.w
             if (abs(math.log(S.u.max())) > logtau or abs(math.log(S.u.min())) > logtau
                     or abs(math.log(S.v.max())) > logtau
@@ -175,7 +179,7 @@ def stabilized_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU, reco
     return st
 
 
-def stabilized_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU):
+def stabilized_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU, monitor=None):
     """:func:`stabilized_numba` in Array API code (any namespace, the device path).
 
     Each iteration is two matrix-vector products with the stabilized kernel
@@ -219,6 +223,9 @@ def stabilized_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU):
         stop = eng._loop_status(err, tol, it, maxiter)
         if stop is not None:
             status = stop
+            break
+        if monitor is not None and monitor(it, err):
+            st.extra["handover"] = True
             break
         v = b / w
         big = xp.maximum(xp.max(xp.abs(xp.log(u))), xp.max(xp.abs(xp.log(v))))

@@ -15,8 +15,8 @@ from ._constrained import (constrained_logistic_regression, pde_tracking,
 from ._tensor import (GaussianSumPotential, SincQuadrature, erf_newton, lattice_potential,
                       newton_long_range, newton_sinc_quadrature, random_charges_potential, runge,
                       slater)
-from ._ot import (OTProblem, ot_densities_1d, ot_densities_2d, ot_image_histograms,
-                  ot_point_clouds, ot_random_assignment)
+from ._ot import (OTProblem, ot_densities_1d, ot_densities_2d, ot_gaussian_clouds,
+                  ot_image_histograms, ot_point_clouds, ot_random_assignment)
 from ._linalg import (SystemSequence, anisotropic_laplacian_sequence,
                       convection_diffusion_sequence, heat_equation_sequence, poisson_2d,
                       shifted_laplacian_sequence, variable_coefficient_sequence)
@@ -31,8 +31,8 @@ __all__ += ["ConstrainedTestProblem", "HS_EQUALITY", "hs_problem", "hs_problems"
             "random_equality_nonlinear"]
 __all__ += ["GaussianSumPotential", "SincQuadrature", "newton_sinc_quadrature", "newton_long_range",
             "random_charges_potential", "lattice_potential", "slater", "runge", "erf_newton"]
-__all__ += ["OTProblem", "ot_point_clouds", "ot_random_assignment", "ot_densities_1d",
-            "ot_densities_2d", "ot_image_histograms"]
+__all__ += ["OTProblem", "ot_point_clouds", "ot_gaussian_clouds", "ot_random_assignment",
+            "ot_densities_1d", "ot_densities_2d", "ot_image_histograms"]
 __all__ += ["poisson_2d", "SystemSequence", "shifted_laplacian_sequence",
             "anisotropic_laplacian_sequence", "variable_coefficient_sequence",
             "heat_equation_sequence", "convection_diffusion_sequence"]

@@ -5,8 +5,8 @@ import numpy as np
 
 from .._validation import check_rng, check_scalar
 
-__all__ = ["OTProblem", "ot_point_clouds", "ot_random_assignment", "ot_densities_1d",
-           "ot_densities_2d", "ot_image_histograms"]
+__all__ = ["OTProblem", "ot_point_clouds", "ot_gaussian_clouds", "ot_random_assignment",
+           "ot_densities_1d", "ot_densities_2d", "ot_image_histograms"]
 
 
 @dataclass
@@ -79,6 +79,57 @@ def ot_point_clouds(n, m=None, dim=2, *, normalize=True, uniform=True, rng=None)
         a, b = rng.uniform(0.5, 1.5, n), rng.uniform(0.5, 1.5, m)
         a, b = a / a.sum(), b / b.sum()
     return OTProblem(f"point clouds {n}x{m} in {dim}-D", a, b, M, {"x": x, "y": y})
+
+
+def ot_gaussian_clouds(n, m=None, *, anisotropy=1.0, weights="uniform", rng=None):
+    """Two 2-D Gaussian clouds, squared Euclidean cost divided by its maximum.
+
+    The source cloud is ``N(0, diag(anisotropy, 1/anisotropy))`` rotated by
+    0.5 rad; the target is ``N((1, 0.5), diag(1/anisotropy, anisotropy))``:
+    with ``anisotropy > 1`` the two are stretched across each other, so the
+    plan moves mass along different directions in different regions.
+
+    Parameters
+    ----------
+    n, m : int
+        Sizes of the two clouds (``m = n`` by default).
+    anisotropy : float
+        Ratio of the standard deviations along the two axes (>= 1; 1: isotropic).
+    weights : {'uniform', 'dirichlet'}
+        Uniform weights, or weights drawn from a flat Dirichlet distribution
+        (masses spread over three orders of magnitude).
+    rng : Generator or int, optional
+
+    Returns
+    -------
+    OTProblem
+
+    Examples
+    --------
+    >>> from numopt.problems import ot_gaussian_clouds
+    >>> p = ot_gaussian_clouds(5, anisotropy=3.0, weights="dirichlet", rng=0)
+    >>> p.M.shape, round(float(p.b.sum()), 12), float(p.M.max())
+    ((5, 5), 1.0, 1.0)
+    """
+    n = check_scalar(n, "n", lower=1, integer=True)
+    m = n if m is None else check_scalar(m, "m", lower=1, integer=True)
+    anisotropy = check_scalar(anisotropy, "anisotropy", lower=1.0)
+    if weights not in ("uniform", "dirichlet"):
+        raise ValueError(f"`weights` must be 'uniform' or 'dirichlet', got {weights!r}")
+    rng = check_rng(rng)
+    s = np.sqrt(anisotropy)
+    c, t = np.cos(0.5), np.sin(0.5)
+    x = (rng.standard_normal((n, 2)) * [s, 1.0 / s]) @ np.array([[c, t], [-t, c]])
+    y = rng.standard_normal((m, 2)) * [1.0 / s, s] + [1.0, 0.5]
+    M = _sqdist(x, y)
+    if M.max() > 0:
+        M /= M.max()
+    if weights == "uniform":
+        a, b = np.full(n, 1.0 / n), np.full(m, 1.0 / m)
+    else:
+        a, b = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(m))
+    return OTProblem(f"Gaussian clouds {n}x{m} anisotropy={anisotropy:g} {weights}", a, b, M,
+                     {"x": x, "y": y})
 
 
 def ot_random_assignment(n, *, rng=None):

@@ -1,0 +1,133 @@
+"""``method='auto'``: Sinkhorn while it converges fast, Sinkhorn-Newton-Sparse when it slows.
+
+The Sinkhorn run is its own probe. Scaling Sinkhorn (or, where ``exp(-M/reg)``
+underflows, scaling stabilized by absorption) starts as usual; from iteration
+``MIN_PROBE`` on, every ``WINDOW`` iterations the linear rate ``r`` of the
+marginal error over the last window predicts the iterations still needed,
+``R = log(err / tol) / -log(r)``, and a model of the time per iteration
+(:func:`iteration_seconds`, proportional to the cost entries) turns that into
+seconds. Once those seconds exceed the predicted cost of a Newton phase
+(``NEWTON_STEPS`` steps, each an exp pass over the plan plus a sparse solve:
+``STEP_ITERS`` Sinkhorn iterations and ``STEP_OVERHEAD`` seconds), the
+potentials are handed to SNS as its warm start. The model, not a clock,
+decides, so the same inputs always take the same path. No work is thrown away: the
+Sinkhorn iterations done are SNS's warm-up, and a problem Sinkhorn solves in
+a few hundred iterations (large ``reg`` relative to the cost range) never
+leaves it. Sinkhorn's rate only slows as it runs (its transient is faster than
+its asymptotic rate), so the prediction errs towards staying and is revised
+each window.
+"""
+import math
+import time
+
+from . import _engines as eng
+from . import _sns
+
+#: iterations before the first rate estimate (SNS's default warm-up length)
+MIN_PROBE = 20
+#: iterations over which the rate is measured, and between two decisions
+WINDOW = 10
+#: predicted Newton phase: steps, Sinkhorn iterations per step, seconds per step
+NEWTON_STEPS = 12
+STEP_ITERS = 8.0
+STEP_OVERHEAD = 5e-4
+#: modelled seconds of one scaling iteration: per cost entry, and per iteration
+ENTRY_SECONDS = 6e-10
+ITER_SECONDS = 5e-6
+
+
+def iteration_seconds(n, m):
+    """Modelled seconds of one scaling Sinkhorn iteration on an ``n x m`` cost.
+
+    A model, not a clock: the hand-over then depends on the inputs only, so
+    the same problem always takes the same path and gives the same plan.
+    """
+    return n * m * ENTRY_SECONDS + ITER_SECONDS
+
+
+class RateMonitor:
+    """The hand-over test, called by the Sinkhorn engines after each iteration.
+
+    ``monitor(it, err)`` returns True when the predicted time of the remaining
+    Sinkhorn iterations (``t_iter`` seconds each) exceeds the predicted time of
+    a Newton phase.
+    """
+
+    def __init__(self, tol, t_iter, min_probe=MIN_PROBE, window=WINDOW):
+        self.tol = tol
+        self.t_iter = t_iter
+        self.min_probe = max(int(min_probe), window + 1)
+        self.window = window
+        self.errs = []
+        self.predicted = None   # (remaining Sinkhorn seconds, Newton seconds) at hand-over
+
+    def newton_seconds(self):
+        """Predicted seconds of a Newton phase."""
+        return NEWTON_STEPS * (STEP_ITERS * self.t_iter + STEP_OVERHEAD)
+
+    def __call__(self, it, err):
+        if it == 1:   # a fresh run (also after a restart)
+            self.errs = []
+        self.errs.append(err)
+        if it < self.min_probe or it % self.window or len(self.errs) <= self.window:
+            return False
+        e_now, e_then = self.errs[-1], self.errs[-1 - self.window]
+        if e_now < e_then and e_now > 0:
+            rate = (e_now / e_then) ** (1.0 / self.window)
+            remaining = math.log(e_now / self.tol) / -math.log(rate) * self.t_iter
+        else:
+            remaining = math.inf
+        newton = self.newton_seconds()
+        if remaining > newton:
+            self.predicted = (remaining, newton)
+            return True
+        return False
+
+
+def _merge(probe, newton, t_probe):
+    """One state for the whole run: Newton's result, counts and histories of both."""
+    newton.errs = list(probe.errs) + [e for e in newton.errs]
+    newton.times = list(probe.times) + [t + t_probe for t in newton.times]
+    nit_sink = probe.nit + int(newton.extra.get("nit_sinkhorn", 0))
+    newton.nit = probe.nit + newton.nit
+    newton.extra["nit_sinkhorn"] = nit_sink
+    timings = dict(newton.extra.get("timings", {}))
+    timings["probe"] = t_probe
+    newton.extra["timings"] = timings
+    return newton
+
+
+def auto_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, **sns_opts):
+    """``method='auto'`` with the compiled engines (NumPy input).
+
+    ``maxiter`` bounds Sinkhorn iterations and Newton steps together.
+    """
+    mon = RateMonitor(tol, iteration_seconds(*M.shape))
+    t0 = time.perf_counter()
+    st = eng.auto_numba(a, b, M, reg, maxiter, tol, "sinkhorn", f0, g0, record, monitor=mon)
+    if not st.extra.get("handover"):
+        return st
+    t_probe = time.perf_counter() - t0
+    sns_opts.setdefault("n_warmup", 0)
+    out = _sns.sns_numba(a, b, M, reg, max(1, maxiter - st.nit), tol, f0=st.f, g0=st.g,
+                         record=record, **sns_opts)
+    out = _merge(st, out, t_probe)
+    out.extra["predicted"] = mon.predicted
+    return out
+
+
+def auto_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None, **sns_opts):
+    """``method='auto'`` on the generic path (any Array API namespace)."""
+    mon = RateMonitor(tol, iteration_seconds(*M.shape))
+    t0 = time.perf_counter()
+    st = eng.auto_xp(xp, a, b, M, reg, maxiter, tol, "sinkhorn", f0, g0, monitor=mon)
+    if not st.extra.get("handover"):
+        return st
+    t_probe = time.perf_counter() - t0
+    sns_opts.setdefault("n_warmup", 0)
+    out = _sns.sns_xp(xp, a, b, M, reg, max(1, maxiter - st.nit), tol, f0=st.f, g0=st.g,
+                      **sns_opts)
+    out = _merge(st, out, t_probe)
+    out.extra["predicted"] = mon.predicted
+    return out
+
