@@ -3,8 +3,8 @@ import numpy as np
 import ot
 import pytest
 
-from numopt.problems import (ot_densities_1d, ot_densities_2d, ot_image_histograms,
-                             ot_point_clouds, ot_random_assignment)
+from numopt.problems import (ot_densities_1d, ot_densities_2d, ot_gaussian_clouds,
+                             ot_image_histograms, ot_point_clouds, ot_random_assignment)
 
 GENERATORS = [
     lambda rng: ot_point_clouds(12, 9, dim=3, rng=rng, uniform=False),
@@ -12,6 +12,7 @@ GENERATORS = [
     lambda rng: ot_densities_1d(15, p=1, rng=rng),
     lambda rng: ot_densities_2d(4, rng=rng),
     lambda rng: ot_image_histograms(5, rng=rng),
+    lambda rng: ot_gaussian_clouds(11, 7, anisotropy=10.0, weights="dirichlet", rng=rng),
 ]
 
 
@@ -47,3 +48,27 @@ def test_bad_sizes():
         ot_point_clouds(0)
     with pytest.raises(ValueError, match="`side`"):
         ot_densities_2d(1)
+
+
+@pytest.mark.parametrize("anisotropy", [1.0, 10.0])
+def test_gaussian_clouds_covariances_and_weights(anisotropy):
+    p = ot_gaussian_clouds(4000, 2000, anisotropy=anisotropy, weights="dirichlet",
+                           rng=0)
+    x, y = p.extra["x"], p.extra["y"]
+    for pts, mean in ((x, [0.0, 0.0]), (y, [1.0, 0.5])):
+        ev = np.linalg.eigvalsh(np.cov(pts.T))
+        assert ev[1] / ev[0] == pytest.approx(anisotropy ** 2, rel=0.1)  # std ratio
+        np.testing.assert_allclose(pts.mean(0), mean, atol=0.1)
+    # the source's long axis is rotated by 0.5 rad from the target's short one
+    w, V = np.linalg.eigh(np.cov(x.T))
+    if anisotropy > 1:
+        assert abs(np.arctan(V[1, 1] / V[0, 1]) - 0.5) < 0.05  # the axis, modulo pi
+    assert p.M.max() == 1.0 and p.M.shape == (4000, 2000)
+    assert p.a.min() < 1e-3 / 4000 and p.a.max() > 3.0 / 4000   # Dirichlet(1) spread
+
+
+def test_gaussian_clouds_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="weights"):
+        ot_gaussian_clouds(5, weights="random")
+    with pytest.raises((ValueError, TypeError), match="anisotropy"):
+        ot_gaussian_clouds(5, anisotropy=0.5)
