@@ -28,9 +28,12 @@ loop vectoriser accepts (diffGrad's friction ``1 / (1 + exp(-|d|))`` in
   which ``exp`` rounds to 0 or overflows to ``inf``; both come out as they
   should. ``exp(0) = 1`` exactly, NaN gives NaN.
 
-Accuracy: within 1 ulp of ``numpy.exp`` over ``[-746, 710]`` in float64
-(and within 1 ulp in float32), checked on dense sweeps by
-``tests/test_vexp.py``.
+Accuracy (dense sweeps in ``tests/test_vexp.py``): float64 results are
+less than 1 ulp from the exact value (0.99 at most on 2·10^7 points of
+``[-746, 0]``, against a long double reference) and at most 1 ulp from
+``numpy.exp``; float32 results less than 1.1 ulp from the exact value
+(1.03 measured) and at most 3 ulp from ``numpy.exp``, whose own float32 SIMD
+``exp`` is up to 2.5 ulp off.
 
 The implementations are compiled with ``fastmath={'contract'}`` only: the
 reduction and the shifter trick rely on the order of the operations, which
@@ -75,9 +78,6 @@ SHIFT32 = np.float32(1.5 * 2.0 ** 23)
 LO_CLAMP32, HI_CLAMP32 = np.float32(-104.0), np.float32(89.0)
 TAYLOR32 = tuple(np.float32(1.0 / math.factorial(j)) for j in range(7, 1, -1))
 ONE32 = np.float32(1.0)
-
-_C64 = TAYLOR
-_C32 = TAYLOR32
 
 
 @intrinsic
@@ -127,7 +127,7 @@ def _exp64(x):  # pragma: no cover - compiled
     kf = t - SHIFT
     k = _bits(t) - _bits(SHIFT)
     r = (x - kf * LN2_HI) - kf * LN2_LO
-    c = _C64
+    c = TAYLOR
     q = c[0]
     q = q * r + c[1]
     q = q * r + c[2]
@@ -153,7 +153,7 @@ def _exp32(x):  # pragma: no cover - compiled
     kf = t - SHIFT32
     k = _bits(t) - _bits(SHIFT32)
     r = (x - kf * LN2_HI32) - kf * LN2_LO32
-    c = _C32
+    c = TAYLOR32
     q = c[0]
     q = q * r + c[1]
     q = q * r + c[2]
@@ -183,11 +183,13 @@ def vexp(x):
     --------
     >>> import numpy as np
     >>> from numopt._vexp import vexp
-    >>> vexp(0.0), vexp(-800.0), vexp(np.float32(-1.0)) == np.float32(np.exp(-1.0))
-    (1.0, 0.0, True)
+    >>> vexp(0.0), vexp(-800.0), vexp(-np.inf)
+    (1.0, 0.0, 0.0)
+    >>> vexp(np.float32(-1.0))
+    np.float32(0.36787945)
     """
     if isinstance(x, np.float32):
-        return _exp32(x)
+        return np.float32(_exp32(x))
     return _exp64(float(x))
 
 
@@ -200,7 +202,7 @@ def _vexp_numba(x):  # pragma: no cover - compiled
     return None
 
 
-@njit(parallel=False, **_EXACT)
+@njit(**_EXACT)
 def _vexp_loop(x, out):  # pragma: no cover - compiled
     for i in range(x.shape[0]):
         out[i] = vexp(x[i])
