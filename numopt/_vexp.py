@@ -63,21 +63,17 @@ def _split_ln2(bits):
         return float(hi), float(ln2 - hi)
 
 
-_HI64, _LO64 = _split_ln2(32)
-_HI32, _LO32 = _split_ln2(16)
+LN2_HI, LN2_LO = _split_ln2(32)
+LN2_HI32, LN2_LO32 = (np.float32(v) for v in _split_ln2(16))
 
-LN2_HI, LN2_LO, INV_LN2 = _HI64, _LO64, 1.0 / math.log(2.0)
-SHIFT = 1.5 * 2.0 ** 52
-LO_CLAMP, HI_CLAMP = -746.0, 710.0
-#: Taylor coefficients 1/j!, j = 13 .. 2 (Horner's order)
-TAYLOR = tuple(1.0 / math.factorial(j) for j in range(13, 1, -1))
-
-LN2_HI32, LN2_LO32 = np.float32(_HI32), np.float32(_LO32)
-INV_LN2_32 = np.float32(1.0 / math.log(2.0))
-SHIFT32 = np.float32(1.5 * 2.0 ** 23)
-LO_CLAMP32, HI_CLAMP32 = np.float32(-104.0), np.float32(89.0)
-TAYLOR32 = tuple(np.float32(1.0 / math.factorial(j)) for j in range(7, 1, -1))
-ONE32 = np.float32(1.0)
+_F32 = np.float32
+#: per dtype: clamp interval, 1/ln2, shifter, ln2 split, 1, exponent bias, mantissa bits,
+#: Taylor coefficients 1/j! for j = degree .. 2 (Horner's order)
+CONSTANTS64 = (-746.0, 710.0, 1.0 / math.log(2.0), 1.5 * 2.0 ** 52, LN2_HI, LN2_LO, 1.0,
+               1023, 52, tuple(1.0 / math.factorial(j) for j in range(13, 1, -1)))
+CONSTANTS32 = (_F32(-104.0), _F32(89.0), _F32(1.0 / math.log(2.0)), _F32(1.5 * 2.0 ** 23),
+               LN2_HI32, LN2_LO32, _F32(1.0), 127, 23,
+               tuple(_F32(1.0 / math.factorial(j)) for j in range(7, 1, -1)))
 
 
 @intrinsic
@@ -93,76 +89,37 @@ def _bits(typingctx, x):  # pragma: no cover - compiled
 
 
 @intrinsic
-def _float64_bits(typingctx, i):  # pragma: no cover - compiled
-    """The float64 whose bit pattern is the (truncated) 64-bit integer ``i``."""
-    if not isinstance(i, types.Integer):
+def _from_bits(typingctx, i, like):  # pragma: no cover - compiled
+    """The float of ``like``'s type whose bit pattern is the low bits of the integer ``i``."""
+    if not (isinstance(i, types.Integer) and isinstance(like, types.Float)):
         return None
+    ity = types.int64 if like.bitwidth == 64 else types.int32
 
     def codegen(context, builder, sig, args):
-        v = context.cast(builder, args[0], sig.args[0], types.int64)
-        return builder.bitcast(v, context.get_value_type(types.float64))
-    return types.float64(i), codegen
-
-
-@intrinsic
-def _float32_bits(typingctx, i):  # pragma: no cover - compiled
-    """The float32 whose bit pattern is the low 32 bits of the integer ``i``."""
-    if not isinstance(i, types.Integer):
-        return None
-
-    def codegen(context, builder, sig, args):
-        v = context.cast(builder, args[0], sig.args[0], types.int32)
-        return builder.bitcast(v, context.get_value_type(types.float32))
-    return types.float32(i), codegen
+        v = context.cast(builder, args[0], sig.args[0], ity)
+        return builder.bitcast(v, context.get_value_type(like))
+    return like(i, like), codegen
 
 
 _EXACT = dict(fastmath={"contract"}, error_model="numpy")
 
 
 @njit(**_EXACT)
-def _exp64(x):  # pragma: no cover - compiled
-    x = LO_CLAMP if x < LO_CLAMP else x
-    x = HI_CLAMP if x > HI_CLAMP else x
-    t = x * INV_LN2 + SHIFT
-    kf = t - SHIFT
-    k = _bits(t) - _bits(SHIFT)
-    r = (x - kf * LN2_HI) - kf * LN2_LO
-    c = TAYLOR
+def _exp(x, const):  # pragma: no cover - compiled
+    """``exp(x)`` with the constants of ``x``'s dtype (:data:`CONSTANTS64` or ``32``)."""
+    lo, hi, inv_ln2, shift, ln2_hi, ln2_lo, one, bias, mbits, c = const
+    x = lo if x < lo else x
+    x = hi if x > hi else x
+    t = x * inv_ln2 + shift       # shift + round(x / ln2)
+    kf = t - shift
+    k = _bits(t) - _bits(shift)
+    r = (x - kf * ln2_hi) - kf * ln2_lo
     q = c[0]
-    q = q * r + c[1]
-    q = q * r + c[2]
-    q = q * r + c[3]
-    q = q * r + c[4]
-    q = q * r + c[5]
-    q = q * r + c[6]
-    q = q * r + c[7]
-    q = q * r + c[8]
-    q = q * r + c[9]
-    q = q * r + c[10]
-    q = q * r + c[11]
-    p = 1.0 + (r + r * r * q)   # 1 + r + r^2 (1/2 + r/6 + ...)
+    for j in range(1, len(c)):
+        q = q * r + c[j]
+    p = one + (r + r * r * q)     # 1 + r + r^2 (1/2 + r/6 + ...)
     k1 = k >> 1
-    return p * _float64_bits((k1 + 1023) << 52) * _float64_bits((k - k1 + 1023) << 52)
-
-
-@njit(**_EXACT)
-def _exp32(x):  # pragma: no cover - compiled
-    x = LO_CLAMP32 if x < LO_CLAMP32 else x
-    x = HI_CLAMP32 if x > HI_CLAMP32 else x
-    t = x * INV_LN2_32 + SHIFT32
-    kf = t - SHIFT32
-    k = _bits(t) - _bits(SHIFT32)
-    r = (x - kf * LN2_HI32) - kf * LN2_LO32
-    c = TAYLOR32
-    q = c[0]
-    q = q * r + c[1]
-    q = q * r + c[2]
-    q = q * r + c[3]
-    q = q * r + c[4]
-    q = q * r + c[5]
-    p = ONE32 + (r + r * r * q)
-    k1 = k >> 1
-    return p * _float32_bits((k1 + 127) << 23) * _float32_bits((k - k1 + 127) << 23)
+    return p * _from_bits((k1 + bias) << mbits, x) * _from_bits((k - k1 + bias) << mbits, x)
 
 
 def vexp(x):
@@ -189,16 +146,16 @@ def vexp(x):
     np.float32(0.36787945)
     """
     if isinstance(x, np.float32):
-        return np.float32(_exp32(x))
-    return _exp64(float(x))
+        return np.float32(_exp(x, CONSTANTS32))
+    return _exp(float(x), CONSTANTS64)
 
 
 @overload(vexp, jit_options=_EXACT)
 def _vexp_numba(x):  # pragma: no cover - compiled
     if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: _exp32(x)
+        return lambda x: _exp(x, CONSTANTS32)
     if isinstance(x, types.Float):
-        return lambda x: _exp64(x)
+        return lambda x: _exp(x, CONSTANTS64)
     return None
 
 
