@@ -41,6 +41,10 @@ reduction and the shifter trick rely on the order of the operations, which
 instance fold ``LN2_HI + LN2_LO`` back into one rounded constant). They are
 separate compiled functions, not ``inline='always'``, so they keep their own
 flags when LLVM inlines them into a fastmath kernel.
+
+Numba's on-disk cache of a kernel that calls :func:`vexp` is keyed on the
+kernel's own source file: after editing this module, delete the cached
+kernels (``numopt/optim/__pycache__/*.nbi``, ``*.nbc``) so they recompile.
 """
 import math
 from decimal import Decimal, localcontext
