@@ -41,6 +41,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .._jit import njit, prange
+from .._vexp import vexp
 
 _OPTS = dict(fastmath=True, error_model="numpy")
 
@@ -459,7 +460,7 @@ def _diffgrad_elem(gi, pi, mo, vo, po, b1, ob1, b2, ob2, eps, step, wd,
         gi = gi + wd * pi
     mi = b1 * mo + ob1 * gi
     vi = b2 * vo + ob2 * gi * gi
-    xi = one / (one + math.exp(-abs(po - gi)))
+    xi = one / (one + vexp(-abs(po - gi)))  # vectorisable exp (numopt/_vexp.py)
     return -step * xi * mi / (math.sqrt(vi) + eps), mi, vi, gi
 
 
