@@ -48,6 +48,21 @@ DENSITY0 = 16.0
 GOOD = 0.01
 POOR = 0.1
 ARMIJO = 1e-4
+#: adaptive sparsity (``density=None``): each row drops at most this fraction of its
+#: mass at first; a poor full Newton step multiplies it by DROP_TIGHTEN, a failed line
+#: search by DROP_FAIL, a good full step by 2 (up to DROP0)
+DROP0 = 1e-2
+DROP_TIGHTEN = 0.1
+DROP_FAIL = 0.01
+DROP_MIN = 1e-14
+#: every row of the sparsified plan keeps at least this many entries
+KMIN = 4
+#: the adaptive CG path works on the dense plan when more than DENSE_ABOVE of its entries
+#: lie within exp(-DENSE_LOGREL) of their row maximum (a sparse copy would cost more)
+DENSE_ABOVE = 0.05
+DENSE_LOGREL = 12.0
+FORCING = "sqrt"
+FORCING_C = 1.0
 
 
 def _phi(t, xp=np):
@@ -121,12 +136,100 @@ def _stop_or_adapt(eng, err, tol, adaptive, nit, dens, alpha, err_prev, size):
     return stop, dens
 
 
+def _adapt_drop(drop, alpha, err, err_prev):
+    """The dropped row-mass fraction after a Newton step of length ``alpha`` took the
+    error from ``err_prev`` to ``err``: x ``DROP_TIGHTEN`` after a poor full step (the
+    sparsified Hessian is too coarse), x 2 after a good one (up to ``DROP0``)."""
+    if alpha == 1.0 and err > POOR * err_prev:
+        return max(drop * DROP_TIGHTEN, DROP_MIN)
+    if alpha == 1.0 and err <= GOOD * err_prev:
+        return min(drop * 2.0, DROP0)
+    return drop
+
+
+def _forcing(err, err0):
+    """Relative CG tolerance of a Newton step at marginal error ``err``."""
+    if FORCING == "err":
+        return min(0.1, max(1e-12, err))
+    return min(0.1, max(1e-12, math.sqrt(err / err0) * FORCING_C))
+
+
+class _SparseBuffers:
+    """Work arrays of the two sparsification kernels."""
+
+    def __init__(self, n, work):
+        self.counts = np.empty(n, dtype=np.int64)
+        self.indptr = np.empty(n + 1, dtype=np.int64)
+        self.lim = np.empty(n)
+        self.fb, self.fbi = work.vbuf[2], work.vbuf[3]
+        self.empty_i = np.empty(0, dtype=np.int64)
+        self.empty_d = np.empty(0)
+
+
+def _csr(P, fill, sb):
+    nnz = int(sb.indptr[-1])
+    indices = np.empty(nnz, dtype=np.int64)
+    data = np.empty(nnz)
+    fill(indices, data)
+    return sp.csr_matrix((data, indices, sb.indptr.copy()), shape=P.shape)
+
+
+def _sparse_rows(P, rowmax, drop, kmin, sb):
+    """``P~``: every row keeps its largest entries, a fraction ``1 - drop`` of its mass and
+    at least ``kmin`` entries (:func:`._kernels.sparsify_rows`)."""
+    def call(indices, data):
+        kern.sparsify_rows(P, rowmax, drop, kmin, sb.lim, sb.counts, sb.indptr, sb.fb, sb.fbi,
+                           indices, data)
+    call(sb.empty_i, sb.empty_d)
+    return _csr(P, call, sb)
+
+
+def _sparse_global(P, rowmax, hist, dens, sb):
+    """``P~``: the entries within one factor of their row maximum, the factor chosen from
+    the sampled histogram so that a fraction ``dens`` of all entries is kept."""
+    thr = _threshold_from_hist(hist, dens * P.size)
+
+    def call(indices, data):
+        kern.sparsify(P, rowmax, thr, sb.counts, sb.indptr, indices, data)
+    call(sb.empty_i, sb.empty_d)
+    return _csr(P, call, sb)
+
+
 def _threshold_from_hist(hist, target):
     """Relative threshold keeping at least ``target`` entries (row-max relative)."""
     cum = np.cumsum(hist)
     kb = int(np.searchsorted(cum, target))
     kb = min(kb, hist.shape[0] - 2)  # entries below exp(-40) x row max: never kept
     return math.exp(-(kb + 1) / kern.BIN_SCALE)
+
+
+def _dense_pays(hist, size):
+    """Whether CG on the dense plan beats building a sparse one: the (sampled) fraction of
+    entries within ``exp(-DENSE_LOGREL)`` of their row maximum is above ``DENSE_ABOVE``."""
+    kb = int(DENSE_LOGREL * kern.BIN_SCALE)
+    return hist[:kb].sum() > DENSE_ABOVE * size
+
+
+def _dense_direction(P, ia, c, rhs, rtol, maxiter_cg, part):
+    """Newton direction with the exact Hessian: Jacobi-preconditioned CG on the Schur
+    complement ``diag(c) - P^T diag(ia) P`` (last potential fixed), one fused pass over
+    the dense plan per product (:func:`._kernels.schur_matvec`)."""
+    m = c.shape[0]
+    full = np.zeros(m)
+    out = np.empty(m)
+    diag = np.empty(m)
+    kern.schur_diag(P, ia, c, part, diag)
+
+    def mv(v):
+        full[:-1] = v
+        kern.schur_matvec(P, ia, c, full, part, out)
+        return out[:-1].copy()
+
+    x, k = _pcg(mv, rhs[:-1], np.maximum(diag, 1e-300)[:-1], rtol, maxiter_cg)
+    dy = np.append(x, 0.0)
+    dx = np.empty(P.shape[0])
+    kern.matvec(P, dy, dx)
+    return dy, -dx * ia, {"cg_iter": k}
 
 
 def _newton_direction(Pt, a, c, rhs, solver, rtol, maxiter_cg):
@@ -194,11 +297,9 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     rowmax = np.empty(n)
     hist_part = np.zeros((nchunk, kern.NBINS), dtype=np.int64)
     hstride = max(1, min(m // 8, 16))
-    counts = np.empty(n, dtype=np.int64)
-    indptr = np.empty(n + 1, dtype=np.int64)
-    empty_i = np.empty(0, dtype=np.int64)
-    empty_d = np.empty(0)
-    dens = (DENSITY0 / min(n, m)) if density is None else float(density)
+    sb = _SparseBuffers(n, work)
+    dens = 1.0 if density is None else float(density)
+    drop = DROP0
     adaptive = density is None
     if solver == "auto":
         solver = "cg"
@@ -206,11 +307,12 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     status = MAXITER
     err_prev = np.inf
     nit = 0
-    nnz_hist, cg_iters = [], []
+    nnz_hist, cg_iters, alphas = [], [], []
     alpha = 1.0
     err = st.err
     t_solve = t_sweep = 0.0
     mv_out = np.empty(n)
+    ia = 1.0 / a
 
     def Pmv(v):
         kern.matvec(P, v, mv_out)
@@ -226,27 +328,33 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
         if record:
             errs.append(err)
             times.append(time.perf_counter() - t_start)
-        stop, dens = _stop_or_adapt(eng, err, tol, adaptive, nit, dens, alpha, err_prev, n * m)
+        stop = eng.stop_status(err, tol)
         if stop is not None:
             status = stop
             break
+        if adaptive and nit > 1:
+            drop = _adapt_drop(drop, alpha, err, err_prev)
+        if nit == 1:
+            err0 = err
         err_prev = err
-        hist = hist_part.sum(axis=0)
-        thr = _threshold_from_hist(hist, dens * n * m)
         t0 = time.perf_counter()
-        kern.sparsify(P, rowmax, thr, counts, indptr, empty_i, empty_d)
-        nnz = int(indptr[-1])
-        indices = np.empty(nnz, dtype=np.int64)
-        data = np.empty(nnz)
-        kern.sparsify(P, rowmax, thr, counts, indptr, indices, data)
-        Pt = sp.csr_matrix((data, indices, indptr), shape=(n, m))
-        nnz_hist.append(nnz)
         rhs = reg * (b - s)
-        rtol = min(0.1, max(1e-12, err))
-        dy, dx, info = _newton_direction(Pt, a, s, rhs, solver, rtol, max_cg)
+        rtol = _forcing(err, err0)
+        hist = hist_part.sum(axis=0)
+        if solver == "cg" and adaptive and _dense_pays(hist, n * m):
+            nnz_hist.append(n * m)
+            dy, dx, info = _dense_direction(P, ia, s, rhs, rtol, max_cg, part)
+        else:
+            if adaptive:
+                Pt = _sparse_rows(P, rowmax, drop, min(KMIN, m), sb)
+            else:
+                Pt = _sparse_global(P, rowmax, hist, dens, sb)
+            nnz_hist.append(Pt.nnz)
+            dy, dx, info = _newton_direction(Pt, a, s, rhs, solver, rtol, max_cg)
         cg_iters.append(info.get("cg_iter", 0))
         t_solve += time.perf_counter() - t0
         alpha = _line_search(dx, dy, a, s, b, Pmv, reg)
+        alphas.append(alpha)
         if alpha == 0.0:
             # Newton failed: a few Sinkhorn steps and a denser Hessian
             g = eng._g_update(g, s, logb, reg, M, f, work)
@@ -257,6 +365,7 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
             nit_sink += sub.nit
             fresh = False
             dens = min(dens * 4.0, 1.0)
+            drop = max(drop * DROP_FAIL, DROP_MIN)
             if sub.status == SUCCESS:
                 err = sub.err
                 status = SUCCESS
@@ -276,7 +385,7 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     out = eng._State(f=f, g=g, nit=nit_sink + nit, err=err, status=status, engine="sns",
                      errs=errs, times=times)
     out.extra.update(nit_sinkhorn=nit_sink, nit_newton=nit, timings=timings, nnz=nnz_hist,
-                     cg_iter=cg_iters,
+                     cg_iter=cg_iters, alpha=alphas,
                      P=P if fresh else None)
     return out
 
@@ -378,10 +487,14 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
         P = xp.exp((f[:, None] + g[None, :] - M) / reg)
         s = xp.sum(P, axis=0)
         err = eng._norm(s - b, xp)
-        stop, dens = _stop_or_adapt(eng, err, tol, adaptive, nit, dens, alpha, err_prev, n * m)
+        stop = eng.stop_status(err, tol)
         if stop is not None:
             status = stop
             break
+        if adaptive and nit > 1:
+            drop = _adapt_drop(drop, alpha, err, err_prev)
+        if nit == 1:
+            err0 = err
         err_prev = err
         rel = P / xp.max(P, axis=1, keepdims=True)
         H = _SparsePlan(P, rel >= _relative_threshold(rel, dens, xp), xp)
