@@ -370,9 +370,11 @@ def sparsify_rows(P, rowmax, drop, kmin, lim, counts, indptr, fb, fbi, indices, 
     ``P_ij / rowmax_i`` by binary exponent (factor-2 bins, read from the float's bits in
     the work rows ``fb``/``fbi``, ``(nchunk, m)`` float64 and its int64 view) gives the
     smallest bin ``k`` such that bins ``0..k`` hold at least ``(1 - drop)`` of the row's
-    mass and at least ``kmin`` entries; ``lim_i = rowmax_i * 2**-k`` and the row counts
-    go to ``counts`` and ``indptr``. The second call, with arrays of length
-    ``indptr[-1]``, fills them with the entries ``P_ij >= lim_i``.
+    mass (the last bin's, below ``2**-62`` of the maximum, left out) and at least
+    ``kmin`` entries; ``lim_i = 2**-k`` and the row counts go to ``counts`` and
+    ``indptr``. The second call, with arrays of length ``indptr[-1]``, fills them with
+    the entries ``P_ij / rowmax_i >= lim_i`` (the ratio computed as in the first call,
+    so the counts agree).
     """
     n, m = P.shape
     nchunk = fb.shape[0]
@@ -395,13 +397,11 @@ def sparsify_rows(P, rowmax, drop, kmin, lim, counts, indptr, fb, fbi, indices, 
                 tot = 0.0
                 for j in range(m):
                     k = 1023 - (ri[j] >> 52)
-                    if k > nb - 1:
-                        k = nb - 1
-                    if k < 0:
-                        k = 0
-                    hm[k] += P[i, j]
-                    hc[k] += 1
-                    tot += P[i, j]
+                    if k < nb - 1:  # the last bin is never kept (nor counted)
+                        hm[max(k, 0)] += P[i, j]
+                        hc[max(k, 0)] += 1
+                for k in range(nb - 1):
+                    tot += hm[k]
                 need = (1.0 - drop) * tot
                 acc = 0.0
                 cnt = 0
@@ -412,21 +412,21 @@ def sparsify_rows(P, rowmax, drop, kmin, lim, counts, indptr, fb, fbi, indices, 
                     if acc >= need and cnt >= kmin:
                         kb = k
                         break
-                lim[i] = rowmax[i] * 2.0 ** (-kb)
-                c2 = 0
-                for j in range(m):
-                    if P[i, j] >= lim[i]:
-                        c2 += 1
-                counts[i] = c2
+                lim[i] = 2.0 ** (-kb)
+                cnt = 0
+                for k in range(kb + 1):
+                    cnt += hc[k]
+                counts[i] = cnt
         indptr[0] = 0
         for i in range(n):
             indptr[i + 1] = indptr[i] + counts[i]
         return
     for i in prange(n):
         li = lim[i]
+        inv = 1.0 / rowmax[i]
         p = indptr[i]
         for j in range(m):
-            if P[i, j] >= li:
+            if P[i, j] * inv >= li:  # the same product as the count pass: same verdict
                 indices[p] = j
                 data[p] = P[i, j]
                 p += 1
@@ -485,3 +485,21 @@ def schur_diag(P, ia, c, part, out):
         for ch in range(nchunk):
             acc += part[ch, j]
         out[j] = c[j] - acc
+
+
+@njit(parallel=True, fastmath=True)
+def gibbs(M, f, g, reg, K, tb, fb, fbi, sc, scf):
+    """``K_ij = exp((f_i + g_j - M_ij) / reg)`` (a kernel with the potentials absorbed),
+    one vectorised exp per entry (:func:`vexp`); ``tb``... are ``(nchunk, m)`` work rows."""
+    n, m = M.shape
+    nchunk = tb.shape[0]
+    inv = 1.0 / reg
+    for c in prange(nchunk):
+        lo = c * n // nchunk
+        hi = (c + 1) * n // nchunk
+        tc = tb[c]
+        for i in range(lo, hi):
+            fi = f[i]
+            for j in range(m):
+                tc[j] = (fi + g[j] - M[i, j]) * inv
+            vexp(tc, K[i], fb[c], fbi[c], sc[c], scf[c])

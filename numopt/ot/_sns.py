@@ -51,7 +51,7 @@ ARMIJO = 1e-4
 #: adaptive sparsity (``density=None``): each row drops at most this fraction of its
 #: mass at first; a poor full Newton step multiplies it by DROP_TIGHTEN, a failed line
 #: search by DROP_FAIL, a good full step by 2 (up to DROP0)
-DROP0 = 1e-2
+DROP0 = 1e-6
 DROP_TIGHTEN = 0.1
 DROP_FAIL = 0.01
 DROP_MIN = 1e-14
@@ -61,7 +61,21 @@ KMIN = 4
 #: lie within exp(-DENSE_LOGREL) of their row maximum (a sparse copy would cost more)
 DENSE_ABOVE = 0.05
 DENSE_LOGREL = 12.0
-FORCING = "sqrt"
+#: a failed line search is followed by FALLBACK_ITS scaling Sinkhorn iterations
+FALLBACK_ITS = 20
+#: epsilon-scaling warm-up: EPS_ITS iterations at reg * EPS_FACTOR**k, k = EPS_LEVELS..1
+#: (only the levels up to EPS_TOP times the cost range)
+EPS_FACTOR = 4.0
+EPS_LEVELS = 5
+EPS_TOP = 0.1
+EPS_SAFE = 600.0
+#: ... run only when the first warm-up leaves sqrt(m) ||P^T 1 - b||_2 above EPS_IF
+EPS_IF = 0.02
+EPS_FINAL = 20
+EPS_ITS = 20
+#: the line search starts at the step whose largest potential change is STEP_MAX * reg
+STEP_MAX = 30.0
+FORCING = "sqrtscaled"
 FORCING_C = 1.0
 
 
@@ -94,7 +108,8 @@ def _line_search(dx, dy, a, c, b, Pmv, reg, xp=np, max_halvings=30):
     slope = float(dy @ (b - c))
     if not slope > 0:
         return 0.0
-    alpha = 1.0
+    big = float(xp.maximum(xp.max(xp.abs(dx)), xp.max(xp.abs(dy))))
+    alpha = min(1.0, STEP_MAX * reg / big) if big > 0 else 1.0
     for _ in range(max_halvings):
         d = _delta_dual(alpha, dx, dy, a, c, b, Pmv, reg, xp)
         if d >= ARMIJO * alpha * slope:
@@ -147,10 +162,14 @@ def _adapt_drop(drop, alpha, err, err_prev):
     return drop
 
 
-def _forcing(err, err0):
+def _forcing(err, err0, m=1):
     """Relative CG tolerance of a Newton step at marginal error ``err``."""
     if FORCING == "err":
         return min(0.1, max(1e-12, err))
+    if FORCING == "scaled":
+        return min(0.1, max(1e-12, err * math.sqrt(m) * FORCING_C))
+    if FORCING == "sqrtscaled":
+        return min(0.1, max(1e-12, math.sqrt(err * math.sqrt(m)) * FORCING_C))
     return min(0.1, max(1e-12, math.sqrt(err / err0) * FORCING_C))
 
 
@@ -271,17 +290,129 @@ def _newton_direction(Pt, a, c, rhs, solver, rtol, maxiter_cg):
     return dy, dx, info
 
 
+class _Plan:
+    """The dense plan of the Newton phase and the work arrays of its kernels."""
+
+    def __init__(self, a, b, M, reg):
+        n, m = M.shape
+        self.M, self.reg, self.b = M, reg, b
+        self.loga = np.log(a)
+        self.ia = 1.0 / a
+        self.work = eng._Work(n, m)
+        self.vb = self.work.vbuf[:1] + self.work.vbuf[2:]
+        self.P = np.empty((n, m))
+        self.rowmax = np.empty(n)
+        self.hist_part = np.zeros((self.work.nchunk, kern.NBINS), dtype=np.int64)
+        self.hstride = max(1, min(m // 8, 16))
+        self.sb = _SparseBuffers(n, self.work)
+        self._mv = np.empty(n)
+
+    def sweep(self, f, g):
+        """Exact row update of ``f`` (in place) and the plan; returns the column sums."""
+        w = self.work
+        kern.plan_sweep(self.M, self.loga, g, self.reg, f, self.P, self.rowmax, w.part,
+                        self.hist_part, self.hstride, *self.vb, w.s)
+        return w.s
+
+    def mv(self, v):
+        kern.matvec(self.P, v, self._mv)
+        return self._mv
+
+    def direction(self, s, rhs, rtol, solver, adaptive, dens, drop, max_cg):
+        """Newton direction ``(dy, dx)``, the kept entries and the solver's info."""
+        n, m = self.P.shape
+        hist = self.hist_part.sum(axis=0)
+        if solver == "cg" and adaptive and _dense_pays(hist, n * m):
+            dy, dx, info = _dense_direction(self.P, self.ia, s, rhs, rtol, max_cg,
+                                            self.work.part)
+            return dy, dx, n * m, info
+        if adaptive:
+            Pt = _sparse_rows(self.P, self.rowmax, drop, min(KMIN, m), self.sb)
+        else:
+            Pt = _sparse_global(self.P, self.rowmax, hist, dens, self.sb)
+        dy, dx, info = _newton_direction(Pt, 1.0 / self.ia, s, rhs, solver, rtol, max_cg)
+        return dy, dx, Pt.nnz, info
+
+
+def _sinkhorn_chunk(a, b, M, reg, its, tol, f, g, record, t_start, errs, times):
+    """``its`` scaling Sinkhorn iterations (stabilized where the kernel underflows) from
+    ``(f, g)``; their errors and times join the record."""
+    t0 = time.perf_counter() - t_start
+    sub = eng.auto_numba(a, b, M, reg, its, tol, "sinkhorn", f, g, record)
+    errs.extend(sub.errs)
+    times.extend(t + t0 for t in sub.times)
+    return sub
+
+
+def eps_levels(M, reg, span=None):
+    """The larger regularizations of the warm-up, largest first: ``reg * EPS_FACTOR**k``
+    for ``k = EPS_LEVELS, ..., 1``, those between ``span / EPS_SAFE`` (below it a kernel
+    entry could underflow) and ``EPS_TOP * span`` (``span`` the cost range)."""
+    if span is None:
+        span = float(np.max(M) - np.min(M)) if M.size else 0.0
+    if not span > 0:
+        return []
+    regs = [reg * EPS_FACTOR**k for k in range(EPS_LEVELS, 0, -1)]
+    return [r for r in regs if span / EPS_SAFE <= r <= EPS_TOP * span]
+
+
+def _eps_warmup(a, b, M, reg, f, g, its, final_its):
+    """Epsilon scaling: ``its`` scaling Sinkhorn iterations at each of
+    :func:`eps_levels`, then ``final_its`` at ``reg``, each level on the kernel with the
+    current potentials absorbed (:func:`._kernels.gibbs`: entries near the plan's, so
+    the scalings stay near 1), from ``(f, g)`` (row minima of ``M`` and 0 when None).
+    The potentials of a larger reg are a start from which the target reg's Sinkhorn and
+    Newton steps converge without a long damped phase. Returns ``(f, g, iterations,
+    final)`` (``final``: the last level ran); a level whose scalings stop being finite
+    is dropped and ends the warm-up."""
+    levels = eps_levels(M, reg)
+    if not levels or its <= 0:
+        return f, g, 0, False
+    n, m = M.shape
+    f = M.min(axis=1) if f is None else np.array(f, dtype=np.float64)
+    g = np.zeros(m) if g is None else np.array(g, dtype=np.float64)
+    work = eng._Work(n, m)
+    K = np.empty((n, m))
+    u, w = np.empty(n), np.empty(m)
+    done = 0
+    final = False
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        for r, k in [(r, its) for r in levels] + [(reg, final_its)]:
+            if k <= 0:
+                break
+            kern.gibbs(M, f, g, r, K, work.vbuf[0], *work.vbuf[2:])
+            v = np.ones(m)
+            for _ in range(k):
+                kern.scaling_sweep(K, a, v, u, work.part, w)
+                v = b / w
+            fn, gn = f + r * np.log(u), g + r * np.log(v)
+            if not (np.all(np.isfinite(fn)) and np.all(np.isfinite(gn))):
+                break
+            f, g, done, final = fn, gn, done + k, r == reg
+    return f, g, done, final
+
+
 def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="auto",
               f0=None, g0=None, record=False, max_cg=None):
     """SNS on NumPy arrays with Numba kernels. ``maxiter`` bounds Newton steps."""
     n, m = M.shape
     t_start = time.perf_counter()
     timings = {}
-    # stage 1: Sinkhorn warm-up
+    # stage 1: Sinkhorn warm-up; where it leaves the columns far off, epsilon scaling
+    # from there and a second warm-up
     st = eng.auto_numba(a, b, M, reg, n_warmup, tol, "sinkhorn", f0, g0, record)
-    timings["warmup"] = time.perf_counter() - t_start
     errs, times = list(st.errs), list(st.times)
     nit_sink = st.nit
+    if st.status == MAXITER and st.err * math.sqrt(m) > EPS_IF:
+        f1, g1, nit_eps, final = _eps_warmup(a, b, M, reg, st.f, st.g, EPS_ITS, EPS_FINAL)
+        if nit_eps and not final and EPS_FINAL:
+            st = _sinkhorn_chunk(a, b, M, reg, EPS_FINAL, tol, f1, g1, record,
+                                 t_start, errs, times)
+            nit_sink += nit_eps + st.nit
+        elif nit_eps:
+            st.f, st.g = f1, g1
+            nit_sink += nit_eps
+    timings["warmup"] = time.perf_counter() - t_start
     f, g = st.f, st.g
     if st.status == SUCCESS or st.status == NAN_ENCOUNTERED:
         st.extra.update(nit_sinkhorn=nit_sink, nit_newton=0, timings=timings)
@@ -289,104 +420,66 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
         return st
     # stage 2: sparse Newton
     t_newton = time.perf_counter()
-    loga, logb = np.log(a), np.log(b)
-    work = eng._Work(n, m)
-    nchunk, part, s = work.nchunk, work.part, work.s
-    vb = work.vbuf[:1] + work.vbuf[2:]
-    P = np.empty((n, m))
-    rowmax = np.empty(n)
-    hist_part = np.zeros((nchunk, kern.NBINS), dtype=np.int64)
-    hstride = max(1, min(m // 8, 16))
-    sb = _SparseBuffers(n, work)
+    pl = _Plan(a, b, M, reg)
     dens = 1.0 if density is None else float(density)
     drop = DROP0
     adaptive = density is None
-    if solver == "auto":
-        solver = "cg"
+    solver = "cg" if solver == "auto" else solver
     max_cg = 10 * m if max_cg is None else max_cg
-    status = MAXITER
-    err_prev = np.inf
+    status, err_prev, err0, err, alpha = MAXITER, np.inf, None, st.err, 1.0
     nit = 0
     nnz_hist, cg_iters, alphas = [], [], []
-    alpha = 1.0
-    err = st.err
     t_solve = t_sweep = 0.0
-    mv_out = np.empty(n)
-    ia = 1.0 / a
-
-    def Pmv(v):
-        kern.matvec(P, v, mv_out)
-        return mv_out
-
-    fresh = False  # P holds the plan of the final (f, g)
-    for nit in range(1, maxiter + 1):
+    f = np.array(f, dtype=np.float64)
+    g = np.array(g, dtype=np.float64)
+    fresh = False  # pl.P holds the plan of the final (f, g)
+    while True:
         t0 = time.perf_counter()
-        kern.plan_sweep(M, loga, g, reg, f, P, rowmax, part, hist_part, hstride, *vb, s)
+        s = pl.sweep(f, g)
         t_sweep += time.perf_counter() - t0
         fresh = True
         err = float(np.linalg.norm(s - b))
         if record:
             errs.append(err)
             times.append(time.perf_counter() - t_start)
-        stop = eng.stop_status(err, tol)
-        if stop is not None:
-            status = stop
+        status = eng.stop_status(err, tol)
+        if status is not None or nit == maxiter:
+            status = MAXITER if status is None else status
             break
+        nit += 1
         if adaptive and nit > 1:
             drop = _adapt_drop(drop, alpha, err, err_prev)
-        if nit == 1:
-            err0 = err
+        err0 = err if err0 is None else err0
         err_prev = err
         t0 = time.perf_counter()
-        rhs = reg * (b - s)
-        rtol = _forcing(err, err0)
-        hist = hist_part.sum(axis=0)
-        if solver == "cg" and adaptive and _dense_pays(hist, n * m):
-            nnz_hist.append(n * m)
-            dy, dx, info = _dense_direction(P, ia, s, rhs, rtol, max_cg, part)
-        else:
-            if adaptive:
-                Pt = _sparse_rows(P, rowmax, drop, min(KMIN, m), sb)
-            else:
-                Pt = _sparse_global(P, rowmax, hist, dens, sb)
-            nnz_hist.append(Pt.nnz)
-            dy, dx, info = _newton_direction(Pt, a, s, rhs, solver, rtol, max_cg)
+        dy, dx, nnz, info = pl.direction(s, reg * (b - s), _forcing(err, err0, m), solver,
+                                         adaptive, dens, drop, max_cg)
+        nnz_hist.append(nnz)
         cg_iters.append(info.get("cg_iter", 0))
         t_solve += time.perf_counter() - t0
-        alpha = _line_search(dx, dy, a, s, b, Pmv, reg)
+        alpha = _line_search(dx, dy, a, s, b, pl.mv, reg)
         alphas.append(alpha)
         if alpha == 0.0:
-            # Newton failed: a few Sinkhorn steps and a denser Hessian
-            g = eng._g_update(g, s, logb, reg, M, f, work)
-            sub = eng.log_numba(a, b, M, reg, 10, tol, f, g, record, t_start)
-            errs.extend(sub.errs)
-            times.extend(sub.times)
-            f, g = sub.f, sub.g
-            nit_sink += sub.nit
+            # Newton failed: Sinkhorn iterations and a denser Hessian
+            sub = _sinkhorn_chunk(a, b, M, reg, FALLBACK_ITS, tol, f, g, record, t_start,
+                                  errs, times)
+            f, g, nit_sink = np.array(sub.f), np.array(sub.g), nit_sink + sub.nit
             fresh = False
             dens = min(dens * 4.0, 1.0)
             drop = max(drop * DROP_FAIL, DROP_MIN)
-            if sub.status == SUCCESS:
-                err = sub.err
-                status = SUCCESS
+            if sub.status in (SUCCESS, NAN_ENCOUNTERED):
+                err, status = sub.err, sub.status
                 break
             continue
         g = g + alpha * dy
         fresh = False
-    else:
-        # maxiter Newton steps done: report the error of the final point
-        kern.plan_sweep(M, loga, g, reg, f, P, rowmax, part, hist_part, hstride, *vb, s)
-        fresh = True
-        err = float(np.linalg.norm(s - b))
-        status = SUCCESS if err <= tol else MAXITER
     timings["newton"] = time.perf_counter() - t_newton
     timings["newton_sweeps"] = t_sweep
     timings["newton_solves"] = t_solve
     out = eng._State(f=f, g=g, nit=nit_sink + nit, err=err, status=status, engine="sns",
                      errs=errs, times=times)
     out.extra.update(nit_sinkhorn=nit_sink, nit_newton=nit, timings=timings, nnz=nnz_hist,
-                     cg_iter=cg_iters, alpha=alphas,
-                     P=P if fresh else None)
+                     cg_iter=cg_iters, alpha=alphas, P=pl.P if fresh else None)
     return out
 
 
@@ -467,8 +560,20 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
     t_start = time.perf_counter()
     timings = {}
     st = eng.auto_xp(xp, a, b, M, reg, n_warmup, tol, "sinkhorn", f0, g0)
-    timings["warmup"] = time.perf_counter() - t_start
     nit_sink = st.nit
+    if st.status == MAXITER and st.err * math.sqrt(m) > EPS_IF:
+        # epsilon scaling as sns_numba's (_eps_warmup), with the namespace's engines
+        levels = eps_levels(M, reg, float(xp.max(M) - xp.min(M)))
+        for r in levels + [reg] if levels else []:
+            last = r == reg
+            sub = eng.auto_xp(xp, a, b, M, r, EPS_FINAL if last else EPS_ITS,
+                              tol if last else 0.0, "sinkhorn", st.f, st.g)
+            if sub.status == NAN_ENCOUNTERED:
+                break
+            nit_sink += sub.nit
+            st = sub if last else eng._State(f=sub.f, g=sub.g, nit=0, err=st.err,
+                                             status=MAXITER, engine=st.engine)
+    timings["warmup"] = time.perf_counter() - t_start
     f, g = st.f, st.g
     if st.status in (SUCCESS, NAN_ENCOUNTERED):
         st.extra.update(nit_sinkhorn=nit_sink, nit_newton=0, timings=timings)
@@ -487,14 +592,11 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
         P = xp.exp((f[:, None] + g[None, :] - M) / reg)
         s = xp.sum(P, axis=0)
         err = eng._norm(s - b, xp)
-        stop = eng.stop_status(err, tol)
+        stop, dens = _stop_or_adapt(eng, err, tol, adaptive, nit, dens, alpha, err_prev, n * m)
         if stop is not None:
             status = stop
             break
-        if adaptive and nit > 1:
-            drop = _adapt_drop(drop, alpha, err, err_prev)
-        if nit == 1:
-            err0 = err
+        err0 = err if nit == 1 else err0
         err_prev = err
         rel = P / xp.max(P, axis=1, keepdims=True)
         H = _SparsePlan(P, rel >= _relative_threshold(rel, dens, xp), xp)
@@ -505,7 +607,7 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
             return (s * full - H.rmv(H.mv(full) * ia))[:-1]
 
         diag = xp.maximum(s - H.rmv_sq(ia), 1e-300)[:-1]
-        rtol = min(0.1, max(1e-12, err))
+        rtol = _forcing(err, err0, m)
         x, _ = _pcg(mv, rhs[:-1], diag, rtol, max_cg, xp)
         dy = xp.concat([x, zero])
         dx = -H.mv(dy) * ia
