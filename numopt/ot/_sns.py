@@ -57,10 +57,16 @@ DROP_FAIL = 0.01
 DROP_MIN = 1e-14
 #: every row of the sparsified plan keeps at least this many entries
 KMIN = 4
-#: the adaptive CG path works on the dense plan when more than DENSE_ABOVE of its entries
-#: lie within exp(-DENSE_LOGREL) of their row maximum (a sparse copy would cost more)
-DENSE_ABOVE = 0.05
+#: the adaptive CG path works on the dense plan unless a sparse copy pays
+#: (:func:`_dense_pays`; costs in units of one dense Schur product, measured on one core;
+#: CG_GUESS: the CG iterations assumed for the first Newton step)
+SPARSE_BUILD = 15.0
+SPARSE_COST = 5.0
 DENSE_LOGREL = 12.0
+CG_GUESS = 10
+#: the Jacobi preconditioner's diagonal c_j - sum_i P_ij^2 / a_i cancels when one row
+#: holds a column's whole mass: it is kept above DIAG_FLOOR * c_j
+DIAG_FLOOR = 1e-10
 #: a failed line search is followed by FALLBACK_ITS scaling Sinkhorn iterations
 FALLBACK_ITS = 20
 #: epsilon-scaling warm-up: EPS_ITS iterations at reg * EPS_FACTOR**k, k = EPS_LEVELS..1
@@ -68,7 +74,6 @@ FALLBACK_ITS = 20
 EPS_FACTOR = 4.0
 EPS_LEVELS = 5
 EPS_TOP = 0.1
-EPS_SAFE = 600.0
 #: ... run only when the first warm-up leaves sqrt(m) ||P^T 1 - b||_2 above EPS_IF
 EPS_IF = 0.02
 EPS_FINAL = 20
@@ -222,11 +227,14 @@ def _threshold_from_hist(hist, target):
     return math.exp(-(kb + 1) / kern.BIN_SCALE)
 
 
-def _dense_pays(hist, size):
-    """Whether CG on the dense plan beats building a sparse one: the (sampled) fraction of
-    entries within ``exp(-DENSE_LOGREL)`` of their row maximum is above ``DENSE_ABOVE``."""
-    kb = int(DENSE_LOGREL * kern.BIN_SCALE)
-    return hist[:kb].sum() > DENSE_ABOVE * size
+def _dense_pays(hist, size, cg_iter):
+    """Whether ``cg_iter`` CG products with the dense plan cost less than building a sparse
+    copy (``SPARSE_BUILD`` dense products) and as many sparse products, each
+    ``SPARSE_COST`` times the kept fraction of a dense one; the kept fraction is
+    estimated as the (sampled) fraction of entries within ``exp(-DENSE_LOGREL)`` of their
+    row maximum."""
+    frac = hist[:int(DENSE_LOGREL * kern.BIN_SCALE)].sum() / size
+    return cg_iter * (1.0 - SPARSE_COST * frac) <= SPARSE_BUILD
 
 
 def _dense_direction(P, ia, c, rhs, rtol, maxiter_cg, part):
@@ -244,7 +252,7 @@ def _dense_direction(P, ia, c, rhs, rtol, maxiter_cg, part):
         kern.schur_matvec(P, ia, c, full, part, out)
         return out[:-1].copy()
 
-    x, k = _pcg(mv, rhs[:-1], np.maximum(diag, 1e-300)[:-1], rtol, maxiter_cg)
+    x, k = _pcg(mv, rhs[:-1], np.maximum(diag, DIAG_FLOOR * c)[:-1], rtol, maxiter_cg)
     dy = np.append(x, 0.0)
     dx = np.empty(P.shape[0])
     kern.matvec(P, dy, dx)
@@ -267,7 +275,7 @@ def _newton_direction(Pt, a, c, rhs, solver, rtol, maxiter_cg):
             return (c * full - PtT @ ((Pt @ full) * ia))[:-1]
 
         colsq = np.asarray(Pt.multiply(Pt).T @ ia).ravel()
-        diag = np.maximum(c - colsq, 1e-300)[:-1]
+        diag = np.maximum(c - colsq, DIAG_FLOOR * c)[:-1]
         x, k = _pcg(mv, rhs[:-1], diag, rtol, maxiter_cg)
         info["cg_iter"] = k
         dy = np.append(x, 0.0)
@@ -318,11 +326,11 @@ class _Plan:
         kern.matvec(self.P, v, self._mv)
         return self._mv
 
-    def direction(self, s, rhs, rtol, solver, adaptive, dens, drop, max_cg):
+    def direction(self, s, rhs, rtol, solver, adaptive, dens, drop, max_cg, cg_prev):
         """Newton direction ``(dy, dx)``, the kept entries and the solver's info."""
         n, m = self.P.shape
         hist = self.hist_part.sum(axis=0)
-        if solver == "cg" and adaptive and _dense_pays(hist, n * m):
+        if solver == "cg" and adaptive and _dense_pays(hist, n * m, cg_prev):
             dy, dx, info = _dense_direction(self.P, self.ia, s, rhs, rtol, max_cg,
                                             self.work.part)
             return dy, dx, n * m, info
@@ -346,50 +354,49 @@ def _sinkhorn_chunk(a, b, M, reg, its, tol, f, g, record, t_start, errs, times):
 
 def eps_levels(M, reg, span=None):
     """The larger regularizations of the warm-up, largest first: ``reg * EPS_FACTOR**k``
-    for ``k = EPS_LEVELS, ..., 1``, those between ``span / EPS_SAFE`` (below it a kernel
-    entry could underflow) and ``EPS_TOP * span`` (``span`` the cost range)."""
+    for ``k = EPS_LEVELS, ..., 1``, those up to ``EPS_TOP * span`` (``span`` the cost
+    range)."""
     if span is None:
         span = float(np.max(M) - np.min(M)) if M.size else 0.0
     if not span > 0:
         return []
     regs = [reg * EPS_FACTOR**k for k in range(EPS_LEVELS, 0, -1)]
-    return [r for r in regs if span / EPS_SAFE <= r <= EPS_TOP * span]
+    return [r for r in regs if r <= EPS_TOP * span]
 
 
-def _eps_warmup(a, b, M, reg, f, g, its, final_its):
-    """Epsilon scaling: ``its`` scaling Sinkhorn iterations at each of
-    :func:`eps_levels`, then ``final_its`` at ``reg``, each level on the kernel with the
-    current potentials absorbed (:func:`._kernels.gibbs`: entries near the plan's, so
-    the scalings stay near 1), from ``(f, g)`` (row minima of ``M`` and 0 when None).
-    The potentials of a larger reg are a start from which the target reg's Sinkhorn and
-    Newton steps converge without a long damped phase. Returns ``(f, g, iterations,
-    final)`` (``final``: the last level ran); a level whose scalings stop being finite
-    is dropped and ends the warm-up."""
-    levels = eps_levels(M, reg)
-    if not levels or its <= 0:
-        return f, g, 0, False
+def _scaling_levels(a, b, M, plan, f, g):
+    """Scaling Sinkhorn iterations, ``its`` at each ``(r, its)`` of ``plan`` in turn, each
+    level on the kernel with the current potentials absorbed (:func:`._kernels.gibbs`:
+    its entries are near the plan's, so the scalings stay near 1; one exp per entry per
+    level), from ``(f, g)`` (row minima of ``M`` and 0 when None).
+
+    Returns ``(f, g, iterations, err, ok)``: ``err`` the column-marginal error of the
+    last iterate (row marginals exact), ``ok`` False when a level's scalings stopped
+    being finite and positive (an underflowed column): that level is dropped and ends
+    the run."""
     n, m = M.shape
     f = M.min(axis=1) if f is None else np.array(f, dtype=np.float64)
     g = np.zeros(m) if g is None else np.array(g, dtype=np.float64)
     work = eng._Work(n, m)
     K = np.empty((n, m))
     u, w = np.empty(n), np.empty(m)
-    done = 0
-    final = False
+    done, err = 0, np.inf
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        for r, k in [(r, its) for r in levels] + [(reg, final_its)]:
-            if k <= 0:
-                break
+        for r, its in plan:
+            if its <= 0:
+                continue
             kern.gibbs(M, f, g, r, K, work.vbuf[0], *work.vbuf[2:])
             v = np.ones(m)
-            for _ in range(k):
+            for _ in range(its):
                 kern.scaling_sweep(K, a, v, u, work.part, w)
+                e = float(np.linalg.norm(v * w - b))
                 v = b / w
             fn, gn = f + r * np.log(u), g + r * np.log(v)
             if not (np.all(np.isfinite(fn)) and np.all(np.isfinite(gn))):
-                break
-            f, g, done, final = fn, gn, done + k, r == reg
-    return f, g, done, final
+                return f, g, done, err, False
+            f, g, done = fn, gn, done + its
+            err = e
+    return f, g, done, err, True
 
 
 def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="auto",
@@ -399,24 +406,27 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     t_start = time.perf_counter()
     timings = {}
     # stage 1: Sinkhorn warm-up; where it leaves the columns far off, epsilon scaling
-    # from there and a second warm-up
-    st = eng.auto_numba(a, b, M, reg, n_warmup, tol, "sinkhorn", f0, g0, record)
-    errs, times = list(st.errs), list(st.times)
-    nit_sink = st.nit
-    if st.status == MAXITER and st.err * math.sqrt(m) > EPS_IF:
-        f1, g1, nit_eps, final = _eps_warmup(a, b, M, reg, st.f, st.g, EPS_ITS, EPS_FINAL)
-        if nit_eps and not final and EPS_FINAL:
-            st = _sinkhorn_chunk(a, b, M, reg, EPS_FINAL, tol, f1, g1, record,
-                                 t_start, errs, times)
-            nit_sink += nit_eps + st.nit
-        elif nit_eps:
-            st.f, st.g = f1, g1
-            nit_sink += nit_eps
+    # from there and a second warm-up (the scaling engine where a level underflows)
+    errs, times = [], []
+    f, g, nit_sink, err, ok = _scaling_levels(a, b, M, [(reg, n_warmup)], f0, g0)
+    if not ok:
+        st = _sinkhorn_chunk(a, b, M, reg, n_warmup, tol, f0, g0, record, t_start, errs,
+                             times)
+        f, g, nit_sink, err = st.f, st.g, st.nit, st.err
+    levels = eps_levels(M, reg)
+    if levels and n_warmup > 0 and err * math.sqrt(m) > EPS_IF:
+        f, g, nit_eps, _, ok = _scaling_levels(
+            a, b, M, [(r, EPS_ITS) for r in levels] + [(reg, EPS_FINAL)], f, g)
+        nit_sink += nit_eps
+        if not ok:
+            st = _sinkhorn_chunk(a, b, M, reg, EPS_FINAL, tol, f, g, record, t_start,
+                                 errs, times)
+            f, g, nit_sink = st.f, st.g, nit_sink + st.nit
     timings["warmup"] = time.perf_counter() - t_start
-    f, g = st.f, st.g
-    if st.status == SUCCESS or st.status == NAN_ENCOUNTERED:
+    if not (np.all(np.isfinite(f)) and np.all(np.isfinite(g))):
+        st = eng._State(f=f, g=g, nit=nit_sink, err=np.nan, status=NAN_ENCOUNTERED,
+                        engine="sns", errs=errs, times=times)
         st.extra.update(nit_sinkhorn=nit_sink, nit_newton=0, timings=timings)
-        st.engine = "sns"
         return st
     # stage 2: sparse Newton
     t_newton = time.perf_counter()
@@ -426,7 +436,7 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     adaptive = density is None
     solver = "cg" if solver == "auto" else solver
     max_cg = 10 * m if max_cg is None else max_cg
-    status, err_prev, err0, err, alpha = MAXITER, np.inf, None, st.err, 1.0
+    status, err_prev, err0, alpha = MAXITER, np.inf, None, 1.0
     nit = 0
     nnz_hist, cg_iters, alphas = [], [], []
     t_solve = t_sweep = 0.0
@@ -453,7 +463,8 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
         err_prev = err
         t0 = time.perf_counter()
         dy, dx, nnz, info = pl.direction(s, reg * (b - s), _forcing(err, err0, m), solver,
-                                         adaptive, dens, drop, max_cg)
+                                         adaptive, dens, drop, max_cg,
+                                         cg_iters[-1] if cg_iters else CG_GUESS)
         nnz_hist.append(nnz)
         cg_iters.append(info.get("cg_iter", 0))
         t_solve += time.perf_counter() - t0
