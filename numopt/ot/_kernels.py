@@ -21,7 +21,7 @@ import numpy as np
 from numopt._jit import njit, prange
 
 __all__ = ["vexp", "work_buffers", "scaling_sweep", "log_sweep", "col_lse", "plan_sweep",
-           "sparsify", "n_chunks"]
+           "sparsify", "sparsify_rows", "schur_matvec", "schur_diag", "n_chunks"]
 
 LOG2E = 1.4426950408889634
 LN2_HI = 6.93147180369123816490e-01
@@ -486,20 +486,3 @@ def schur_diag(P, ia, c, part, out):
             acc += part[ch, j]
         out[j] = c[j] - acc
 
-
-@njit(parallel=True, fastmath=True)
-def gibbs(M, f, g, reg, K, tb, fb, fbi, sc, scf):
-    """``K_ij = exp((f_i + g_j - M_ij) / reg)`` (a kernel with the potentials absorbed),
-    one vectorised exp per entry (:func:`vexp`); ``tb``... are ``(nchunk, m)`` work rows."""
-    n, m = M.shape
-    nchunk = tb.shape[0]
-    inv = 1.0 / reg
-    for c in prange(nchunk):
-        lo = c * n // nchunk
-        hi = (c + 1) * n // nchunk
-        tc = tb[c]
-        for i in range(lo, hi):
-            fi = f[i]
-            for j in range(m):
-                tc[j] = (fi + g[j] - M[i, j]) * inv
-            vexp(tc, K[i], fb[c], fbi[c], sc[c], scf[c])

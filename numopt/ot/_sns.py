@@ -1,26 +1,48 @@
 """Sinkhorn-Newton-Sparse (Tang et al., ICLR 2024) with adaptive sparsity.
 
-Each Newton iteration
+Warm-up (:func:`sns_numba`): ``n_warmup`` scaling Sinkhorn iterations on the
+kernel with the potentials absorbed (:func:`._stabilized.gibbs_kernel`, one exp pass;
+the stabilized scaling engine where that kernel underflows a column). When
+they leave the columns far off (``sqrt(m) ||P^T 1 - b||_2 > EPS_IF``),
+epsilon scaling follows: ``EPS_ITS`` iterations at each ``reg * 4**k`` up to
+a tenth of the cost range (:func:`eps_levels`), then ``EPS_FINAL`` at
+``reg``. From a far start Newton's quadratic model of the exponential dual is
+poor and the steps are damped for tens of iterations; from the larger reg's
+potentials a few full steps converge.
+
+Each Newton iteration then
 
 1. does an exact row update of the log-domain Sinkhorn that also stores the
    plan ``P`` (:func:`._kernels.plan_sweep`, one exp per entry), so the row
    marginals are exact and the column-marginal error is POT's;
-2. keeps, in every row, the entries of ``P`` within a factor ``thr`` of the
-   row maximum, with ``thr`` chosen from a (sampled) histogram so that the
-   kept density is ``density`` (adapted, starting at 16 entries per row:
-   x0.9 after a full step that divides the error by 100, x2 after a full
-   step that divides it by less than 10); entries below ``exp(-40)`` times
-   the row maximum are never kept;
-3. solves the Newton system of the dual in the column potential after
+2. solves the Newton system of the dual in the column potential after
    eliminating the row block (Schur complement
    ``S = diag(c) - P~^T diag(1/a) P~``, a weighted graph Laplacian, with
-   the last potential fixed to remove the null direction) by sparse
-   Cholesky (CHOLMOD when scikit-sparse imports, SuperLU otherwise) or by
-   Jacobi-preconditioned CG;
-4. line-searches the dual ``D(f, g) = <f,a> + <g,b> - reg sum P`` along
-   ``(dx, dy)`` with ``dx = -P~ dy / a``: a trial costs one mat-vec with the
-   stored ``P`` (``D(z + t d) - D(z)`` is evaluated with ``expm1`` so it
-   stays accurate when the step is tiny).
+   the last potential fixed to remove the null direction) by Jacobi-
+   preconditioned CG to a relative tolerance ``sqrt(sqrt(m) err)``
+   (inexact Newton), with ``P~``
+
+   * the dense plan itself (exact Hessian, one fused pass per product:
+     :func:`._kernels.schur_matvec`) unless a sparse copy pays for its
+     build (:func:`_dense_pays`: the expected CG products, the kept fraction);
+   * else every row's largest entries holding ``1 - drop`` of its mass and at
+     least ``KMIN`` of them (:func:`._kernels.sparsify_rows`; ``drop``
+     starts at ``DROP0``, x0.1 after a full step that divides the error by
+     less than 10, x2 back after one that divides it by 100);
+   * with a fixed ``density``: the entries within one factor of their row
+     maximum, the factor set from a sampled histogram so that a fraction
+     ``density`` is kept; with ``solver='cholesky'`` the sparse matrix is
+     factored (CHOLMOD when scikit-sparse imports, SuperLU otherwise);
+3. line-searches the dual ``D(f, g) = <f,a> + <g,b> - reg sum P`` along
+   ``(dx, dy)`` with ``dx = -P~ dy / a``, from the step that moves no
+   potential by more than ``STEP_MAX * reg``: a trial costs one mat-vec with
+   the stored ``P`` (``D(z + t d) - D(z)`` is evaluated with ``expm1`` so it
+   stays accurate when the step is tiny). A failed search is followed by
+   ``FALLBACK_ITS`` Sinkhorn iterations.
+
+:func:`sns_xp` (any Array API namespace) has the same warm-up rule with the
+namespace's engines, the same forcing term and line search, and the fixed or
+global-threshold density rule.
 """
 import math
 import time
@@ -38,6 +60,7 @@ from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS
 
 from . import _engines as eng
 from . import _kernels as kern
+from ._stabilized import gibbs_kernel
 
 
 SOLVERS = ("auto", "cholesky", "cg")
@@ -80,8 +103,6 @@ EPS_FINAL = 20
 EPS_ITS = 20
 #: the line search starts at the step whose largest potential change is STEP_MAX * reg
 STEP_MAX = 30.0
-FORCING = "sqrtscaled"
-FORCING_C = 1.0
 
 
 def _phi(t, xp=np):
@@ -167,15 +188,11 @@ def _adapt_drop(drop, alpha, err, err_prev):
     return drop
 
 
-def _forcing(err, err0, m=1):
-    """Relative CG tolerance of a Newton step at marginal error ``err``."""
-    if FORCING == "err":
-        return min(0.1, max(1e-12, err))
-    if FORCING == "scaled":
-        return min(0.1, max(1e-12, err * math.sqrt(m) * FORCING_C))
-    if FORCING == "sqrtscaled":
-        return min(0.1, max(1e-12, math.sqrt(err * math.sqrt(m)) * FORCING_C))
-    return min(0.1, max(1e-12, math.sqrt(err / err0) * FORCING_C))
+def _forcing(err, m):
+    """Relative CG tolerance of a Newton step at marginal error ``err`` (inexact Newton):
+    ``sqrt(err sqrt(m))`` (``err sqrt(m)`` bounds the l1 marginal error, a scale-free
+    size), between 1e-12 and 0.1: loose while far off, superlinear convergence near."""
+    return min(0.1, max(1e-12, math.sqrt(err * math.sqrt(m))))
 
 
 class _SparseBuffers:
@@ -366,7 +383,7 @@ def eps_levels(M, reg, span=None):
 
 def _scaling_levels(a, b, M, plan, f, g):
     """Scaling Sinkhorn iterations, ``its`` at each ``(r, its)`` of ``plan`` in turn, each
-    level on the kernel with the current potentials absorbed (:func:`._kernels.gibbs`:
+    level on the kernel with the current potentials absorbed (:func:`._stabilized.gibbs_kernel`:
     its entries are near the plan's, so the scalings stay near 1; one exp per entry per
     level), from ``(f, g)`` (row minima of ``M`` and 0 when None).
 
@@ -385,7 +402,7 @@ def _scaling_levels(a, b, M, plan, f, g):
         for r, its in plan:
             if its <= 0:
                 continue
-            kern.gibbs(M, f, g, r, K, work.vbuf[0], *work.vbuf[2:])
+            gibbs_kernel(M, f, g, r, K, work.vbuf[0], *work.vbuf[2:])
             v = np.ones(m)
             for _ in range(its):
                 kern.scaling_sweep(K, a, v, u, work.part, w)
@@ -436,7 +453,7 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     adaptive = density is None
     solver = "cg" if solver == "auto" else solver
     max_cg = 10 * m if max_cg is None else max_cg
-    status, err_prev, err0, alpha = MAXITER, np.inf, None, 1.0
+    status, err_prev, alpha = MAXITER, np.inf, 1.0
     nit = 0
     nnz_hist, cg_iters, alphas = [], [], []
     t_solve = t_sweep = 0.0
@@ -459,10 +476,9 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
         nit += 1
         if adaptive and nit > 1:
             drop = _adapt_drop(drop, alpha, err, err_prev)
-        err0 = err if err0 is None else err0
         err_prev = err
         t0 = time.perf_counter()
-        dy, dx, nnz, info = pl.direction(s, reg * (b - s), _forcing(err, err0, m), solver,
+        dy, dx, nnz, info = pl.direction(s, reg * (b - s), _forcing(err, m), solver,
                                          adaptive, dens, drop, max_cg,
                                          cg_iters[-1] if cg_iters else CG_GUESS)
         nnz_hist.append(nnz)
@@ -607,7 +623,6 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
         if stop is not None:
             status = stop
             break
-        err0 = err if nit == 1 else err0
         err_prev = err
         rel = P / xp.max(P, axis=1, keepdims=True)
         H = _SparsePlan(P, rel >= _relative_threshold(rel, dens, xp), xp)
@@ -617,8 +632,8 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
             full = xp.concat([v, zero])
             return (s * full - H.rmv(H.mv(full) * ia))[:-1]
 
-        diag = xp.maximum(s - H.rmv_sq(ia), 1e-300)[:-1]
-        rtol = _forcing(err, err0, m)
+        diag = xp.maximum(s - H.rmv_sq(ia), DIAG_FLOOR * s)[:-1]
+        rtol = _forcing(err, m)
         x, _ = _pcg(mv, rhs[:-1], diag, rtol, max_cg, xp)
         dy = xp.concat([x, zero])
         dx = -H.mv(dy) * ia

@@ -93,17 +93,6 @@ def test_schur_kernels_match_numpy():
     assert np.linalg.eigvalsh((S + S.T) / 2).min() > -1e-12
 
 
-def test_gibbs_matches_numpy():
-    rng = np.random.default_rng(2)
-    n, m, reg = 9, 31, 0.05
-    M = rng.random((n, m))
-    f, g = rng.normal(size=n) * 0.1, rng.normal(size=m) * 0.1
-    work = eng._Work(n, m)
-    K = np.empty((n, m))
-    kern.gibbs(M, f, g, reg, K, work.vbuf[0], *work.vbuf[2:])
-    np.testing.assert_allclose(K, np.exp((f[:, None] + g[None] - M) / reg), rtol=1e-13)
-
-
 def test_dense_pays_follows_the_cost_model():
     size = 1000
     dense = np.zeros(kern.NBINS, dtype=np.int64)
