@@ -81,9 +81,10 @@ DROP_MIN = 1e-14
 #: every row of the sparsified plan keeps at least this many entries
 KMIN = 4
 #: the adaptive CG path works on the dense plan unless a sparse copy pays
-#: (:func:`_dense_pays`; costs in units of one dense Schur product, measured on one core;
-#: CG_GUESS: the CG iterations assumed for the first Newton step)
-SPARSE_BUILD = 15.0
+#: (:func:`_dense_pays`; costs in units of one dense Schur product, measured on one core
+#: at n = 1000 and 2000; CG_GUESS: the CG iterations assumed for the first Newton step)
+SPARSE_BUILD = 4.0
+SPARSE_BUILD_NNZ = 30.0
 SPARSE_COST = 5.0
 DENSE_LOGREL = 12.0
 CG_GUESS = 10
@@ -246,12 +247,12 @@ def _threshold_from_hist(hist, target):
 
 def _dense_pays(hist, size, cg_iter):
     """Whether ``cg_iter`` CG products with the dense plan cost less than building a sparse
-    copy (``SPARSE_BUILD`` dense products) and as many sparse products, each
-    ``SPARSE_COST`` times the kept fraction of a dense one; the kept fraction is
-    estimated as the (sampled) fraction of entries within ``exp(-DENSE_LOGREL)`` of their
-    row maximum."""
+    copy and as many sparse products. In units of one dense Schur product, with ``frac``
+    the kept fraction: the build costs ``SPARSE_BUILD + SPARSE_BUILD_NNZ * frac``, a sparse
+    product ``SPARSE_COST * frac``; ``frac`` is estimated as the (sampled) fraction of
+    entries within ``exp(-DENSE_LOGREL)`` of their row maximum."""
     frac = hist[:int(DENSE_LOGREL * kern.BIN_SCALE)].sum() / size
-    return cg_iter * (1.0 - SPARSE_COST * frac) <= SPARSE_BUILD
+    return cg_iter * (1.0 - SPARSE_COST * frac) <= SPARSE_BUILD + SPARSE_BUILD_NNZ * frac
 
 
 def _dense_direction(P, ia, c, rhs, rtol, maxiter_cg, part):

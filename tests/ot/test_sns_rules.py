@@ -100,8 +100,8 @@ def test_dense_pays_follows_the_cost_model():
     sparse = np.zeros(kern.NBINS, dtype=np.int64)
     sparse[0], sparse[-1] = 10, size - 10     # 1% kept
     assert _sns._dense_pays(dense, size, 1000)           # nothing to gain from sparsity
-    assert _sns._dense_pays(sparse, size, 5)             # too few products to pay a build
-    assert not _sns._dense_pays(sparse, size, 100)       # many cheap products pay it
+    assert _sns._dense_pays(sparse, size, 3)             # too few products to pay a build
+    assert not _sns._dense_pays(sparse, size, 10)        # enough cheap products pay it
 
 
 def test_eps_levels():
@@ -159,8 +159,8 @@ def test_dense_and_sparse_newton_paths_reach_the_same_plan(monkeypatch, sparse):
     reg = 2e-3
     ref = ot.sinkhorn(p.a, p.b, p.M, reg, method="sinkhorn_log", numItermax=200_000,
                       stopThr=1e-12)
-    # force one path: a free or a prohibitive sparse build
-    monkeypatch.setattr(_sns, "SPARSE_BUILD", -1.0 if sparse else np.inf)
+    # force one path
+    monkeypatch.setattr(_sns, "_dense_pays", lambda hist, size, cg_iter: not sparse)
     st = _sns.sns_numba(p.a, p.b, p.M, reg, 1000, 1e-11)
     nnz = st.extra["nnz"]
     assert st.status == 0 and nnz
