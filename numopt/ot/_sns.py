@@ -260,6 +260,8 @@ def _dense_direction(P, ia, c, rhs, rtol, maxiter_cg, part):
     complement ``diag(c) - P^T diag(ia) P`` (last potential fixed), one fused pass over
     the dense plan per product (:func:`._kernels.schur_matvec`)."""
     m = c.shape[0]
+    if m == 1:
+        return np.zeros(1), np.zeros(P.shape[0]), {"cg_iter": 0}
     full = np.zeros(m)
     out = np.empty(m)
     diag = np.empty(m)
