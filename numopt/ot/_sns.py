@@ -82,7 +82,7 @@ DROP_MIN = 1e-14
 KMIN = 4
 #: the adaptive CG path works on the dense plan unless a sparse copy pays
 #: (:func:`_dense_pays`; costs in units of one dense Schur product, measured on one core
-#: at n = 1000 and 2000; CG_GUESS: the CG iterations assumed for the first Newton step)
+#: at n = 1000 and 2000; the CG iterations expected: the last step's, at least CG_GUESS)
 SPARSE_BUILD = 4.0
 SPARSE_BUILD_NNZ = 30.0
 SPARSE_COST = 5.0
@@ -98,8 +98,10 @@ FALLBACK_ITS = 20
 EPS_FACTOR = 4.0
 EPS_LEVELS = 5
 EPS_TOP = 0.1
-#: ... run only when the first warm-up leaves sqrt(m) ||P^T 1 - b||_2 above EPS_IF
-EPS_IF = 0.02
+#: ... run only when the first warm-up leaves sqrt(m) ||P^T 1 - b||_2 above EPS_IF (the
+#: levels cost ~80 scaling iterations; measured at n = 500..2000, one core, they pay on
+#: the benchmark families above 0.25 and cost more than they save below)
+EPS_IF = 0.25
 EPS_FINAL = 20
 EPS_ITS = 20
 #: the line search starts at the step whose largest potential change is STEP_MAX * reg
@@ -483,7 +485,7 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
         t0 = time.perf_counter()
         dy, dx, nnz, info = pl.direction(s, reg * (b - s), _forcing(err, m), solver,
                                          adaptive, dens, drop, max_cg,
-                                         cg_iters[-1] if cg_iters else CG_GUESS)
+                                         max(CG_GUESS, cg_iters[-1] if cg_iters else 0))
         nnz_hist.append(nnz)
         cg_iters.append(info.get("cg_iter", 0))
         t_solve += time.perf_counter() - t0
