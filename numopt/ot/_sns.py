@@ -3,8 +3,9 @@
 Warm-up (:func:`sns_numba`): ``n_warmup`` scaling Sinkhorn iterations on the
 kernel with the potentials absorbed (:func:`._stabilized.gibbs_kernel`, one exp pass;
 the stabilized scaling engine where that kernel underflows a column). When
-they leave the columns far off (``sqrt(m) ||P^T 1 - b||_2 > EPS_IF``),
-epsilon scaling follows: ``EPS_ITS`` iterations at each ``reg * 4**k`` up to
+the Newton phase's first row update finds the columns far off
+(``sqrt(m) ||P^T 1 - b||_2 > EPS_IF``; also from a caller's ``f0, g0`` with
+``n_warmup=0``), epsilon scaling comes first: ``EPS_ITS`` iterations at each ``reg * 4**k`` up to
 a tenth of the cost range (:func:`eps_levels`), then ``EPS_FINAL`` at
 ``reg``. From a far start Newton's quadratic model of the exponential dual is
 poor and the steps are damped for tens of iterations; from the larger reg's
@@ -98,7 +99,7 @@ FALLBACK_ITS = 20
 EPS_FACTOR = 4.0
 EPS_LEVELS = 5
 EPS_TOP = 0.1
-#: ... run only when the first warm-up leaves sqrt(m) ||P^T 1 - b||_2 above EPS_IF (the
+#: ... run only when the Newton phase starts at sqrt(m) ||P^T 1 - b||_2 above EPS_IF (the
 #: levels cost ~80 scaling iterations; measured at n = 500..2000, one core, they pay on
 #: the benchmark families above 0.25 and cost more than they save below)
 EPS_IF = 0.25
@@ -421,29 +422,32 @@ def _scaling_levels(a, b, M, plan, f, g):
     return f, g, done, err, True
 
 
+def _eps_warmup(a, b, M, reg, levels, f, g, tol, record, t_start, errs, times):
+    """``EPS_ITS`` scaling iterations at each of ``levels``, then ``EPS_FINAL`` at ``reg``
+    (:func:`_scaling_levels`; the scaling engine at ``reg`` where a level underflows).
+    Returns ``(f, g, iterations)``."""
+    f, g, its, _, ok = _scaling_levels(
+        a, b, M, [(r, EPS_ITS) for r in levels] + [(reg, EPS_FINAL)], f, g)
+    if not ok:
+        st = _sinkhorn_chunk(a, b, M, reg, EPS_FINAL, tol, f, g, record, t_start, errs,
+                             times)
+        f, g, its = np.array(st.f), np.array(st.g), its + st.nit
+    return f, g, its
+
+
 def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="auto",
               f0=None, g0=None, record=False, max_cg=None):
     """SNS on NumPy arrays with Numba kernels. ``maxiter`` bounds Newton steps."""
     n, m = M.shape
     t_start = time.perf_counter()
     timings = {}
-    # stage 1: Sinkhorn warm-up; where it leaves the columns far off, epsilon scaling
-    # from there and a second warm-up (the scaling engine where a level underflows)
+    # stage 1: Sinkhorn warm-up (the scaling engine where the absorbed kernel underflows)
     errs, times = [], []
     f, g, nit_sink, err, ok = _scaling_levels(a, b, M, [(reg, n_warmup)], f0, g0)
     if not ok:
         st = _sinkhorn_chunk(a, b, M, reg, n_warmup, tol, f0, g0, record, t_start, errs,
                              times)
-        f, g, nit_sink, err = st.f, st.g, st.nit, st.err
-    levels = eps_levels(M, reg)
-    if levels and n_warmup > 0 and err * math.sqrt(m) > EPS_IF:
-        f, g, nit_eps, _, ok = _scaling_levels(
-            a, b, M, [(r, EPS_ITS) for r in levels] + [(reg, EPS_FINAL)], f, g)
-        nit_sink += nit_eps
-        if not ok:
-            st = _sinkhorn_chunk(a, b, M, reg, EPS_FINAL, tol, f, g, record, t_start,
-                                 errs, times)
-            f, g, nit_sink = st.f, st.g, nit_sink + st.nit
+        f, g, nit_sink = st.f, st.g, st.nit
     timings["warmup"] = time.perf_counter() - t_start
     if not (np.all(np.isfinite(f)) and np.all(np.isfinite(g))):
         st = eng._State(f=f, g=g, nit=nit_sink, err=np.nan, status=NAN_ENCOUNTERED,
@@ -465,6 +469,7 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     f = np.array(f, dtype=np.float64)
     g = np.array(g, dtype=np.float64)
     fresh = False  # pl.P holds the plan of the final (f, g)
+    levels = None
     while True:
         t0 = time.perf_counter()
         s = pl.sweep(f, g)
@@ -478,6 +483,15 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
         if status is not None or nit == maxiter:
             status = MAXITER if status is None else status
             break
+        if levels is None:
+            # the start's columns far off: epsilon scaling first (once)
+            levels = eps_levels(M, reg) if err * math.sqrt(m) > EPS_IF else []
+            if levels:
+                f, g, its = _eps_warmup(a, b, M, reg, levels, f, g, tol, record, t_start,
+                                        errs, times)
+                nit_sink += its
+                fresh = False
+                continue
         nit += 1
         if adaptive and nit > 1:
             drop = _adapt_drop(drop, alpha, err, err_prev)

@@ -146,6 +146,19 @@ def test_eps_scaling_shortens_the_newton_phase(monkeypatch):
         assert np.max(np.abs(P - ref)) < 1e-8 * ref.max()
 
 
+def test_eps_scaling_from_a_callers_start():
+    # method='auto' hands over its probe's potentials with n_warmup=0: the rule still
+    # looks at the Newton phase's first error and scales epsilon from there
+    a, b, M = _one_d(300, np.random.default_rng(4))
+    reg = 1e-3
+    probe = eng.auto_numba(a, b, M, reg, 20, 1e-9, "sinkhorn")
+    st = _sns.sns_numba(a, b, M, reg, 1000, 1e-9, n_warmup=0, f0=probe.f, g0=probe.g)
+    levels = _sns.eps_levels(M, reg)
+    assert st.status == 0 and levels
+    assert st.extra["nit_sinkhorn"] == _sns.EPS_ITS * len(levels) + _sns.EPS_FINAL
+    assert st.extra["nit_newton"] <= 10
+
+
 def test_eps_warmup_skipped_when_sinkhorn_is_already_close():
     # a well-conditioned problem: 20 iterations leave a small error, no levels run
     p = ot_point_clouds(60, rng=5)
