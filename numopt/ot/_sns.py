@@ -5,7 +5,8 @@ kernel with the potentials absorbed (:func:`._stabilized.gibbs_kernel`, one exp 
 the stabilized scaling engine where that kernel underflows a column). When
 the Newton phase's first row update finds the columns far off
 (``sqrt(m) ||P^T 1 - b||_2 > EPS_IF``; also from a caller's ``f0, g0`` with
-``n_warmup=0``), epsilon scaling comes first: ``EPS_ITS`` iterations at each ``reg * 4**k`` up to
+``n_warmup=0``; not when its iterations exceed ``maxiter``), epsilon scaling
+comes first: ``EPS_ITS`` iterations at each ``reg * 4**k`` up to
 a tenth of the cost range (:func:`eps_levels`), then ``EPS_FINAL`` at
 ``reg``. From a far start Newton's quadratic model of the exponential dual is
 poor and the steps are damped for tens of iterations; from the larger reg's
@@ -484,8 +485,11 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
             status = MAXITER if status is None else status
             break
         if levels is None:
-            # the start's columns far off: epsilon scaling first (once)
+            # the start's columns far off: epsilon scaling first (once), when the
+            # iteration budget holds its iterations
             levels = eps_levels(M, reg) if err * math.sqrt(m) > EPS_IF else []
+            if EPS_ITS * len(levels) + EPS_FINAL > maxiter:
+                levels = []
             if levels:
                 f, g, its = _eps_warmup(a, b, M, reg, levels, f, g, tol, record, t_start,
                                         errs, times)
@@ -610,6 +614,8 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
     if st.status == MAXITER and st.err * math.sqrt(m) > EPS_IF:
         # epsilon scaling as sns_numba's (_eps_warmup), with the namespace's engines
         levels = eps_levels(M, reg, float(xp.max(M) - xp.min(M)))
+        if EPS_ITS * len(levels) + EPS_FINAL > maxiter:
+            levels = []
         for r in levels + [reg] if levels else []:
             last = r == reg
             sub = eng.auto_xp(xp, a, b, M, r, EPS_FINAL if last else EPS_ITS,
