@@ -21,7 +21,7 @@ import numpy as np
 from numopt._jit import njit, prange
 
 __all__ = ["vexp", "work_buffers", "scaling_sweep", "log_sweep", "col_lse", "plan_sweep",
-           "sparsify", "n_chunks"]
+           "sparsify", "sparsify_rows", "schur_matvec", "schur_diag", "n_chunks"]
 
 LOG2E = 1.4426950408889634
 LN2_HI = 6.93147180369123816490e-01
@@ -354,3 +354,135 @@ def rmatvec(A, y, part, out):
         for c in range(nchunk):
             acc += part[c, j]
         out[j] = acc
+
+
+#: bins of the per-row mass histogram of :func:`sparsify_rows`: bin ``k`` holds the
+#: entries with ``2**-k <= P_ij / rowmax_i < 2**(1-k)``; the last bin (ratios below
+#: ``2**-(ROW_BINS - 2)``, about ``exp(-43)``) is never kept
+ROW_BINS = 64
+
+
+@njit(parallel=True)
+def sparsify_rows(P, rowmax, drop, kmin, lim, counts, indptr, fb, fbi, indices, data):
+    """Row-wise CSR of ``P``: each row keeps its largest entries, a mass ``1 - drop`` of it.
+
+    Call with ``indices``/``data`` of length 0 first: for every row a histogram of
+    ``P_ij / rowmax_i`` by binary exponent (factor-2 bins, read from the float's bits in
+    the work rows ``fb``/``fbi``, ``(nchunk, m)`` float64 and its int64 view) gives the
+    smallest bin ``k`` such that bins ``0..k`` hold at least ``(1 - drop)`` of the row's
+    mass (the last bin's, below ``2**-62`` of the maximum, left out) and at least
+    ``kmin`` entries; ``lim_i = 2**-k`` and the row counts go to ``counts`` and
+    ``indptr``. The second call, with arrays of length ``indptr[-1]``, fills them with
+    the entries ``P_ij / rowmax_i >= lim_i`` (the ratio computed as in the first call,
+    so the counts agree).
+    """
+    n, m = P.shape
+    nchunk = fb.shape[0]
+    nb = ROW_BINS
+    if indices.shape[0] == 0:
+        for c in prange(nchunk):
+            lo = c * n // nchunk
+            hi = (c + 1) * n // nchunk
+            r = fb[c]
+            ri = fbi[c]
+            hm = np.empty(nb)
+            hc = np.empty(nb, dtype=np.int64)
+            for i in range(lo, hi):
+                inv = 1.0 / rowmax[i]
+                for j in range(m):
+                    r[j] = P[i, j] * inv
+                for k in range(nb):
+                    hm[k] = 0.0
+                    hc[k] = 0
+                tot = 0.0
+                for j in range(m):
+                    k = 1023 - (ri[j] >> 52)
+                    if k < nb - 1:  # the last bin is never kept (nor counted)
+                        hm[max(k, 0)] += P[i, j]
+                        hc[max(k, 0)] += 1
+                for k in range(nb - 1):
+                    tot += hm[k]
+                need = (1.0 - drop) * tot
+                acc = 0.0
+                cnt = 0
+                kb = nb - 2
+                for k in range(nb - 1):
+                    acc += hm[k]
+                    cnt += hc[k]
+                    if acc >= need and cnt >= kmin:
+                        kb = k
+                        break
+                lim[i] = 2.0 ** (-kb)
+                cnt = 0
+                for k in range(kb + 1):
+                    cnt += hc[k]
+                counts[i] = cnt
+        indptr[0] = 0
+        for i in range(n):
+            indptr[i + 1] = indptr[i] + counts[i]
+        return
+    for i in prange(n):
+        li = lim[i]
+        inv = 1.0 / rowmax[i]
+        p = indptr[i]
+        for j in range(m):
+            if P[i, j] * inv >= li:  # the same product as the count pass: same verdict
+                indices[p] = j
+                data[p] = P[i, j]
+                p += 1
+
+
+# the chunked column sums of scaling_sweep, written out (see the module docstring)
+@njit(parallel=True, fastmath=True)
+def schur_matvec(P, ia, c, v, part, out):
+    """``out = c * v - P^T (ia * (P v))`` in one pass over ``P`` (each row is read once:
+    its dot product with ``v``, then its scaled copy into the block's column sums).
+
+    The Schur complement of the dual Hessian after eliminating the row potentials.
+    ``part`` is ``(nchunk, m)``.
+    """
+    n, m = P.shape
+    nchunk = part.shape[0]
+    for ch in prange(nchunk):
+        lo = ch * n // nchunk
+        hi = (ch + 1) * n // nchunk
+        pc = part[ch]
+        for j in range(m):
+            pc[j] = 0.0
+        for i in range(lo, hi):
+            t = 0.0
+            for j in range(m):
+                t += P[i, j] * v[j]
+            t *= ia[i]
+            for j in range(m):
+                pc[j] += t * P[i, j]
+    for j in prange(m):
+        acc = 0.0
+        for ch in range(nchunk):
+            acc += part[ch, j]
+        out[j] = c[j] * v[j] - acc
+
+
+# the chunked column sums of scaling_sweep, written out (see the module docstring)
+@njit(parallel=True, fastmath=True)
+def schur_diag(P, ia, c, part, out):
+    """``out_j = c_j - sum_i P_ij**2 ia_i``: the diagonal of :func:`schur_matvec`'s
+    operator (``part`` is ``(nchunk, m)``)."""
+    n, m = P.shape
+    nchunk = part.shape[0]
+    for ch in prange(nchunk):
+        lo = ch * n // nchunk
+        hi = (ch + 1) * n // nchunk
+        pc = part[ch]
+        for j in range(m):
+            pc[j] = 0.0
+        for i in range(lo, hi):
+            w = ia[i]
+            for j in range(m):
+                pc[j] += w * P[i, j] * P[i, j]
+    for j in prange(m):
+        acc = 0.0
+        for ch in range(nchunk):
+            acc += part[ch, j]
+        out[j] = c[j] - acc
+

@@ -1,26 +1,50 @@
 """Sinkhorn-Newton-Sparse (Tang et al., ICLR 2024) with adaptive sparsity.
 
-Each Newton iteration
+Warm-up (:func:`sns_numba`): ``n_warmup`` scaling Sinkhorn iterations on the
+kernel with the potentials absorbed (:func:`._stabilized.gibbs_kernel`, one exp pass;
+the stabilized scaling engine where that kernel underflows a column). When
+the Newton phase's first row update finds the columns far off
+(``sqrt(m) ||P^T 1 - b||_2 > EPS_IF``; also from a caller's ``f0, g0`` with
+``n_warmup=0``; not when its iterations exceed ``maxiter``), epsilon scaling
+comes first: ``EPS_ITS`` iterations at each ``reg * 4**k`` up to
+a tenth of the cost range (:func:`eps_levels`), then ``EPS_FINAL`` at
+``reg``. From a far start Newton's quadratic model of the exponential dual is
+poor and the steps are damped for tens of iterations; from the larger reg's
+potentials a few full steps converge.
+
+Each Newton iteration then
 
 1. does an exact row update of the log-domain Sinkhorn that also stores the
    plan ``P`` (:func:`._kernels.plan_sweep`, one exp per entry), so the row
    marginals are exact and the column-marginal error is POT's;
-2. keeps, in every row, the entries of ``P`` within a factor ``thr`` of the
-   row maximum, with ``thr`` chosen from a (sampled) histogram so that the
-   kept density is ``density`` (adapted, starting at 16 entries per row:
-   x0.9 after a full step that divides the error by 100, x2 after a full
-   step that divides it by less than 10); entries below ``exp(-40)`` times
-   the row maximum are never kept;
-3. solves the Newton system of the dual in the column potential after
+2. solves the Newton system of the dual in the column potential after
    eliminating the row block (Schur complement
    ``S = diag(c) - P~^T diag(1/a) P~``, a weighted graph Laplacian, with
-   the last potential fixed to remove the null direction) by sparse
-   Cholesky (CHOLMOD when scikit-sparse imports, SuperLU otherwise) or by
-   Jacobi-preconditioned CG;
-4. line-searches the dual ``D(f, g) = <f,a> + <g,b> - reg sum P`` along
-   ``(dx, dy)`` with ``dx = -P~ dy / a``: a trial costs one mat-vec with the
-   stored ``P`` (``D(z + t d) - D(z)`` is evaluated with ``expm1`` so it
-   stays accurate when the step is tiny).
+   the last potential fixed to remove the null direction) by Jacobi-
+   preconditioned CG to a relative tolerance ``sqrt(sqrt(m) err)``
+   (inexact Newton), with ``P~``
+
+   * the dense plan itself (exact Hessian, one fused pass per product:
+     :func:`._kernels.schur_matvec`) unless a sparse copy pays for its
+     build (:func:`_dense_pays`: the expected CG products, the kept fraction);
+   * else every row's largest entries holding ``1 - drop`` of its mass and at
+     least ``KMIN`` of them (:func:`._kernels.sparsify_rows`; ``drop``
+     starts at ``DROP0``, x0.1 after a full step that divides the error by
+     less than 10, x2 back after one that divides it by 100);
+   * with a fixed ``density``: the entries within one factor of their row
+     maximum, the factor set from a sampled histogram so that a fraction
+     ``density`` is kept; with ``solver='cholesky'`` the sparse matrix is
+     factored (CHOLMOD when scikit-sparse imports, SuperLU otherwise);
+3. line-searches the dual ``D(f, g) = <f,a> + <g,b> - reg sum P`` along
+   ``(dx, dy)`` with ``dx = -P~ dy / a``, from the step that moves no
+   potential by more than ``STEP_MAX * reg``: a trial costs one mat-vec with
+   the stored ``P`` (``D(z + t d) - D(z)`` is evaluated with ``expm1`` so it
+   stays accurate when the step is tiny). A failed search is followed by
+   ``FALLBACK_ITS`` Sinkhorn iterations.
+
+:func:`sns_xp` (any Array API namespace) has the same warm-up rule with the
+namespace's engines, the same forcing term and line search, and the fixed or
+global-threshold density rule.
 """
 import math
 import time
@@ -38,6 +62,7 @@ from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS
 
 from . import _engines as eng
 from . import _kernels as kern
+from ._stabilized import gibbs_kernel
 
 
 SOLVERS = ("auto", "cholesky", "cg")
@@ -48,6 +73,41 @@ DENSITY0 = 16.0
 GOOD = 0.01
 POOR = 0.1
 ARMIJO = 1e-4
+#: adaptive sparsity (``density=None``): each row drops at most this fraction of its
+#: mass at first; a poor full Newton step multiplies it by DROP_TIGHTEN, a failed line
+#: search by DROP_FAIL, a good full step by 2 (up to DROP0)
+DROP0 = 1e-6
+DROP_TIGHTEN = 0.1
+DROP_FAIL = 0.01
+DROP_MIN = 1e-14
+#: every row of the sparsified plan keeps at least this many entries
+KMIN = 4
+#: the adaptive CG path works on the dense plan unless a sparse copy pays
+#: (:func:`_dense_pays`; costs in units of one dense Schur product, measured on one core
+#: at n = 1000 and 2000; the CG iterations expected: the last step's, at least CG_GUESS)
+SPARSE_BUILD = 4.0
+SPARSE_BUILD_NNZ = 30.0
+SPARSE_COST = 5.0
+DENSE_LOGREL = 12.0
+CG_GUESS = 10
+#: the Jacobi preconditioner's diagonal c_j - sum_i P_ij^2 / a_i cancels when one row
+#: holds a column's whole mass: it is kept above DIAG_FLOOR * c_j
+DIAG_FLOOR = 1e-10
+#: a failed line search is followed by FALLBACK_ITS scaling Sinkhorn iterations
+FALLBACK_ITS = 20
+#: epsilon-scaling warm-up: EPS_ITS iterations at reg * EPS_FACTOR**k, k = EPS_LEVELS..1
+#: (only the levels up to EPS_TOP times the cost range)
+EPS_FACTOR = 4.0
+EPS_LEVELS = 5
+EPS_TOP = 0.1
+#: ... run only when the Newton phase starts at sqrt(m) ||P^T 1 - b||_2 above EPS_IF (the
+#: levels cost ~80 scaling iterations; measured at n = 500..2000, one core, they pay on
+#: the benchmark families above 0.25 and cost more than they save below)
+EPS_IF = 0.25
+EPS_FINAL = 20
+EPS_ITS = 20
+#: the line search starts at the step whose largest potential change is STEP_MAX * reg
+STEP_MAX = 30.0
 
 
 def _phi(t, xp=np):
@@ -79,7 +139,8 @@ def _line_search(dx, dy, a, c, b, Pmv, reg, xp=np, max_halvings=30):
     slope = float(dy @ (b - c))
     if not slope > 0:
         return 0.0
-    alpha = 1.0
+    big = float(xp.maximum(xp.max(xp.abs(dx)), xp.max(xp.abs(dy))))
+    alpha = min(1.0, STEP_MAX * reg / big) if big > 0 else 1.0
     for _ in range(max_halvings):
         d = _delta_dual(alpha, dx, dy, a, c, b, Pmv, reg, xp)
         if d >= ARMIJO * alpha * slope:
@@ -121,12 +182,105 @@ def _stop_or_adapt(eng, err, tol, adaptive, nit, dens, alpha, err_prev, size):
     return stop, dens
 
 
+def _adapt_drop(drop, alpha, err, err_prev):
+    """The dropped row-mass fraction after a Newton step of length ``alpha`` took the
+    error from ``err_prev`` to ``err``: x ``DROP_TIGHTEN`` after a poor full step (the
+    sparsified Hessian is too coarse), x 2 after a good one (up to ``DROP0``)."""
+    if alpha == 1.0 and err > POOR * err_prev:
+        return max(drop * DROP_TIGHTEN, DROP_MIN)
+    if alpha == 1.0 and err <= GOOD * err_prev:
+        return min(drop * 2.0, DROP0)
+    return drop
+
+
+def _forcing(err, m):
+    """Relative CG tolerance of a Newton step at marginal error ``err`` (inexact Newton):
+    ``sqrt(err sqrt(m))`` (``err sqrt(m)`` bounds the l1 marginal error, a scale-free
+    size), between 1e-12 and 0.1: loose while far off, superlinear convergence near."""
+    return min(0.1, max(1e-12, math.sqrt(err * math.sqrt(m))))
+
+
+class _SparseBuffers:
+    """Work arrays of the two sparsification kernels."""
+
+    def __init__(self, n, work):
+        self.counts = np.empty(n, dtype=np.int64)
+        self.indptr = np.empty(n + 1, dtype=np.int64)
+        self.lim = np.empty(n)
+        self.fb, self.fbi = work.vbuf[2], work.vbuf[3]
+        self.empty_i = np.empty(0, dtype=np.int64)
+        self.empty_d = np.empty(0)
+
+
+def _csr(P, fill, sb):
+    nnz = int(sb.indptr[-1])
+    indices = np.empty(nnz, dtype=np.int64)
+    data = np.empty(nnz)
+    fill(indices, data)
+    return sp.csr_matrix((data, indices, sb.indptr.copy()), shape=P.shape)
+
+
+def _sparse_rows(P, rowmax, drop, kmin, sb):
+    """``P~``: every row keeps its largest entries, a fraction ``1 - drop`` of its mass and
+    at least ``kmin`` entries (:func:`._kernels.sparsify_rows`)."""
+    def call(indices, data):
+        kern.sparsify_rows(P, rowmax, drop, kmin, sb.lim, sb.counts, sb.indptr, sb.fb, sb.fbi,
+                           indices, data)
+    call(sb.empty_i, sb.empty_d)
+    return _csr(P, call, sb)
+
+
+def _sparse_global(P, rowmax, hist, dens, sb):
+    """``P~``: the entries within one factor of their row maximum, the factor chosen from
+    the sampled histogram so that a fraction ``dens`` of all entries is kept."""
+    thr = _threshold_from_hist(hist, dens * P.size)
+
+    def call(indices, data):
+        kern.sparsify(P, rowmax, thr, sb.counts, sb.indptr, indices, data)
+    call(sb.empty_i, sb.empty_d)
+    return _csr(P, call, sb)
+
+
 def _threshold_from_hist(hist, target):
     """Relative threshold keeping at least ``target`` entries (row-max relative)."""
     cum = np.cumsum(hist)
     kb = int(np.searchsorted(cum, target))
     kb = min(kb, hist.shape[0] - 2)  # entries below exp(-40) x row max: never kept
     return math.exp(-(kb + 1) / kern.BIN_SCALE)
+
+
+def _dense_pays(hist, size, cg_iter):
+    """Whether ``cg_iter`` CG products with the dense plan cost less than building a sparse
+    copy and as many sparse products. In units of one dense Schur product, with ``frac``
+    the kept fraction: the build costs ``SPARSE_BUILD + SPARSE_BUILD_NNZ * frac``, a sparse
+    product ``SPARSE_COST * frac``; ``frac`` is estimated as the (sampled) fraction of
+    entries within ``exp(-DENSE_LOGREL)`` of their row maximum."""
+    frac = hist[:int(DENSE_LOGREL * kern.BIN_SCALE)].sum() / size
+    return cg_iter * (1.0 - SPARSE_COST * frac) <= SPARSE_BUILD + SPARSE_BUILD_NNZ * frac
+
+
+def _dense_direction(P, ia, c, rhs, rtol, maxiter_cg, part):
+    """Newton direction with the exact Hessian: Jacobi-preconditioned CG on the Schur
+    complement ``diag(c) - P^T diag(ia) P`` (last potential fixed), one fused pass over
+    the dense plan per product (:func:`._kernels.schur_matvec`)."""
+    m = c.shape[0]
+    if m == 1:
+        return np.zeros(1), np.zeros(P.shape[0]), {"cg_iter": 0}
+    full = np.zeros(m)
+    out = np.empty(m)
+    diag = np.empty(m)
+    kern.schur_diag(P, ia, c, part, diag)
+
+    def mv(v):
+        full[:-1] = v
+        kern.schur_matvec(P, ia, c, full, part, out)
+        return out[:-1].copy()
+
+    x, k = _pcg(mv, rhs[:-1], np.maximum(diag, DIAG_FLOOR * c)[:-1], rtol, maxiter_cg)
+    dy = np.append(x, 0.0)
+    dx = np.empty(P.shape[0])
+    kern.matvec(P, dy, dx)
+    return dy, -dx * ia, {"cg_iter": k}
 
 
 def _newton_direction(Pt, a, c, rhs, solver, rtol, maxiter_cg):
@@ -145,7 +299,7 @@ def _newton_direction(Pt, a, c, rhs, solver, rtol, maxiter_cg):
             return (c * full - PtT @ ((Pt @ full) * ia))[:-1]
 
         colsq = np.asarray(Pt.multiply(Pt).T @ ia).ravel()
-        diag = np.maximum(c - colsq, 1e-300)[:-1]
+        diag = np.maximum(c - colsq, DIAG_FLOOR * c)[:-1]
         x, k = _pcg(mv, rhs[:-1], diag, rtol, maxiter_cg)
         info["cg_iter"] = k
         dy = np.append(x, 0.0)
@@ -168,116 +322,214 @@ def _newton_direction(Pt, a, c, rhs, solver, rtol, maxiter_cg):
     return dy, dx, info
 
 
+class _Plan:
+    """The dense plan of the Newton phase and the work arrays of its kernels."""
+
+    def __init__(self, a, b, M, reg):
+        n, m = M.shape
+        self.M, self.reg, self.b = M, reg, b
+        self.loga = np.log(a)
+        self.ia = 1.0 / a
+        self.work = eng._Work(n, m)
+        self.vb = self.work.vbuf[:1] + self.work.vbuf[2:]
+        self.P = np.empty((n, m))
+        self.rowmax = np.empty(n)
+        self.hist_part = np.zeros((self.work.nchunk, kern.NBINS), dtype=np.int64)
+        self.hstride = max(1, min(m // 8, 16))
+        self.sb = _SparseBuffers(n, self.work)
+        self._mv = np.empty(n)
+
+    def sweep(self, f, g):
+        """Exact row update of ``f`` (in place) and the plan; returns the column sums."""
+        w = self.work
+        kern.plan_sweep(self.M, self.loga, g, self.reg, f, self.P, self.rowmax, w.part,
+                        self.hist_part, self.hstride, *self.vb, w.s)
+        return w.s
+
+    def mv(self, v):
+        kern.matvec(self.P, v, self._mv)
+        return self._mv
+
+    def direction(self, s, rhs, rtol, solver, adaptive, dens, drop, max_cg, cg_prev):
+        """Newton direction ``(dy, dx)``, the kept entries and the solver's info."""
+        n, m = self.P.shape
+        hist = self.hist_part.sum(axis=0)
+        if solver == "cg" and adaptive and _dense_pays(hist, n * m, cg_prev):
+            dy, dx, info = _dense_direction(self.P, self.ia, s, rhs, rtol, max_cg,
+                                            self.work.part)
+            return dy, dx, n * m, info
+        if adaptive:
+            Pt = _sparse_rows(self.P, self.rowmax, drop, min(KMIN, m), self.sb)
+        else:
+            Pt = _sparse_global(self.P, self.rowmax, hist, dens, self.sb)
+        dy, dx, info = _newton_direction(Pt, 1.0 / self.ia, s, rhs, solver, rtol, max_cg)
+        return dy, dx, Pt.nnz, info
+
+
+def _sinkhorn_chunk(a, b, M, reg, its, tol, f, g, record, t_start, errs, times):
+    """``its`` scaling Sinkhorn iterations (stabilized where the kernel underflows) from
+    ``(f, g)``; their errors and times join the record."""
+    t0 = time.perf_counter() - t_start
+    sub = eng.auto_numba(a, b, M, reg, its, tol, "sinkhorn", f, g, record)
+    errs.extend(sub.errs)
+    times.extend(t + t0 for t in sub.times)
+    return sub
+
+
+def eps_levels(M, reg, span=None):
+    """The larger regularizations of the warm-up, largest first: ``reg * EPS_FACTOR**k``
+    for ``k = EPS_LEVELS, ..., 1``, those up to ``EPS_TOP * span`` (``span`` the cost
+    range)."""
+    if span is None:
+        span = float(np.max(M) - np.min(M)) if M.size else 0.0
+    if not span > 0:
+        return []
+    regs = [reg * EPS_FACTOR**k for k in range(EPS_LEVELS, 0, -1)]
+    return [r for r in regs if r <= EPS_TOP * span]
+
+
+def _scaling_levels(a, b, M, plan, f, g):
+    """Scaling Sinkhorn iterations, ``its`` at each ``(r, its)`` of ``plan`` in turn, each
+    level on the kernel with the current potentials absorbed (:func:`._stabilized.gibbs_kernel`:
+    its entries are near the plan's, so the scalings stay near 1; one exp per entry per
+    level), from ``(f, g)`` (row minima of ``M`` and 0 when None).
+
+    Returns ``(f, g, iterations, err, ok)``: ``err`` the column-marginal error of the
+    last iterate (row marginals exact), ``ok`` False when a level's scalings stopped
+    being finite and positive (an underflowed column): that level is dropped and ends
+    the run."""
+    n, m = M.shape
+    f = M.min(axis=1) if f is None else np.array(f, dtype=np.float64)
+    g = np.zeros(m) if g is None else np.array(g, dtype=np.float64)
+    work = eng._Work(n, m)
+    K = np.empty((n, m))
+    u, w = np.empty(n), np.empty(m)
+    done, err = 0, np.inf
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        for r, its in plan:
+            if its <= 0:
+                continue
+            gibbs_kernel(M, f, g, r, K, work.vbuf[0], *work.vbuf[2:])
+            v = np.ones(m)
+            for _ in range(its):
+                kern.scaling_sweep(K, a, v, u, work.part, w)
+                e = float(np.linalg.norm(v * w - b))
+                v = b / w
+            fn, gn = f + r * np.log(u), g + r * np.log(v)
+            if not (np.all(np.isfinite(fn)) and np.all(np.isfinite(gn))):
+                return f, g, done, err, False
+            f, g, done = fn, gn, done + its
+            err = e
+    return f, g, done, err, True
+
+
+def _eps_warmup(a, b, M, reg, levels, f, g, tol, record, t_start, errs, times):
+    """``EPS_ITS`` scaling iterations at each of ``levels``, then ``EPS_FINAL`` at ``reg``
+    (:func:`_scaling_levels`; the scaling engine at ``reg`` where a level underflows).
+    Returns ``(f, g, iterations)``."""
+    f, g, its, _, ok = _scaling_levels(
+        a, b, M, [(r, EPS_ITS) for r in levels] + [(reg, EPS_FINAL)], f, g)
+    if not ok:
+        st = _sinkhorn_chunk(a, b, M, reg, EPS_FINAL, tol, f, g, record, t_start, errs,
+                             times)
+        f, g, its = np.array(st.f), np.array(st.g), its + st.nit
+    return f, g, its
+
+
 def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="auto",
               f0=None, g0=None, record=False, max_cg=None):
     """SNS on NumPy arrays with Numba kernels. ``maxiter`` bounds Newton steps."""
     n, m = M.shape
     t_start = time.perf_counter()
     timings = {}
-    # stage 1: Sinkhorn warm-up
-    st = eng.auto_numba(a, b, M, reg, n_warmup, tol, "sinkhorn", f0, g0, record)
+    # stage 1: Sinkhorn warm-up (the scaling engine where the absorbed kernel underflows)
+    errs, times = [], []
+    f, g, nit_sink, err, ok = _scaling_levels(a, b, M, [(reg, n_warmup)], f0, g0)
+    if not ok:
+        st = _sinkhorn_chunk(a, b, M, reg, n_warmup, tol, f0, g0, record, t_start, errs,
+                             times)
+        f, g, nit_sink = st.f, st.g, st.nit
     timings["warmup"] = time.perf_counter() - t_start
-    errs, times = list(st.errs), list(st.times)
-    nit_sink = st.nit
-    f, g = st.f, st.g
-    if st.status == SUCCESS or st.status == NAN_ENCOUNTERED:
+    if not (np.all(np.isfinite(f)) and np.all(np.isfinite(g))):
+        st = eng._State(f=f, g=g, nit=nit_sink, err=np.nan, status=NAN_ENCOUNTERED,
+                        engine="sns", errs=errs, times=times)
         st.extra.update(nit_sinkhorn=nit_sink, nit_newton=0, timings=timings)
-        st.engine = "sns"
         return st
     # stage 2: sparse Newton
     t_newton = time.perf_counter()
-    loga, logb = np.log(a), np.log(b)
-    work = eng._Work(n, m)
-    nchunk, part, s = work.nchunk, work.part, work.s
-    vb = work.vbuf[:1] + work.vbuf[2:]
-    P = np.empty((n, m))
-    rowmax = np.empty(n)
-    hist_part = np.zeros((nchunk, kern.NBINS), dtype=np.int64)
-    hstride = max(1, min(m // 8, 16))
-    counts = np.empty(n, dtype=np.int64)
-    indptr = np.empty(n + 1, dtype=np.int64)
-    empty_i = np.empty(0, dtype=np.int64)
-    empty_d = np.empty(0)
-    dens = (DENSITY0 / min(n, m)) if density is None else float(density)
+    pl = _Plan(a, b, M, reg)
+    dens = 1.0 if density is None else float(density)
+    drop = DROP0
     adaptive = density is None
-    if solver == "auto":
-        solver = "cg"
+    solver = "cg" if solver == "auto" else solver
     max_cg = 10 * m if max_cg is None else max_cg
-    status = MAXITER
-    err_prev = np.inf
+    status, err_prev, alpha = MAXITER, np.inf, 1.0
     nit = 0
-    nnz_hist, cg_iters = [], []
-    alpha = 1.0
-    err = st.err
+    nnz_hist, cg_iters, alphas = [], [], []
     t_solve = t_sweep = 0.0
-    mv_out = np.empty(n)
-
-    def Pmv(v):
-        kern.matvec(P, v, mv_out)
-        return mv_out
-
-    fresh = False  # P holds the plan of the final (f, g)
-    for nit in range(1, maxiter + 1):
+    f = np.array(f, dtype=np.float64)
+    g = np.array(g, dtype=np.float64)
+    fresh = False  # pl.P holds the plan of the final (f, g)
+    levels = None
+    while True:
         t0 = time.perf_counter()
-        kern.plan_sweep(M, loga, g, reg, f, P, rowmax, part, hist_part, hstride, *vb, s)
+        s = pl.sweep(f, g)
         t_sweep += time.perf_counter() - t0
         fresh = True
         err = float(np.linalg.norm(s - b))
         if record:
             errs.append(err)
             times.append(time.perf_counter() - t_start)
-        stop, dens = _stop_or_adapt(eng, err, tol, adaptive, nit, dens, alpha, err_prev, n * m)
-        if stop is not None:
-            status = stop
+        status = eng.stop_status(err, tol)
+        if status is not None or nit == maxiter:
+            status = MAXITER if status is None else status
             break
+        if levels is None:
+            # the start's columns far off: epsilon scaling first (once), when the
+            # iteration budget holds its iterations
+            levels = eps_levels(M, reg) if err * math.sqrt(m) > EPS_IF else []
+            if EPS_ITS * len(levels) + EPS_FINAL > maxiter:
+                levels = []
+            if levels:
+                f, g, its = _eps_warmup(a, b, M, reg, levels, f, g, tol, record, t_start,
+                                        errs, times)
+                nit_sink += its
+                fresh = False
+                continue
+        nit += 1
+        if adaptive and nit > 1:
+            drop = _adapt_drop(drop, alpha, err, err_prev)
         err_prev = err
-        hist = hist_part.sum(axis=0)
-        thr = _threshold_from_hist(hist, dens * n * m)
         t0 = time.perf_counter()
-        kern.sparsify(P, rowmax, thr, counts, indptr, empty_i, empty_d)
-        nnz = int(indptr[-1])
-        indices = np.empty(nnz, dtype=np.int64)
-        data = np.empty(nnz)
-        kern.sparsify(P, rowmax, thr, counts, indptr, indices, data)
-        Pt = sp.csr_matrix((data, indices, indptr), shape=(n, m))
+        dy, dx, nnz, info = pl.direction(s, reg * (b - s), _forcing(err, m), solver,
+                                         adaptive, dens, drop, max_cg,
+                                         max(CG_GUESS, cg_iters[-1] if cg_iters else 0))
         nnz_hist.append(nnz)
-        rhs = reg * (b - s)
-        rtol = min(0.1, max(1e-12, err))
-        dy, dx, info = _newton_direction(Pt, a, s, rhs, solver, rtol, max_cg)
         cg_iters.append(info.get("cg_iter", 0))
         t_solve += time.perf_counter() - t0
-        alpha = _line_search(dx, dy, a, s, b, Pmv, reg)
+        alpha = _line_search(dx, dy, a, s, b, pl.mv, reg)
+        alphas.append(alpha)
         if alpha == 0.0:
-            # Newton failed: a few Sinkhorn steps and a denser Hessian
-            g = eng._g_update(g, s, logb, reg, M, f, work)
-            sub = eng.log_numba(a, b, M, reg, 10, tol, f, g, record, t_start)
-            errs.extend(sub.errs)
-            times.extend(sub.times)
-            f, g = sub.f, sub.g
-            nit_sink += sub.nit
+            # Newton failed: Sinkhorn iterations and a denser Hessian
+            sub = _sinkhorn_chunk(a, b, M, reg, FALLBACK_ITS, tol, f, g, record, t_start,
+                                  errs, times)
+            f, g, nit_sink = np.array(sub.f), np.array(sub.g), nit_sink + sub.nit
             fresh = False
             dens = min(dens * 4.0, 1.0)
-            if sub.status == SUCCESS:
-                err = sub.err
-                status = SUCCESS
+            drop = max(drop * DROP_FAIL, DROP_MIN)
+            if sub.status in (SUCCESS, NAN_ENCOUNTERED):
+                err, status = sub.err, sub.status
                 break
             continue
         g = g + alpha * dy
         fresh = False
-    else:
-        # maxiter Newton steps done: report the error of the final point
-        kern.plan_sweep(M, loga, g, reg, f, P, rowmax, part, hist_part, hstride, *vb, s)
-        fresh = True
-        err = float(np.linalg.norm(s - b))
-        status = SUCCESS if err <= tol else MAXITER
     timings["newton"] = time.perf_counter() - t_newton
     timings["newton_sweeps"] = t_sweep
     timings["newton_solves"] = t_solve
     out = eng._State(f=f, g=g, nit=nit_sink + nit, err=err, status=status, engine="sns",
                      errs=errs, times=times)
     out.extra.update(nit_sinkhorn=nit_sink, nit_newton=nit, timings=timings, nnz=nnz_hist,
-                     cg_iter=cg_iters,
-                     P=P if fresh else None)
+                     cg_iter=cg_iters, alpha=alphas, P=pl.P if fresh else None)
     return out
 
 
@@ -358,8 +610,22 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
     t_start = time.perf_counter()
     timings = {}
     st = eng.auto_xp(xp, a, b, M, reg, n_warmup, tol, "sinkhorn", f0, g0)
-    timings["warmup"] = time.perf_counter() - t_start
     nit_sink = st.nit
+    if st.status == MAXITER and st.err * math.sqrt(m) > EPS_IF:
+        # epsilon scaling as sns_numba's (_eps_warmup), with the namespace's engines
+        levels = eps_levels(M, reg, float(xp.max(M) - xp.min(M)))
+        if EPS_ITS * len(levels) + EPS_FINAL > maxiter:
+            levels = []
+        for r in levels + [reg] if levels else []:
+            last = r == reg
+            sub = eng.auto_xp(xp, a, b, M, r, EPS_FINAL if last else EPS_ITS,
+                              tol if last else 0.0, "sinkhorn", st.f, st.g)
+            if sub.status == NAN_ENCOUNTERED:
+                break
+            nit_sink += sub.nit
+            st = sub if last else eng._State(f=sub.f, g=sub.g, nit=0, err=st.err,
+                                             status=MAXITER, engine=st.engine)
+    timings["warmup"] = time.perf_counter() - t_start
     f, g = st.f, st.g
     if st.status in (SUCCESS, NAN_ENCOUNTERED):
         st.extra.update(nit_sinkhorn=nit_sink, nit_newton=0, timings=timings)
@@ -391,8 +657,8 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
             full = xp.concat([v, zero])
             return (s * full - H.rmv(H.mv(full) * ia))[:-1]
 
-        diag = xp.maximum(s - H.rmv_sq(ia), 1e-300)[:-1]
-        rtol = min(0.1, max(1e-12, err))
+        diag = xp.maximum(s - H.rmv_sq(ia), DIAG_FLOOR * s)[:-1]
+        rtol = _forcing(err, m)
         x, _ = _pcg(mv, rhs[:-1], diag, rtol, max_cg, xp)
         dy = xp.concat([x, zero])
         dx = -H.mv(dy) * ia
