@@ -29,7 +29,7 @@ MIN_PROBE = 20
 WINDOW = 10
 #: predicted Newton phase: steps, Sinkhorn iterations per step, seconds per step
 NEWTON_STEPS = 12
-STEP_ITERS = 8.0
+STEP_ITERS = 5.0
 STEP_OVERHEAD = 5e-4
 #: modelled seconds of one scaling iteration: per cost entry, and per iteration
 ENTRY_SECONDS = 6e-10
