@@ -84,7 +84,7 @@ def choose_solver(n, d, P, loss="squared", robust_eps=0.0, memory_budget=IPM_MEM
 
 _SOLVER_OPTIONS = {
     "admm": {"rho", "relax", "adapt_rho", "check_every", "adapt_every", "adapt_threshold",
-             "eta", "anderson", "max_rho_updates", "blas_threads"},
+             "eta", "anderson", "max_rho_updates", "blas_threads", "polish", "polish_every"},
     "ipm": {"blas_threads"},
     "scp": {"step0"},
     "cvxpy": {"cvxpy_solver", "verbose"},
@@ -203,7 +203,9 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     **options
         'admm': ``rho`` (1.0), ``relax`` (1.6), ``adapt_rho`` (True), ``anderson`` (0),
         ``check_every`` (5), ``adapt_every`` (10), ``adapt_threshold`` (1.5),
-        ``max_rho_updates`` (20),
+        ``max_rho_updates`` (20), ``polish`` (True: a certified polishing step on
+        ADMM's active set, squared and bce losses, see :func:`admm_solve`),
+        ``polish_every`` (1000),
         ``eta`` (1.0, weight of the cone-constraint block), ``blas_threads`` (1);
         'ipm': ``blas_threads`` (None: BLAS as configured, all cores; pass 1 on a
         machine shared with other jobs); 'scp': ``step0``;
@@ -273,7 +275,7 @@ def fit_convex_relu(X, y, *, n_patterns=100, beta=1e-3, loss="squared", solver="
     out["message"] = res.message
     out["success"] = res.status == SUCCESS
     for key in ("rho", "primal_residual", "dual_residual", "anderson_steps", "gated_objective",
-                "cvxpy_status", "lower_bound", "gap"):
+                "cvxpy_status", "lower_bound", "gap", "polished", "kkt_residual"):
         if key in res:
             out[key] = res[key]
     return out
