@@ -76,7 +76,7 @@ class _Reduced:
     def newton(self, t, slack_dir, maxiter=30):
         """Damped Newton from ``t``, kept inside the inactive rows' half-spaces.
 
-        ``slack_dir(dt)`` returns the largest step in ``[0, 1]`` that keeps the
+        ``slack_dir(t, dt)`` returns the largest step in ``[0, 1]`` that keeps the
         inactive rows feasible and the row that blocks it (or ``None``). Returns
         ``(t, blocking_row)``; ``t`` is ``None`` when a neuron shrinks to zero.
         """
@@ -100,7 +100,7 @@ class _Reduced:
             dec = float(-g @ dt)
             if not dec > 1e-28 * max(1.0, abs(f)):
                 break
-            a_max, row = slack_dir(dt)
+            a_max, row = slack_dir(t, dt)
             if row is not None and a_max <= 1e-14:
                 return t, row           # a row at zero slack blocks the direction
             a = min(1.0, a_max)
@@ -173,6 +173,26 @@ def _kkt_errors(prob, U, z, Lam):
     return out / prob.beta
 
 
+def _rows_to_release(prob, U, z, active):
+    """``(rows, cols)`` of the most negative least-squares multiplier of each nonzero
+    neuron (``G_cᵀ lambda_c = F_cᵀ z + beta u_c/‖u_c‖`` on its active rows); ``None``
+    when no multiplier is negative."""
+    FTz = prob.FT(z)
+    nrm = np.linalg.norm(U, axis=0)
+    rows, cols = [], []
+    for c in np.flatnonzero(nrm > 0):
+        act = np.flatnonzero(active[:, c])
+        if act.size == 0:
+            continue
+        G = prob.E2m[act, c][:, None] * prob.Xm[act]
+        lam = np.linalg.lstsq(G.T, FTz[:, c] + prob.beta * U[:, c] / nrm[c], rcond=None)[0]
+        k = int(np.argmin(lam))
+        if lam[k] < 0:
+            rows.append(act[k])
+            cols.append(c)
+    return (np.array(rows), np.array(cols)) if rows else None
+
+
 def _project(prob, U, active):
     """Each nonzero column onto the null space of its active rows; ``(U, bases)``."""
     U = U.copy()
@@ -186,22 +206,23 @@ def _project(prob, U, active):
 
 
 def _solve_on(prob, U, active):
-    """Newton on the active set from ``U``; ``(U, blocking (row, col) or None)``."""
+    """Newton on the active set from ``U``; ``(U, blocking (rows, cols) or None)``."""
     U, bases = _project(prob, U, active)
     cols = [c for c in bases if bases[c].shape[1] > 0 and np.linalg.norm(U[:, c]) > 0]
     red = _Reduced(prob, np.array(cols, dtype=int), [bases[c] for c in cols])
-    S = prob.slacks(U)
     free = ~active
 
-    def slack_dir(dt):
+    def slack_dir(t, dt):
+        S = prob.slacks(red.weights(t, U.shape))
         dS = prob.slacks(red.weights(dt, U.shape))
         blk = free & (dS < 0)
         if not blk.any():
             return np.inf, None
         ratio = np.full(S.shape, np.inf)
         ratio[blk] = np.maximum(S[blk], 0.0) / -dS[blk]
-        k = int(np.argmin(ratio))
-        return float(ratio.flat[k]), np.unravel_index(k, S.shape)
+        a_max = float(ratio.min())
+        # every row that blocks at this step length (ties are common: degenerate rows)
+        return a_max, np.nonzero(ratio <= a_max * (1.0 + 1e-9) + 1e-14)
 
     t0 = np.concatenate([bases[c].T @ U[:, c] for c in cols]) if cols else np.zeros(0)
     t, row = red.newton(t0, slack_dir)
@@ -210,7 +231,7 @@ def _solve_on(prob, U, active):
     return red.weights(t, U.shape), row
 
 
-def polish(X, y, D, beta, loss, V, W, lam_est, tol, max_rounds=40):
+def polish(X, y, D, beta, loss, V, W, lam_est, tol, max_rounds=100):
     """Polish ADMM's ``(V, W)`` on its active set; certified result or ``None``.
 
     ``lam_est`` (``n x 2P``, NumPy) holds ADMM's cone multiplier estimates
@@ -242,6 +263,7 @@ def polish(X, y, D, beta, loss, V, W, lam_est, tol, max_rounds=40):
     else:
         return None
     U = U_try
+    released = set()
     for rounds in range(1, max_rounds + 1):
         U_new, row = _solve_on(prob, U, active)
         if U_new is None:
@@ -261,9 +283,13 @@ def polish(X, y, D, beta, loss, V, W, lam_est, tol, max_rounds=40):
         if row is not None:
             active[row] = True
             continue
-        # rows without multiplier leave the set, in the neurons that are not stationary
-        drop = active & (Lam == 0.0) & (np.linalg.norm(U, axis=0) > 0) & (kkt > tol)
-        if not drop.any():
+        # per neuron, the row of most negative least-squares multiplier leaves the set
+        drop = _rows_to_release(prob, U, z, active)
+        if drop is None:
             return None
-        active &= ~drop
+        key = active.tobytes()
+        if key in released:         # the same set again: the iteration cycles
+            return None
+        released.add(key)
+        active[drop] = False
     return None
