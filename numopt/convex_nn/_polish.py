@@ -55,14 +55,11 @@ def _null_basis(A, d):
 class _Reduced:
     """The smooth program on active neurons ``cols`` with bases ``N_c``."""
 
-    def __init__(self, prob, cols, bases):
-        X, D, P = prob.X, prob.D, prob.P
+    def __init__(self, prob, cols, bases, blocks):
         self.prob, self.cols, self.bases = prob, cols, bases
         sizes = [N.shape[1] for N in bases]
         self.offs = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        blocks = [(1.0 if c < P else -1.0) * (D[:, [c % P]] * (X @ N))
-                  for c, N in zip(cols, bases)]
-        self.J = np.hstack(blocks) if blocks else np.zeros((X.shape[0], 0))
+        self.J = np.hstack(blocks) if blocks else np.zeros((prob.X.shape[0], 0))
         self.JTJ = self.J.T @ self.J if prob.loss == "squared" else None
 
     def parts(self, t):
@@ -193,23 +190,33 @@ def _rows_to_release(prob, U, z, active):
     return (np.array(rows), np.array(cols)) if rows else None
 
 
-def _project(prob, U, active):
-    """Each nonzero column onto the null space of its active rows; ``(U, bases)``."""
+def _project(prob, U, active, cache):
+    """Each nonzero column onto the null space of its active rows; ``(U, bases)``.
+
+    ``cache`` maps a column to ``(its active rows, N_c, its Jacobian block)`` and is
+    refreshed for the columns whose active rows changed.
+    """
     U = U.copy()
     bases = {}
     for c in np.flatnonzero(np.linalg.norm(U, axis=0) > 0):
         rows = active[:, c]
-        N = _null_basis(prob.E2m[rows, c][:, None] * prob.Xm[rows], U.shape[0])
+        key = rows.tobytes()
+        if c not in cache or cache[c][0] != key:
+            N = _null_basis(prob.E2m[rows, c][:, None] * prob.Xm[rows], U.shape[0])
+            sign = 1.0 if c < prob.P else -1.0
+            cache[c] = (key, N, sign * (prob.D[:, [c % prob.P]] * (prob.X @ N)))
+        N = cache[c][1]
         bases[c] = N
         U[:, c] = N @ (N.T @ U[:, c])
     return U, bases
 
 
-def _solve_on(prob, U, active):
+def _solve_on(prob, U, active, cache):
     """Newton on the active set from ``U``; ``(U, blocking (rows, cols) or None)``."""
-    U, bases = _project(prob, U, active)
+    U, bases = _project(prob, U, active, cache)
     cols = [c for c in bases if bases[c].shape[1] > 0 and np.linalg.norm(U[:, c]) > 0]
-    red = _Reduced(prob, np.array(cols, dtype=int), [bases[c] for c in cols])
+    red = _Reduced(prob, np.array(cols, dtype=int), [bases[c] for c in cols],
+                   [cache[c][2] for c in cols])
     free = ~active
 
     def slack_dir(t, dt):
@@ -252,10 +259,11 @@ def polish(X, y, D, beta, loss, V, W, lam_est, tol, max_rounds=100):
     lam_est = lam_est[prob.mask]
     if np.count_nonzero(np.linalg.norm(U, axis=0)) * d > MAX_POLISH_VARIABLES:
         return None
+    cache = {}
     S = prob.slacks(U)
     active = (lam_est > 0) & (S <= 1e-3 * np.abs(S).max(axis=0, initial=0.0))
     for _ in range(10):      # a start on the active set that satisfies the other rows
-        U_try, _ = _project(prob, U, active)
+        U_try, _ = _project(prob, U, active, cache)
         neg = (prob.slacks(U_try) < 0) & ~active & (np.linalg.norm(U_try, axis=0) > 0)
         if not neg.any():
             break
@@ -265,7 +273,7 @@ def polish(X, y, D, beta, loss, V, W, lam_est, tol, max_rounds=100):
     U = U_try
     released = set()
     for rounds in range(1, max_rounds + 1):
-        U_new, row = _solve_on(prob, U, active)
+        U_new, row = _solve_on(prob, U, active, cache)
         if U_new is None:
             return None
         U = U_new
