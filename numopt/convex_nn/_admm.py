@@ -248,7 +248,9 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
     and its objective is within ``tol`` (relative) of that certified bound
     (result fields ``polished``, ``gap``, ``lower_bound``, ``kkt_residual``);
     otherwise the iteration goes on and ADMM's own iterate and status stand.
-    The hinge loss is not polished (not smooth on its active set).
+    The hinge loss is not polished (not smooth on its active set), nor are
+    problems whose reduced Newton matrix would be too costly (more than 4000
+    active weights ``K``, or ``n K²`` above 2e9).
     ``polish=False`` runs the raw ADMM. On the device path the polishing step
     copies the data and state to the host and the polished weights back.
 
@@ -257,6 +259,9 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
     state as separate arrays, one host synchronisation per residual check).
     """
     cb = make_callback(callback)
+    if not (isinstance(polish_every, (int, np.integer)) and polish_every >= 1):
+        raise ValueError(f"`polish_every` must be an integer >= 1, got {polish_every!r}")
+    polish = polish and loss in POLISH_LOSSES and beta > 0
     xp = get_namespace(X, y, D)
     n, d = X.shape
     P = D.shape[1]

@@ -10,8 +10,10 @@ basis of the null space of the active rows ``A_c`` of neuron ``c``,
     min_t  loss(sum_c F_c N_c t_c) + beta * sum_c ‖t_c‖     (all ‖t_c‖ > 0)
 
 has at most ``2dP`` variables and is solved by a few damped Newton steps.
-Rows that the Newton point violates join the active set and the reduced
-problem is solved again.
+A primal active-set iteration corrects ADMM's guess: a ratio test keeps the
+other rows feasible and a row that blocks a step joins the set; when the
+Newton point does not certify, per neuron the row of most negative
+least-squares multiplier leaves it (a repeated set ends the attempt).
 
 The polished point is accepted only with a certificate: it is primal
 feasible (to ``tol`` relative to the size of the slacks), and with the loss
@@ -35,8 +37,11 @@ __all__ = ["polish"]
 
 POLISH_LOSSES = ("squared", "bce")
 
-#: largest reduced problem (variables) that is polished: an O(n K² + K³) Newton step
+#: largest reduced problem (variables K) that is polished: an O(n K² + K³) Newton step
 MAX_POLISH_VARIABLES = 4000
+
+#: largest ``n K²`` (flops of one active-set round's Gauss-Newton matrix) that is polished
+MAX_POLISH_FLOPS = 2e9
 
 
 def _null_basis(A, d):
@@ -245,9 +250,11 @@ def polish(X, y, D, beta, loss, V, W, lam_est, tol, max_rounds=100):
     (positive exactly on the rows its projected slack holds at zero). A
     primal active-set iteration: Newton on the current active set with a ratio
     test on the other rows (a blocking row joins the set), then multipliers by
-    NNLS; rows with zero multiplier leave the set when the point does not
-    certify. Returns ``None`` when the loss is not smooth, the reduced problem
-    is too large, or no point certifies within ``max_rounds``; else a dict with
+    NNLS; per neuron, the row of most negative least-squares multiplier leaves
+    the set when the point does not certify. Returns ``None`` when the loss is
+    not smooth, the reduced problem is too large (more than
+    ``MAX_POLISH_VARIABLES`` active weights ``K`` or ``n K²`` above
+    ``MAX_POLISH_FLOPS``), or no point certifies within ``max_rounds``; else a dict with
     ``V``, ``W``, ``fun``, ``lower_bound``, ``gap`` (relative), ``kkt`` (the
     largest stationarity error relative to ``beta``), ``rounds``.
     """
@@ -257,7 +264,8 @@ def polish(X, y, D, beta, loss, V, W, lam_est, tol, max_rounds=100):
     U = np.hstack([V, W])
     d, m = U.shape
     lam_est = lam_est[prob.mask]
-    if np.count_nonzero(np.linalg.norm(U, axis=0)) * d > MAX_POLISH_VARIABLES:
+    K = np.count_nonzero(np.linalg.norm(U, axis=0)) * d
+    if K > MAX_POLISH_VARIABLES or X.shape[0] * K * K > MAX_POLISH_FLOPS:
         return None
     cache = {}
     S = prob.slacks(U)
