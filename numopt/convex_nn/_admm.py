@@ -401,8 +401,6 @@ def _try_polish(X, y, D, beta, loss, st, rho, eta, tol, xp):
     ``G u = s``). On the device path the data and state are copied to the host
     and the polished weights back.
     """
-    if loss not in POLISH_LOSSES:
-        return None
     lam = hstack([st.nv, st.nw], xp) * (-eta * rho)
     if xp is np:
         return _polish_host(X, y, D, beta, loss, st.Vv, st.Vw, lam, tol)
