@@ -31,10 +31,11 @@ import math
 
 import numpy as np
 
-from .._array_api import get_namespace
+from .._array_api import from_host, get_namespace, to_host
 from .._callback import make_callback
 from .._threads import with_blas_threads
 from .._result import CALLBACK_STOP, MAXITER, NAN_ENCOUNTERED, SUCCESS, make_result
+from ._polish import POLISH_LOSSES, polish as _polish_host
 from ._xp import (add_diag, amax0, cho_factor, cho_solve, colnorm, copy, expit, eye_like,
                   hstack, ravel, rowdot)
 
@@ -216,7 +217,8 @@ def _admm_step(op, st, out, y, beta, rho, relax, loss):
 @with_blas_threads(1)
 def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, maxiter=10000,
                adapt_rho=True, check_every=5, adapt_every=10, adapt_threshold=1.5,
-               eta=1.0, anderson=0, max_rho_updates=20, callback=None, objective=None):
+               eta=1.0, anderson=0, max_rho_updates=20, polish=True, polish_every=1000,
+               callback=None, objective=None):
     """Run ADMM on the convex ReLU program with fixed patterns ``D``.
 
     Runs with one BLAS thread unless ``blas_threads=`` says otherwise (the
@@ -236,11 +238,30 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
     ``nit``, ``rho``, ``primal_residual``, ``dual_residual``.
     ``objective(V, W)``, when given, is evaluated for the callback's ``fun``.
 
+    ``polish`` (default True; squared and bce losses): every ``polish_every``
+    iterations and when ``maxiter`` ends the run, ADMM's active set (its nonzero
+    neurons, the cone rows its projected slack holds at zero) is handed to a
+    host-side polishing step (:mod:`numopt.convex_nn._polish`): Newton on the
+    smooth program of that active set with a primal active-set correction, then
+    multipliers by NNLS and a weak-duality lower bound. The polished point is
+    returned, with status 0 and a message saying so, only when it is feasible
+    and its objective is within ``tol`` (relative) of that certified bound
+    (result fields ``polished``, ``gap``, ``lower_bound``, ``kkt_residual``);
+    otherwise the iteration goes on and ADMM's own iterate and status stand.
+    The hinge loss is not polished (not smooth on its active set), nor are
+    problems whose reduced Newton matrix would be too costly (more than 4000
+    active weights ``K``, or ``n K²`` above 2e9).
+    ``polish=False`` runs the raw ADMM. On the device path the polishing step
+    copies the data and state to the host and the polished weights back.
+
     Array namespaces: ``X, y, D`` of one non-NumPy namespace run the same
     iteration there, on their device (Cholesky factors of the namespace, the
     state as separate arrays, one host synchronisation per residual check).
     """
     cb = make_callback(callback)
+    if not (isinstance(polish_every, (int, np.integer)) and polish_every >= 1):
+        raise ValueError(f"`polish_every` must be an integer >= 1, got {polish_every!r}")
+    polish = polish and loss in POLISH_LOSSES and beta > 0
     xp = get_namespace(X, y, D)
     n, d = X.shape
     P = D.shape[1]
@@ -263,6 +284,7 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
     n_aa = 0
     n_rho = 0
     k = 0
+    pol, polished_at, next_polish = None, 0, polish_every
     for k in range(1, maxiter + 1):
         Fu, Uv, Uw, Gv, Gw = _admm_step(op, st, nxt, y, beta, rho, relax, loss)
         if anderson:
@@ -340,6 +362,12 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
         if r_pri <= eps_pri and r_dual <= eps_dual:
             status = SUCCESS
             break
+        if polish and (k >= next_polish or (last and k > polished_at)):
+            polished_at, next_polish = k, k + polish_every
+            pol = _try_polish(X, y, D, beta, loss, nxt, rho, eta, tol, xp)
+            if pol is not None:
+                status = SUCCESS
+                break
         if adapt_rho and k % adapt_every == 0 and n_rho < max_rho_updates:
             tau = float(np.clip(np.sqrt(r_pri / max(r_dual, 1e-300)), 0.1, 10.0))
             if tau > adapt_threshold or tau < 1.0 / adapt_threshold:
@@ -350,9 +378,35 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
                 dX, dG, x_prev, g_prev, aa_taken = [], [], None, None, False
     if status == MAXITER:
         detail = (f"ADMM residuals (primal {r_pri:.2e}, dual {r_dual:.2e}) above tol={tol:g} "
-                  f"after {k} iterations.")
-    V, W = copy(nxt.Vv, xp), copy(nxt.Vw, xp)
+                  f"after {k} iterations" + ("; polishing did not certify a point."
+                                             if polished_at else "."))
+    if pol is not None:
+        V, W = pol["V"], pol["W"]
+        detail = (f"polished on ADMM's active set after {k} iterations: certified relative "
+                  f"duality gap {pol['gap']:.1e} <= tol={tol:g}.")
+    else:
+        V, W = copy(nxt.Vv, xp), copy(nxt.Vw, xp)
     x = hstack([ravel(V, xp), ravel(W, xp)], xp)
+    extra = {} if pol is None else {"gap": pol["gap"], "lower_bound": pol["lower_bound"],
+                                     "kkt_residual": pol["kkt"]}
     return make_result(x, status, detail=detail, nit=k, V=V, W=W, rho=rho,
                        primal_residual=float(r_pri), dual_residual=float(r_dual),
-                       anderson_steps=n_aa)
+                       anderson_steps=n_aa, polished=pol is not None, **extra)
+
+
+def _try_polish(X, y, D, beta, loss, st, rho, eta, tol, xp):
+    """:func:`polish` on ADMM's state ``st`` (host step); ``None`` or the polished point.
+
+    The cone multipliers are ``lambda = −eta rho nu`` (``nu`` the scaled dual of
+    ``G u = s``). On the device path the data and state are copied to the host
+    and the polished weights back.
+    """
+    lam = hstack([st.nv, st.nw], xp) * (-eta * rho)
+    if xp is np:
+        return _polish_host(X, y, D, beta, loss, st.Vv, st.Vw, lam, tol)
+    h = [to_host(a) for a in (X, y, D, st.Vv, st.Vw, lam)]
+    pol = _polish_host(*h[:3], beta, loss, *h[3:], tol)
+    if pol is not None:
+        dev, dtype = X.device, X.dtype
+        pol["V"], pol["W"] = (from_host(pol[k], xp, dev, dtype=dtype) for k in ("V", "W"))
+    return pol
