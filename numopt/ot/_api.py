@@ -659,12 +659,14 @@ def sinkhorn_newton_sparse(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=
                            density=None, solver="auto", **kwargs):
     """Sinkhorn-Newton-Sparse (Tang et al., ICLR 2024) with adaptive sparsity.
 
-    ``n_warmup`` Sinkhorn iterations, then Newton steps on the dual whose
-    Hessian keeps, in each row of the plan, the entries within a threshold
-    of the row maximum. The kept density adapts to the plan (it doubles when
-    a full Newton step contracts the error by less than 10x), so spread
-    plans (large ``reg``) keep converging fast, where the paper's fixed
-    ``2/n`` density stalls.
+    ``n_warmup`` Sinkhorn iterations (and epsilon scaling when they leave the
+    columns far off), then inexact Newton steps on the dual by CG. The
+    Hessian is the dense plan (exact) unless a sparse copy pays for its
+    build; the sparse copy keeps, in each row, the largest entries holding
+    all but a fraction ``drop`` of the row's mass (at least 4), with
+    ``drop`` adapted to each step's contraction, so spread plans (large
+    ``reg``) keep converging fast, where the paper's fixed ``2/n`` density
+    stalls. The user guide's ``numopt.ot`` page details each rule.
 
     Parameters
     ----------
@@ -673,8 +675,9 @@ def sinkhorn_newton_sparse(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=
     n_warmup : int
         Sinkhorn iterations before the first Newton step (paper: 20).
     density : float in (0, 1] or None
-        Fixed fraction of plan entries kept; None (default) adapts it,
-        starting from ``16 / min(n, m)`` (the paper uses a fixed ``2 / n``).
+        Fixed fraction of plan entries kept (the entries within one factor
+        of their row maximum); None (default): the adaptive mass rule above
+        (the paper uses a fixed ``2 / n``).
     solver : {'auto', 'cholesky', 'cg'}
         Sparse Newton solve: ``'cholesky'`` factors the Schur complement with
         CHOLMOD (scikit-sparse) when it imports, SciPy's SuperLU otherwise;
