@@ -435,7 +435,9 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
           exceeds the predicted time of a Newton phase, the potentials warm
           start SNS (no iteration is wasted: they are its warm-up). Problems
           Sinkhorn solves fast (``reg`` large against the cost range) never
-          leave it, and give the same plan, bit for bit, as ``'sinkhorn'``.
+          leave it, and give the same plan, bit for bit, as ``'sinkhorn'``
+          where ``exp(-M/reg)`` does not underflow (where it does, the probe
+          scales SNS's warm-up kernel, the row minima of ``M`` absorbed).
           ``log['method']`` names the engine that finished.
     numItermax : int
         Maximum number of iterations (for ``'sns'``: of Newton steps; for

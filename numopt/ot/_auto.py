@@ -20,8 +20,18 @@ each window.
 import math
 import time
 
+import numpy as np
+
+from numopt._result import MAXITER, SUCCESS
+
 from . import _engines as eng
+from . import _kernels as kern
 from . import _sns
+from ._stabilized import gibbs_kernel
+
+#: the absorbed-kernel probe hands over to the stabilized engine once a scaling
+#: leaves [1/SCALE_LIMIT, SCALE_LIMIT]
+SCALE_LIMIT = 1e100
 
 #: iterations before the first rate estimate (SNS's default warm-up length)
 MIN_PROBE = 20
@@ -97,6 +107,74 @@ def _merge(probe, newton, t_probe):
     return newton
 
 
+def _absorbed_probe(a, b, M, reg, maxiter, tol, mon, record):
+    """Scaling iterations on SNS's warm-up kernel, watched by ``mon``.
+
+    Where ``exp(-M / reg)`` underflows, the kernel with the row minima of ``M``
+    absorbed, ``exp((min_j M_ij - M_ij) / reg)``, keeps an entry 1 in every row
+    (one exp pass, as SNS's warm-up), where the stabilized engine starts with
+    exact log-domain steps. Returns the engines' state, or None when a scaling
+    stops being finite and positive or leaves ``[1/SCALE_LIMIT, SCALE_LIMIT]``
+    (the caller then runs the stabilized engine from the last good potentials,
+    in ``None``'s place: ``(None, f, g, iterations)``).
+    """
+    n, m = M.shape
+    f, g = M.min(axis=1), np.zeros(m)
+    work = eng._Work(n, m)
+    K = np.empty((n, m))
+    gibbs_kernel(M, f, g, reg, K, work.vbuf[0], *work.vbuf[2:])
+    u, w, v = np.empty(n), np.empty(m), np.ones(m)
+    st = eng._State(f=None, g=None, engine="sinkhorn")
+    t0 = time.perf_counter()
+    status, it, err = MAXITER, 0, np.inf
+    last = (f, g, 0)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        for it in range(1, maxiter + 1):
+            kern.scaling_sweep(K, a, v, u, work.part, w)
+            err = float(np.linalg.norm(v * w - b))
+            if not (math.isfinite(err) and np.all(w > 0) and np.all(u > 0)
+                    and u.max() < SCALE_LIMIT and u.min() > 1.0 / SCALE_LIMIT):
+                return None, last
+            if record:
+                st.errs.append(err)
+                st.times.append(time.perf_counter() - t0)
+            if err <= tol:
+                status = SUCCESS
+                break
+            if it == maxiter:
+                break
+            if mon(it, err):
+                st.extra["handover"] = True
+                break
+            v_new = b / w
+            if not (v_new.max() < SCALE_LIMIT and v_new.min() > 1.0 / SCALE_LIMIT):
+                return None, (f + reg * np.log(u), g + reg * np.log(v), it)
+            v = v_new
+            last = (f + reg * np.log(u), g + reg * np.log(v), it)
+    st.f, st.g = f + reg * np.log(u), g + reg * np.log(v)
+    st.nit, st.err, st.status, st.K = it, err, status, K
+    st.extra["uv"] = (u, v)
+    return st, None
+
+
+def _probe_numba(a, b, M, reg, maxiter, tol, f0, g0, record, mon):
+    """The Sinkhorn phase: plain scaling, or where the kernel underflows (and no warm
+    start is given) the absorbed-kernel probe, the stabilized engine as the fallback."""
+    if f0 is not None or not eng.kernel_underflows(M, reg):
+        return eng.auto_numba(a, b, M, reg, maxiter, tol, "sinkhorn", f0, g0, record,
+                              monitor=mon)
+    st, last = _absorbed_probe(a, b, M, reg, maxiter, tol, mon, record)
+    if st is not None:
+        return st
+    from ._stabilized import stabilized_numba
+    f, g, done = last
+    mon.errs = []
+    st = stabilized_numba(a, b, M, reg, max(1, maxiter - done), tol, f, g, record=record,
+                          monitor=mon)
+    st.nit += done
+    return st
+
+
 def auto_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, **sns_opts):
     """``method='auto'`` with the compiled engines (NumPy input).
 
@@ -104,7 +182,7 @@ def auto_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, **sns
     """
     mon = RateMonitor(tol, iteration_seconds(*M.shape))
     t0 = time.perf_counter()
-    st = eng.auto_numba(a, b, M, reg, maxiter, tol, "sinkhorn", f0, g0, record, monitor=mon)
+    st = _probe_numba(a, b, M, reg, maxiter, tol, f0, g0, record, mon)
     if not st.extra.get("handover"):
         return st
     t_probe = time.perf_counter() - t0

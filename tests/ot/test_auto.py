@@ -172,3 +172,22 @@ def test_auto_on_the_array_api_path(xpb, reg):
         f, g = (xpb.to_numpy(x) * reg for x in (log["log_u"], log["log_v"]))
         gibbs = np.exp((f[:, None] + g[None, :] - p.M) / reg)
         assert np.abs(Pn - gibbs).max() <= 1e-12
+
+
+def test_auto_probe_falls_back_to_the_stabilized_engine_when_a_column_underflows():
+    # column 0 costs 5 more than every row minimum: exp(-5 / reg) underflows, so the
+    # absorbed-kernel probe (_absorbed_probe) breaks down at its first sweep and the
+    # stabilized engine takes over
+    from numopt.ot._auto import _absorbed_probe
+    p = ot_random_assignment(50, rng=7)
+    M = p.M.copy()
+    M[:, 0] += 5.0
+    reg = 2e-3
+    st, last = _absorbed_probe(p.a, p.b, M, reg, 100, TOL, RateMonitor(TOL, 1e-6), False)
+    assert st is None and last[2] == 0
+    P, log = sinkhorn(p.a, p.b, M, reg, method="auto", numItermax=100_000, stopThr=TOL,
+                      log=True)
+    assert log["status"] == 0 and _marg(P, p.a, p.b) <= 10 * TOL
+    f, g = log["log_u"] * reg, log["log_v"] * reg
+    np.testing.assert_allclose(P, np.exp((f[:, None] + g[None, :] - M) / reg), rtol=1e-9,
+                               atol=1e-300)
