@@ -39,8 +39,8 @@ MIN_PROBE = 20
 WINDOW = 10
 #: predicted Newton phase: steps, Sinkhorn iterations per step, seconds per step
 NEWTON_STEPS = 12
-STEP_ITERS = 5.0
-STEP_OVERHEAD = 5e-4
+STEP_ITERS = 4.0
+STEP_OVERHEAD = 2e-4
 #: modelled seconds of one scaling iteration: per cost entry, and per iteration
 ENTRY_SECONDS = 6e-10
 ITER_SECONDS = 5e-6
