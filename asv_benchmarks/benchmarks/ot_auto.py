@@ -9,6 +9,9 @@ default method (``'sinkhorn'``, scaling iterations), ``numItermax`` large
 enough for a time budget; it *fails* when its plan has NaN entries or its
 marginal error stays above ``10 * TOL`` (the kernel underflows at small
 ``reg``: POT then needs ``sinkhorn_log``, 50-100x slower per iteration).
+The table says why: ``NaN``, ``stopped`` (POT's own numerical-error stop,
+marginal error above ``10 * TOL``) or ``>Ts`` (still running at the budget's
+iteration cap, ``--budget`` seconds).
 
 Run as a script for the side-by-side table, interleaved (auto, SNS, POT,
 auto, SNS, POT, ...; best of ``--rounds``), one thread::
@@ -98,7 +101,12 @@ def run(solver, a, b, M, reg, pot_maxiter=100_000):
                                   log=True)
         el = time.perf_counter() - t
     err = _err(P, a, b)
-    ok = bool(np.all(np.isfinite(P))) and err <= 10 * TOL
+    finite = bool(np.all(np.isfinite(P)))
+    ok = finite and err <= 10 * TOL
+    if solver.startswith("pot"):   # why POT failed: NaN, or the budget's iteration cap
+        why = "" if ok else ("NaN" if not finite else
+                             ("capped" if log.get("niter", 0) >= pot_maxiter - 10 else "stopped"))
+        return el, log.get("niter", np.nan), err, ok, why
     return el, log.get("niter", np.nan), err, ok, log.get("method", "sinkhorn")
 
 
@@ -170,7 +178,9 @@ def compare(family, n, reg, rounds, budget):
 def _fmt(r):
     if r is None:
         return f"{'-':>10}"
-    return f"{r[0]:>10.3f}" if r[3] else f"{'fails':>10}"
+    if r[3]:
+        return f"{r[0]:>10.3f}"
+    return f"{'>' + format(r[0], '.1f') + 's':>10}" if r[4] == "capped" else f"{r[4]:>10}"
 
 
 def main(argv=None):

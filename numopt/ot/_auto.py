@@ -29,9 +29,9 @@ from . import _kernels as kern
 from . import _sns
 from ._stabilized import gibbs_kernel
 
-#: the absorbed-kernel probe hands over to the stabilized engine once a scaling
+#: the absorbed-kernel probe absorbs its scalings into the potentials once one
 #: leaves [1/SCALE_LIMIT, SCALE_LIMIT]
-SCALE_LIMIT = 1e100
+SCALE_LIMIT = 1e50
 
 #: iterations before the first rate estimate (SNS's default warm-up length)
 MIN_PROBE = 20
@@ -113,10 +113,11 @@ def _absorbed_probe(a, b, M, reg, maxiter, tol, mon, record):
     Where ``exp(-M / reg)`` underflows, the kernel with the row minima of ``M``
     absorbed, ``exp((min_j M_ij - M_ij) / reg)``, keeps an entry 1 in every row
     (one exp pass, as SNS's warm-up), where the stabilized engine starts with
-    exact log-domain steps. Returns the engines' state, or None when a scaling
-    stops being finite and positive or leaves ``[1/SCALE_LIMIT, SCALE_LIMIT]``
-    (the caller then runs the stabilized engine from the last good potentials,
-    in ``None``'s place: ``(None, f, g, iterations)``).
+    exact log-domain steps. Scalings that leave ``[1/SCALE_LIMIT, SCALE_LIMIT]``
+    are absorbed into the potentials (the kernel is recomputed). Returns
+    ``(state, None)``, or ``(None, (f, g, iterations))`` with the last good
+    potentials when a scaling stops being finite and positive (a column
+    underflowed): the caller then runs the stabilized engine from there.
     """
     n, m = M.shape
     f, g = M.min(axis=1), np.zeros(m)
@@ -133,7 +134,7 @@ def _absorbed_probe(a, b, M, reg, maxiter, tol, mon, record):
             kern.scaling_sweep(K, a, v, u, work.part, w)
             err = float(np.linalg.norm(v * w - b))
             if not (math.isfinite(err) and np.all(w > 0) and np.all(u > 0)
-                    and u.max() < SCALE_LIMIT and u.min() > 1.0 / SCALE_LIMIT):
+                    and np.all(np.isfinite(u))):
                 return None, last
             if record:
                 st.errs.append(err)
@@ -146,11 +147,17 @@ def _absorbed_probe(a, b, M, reg, maxiter, tol, mon, record):
             if mon(it, err):
                 st.extra["handover"] = True
                 break
-            v_new = b / w
-            if not (v_new.max() < SCALE_LIMIT and v_new.min() > 1.0 / SCALE_LIMIT):
-                return None, (f + reg * np.log(u), g + reg * np.log(v), it)
-            v = v_new
+            v = b / w
+            if not np.all(np.isfinite(v)):
+                return None, last
             last = (f + reg * np.log(u), g + reg * np.log(v), it)
+            if max(u.max(), v.max(), 1.0 / u.min(), 1.0 / v.min()) > SCALE_LIMIT:
+                # absorb the scalings into the potentials (one exp pass), as the
+                # stabilized engine does
+                f, g = last[0], last[1]
+                gibbs_kernel(M, f, g, reg, K, work.vbuf[0], *work.vbuf[2:])
+                v = np.ones(m)
+                st.extra["n_absorb"] = st.extra.get("n_absorb", 0) + 1
     st.f, st.g = f + reg * np.log(u), g + reg * np.log(v)
     st.nit, st.err, st.status, st.K = it, err, status, K
     st.extra["uv"] = (u, v)
