@@ -91,9 +91,15 @@ def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False,
     ``MAXITER``, ``extra['handover']``), as ``maxiter`` would.
     """
     import time
+
+    from ._stabilized import gibbs_kernel
     n, m = M.shape
     shift = float(M.min())
-    K = np.exp(-(M - shift) / reg)
+    # K = exp(-(M - shift) / reg) in one fused pass with the vectorised exp (no n x m
+    # temporaries; NumPy's exp costs a pass per operation and one allocation each)
+    K = np.empty((n, m))
+    vb = kern.work_buffers(kern.n_chunks(n), m)
+    gibbs_kernel(M, np.full(n, shift), np.zeros(m), reg, K, vb[0], *vb[2:])
     if f0 is not None:
         with np.errstate(over="ignore"):
             u = np.exp((f0 - shift) / reg)
