@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from numopt._result import MAXITER, SUCCESS
+from numopt._result import MAXITER
 
 from . import _engines as eng
 from . import _kernels as kern
@@ -136,16 +136,9 @@ def _absorbed_probe(a, b, M, reg, maxiter, tol, mon, record):
             if not (math.isfinite(err) and np.all(w > 0) and np.all(u > 0)
                     and np.all(np.isfinite(u))):
                 return None, last
-            if record:
-                st.errs.append(err)
-                st.times.append(time.perf_counter() - t0)
-            if err <= tol:
-                status = SUCCESS
-                break
-            if it == maxiter:
-                break
-            if mon(it, err):
-                st.extra["handover"] = True
+            stop = eng.record_and_stop(st, err, it, maxiter, tol, record, t0, mon)
+            if stop is not None:
+                status = stop
                 break
             v = b / w
             if not np.all(np.isfinite(v)):

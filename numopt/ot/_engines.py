@@ -17,6 +17,7 @@ Two families:
   test), computed in the inputs' float dtype.
 """
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,6 +70,24 @@ def _loop_status(err, tol, it, maxiter):
     return stop
 
 
+def record_and_stop(st, err, it, maxiter, tol, record, t0, monitor):
+    """The common tail of the scaling loops (plain, stabilized, ``'auto'``'s probe), after
+    an iteration with a finite error: record it, then ``SUCCESS`` at ``tol``,
+    ``MAXITER`` at the last iteration or when ``monitor(it, err)`` asks to hand over
+    (``st.extra['handover']``), None to go on."""
+    if record:
+        st.errs.append(err)
+        st.times.append(time.perf_counter() - t0)
+    if err <= tol:
+        return SUCCESS
+    if it == maxiter:  # keep the (u, v) pair of the last iterate (as POT)
+        return MAXITER
+    if monitor is not None and monitor(it, err):
+        st.extra["handover"] = True
+        return MAXITER
+    return None
+
+
 def kernel_underflows(M, reg, xp=np):
     """True when ``exp(-(M - min M) / reg)`` has entries below the range of ``M``'s dtype."""
     rng = float(xp.max(M) - xp.min(M))
@@ -90,8 +109,6 @@ def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False,
     after each unconverged iteration; True stops the loop there (status
     ``MAXITER``, ``extra['handover']``), as ``maxiter`` would.
     """
-    import time
-
     from ._stabilized import gibbs_kernel
     n, m = M.shape
     shift = float(M.min())
@@ -125,20 +142,13 @@ def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False,
         for it in range(1, maxiter + 1):
             kern.scaling_sweep(K, a, v, u, part, w)
             err = float(np.linalg.norm(v * w - b))
-            if record:
-                st.errs.append(err)
-                st.times.append(time.perf_counter() - t0)
             if not (math.isfinite(err) and np.all(w > 0) and np.all(u > 0)
                     and np.all(np.isfinite(u))):
                 st.extra["last"] = last
                 return None
-            if err <= tol:
-                status = SUCCESS
-                break
-            if it == maxiter:  # keep the (u, v) pair of the last iterate (as POT)
-                break
-            if monitor is not None and monitor(it, err):
-                st.extra["handover"] = True
+            stop = record_and_stop(st, err, it, maxiter, tol, record, t0, monitor)
+            if stop is not None:
+                status = stop
                 break
             last = (u, v)
             v = b / w

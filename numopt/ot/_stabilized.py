@@ -154,16 +154,9 @@ def stabilized_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU, reco
                 fresh = True
                 continue
             fresh = False
-            if record:
-                st.errs.append(err)
-                st.times.append(time.perf_counter() - t0)
-            if err <= tol:
-                status = SUCCESS
-                break
-            if it == maxiter:
-                break
-            if monitor is not None and monitor(it, err):
-                st.extra["handover"] = True
+            stop = eng.record_and_stop(st, err, it, maxiter, tol, record, t0, monitor)
+            if stop is not None:
+                status = stop
                 break
             S.v = b / S.w
             if (abs(math.log(S.u.max())) > logtau or abs(math.log(S.u.min())) > logtau
