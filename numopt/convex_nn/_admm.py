@@ -274,7 +274,7 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
         st, nxt = _StateXP(n, d, P, xp, X), _StateXP(n, d, P, xp, X)
     m_con = n + 2 * d * P + 2 * n * P
     n_var = 2 * d * P
-    status, detail = MAXITER, None
+    status = MAXITER
     r_pri = r_dual = np.inf
     dX, dG = [], []
     x_prev = g_prev = None
@@ -330,30 +330,13 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
         if not check:
             continue
         # residuals of the plain step (nxt holds T(x))
-        z, Vv, Vw, Sv, Sw = nxt.z, nxt.Vv, nxt.Vw, nxt.Sv, nxt.Sw
+        Vv, Vw = nxt.Vv, nxt.Vw
         if not nxt.finite():
             status = NAN_ENCOUNTERED
             break
-        r_pri = math.sqrt(float(xp.sum((Fu - z) ** 2) + xp.sum((Uv - Vv) ** 2)
-                                + xp.sum((Uw - Vw) ** 2) + xp.sum((Gv - Sv) ** 2)
-                                + xp.sum((Gw - Sw) ** 2)))
-        a, b = op.FT(z - z_old)
-        c, e = op.GT(Sv - Sv_old, Sw - Sw_old)
-        r_dual = rho * math.sqrt(float(xp.sum((a + Vv - Vv_old + c) ** 2)
-                                       + xp.sum((b + Vw - Vw_old + e) ** 2)))
-        nrm_a = math.sqrt(float(Fu @ Fu + xp.sum(Uv ** 2) + xp.sum(Uw ** 2) + xp.sum(Gv ** 2)
-                                + xp.sum(Gw ** 2)))
-        nrm_b = math.sqrt(float(z @ z + xp.sum(Vv ** 2) + xp.sum(Vw ** 2) + xp.sum(Sv ** 2)
-                                + xp.sum(Sw ** 2)))
-        a, b = op.FT(nxt.mu)
-        c, e = op.GT(nxt.nv, nxt.nw)
-        # F^T y_z + y_v + G^T y_s -> 0 at a solution (u carries no objective), so the
-        # dual scale is the size of its three terms
-        nrm_y = rho * max(math.sqrt(float(2.0 * xp.sum(a ** 2))),
-                          math.sqrt(float(xp.sum(nxt.lv ** 2) + xp.sum(nxt.lw ** 2))),
-                          math.sqrt(float(xp.sum(c ** 2) + xp.sum(e ** 2))))
-        eps_pri = np.sqrt(m_con) * tol * 1e-2 + tol * max(nrm_a, nrm_b)
-        eps_dual = np.sqrt(n_var) * tol * 1e-2 + tol * nrm_y
+        r_pri, r_dual, eps_pri, eps_dual = _residuals(
+            op, nxt, (Fu, Uv, Uw, Gv, Gw), (z_old, Vv_old, Vw_old, Sv_old, Sw_old), rho, tol,
+            m_con, n_var, xp)
         fun = objective(Vv, Vw) if objective is not None else None
         if cb(hstack([ravel(Vv, xp), ravel(Vw, xp)], xp), fun=fun, nit=k, rho=rho,
               primal_residual=r_pri, dual_residual=r_dual):
@@ -376,6 +359,43 @@ def admm_solve(X, y, D, beta, loss="squared", *, rho=1.0, relax=1.6, tol=1e-6, m
                 st.scale_duals(1.0 / tau)
                 nxt.scale_duals(1.0 / tau)
                 dX, dG, x_prev, g_prev, aa_taken = [], [], None, None, False
+    return _admm_result(status, k, nxt, pol, polished_at, rho, r_pri, r_dual, tol, n_aa, xp)
+
+
+def _residuals(op, nxt, images, old, rho, tol, m_con, n_var, xp):
+    """Primal and dual residuals of the plain step (``nxt`` holds ``T(x)``; ``images`` the
+    operator images ``F u, u_v, u_w, G v, G w``; ``old`` the previous ``z, V, S``) and
+    their thresholds ``eps_pri``, ``eps_dual`` (Boyd et al. 2011, sec. 3.3.1)."""
+    Fu, Uv, Uw, Gv, Gw = images
+    z_old, Vv_old, Vw_old, Sv_old, Sw_old = old
+    z, Vv, Vw, Sv, Sw = nxt.z, nxt.Vv, nxt.Vw, nxt.Sv, nxt.Sw
+    r_pri = math.sqrt(float(xp.sum((Fu - z) ** 2) + xp.sum((Uv - Vv) ** 2)
+                            + xp.sum((Uw - Vw) ** 2) + xp.sum((Gv - Sv) ** 2)
+                            + xp.sum((Gw - Sw) ** 2)))
+    a, b = op.FT(z - z_old)
+    c, e = op.GT(Sv - Sv_old, Sw - Sw_old)
+    r_dual = rho * math.sqrt(float(xp.sum((a + Vv - Vv_old + c) ** 2)
+                                   + xp.sum((b + Vw - Vw_old + e) ** 2)))
+    nrm_a = math.sqrt(float(Fu @ Fu + xp.sum(Uv ** 2) + xp.sum(Uw ** 2) + xp.sum(Gv ** 2)
+                            + xp.sum(Gw ** 2)))
+    nrm_b = math.sqrt(float(z @ z + xp.sum(Vv ** 2) + xp.sum(Vw ** 2) + xp.sum(Sv ** 2)
+                            + xp.sum(Sw ** 2)))
+    a, b = op.FT(nxt.mu)
+    c, e = op.GT(nxt.nv, nxt.nw)
+    # F^T y_z + y_v + G^T y_s -> 0 at a solution (u carries no objective), so the
+    # dual scale is the size of its three terms
+    nrm_y = rho * max(math.sqrt(float(2.0 * xp.sum(a ** 2))),
+                      math.sqrt(float(xp.sum(nxt.lv ** 2) + xp.sum(nxt.lw ** 2))),
+                      math.sqrt(float(xp.sum(c ** 2) + xp.sum(e ** 2))))
+    eps_pri = np.sqrt(m_con) * tol * 1e-2 + tol * max(nrm_a, nrm_b)
+    eps_dual = np.sqrt(n_var) * tol * 1e-2 + tol * nrm_y
+    return r_pri, r_dual, eps_pri, eps_dual
+
+
+def _admm_result(status, k, nxt, pol, polished_at, rho, r_pri, r_dual, tol, n_aa, xp):
+    """The :class:`OptimizeResult` of :func:`admm_solve`: the polished weights when
+    polishing certified a point, ADMM's iterate otherwise."""
+    detail = None
     if status == MAXITER:
         detail = (f"ADMM residuals (primal {r_pri:.2e}, dual {r_dual:.2e}) above tol={tol:g} "
                   f"after {k} iterations" + ("; polishing did not certify a point."
