@@ -231,6 +231,10 @@ def _plan(st, Mc, reg, xp):
     """The plan of an engine's final state."""
     if st.K is not None:
         u, v = st.extra["uv"]
+        if xp is np:  # the same products, one n x m array instead of two
+            P = np.multiply(u[:, None], st.K)
+            P *= v[None, :]
+            return P
         return u[:, None] * st.K * v[None, :]
     if st.extra.get("P") is not None:
         return st.extra["P"]
