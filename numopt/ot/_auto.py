@@ -27,7 +27,7 @@ from numopt._result import MAXITER
 from . import _engines as eng
 from . import _kernels as kern
 from . import _sns
-from ._stabilized import gibbs_kernel
+from ._stabilized import gibbs_kernel, stabilized_numba
 
 #: the absorbed-kernel probe absorbs its scalings into the potentials once one
 #: leaves [1/SCALE_LIMIT, SCALE_LIMIT]
@@ -96,7 +96,7 @@ class RateMonitor:
 
 def _merge(probe, newton, t_probe):
     """One state for the whole run: Newton's result, counts and histories of both."""
-    newton.errs = list(probe.errs) + [e for e in newton.errs]
+    newton.errs = list(probe.errs) + list(newton.errs)
     newton.times = list(probe.times) + [t + t_probe for t in newton.times]
     nit_sink = probe.nit + int(newton.extra.get("nit_sinkhorn", 0))
     newton.nit = probe.nit + newton.nit
@@ -166,13 +166,26 @@ def _probe_numba(a, b, M, reg, maxiter, tol, f0, g0, record, mon):
     st, last = _absorbed_probe(a, b, M, reg, maxiter, tol, mon, record)
     if st is not None:
         return st
-    from ._stabilized import stabilized_numba
     f, g, done = last
-    mon.errs = []
     st = stabilized_numba(a, b, M, reg, max(1, maxiter - done), tol, f, g, record=record,
                           monitor=mon)
     st.nit += done
     return st
+
+
+def _probe_then_newton(probe, newton, tol, shape, maxiter):
+    """Run ``probe(monitor)`` (a Sinkhorn engine watched by a :class:`RateMonitor`); when
+    it hands over, ``newton(maxiter_left, f, g)`` (SNS) from its potentials, one state
+    for both."""
+    mon = RateMonitor(tol, iteration_seconds(*shape))
+    t0 = time.perf_counter()
+    st = probe(mon)
+    if not st.extra.get("handover"):
+        return st
+    t_probe = time.perf_counter() - t0
+    out = _merge(st, newton(max(1, maxiter - st.nit), st.f, st.g), t_probe)
+    out.extra["predicted"] = mon.predicted
+    return out
 
 
 def auto_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, **sns_opts):
@@ -180,32 +193,19 @@ def auto_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, **sns
 
     ``maxiter`` bounds Sinkhorn iterations and Newton steps together.
     """
-    mon = RateMonitor(tol, iteration_seconds(*M.shape))
-    t0 = time.perf_counter()
-    st = _probe_numba(a, b, M, reg, maxiter, tol, f0, g0, record, mon)
-    if not st.extra.get("handover"):
-        return st
-    t_probe = time.perf_counter() - t0
     sns_opts.setdefault("n_warmup", 0)
-    out = _sns.sns_numba(a, b, M, reg, max(1, maxiter - st.nit), tol, f0=st.f, g0=st.g,
-                         record=record, **sns_opts)
-    out = _merge(st, out, t_probe)
-    out.extra["predicted"] = mon.predicted
-    return out
+    return _probe_then_newton(
+        lambda mon: _probe_numba(a, b, M, reg, maxiter, tol, f0, g0, record, mon),
+        lambda left, f, g: _sns.sns_numba(a, b, M, reg, left, tol, f0=f, g0=g, record=record,
+                                          **sns_opts),
+        tol, M.shape, maxiter)
 
 
 def auto_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None, **sns_opts):
     """``method='auto'`` on the generic path (any Array API namespace)."""
-    mon = RateMonitor(tol, iteration_seconds(*M.shape))
-    t0 = time.perf_counter()
-    st = eng.auto_xp(xp, a, b, M, reg, maxiter, tol, "sinkhorn", f0, g0, monitor=mon)
-    if not st.extra.get("handover"):
-        return st
-    t_probe = time.perf_counter() - t0
     sns_opts.setdefault("n_warmup", 0)
-    out = _sns.sns_xp(xp, a, b, M, reg, max(1, maxiter - st.nit), tol, f0=st.f, g0=st.g,
-                      **sns_opts)
-    out = _merge(st, out, t_probe)
-    out.extra["predicted"] = mon.predicted
-    return out
-
+    return _probe_then_newton(
+        lambda mon: eng.auto_xp(xp, a, b, M, reg, maxiter, tol, "sinkhorn", f0, g0,
+                                monitor=mon),
+        lambda left, f, g: _sns.sns_xp(xp, a, b, M, reg, left, tol, f0=f, g0=g, **sns_opts),
+        tol, M.shape, maxiter)
