@@ -82,10 +82,10 @@ class RateMonitor:
         if it < self.min_probe or it % self.window or len(self.errs) <= self.window:
             return False
         e_now, e_then = self.errs[-1], self.errs[-1 - self.window]
-        if e_now < e_then and e_now > 0:
-            rate = (e_now / e_then) ** (1.0 / self.window)
+        rate = (e_now / e_then) ** (1.0 / self.window) if e_then > 0 else 1.0
+        if 0.0 < rate < 1.0 and self.tol > 0:
             remaining = math.log(e_now / self.tol) / -math.log(rate) * self.t_iter
-        else:
+        else:   # no measurable progress (or tol = 0): Sinkhorn would not finish
             remaining = math.inf
         newton = self.newton_seconds()
         if remaining > newton:

@@ -70,6 +70,15 @@ def test_monitor_hands_over_when_the_error_stops_decreasing():
     assert decisions[-1] and not any(decisions[:-1])
 
 
+@pytest.mark.parametrize("tol, e_now", [(1e-9, 1.0 - 1e-16), (0.0, 0.5)])
+def test_monitor_without_measurable_progress_or_with_tol_zero(tol, e_now):
+    # a rate that rounds to 1 (found on 2-D densities with cost |x - y| at reg 1e-4: it
+    # divided by log(1) = 0) and stopThr = 0: no prediction, hand over
+    mon = RateMonitor(tol, 1e-6)
+    out = [mon(it, 1.0 if it <= 10 else e_now) for it in range(1, 21)]
+    assert out[-1] and not any(out[:-1])
+
+
 def test_iteration_model_is_proportional_to_the_cost_entries():
     assert iteration_seconds(2000, 2000) - iteration_seconds(1000, 1000) == \
         pytest.approx(3 * (iteration_seconds(1000, 1000) - iteration_seconds(0, 0)), rel=1e-12)
