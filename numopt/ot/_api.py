@@ -23,7 +23,7 @@ __all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse", "s
 METHODS = ("sinkhorn", "sinkhorn_log", "sns", "auto", "greenkhorn", "sinkhorn_stabilized",
            "sinkhorn_epsilon_scaling")
 ENGINES = ("auto", "numba", "xp")
-_SNS_OPTS = ("n_warmup", "density", "solver", "max_cg")
+_SNS_OPTS = ("n_warmup", "density", "solver", "max_cg", "overrelax")
 #: POT's method-specific options (name -> default), accepted by ``sinkhorn``/``sinkhorn2``
 _POT_OPTS = {
     "sinkhorn_stabilized": {"tau": stab.TAU, "print_period": 20},
@@ -72,6 +72,8 @@ def _pop_options(kwargs, method):
     _check_pot_options(opts)
     if "n_warmup" in opts:
         opts["n_warmup"] = check_scalar(opts["n_warmup"], "n_warmup", lower=0, integer=True)
+    if "overrelax" in opts and not isinstance(opts["overrelax"], (bool, np.bool_)):
+        raise TypeError(f"`overrelax` must be True or False, got {opts['overrelax']!r}")
     if opts.get("density") is not None:
         d = opts["density"]
         if not isinstance(d, (int, float)) or not 0 < d <= 1:
@@ -474,7 +476,8 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
         arrays), ``n_threads`` (Numba threads; default: one thread
         below 4e6 cost entries, all above), the POT options of the method
         above and, for ``'sns'`` and ``'auto'``, ``n_warmup``, ``density``,
-        ``solver``, ``max_cg`` (``'auto'`` passes them to its Newton phase).
+        ``solver``, ``max_cg``, ``overrelax`` (``'auto'`` passes them to its
+        Newton phase).
 
     Returns
     -------
@@ -662,11 +665,14 @@ def sinkhorn_log(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=False, log
 
 def sinkhorn_newton_sparse(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=False,
                            log=False, warn=True, warmstart=None, n_warmup=20,
-                           density=None, solver="auto", **kwargs):
+                           density=None, solver="auto", overrelax=True, **kwargs):
     """Sinkhorn-Newton-Sparse (Tang et al., ICLR 2024) with adaptive sparsity.
 
-    ``n_warmup`` Sinkhorn iterations (and epsilon scaling when they leave the
-    columns far off), then inexact Newton steps on the dual by CG. The
+    ``n_warmup`` Sinkhorn iterations, then (``overrelax=True``) over-relaxed
+    Sinkhorn iterations while their measured rate predicts them cheaper than
+    a Newton phase (they may converge on their own: ``nit_newton`` 0), then
+    (epsilon scaling first when the columns are still far off) inexact Newton
+    steps on the dual by CG. The
     Hessian is the dense plan (exact) unless a sparse copy pays for its
     build; the sparse copy keeps, in each row, the largest entries holding
     all but a fraction ``drop`` of the row's mass (at least 4), with
@@ -679,7 +685,15 @@ def sinkhorn_newton_sparse(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=
     a, b, M, reg, numItermax, stopThr, verbose, log, warn, warmstart
         As in :func:`sinkhorn`; ``numItermax`` bounds the Newton steps.
     n_warmup : int
-        Sinkhorn iterations before the first Newton step (paper: 20).
+        Plain Sinkhorn iterations before the first Newton step (paper: 20),
+        or before over-relaxing.
+    overrelax : bool
+        Continue the warm-up with over-relaxed Sinkhorn iterations,
+        ``omega = 2 / (1 + sqrt(1 - r))`` from the plain iterations' rate
+        ``r`` (Lehmann et al. 2022), undone and handed to Newton if they
+        diverge (NumPy arrays; the device path warms up with plain
+        iterations). False: the paper's warm-up, exactly ``n_warmup``
+        iterations.
     density : float in (0, 1] or None
         Fixed fraction of plan entries kept (the entries within one factor
         of their row maximum); None (default): the adaptive mass rule above
@@ -709,7 +723,7 @@ def sinkhorn_newton_sparse(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=
     >>> print(info["status"], info["nit_newton"] < 20)
     0 True
     """
-    kwargs.update(n_warmup=n_warmup, density=density, solver=solver)
+    kwargs.update(n_warmup=n_warmup, density=density, solver=solver, overrelax=overrelax)
     return sinkhorn(a, b, M, reg, "sns", numItermax, stopThr, verbose, log, warn,
                     warmstart, **kwargs)
 

@@ -20,8 +20,10 @@ import numpy as np
 
 from numopt._jit import njit, prange
 
-__all__ = ["vexp", "work_buffers", "scaling_sweep", "log_sweep", "col_lse", "plan_sweep",
-           "sparsify", "sparsify_rows", "schur_matvec", "schur_diag", "n_chunks"]
+__all__ = ["vexp", "work_buffers", "scaling_sweep", "scaling_sweep_relaxed", "relaxed_error",
+           "relaxed_column", "log_sweep",
+           "col_lse", "plan_sweep", "sparsify", "sparsify_rows", "schur_matvec", "schur_diag",
+           "n_chunks"]
 
 LOG2E = 1.4426950408889634
 LN2_HI = 6.93147180369123816490e-01
@@ -125,6 +127,83 @@ def scaling_sweep(K, a, v, u, part, w):
         for c in range(nchunk):
             s += part[c, j]
         w[j] = s
+
+
+@njit(parallel=True, fastmath=True, error_model="numpy")
+def scaling_sweep_relaxed(K, a, v, omega, u, s, part, w):
+    """One fused over-relaxed Sinkhorn row update in a single pass over ``K``.
+
+    ``s = K v``, ``u <- u**(1 - omega) * (a / s)**omega`` (``u`` in place;
+    ``omega = 1`` is :func:`scaling_sweep`'s update) and ``w = K^T u``: the
+    plan ``diag(u) K diag(v)`` has row sums ``u * s`` and column sums
+    ``v * w``. ``part`` is a ``(nchunk, m)`` work array.
+    """
+    n, m = K.shape
+    nchunk = part.shape[0]
+    keep = 1.0 - omega
+    for c in prange(nchunk):
+        lo = c * n // nchunk
+        hi = (c + 1) * n // nchunk
+        wc = part[c]
+        for j in range(m):
+            wc[j] = 0.0
+        for i in range(lo, hi):
+            t = 0.0
+            for j in range(m):
+                t += K[i, j] * v[j]
+            s[i] = t
+            ui = u[i] ** keep * (a[i] / t) ** omega
+            u[i] = ui
+            for j in range(m):
+                wc[j] += ui * K[i, j]
+    for j in prange(m):
+        t = 0.0
+        for c in range(nchunk):
+            t += part[c, j]
+        w[j] = t
+
+
+@njit(error_model="numpy")
+def relaxed_error(u, s, v, w, a, b, omega):
+    """Marginal error of the plan ``diag(u) K diag(v)`` after
+    :func:`scaling_sweep_relaxed`: the column error ``||v w - b||`` and, when
+    ``omega != 1`` (rows not exact), the larger of it and the row error
+    ``||u s - a||``; NaN when a scaling or column sum is not finite and positive."""
+    inf = np.inf
+    col = 0.0
+    for j in range(w.shape[0]):
+        wj = w[j]
+        if not (wj > 0.0 and wj < inf):
+            return np.nan
+        d = v[j] * wj - b[j]
+        col += d * d
+    row = 0.0
+    for i in range(u.shape[0]):
+        ui = u[i]
+        if not (ui > 0.0 and ui < inf):
+            return np.nan
+        if omega != 1.0:
+            d = ui * s[i] - a[i]
+            row += d * d
+    return math.sqrt(max(col, row))
+
+
+@njit(error_model="numpy")
+def relaxed_column(u, v, w, b, omega):
+    """``v <- v**(1 - omega) * (b / w)**omega`` in place; returns the largest of
+    ``u``'s and ``v``'s entries and their inverses (inf or NaN when one is not finite
+    and positive): the absorption test."""
+    keep = 1.0 - omega
+    big = 0.0
+    for j in range(v.shape[0]):
+        vj = b[j] / w[j] if omega == 1.0 else v[j] ** keep * (b[j] / w[j]) ** omega
+        v[j] = vj
+        big = max(big, vj, 1.0 / vj)
+        if not (vj > 0.0 and vj < np.inf):
+            return np.nan
+    for i in range(u.shape[0]):
+        big = max(big, u[i], 1.0 / u[i])
+    return big
 
 
 @njit(parallel=True, fastmath=True)

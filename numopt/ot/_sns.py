@@ -62,6 +62,8 @@ from numopt._result import MAXITER, NAN_ENCOUNTERED, SUCCESS
 
 from . import _engines as eng
 from . import _kernels as kern
+from ._monitor import WINDOW, RateMonitor, iteration_seconds
+from ._relaxed import relaxed_numba
 from ._stabilized import gibbs_kernel
 
 
@@ -108,6 +110,9 @@ EPS_FINAL = 20
 EPS_ITS = 20
 #: the line search starts at the step whose largest potential change is STEP_MAX * reg
 STEP_MAX = 30.0
+#: the over-relaxed warm-up's iterations after the plain ones, at most (the rate
+#: monitor ends it earlier when a Newton phase is predicted cheaper)
+RELAX_MAXITER = 10_000
 
 
 def _phi(t, xp=np):
@@ -436,15 +441,40 @@ def _eps_warmup(a, b, M, reg, levels, f, g, tol, record, t_start, errs, times):
     return f, g, its
 
 
+def _relaxed_warmup(a, b, M, reg, n_warmup, tol, f0, g0, record):
+    """The warm-up: ``n_warmup`` scaling iterations on the absorbed kernel, then
+    over-relaxed ones (:func:`._relaxed.relaxed_numba`) while the rate monitor predicts
+    them cheaper than a Newton phase. None where a column underflows."""
+    mon = RateMonitor(tol, iteration_seconds(*M.shape), min_probe=n_warmup + WINDOW + 1,
+                      relax=False)
+    st, _ = relaxed_numba(a, b, M, reg, n_warmup + RELAX_MAXITER, tol, f0, g0,
+                          relax_after=n_warmup, monitor=mon, record=record)
+    return st
+
+
 def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="auto",
-              f0=None, g0=None, record=False, max_cg=None):
+              f0=None, g0=None, record=False, max_cg=None, overrelax=True):
     """SNS on NumPy arrays with Numba kernels. ``maxiter`` bounds Newton steps."""
     n, m = M.shape
     t_start = time.perf_counter()
     timings = {}
     # stage 1: Sinkhorn warm-up (the scaling engine where the absorbed kernel underflows)
     errs, times = [], []
-    f, g, nit_sink, err, ok = _scaling_levels(a, b, M, [(reg, n_warmup)], f0, g0)
+    if overrelax and n_warmup > 0:
+        st = _relaxed_warmup(a, b, M, reg, n_warmup, tol, f0, g0, record)
+        ok = st is not None
+        if ok:
+            errs.extend(st.errs)
+            times.extend(st.times)
+            f, g, nit_sink = st.f, st.g, st.nit
+            if st.status != MAXITER:   # converged (or NaN) in the warm-up
+                timings["warmup"] = time.perf_counter() - t_start
+                timings["newton"] = 0.0
+                st.engine = "sns"
+                st.extra.update(nit_sinkhorn=st.nit, nit_newton=0, timings=timings)
+                return st
+    else:
+        f, g, nit_sink, err, ok = _scaling_levels(a, b, M, [(reg, n_warmup)], f0, g0)
     if not ok:
         st = _sinkhorn_chunk(a, b, M, reg, n_warmup, tol, f0, g0, record, t_start, errs,
                              times)
@@ -593,7 +623,7 @@ class _SparsePlan:
 
 
 def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="auto",
-           f0=None, g0=None, max_cg=None):
+           f0=None, g0=None, max_cg=None, overrelax=True):
     """SNS in Array API code (the device path): dense plan, sparse Newton step.
 
     The loop mirrors :func:`sns_numba`'s (shared steps: ``eng.stop_status``,
@@ -604,7 +634,8 @@ def sns_xp(xp, a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver=
     solves the Schur-complement system by Jacobi-preconditioned CG written
     with ``xp`` operations.
 
-    ``solver`` is accepted for a uniform interface; this path always uses CG.
+    ``solver`` and ``overrelax`` are accepted for a uniform interface; this path
+    always uses CG and warms up with plain Sinkhorn iterations.
     """
     n, m = M.shape
     t_start = time.perf_counter()

@@ -13,6 +13,7 @@ import pytest
 
 from numopt import OptimizeWarning
 from numopt.ot import sinkhorn, sinkhorn2, solve
+from numopt.ot._relaxed import relaxed_numba
 from numopt.ot._auto import (NEWTON_STEPS, STEP_ITERS, STEP_OVERHEAD, RateMonitor,
                              iteration_seconds)
 from numopt.problems import (ot_densities_1d, ot_gaussian_clouds, ot_image_histograms,
@@ -40,7 +41,7 @@ def _marg(P, a, b):
 @pytest.mark.parametrize("t_iter", [1e-5, 1e-3])
 def test_monitor_hands_over_exactly_when_predicted_sinkhorn_time_exceeds_newton(rate, t_iter):
     tol = 1e-9
-    mon = RateMonitor(tol, t_iter)
+    mon = RateMonitor(tol, t_iter, relax=False)
     newton = NEWTON_STEPS * (STEP_ITERS * t_iter + STEP_OVERHEAD)
     assert mon.newton_seconds() == pytest.approx(newton)
     handed = False
@@ -185,14 +186,13 @@ def test_auto_on_the_array_api_path(xpb, reg):
 
 def test_auto_probe_falls_back_to_the_stabilized_engine_when_a_column_underflows():
     # column 0 costs 5 more than every row minimum: exp(-5 / reg) underflows, so the
-    # absorbed-kernel probe (_absorbed_probe) breaks down at its first sweep and the
-    # stabilized engine takes over
-    from numopt.ot._auto import _absorbed_probe
+    # absorbed-kernel probe (relaxed_numba's plain stage) breaks down at its first sweep
+    # and the stabilized engine takes over
     p = ot_random_assignment(50, rng=7)
     M = p.M.copy()
     M[:, 0] += 5.0
     reg = 2e-3
-    st, last = _absorbed_probe(p.a, p.b, M, reg, 100, TOL, RateMonitor(TOL, 1e-6), False)
+    st, last = relaxed_numba(p.a, p.b, M, reg, 100, TOL, monitor=RateMonitor(TOL, 1e-6))
     assert st is None and last[2] == 0
     P, log = sinkhorn(p.a, p.b, M, reg, method="auto", numItermax=100_000, stopThr=TOL,
                       log=True)

@@ -133,10 +133,10 @@ def test_eps_scaling_shortens_the_newton_phase(monkeypatch):
     # Newton from there takes many damped steps; from the epsilon-scaling start, few
     a, b, M = _one_d(300, np.random.default_rng(4))
     reg = 1e-3
-    with_eps = _sns.sns_numba(a, b, M, reg, 1000, 1e-9)
+    with_eps = _sns.sns_numba(a, b, M, reg, 1000, 1e-9, overrelax=False)
     assert with_eps.extra["nit_sinkhorn"] > 20          # the levels ran
     monkeypatch.setattr(_sns, "EPS_IF", np.inf)
-    without = _sns.sns_numba(a, b, M, reg, 1000, 1e-9)
+    without = _sns.sns_numba(a, b, M, reg, 1000, 1e-9, overrelax=False)
     assert without.extra["nit_sinkhorn"] == 20
     assert with_eps.status == 0 and without.status == 0
     assert 2 * with_eps.extra["nit_newton"] < without.extra["nit_newton"]
@@ -162,7 +162,7 @@ def test_eps_scaling_from_a_callers_start():
 def test_eps_warmup_skipped_when_sinkhorn_is_already_close():
     # a well-conditioned problem: 20 iterations leave a small error, no levels run
     p = ot_point_clouds(60, rng=5)
-    st = _sns.sns_numba(p.a, p.b, p.M, 0.05, 1000, 1e-9)
+    st = _sns.sns_numba(p.a, p.b, p.M, 0.05, 1000, 1e-9, overrelax=False)
     assert st.status == 0 and st.extra["nit_sinkhorn"] <= 20
 
 
