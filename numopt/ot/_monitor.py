@@ -20,7 +20,7 @@ STEP_ITERS = 25.0
 STEP_OVERHEAD = 2e-4
 #: plain iterations still predicted beyond which the probe over-relaxes
 #: (:mod:`._relaxed`; on the NumPy path)
-RELAX_ITERS = 30
+RELAX_ITERS = 10
 #: modelled seconds of one scaling iteration: per cost entry, and per iteration
 ENTRY_SECONDS = 6e-10
 ITER_SECONDS = 5e-6

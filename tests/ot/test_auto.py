@@ -103,12 +103,31 @@ def test_auto_plan_matches_pot(name, reg):
     assert np.abs(P - Q).sum() <= 1e-6
 
 
-def test_auto_runs_sinkhorn_bit_for_bit_when_it_converges_fast():
+def test_auto_runs_plain_sinkhorn_when_it_converges_fast():
+    # the same iterations as 'sinkhorn'; the kernel has the row minima of M absorbed
+    # (SNS's warm-up kernel), so the plan agrees to rounding, not bit for bit
     p = ot_gaussian_clouds(200, weights="dirichlet", rng=0)
     P, log = sinkhorn(p.a, p.b, p.M, 0.1, method="auto", log=True)
     Q, logq = sinkhorn(p.a, p.b, p.M, 0.1, method="sinkhorn", log=True)
-    assert log["method"] == "sinkhorn" and log["niter"] == logq["niter"] < 20
-    assert np.array_equal(P, Q)
+    # ('sinkhorn' tests the error every 10 iterations past the first, as POT)
+    assert log["method"] == "sinkhorn" and log["niter"] < 20
+    assert abs(log["niter"] - logq["niter"]) <= 1
+    assert np.abs(P - Q).sum() <= 1e-8
+
+
+def test_auto_over_relaxes_a_moderately_slow_problem():
+    # reg 2e-3 on anisotropic Dirichlet clouds: plain Sinkhorn needs several hundred
+    # iterations; 'auto' over-relaxes after 20 and finishes in far fewer, without Newton
+    p = ot_gaussian_clouds(300, anisotropy=10.0, weights="dirichlet", rng=2)
+    reg = 2e-3
+    res = solve(p.M, p.a, p.b, reg, method="auto")
+    plain = solve(p.M, p.a, p.b, reg, method="sinkhorn", maxiter=100_000)
+    assert res.success and plain.success and res.method == "sinkhorn"
+    assert 2.5 * res.nit < plain.nit
+    # both marginals at the tolerance (rows are not exact after a relaxed update)
+    assert max(res.marginal_error) <= TOL
+    # two plans at marginal error 1e-9: they agree to that order
+    assert np.abs(res.plan - plain.plan).sum() <= 1e-7
 
 
 def test_auto_hands_over_to_sns_on_a_slow_problem():
@@ -135,7 +154,7 @@ def test_solve_defaults_to_auto_and_reports_the_engine():
     res = solve(p.M, p.a, p.b, 0.5)
     ref = solve(p.M, p.a, p.b, 0.5, method="sinkhorn")
     assert res.success and res.method == "sinkhorn"
-    assert np.array_equal(res.plan, ref.plan)
+    assert np.abs(res.plan - ref.plan).sum() <= 1e-8
 
 
 def test_auto_iteration_budget_counts_sinkhorn_and_newton_together():
