@@ -13,8 +13,8 @@ The table says why: ``NaN``, ``stopped`` (POT's own numerical-error stop,
 marginal error above ``10 * TOL``) or ``>Ts`` (still running at the budget's
 iteration cap, ``--budget`` seconds).
 
-Run as a script for the side-by-side table, interleaved (auto, SNS, POT,
-auto, SNS, POT, ...; best of ``--rounds``), one thread::
+Run as a script for the side-by-side table, interleaved (auto, SNS, POT in an
+order that rotates each round; best of ``--rounds``), one thread::
 
     OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python asv_benchmarks/benchmarks/ot_auto.py \\
         --n 500 1000 2000 3000 --reg 1e-1 1e-2 1e-3 1e-4
@@ -160,7 +160,10 @@ def compare(family, n, reg, rounds, budget):
     r_done = 0
     while r_done < rounds:
         r_done += 1
-        for solver in SOLVERS:
+        # the order rotates each round: the first solver after another one's large
+        # arrays were freed pays the page faults of fresh memory
+        k = r_done % len(SOLVERS)
+        for solver in SOLVERS[k:] + SOLVERS[:k]:
             if solver.startswith("pot"):
                 if pot is None or (solver in best and not best[solver][3]):
                     continue  # a failed POT run fails again: do not repeat it

@@ -342,6 +342,8 @@ def _log_dict(st, f, g, reg, xp, method=None):
            "status": st.status, "method": st.engine,
            "nit_sinkhorn": st.extra.get("nit_sinkhorn", st.nit),
            "nit_newton": st.extra.get("nit_newton", 0)}
+    if "omega" in st.extra:   # 'sns' and 'auto': the over-relaxed Sinkhorn iterations
+        log["omega"], log["relaxed_at"] = st.extra["omega"], st.extra.get("relaxed_at")
     # POT's method-specific keys
     if method in ("sinkhorn_stabilized", "greenkhorn"):
         log["n_iter"] = st.nit
@@ -484,7 +486,12 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
     P : ndarray, shape (n, m)
         Transport plan, in the library, device and float dtype of the inputs.
     log : dict
-        Only when ``log=True``.
+        Only when ``log=True``: ``err`` (marginal error per iteration),
+        ``niter``, ``log_u``/``log_v`` and ``u``/``v``, ``status``, ``method``
+        (the engine that finished), ``nit_sinkhorn``/``nit_newton``; for
+        ``'sns'`` and ``'auto'`` on NumPy arrays ``omega`` (the
+        over-relaxation used at the end of the Sinkhorn phase, 1.0: plain) and
+        ``relaxed_at`` (the iteration where it started, None: never).
 
     Notes
     -----
@@ -711,7 +718,8 @@ def sinkhorn_newton_sparse(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=
     Returns
     -------
     P : ndarray
-    log : dict, with ``nit_sinkhorn`` and ``nit_newton`` (when ``log=True``).
+    log : dict, with ``nit_sinkhorn``, ``nit_newton``, ``omega`` and ``relaxed_at``
+        (when ``log=True``; see :func:`sinkhorn`).
 
     Examples
     --------

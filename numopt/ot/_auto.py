@@ -41,6 +41,9 @@ def _merge(probe, newton, t_probe):
     """One state for the whole run: Newton's result, counts and histories of both."""
     newton.errs = list(probe.errs) + list(newton.errs)
     newton.times = list(probe.times) + [t + t_probe for t in newton.times]
+    for key in _sns.RELAX_KEYS:   # the probe's over-relaxation
+        if key in probe.extra and key not in newton.extra:
+            newton.extra[key] = probe.extra[key]
     nit_sink = probe.nit + int(newton.extra.get("nit_sinkhorn", 0))
     newton.nit = probe.nit + newton.nit
     newton.extra["nit_sinkhorn"] = nit_sink

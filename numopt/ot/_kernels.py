@@ -98,35 +98,31 @@ def n_chunks(n_rows):
     return max(1, min(int(n_rows), numba.get_num_threads()))
 
 
-@njit(parallel=True, fastmath=True)
+@njit(fastmath=True)
 def scaling_sweep(K, a, v, u, part, w):
     """One fused Sinkhorn iteration in a single pass over ``K``.
 
     ``u = a / (K v)`` and ``w = K^T u`` (the column sums needed by the next
     ``v``-update and by the marginal error ``v * w - b``). ``part`` is a
-    ``(nchunk, m)`` work array.
+    ``(nchunk, m)`` work array. :func:`scaling_sweep_relaxed` with
+    ``omega = 1``, without storing ``K v``.
     """
-    n, m = K.shape
-    nchunk = part.shape[0]
-    for c in prange(nchunk):
-        lo = c * n // nchunk
-        hi = (c + 1) * n // nchunk
-        wc = part[c]
-        for j in range(m):
-            wc[j] = 0.0
-        for i in range(lo, hi):
-            s = 0.0
-            for j in range(m):
-                s += K[i, j] * v[j]
-            ui = a[i] / s
-            u[i] = ui
-            for j in range(m):
-                wc[j] += ui * K[i, j]
-    for j in prange(m):
-        s = 0.0
-        for c in range(nchunk):
-            s += part[c, j]
-        w[j] = s
+    s = np.empty(K.shape[0])
+    scaling_sweep_relaxed(K, a, v, 1.0, u, s, part, w)
+
+
+#: rows per block of the fused sweeps: the block's ``K v`` entries are summed in one
+#: pass over its rows, and its ``K^T u`` contribution is added to the column sums in
+#: one more (from cache), so the column sums are loaded and stored once per block
+#: instead of once per row (1.5-2x faster than row by row at n = 500-3000, one core)
+ROW_BLOCK = 8
+
+
+@njit(fastmath=True, error_model="numpy")
+def _relaxed_row(ui, ai, t, omega):
+    if omega == 1.0:
+        return ai / t
+    return ui ** (1.0 - omega) * (ai / t) ** omega
 
 
 @njit(parallel=True, fastmath=True, error_model="numpy")
@@ -134,28 +130,60 @@ def scaling_sweep_relaxed(K, a, v, omega, u, s, part, w):
     """One fused over-relaxed Sinkhorn row update in a single pass over ``K``.
 
     ``s = K v``, ``u <- u**(1 - omega) * (a / s)**omega`` (``u`` in place;
-    ``omega = 1`` is :func:`scaling_sweep`'s update) and ``w = K^T u``: the
-    plan ``diag(u) K diag(v)`` has row sums ``u * s`` and column sums
-    ``v * w``. ``part`` is a ``(nchunk, m)`` work array.
+    ``omega = 1``: ``u = a / s``, plain Sinkhorn) and ``w = K^T u``: the plan
+    ``diag(u) K diag(v)`` has row sums ``u * s`` and column sums ``v * w``.
+    ``part`` is a ``(nchunk, m)`` work array. Rows go in blocks of
+    ``ROW_BLOCK`` (8, written out so that Numba keeps the eight sums in
+    registers).
     """
     n, m = K.shape
     nchunk = part.shape[0]
-    keep = 1.0 - omega
     for c in prange(nchunk):
         lo = c * n // nchunk
         hi = (c + 1) * n // nchunk
         wc = part[c]
         for j in range(m):
             wc[j] = 0.0
-        for i in range(lo, hi):
+        i = lo
+        while i + 8 <= hi:
+            t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = 0.0
+            for j in range(m):
+                vj = v[j]
+                t0 += K[i, j] * vj
+                t1 += K[i + 1, j] * vj
+                t2 += K[i + 2, j] * vj
+                t3 += K[i + 3, j] * vj
+                t4 += K[i + 4, j] * vj
+                t5 += K[i + 5, j] * vj
+                t6 += K[i + 6, j] * vj
+                t7 += K[i + 7, j] * vj
+            s[i], s[i + 1], s[i + 2], s[i + 3] = t0, t1, t2, t3
+            s[i + 4], s[i + 5], s[i + 6], s[i + 7] = t4, t5, t6, t7
+            u0 = _relaxed_row(u[i], a[i], t0, omega)
+            u1 = _relaxed_row(u[i + 1], a[i + 1], t1, omega)
+            u2 = _relaxed_row(u[i + 2], a[i + 2], t2, omega)
+            u3 = _relaxed_row(u[i + 3], a[i + 3], t3, omega)
+            u4 = _relaxed_row(u[i + 4], a[i + 4], t4, omega)
+            u5 = _relaxed_row(u[i + 5], a[i + 5], t5, omega)
+            u6 = _relaxed_row(u[i + 6], a[i + 6], t6, omega)
+            u7 = _relaxed_row(u[i + 7], a[i + 7], t7, omega)
+            u[i], u[i + 1], u[i + 2], u[i + 3] = u0, u1, u2, u3
+            u[i + 4], u[i + 5], u[i + 6], u[i + 7] = u4, u5, u6, u7
+            for j in range(m):
+                wc[j] += (u0 * K[i, j] + u1 * K[i + 1, j] + u2 * K[i + 2, j]
+                          + u3 * K[i + 3, j] + u4 * K[i + 4, j] + u5 * K[i + 5, j]
+                          + u6 * K[i + 6, j] + u7 * K[i + 7, j])
+            i += 8
+        while i < hi:
             t = 0.0
             for j in range(m):
                 t += K[i, j] * v[j]
             s[i] = t
-            ui = u[i] ** keep * (a[i] / t) ** omega
+            ui = _relaxed_row(u[i], a[i], t, omega)
             u[i] = ui
             for j in range(m):
                 wc[j] += ui * K[i, j]
+            i += 1
     for j in prange(m):
         t = 0.0
         for c in range(nchunk):

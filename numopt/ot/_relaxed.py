@@ -174,6 +174,7 @@ def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
                     om = omega_from_rate(window_rate(errs))
                     if om > 1.0 or asked:
                         R.relax(om, err)
+                        st.extra["relaxed_at"] = it
                         if monitor is not None:
                             monitor.next_stage()
                     else:   # no measurable linear rate yet (a transient): one more window
@@ -207,4 +208,5 @@ def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
     st.f, st.g = f + reg * np.log(R.u), g + reg * np.log(R.v)
     st.nit, st.err, st.status, st.K = it, err, status, K
     st.extra.update(uv=(R.u, R.v), omega=R.omega, restarts=R.restarts)
+    st.extra.setdefault("relaxed_at", 0 if omega is not None else None)
     return st, None

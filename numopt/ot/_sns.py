@@ -114,6 +114,8 @@ EPS_FINAL = 20
 EPS_ITS = 20
 #: the line search starts at the step whose largest potential change is STEP_MAX * reg
 STEP_MAX = 30.0
+#: what the warm-up's over-relaxation reports (``log['omega']``, ``log['relaxed_at']``)
+RELAX_KEYS = ("omega", "relaxed_at", "restarts")
 #: the over-relaxed warm-up's iterations after the plain ones, at most (the rate
 #: monitor ends it earlier when a Newton phase is predicted cheaper)
 RELAX_MAXITER = 10_000
@@ -464,10 +466,12 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     timings = {}
     # stage 1: Sinkhorn warm-up (the scaling engine where the absorbed kernel underflows)
     errs, times = [], []
+    relax_info = {}
     if overrelax and n_warmup > 0:
         st = _relaxed_warmup(a, b, M, reg, n_warmup, tol, f0, g0, record)
         ok = st is not None
         if ok:
+            relax_info = {k: st.extra[k] for k in RELAX_KEYS}
             errs.extend(st.errs)
             times.extend(st.times)
             f, g, nit_sink = st.f, st.g, st.nit
@@ -564,6 +568,7 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
                      errs=errs, times=times)
     out.extra.update(nit_sinkhorn=nit_sink, nit_newton=nit, timings=timings, nnz=nnz_hist,
                      cg_iter=cg_iters, alpha=alphas, P=pl.P if fresh else None)
+    out.extra.update(relax_info)
     return out
 
 
