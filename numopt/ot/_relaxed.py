@@ -42,8 +42,15 @@ from ._stabilized import gibbs_kernel
 
 #: scalings outside [1/SCALE_LIMIT, SCALE_LIMIT] are absorbed into the potentials
 SCALE_LIMIT = 1e50
-#: relaxed iterations between two safeguard tests (and the rate's window)
+#: iterations of the rate's window; a checkpoint is taken every WINDOW relaxed
+#: iterations that end below the last checkpoint's error
 WINDOW = 10
+#: the relaxed iterations are undone when, at the end of a window, the error exceeds
+#: GROWTH times the checkpoint's, or PATIENCE windows passed without a new checkpoint
+#: (or at once when it is not finite): the error of an over-relaxed iteration need not
+#: decrease monotonically, its iteration matrix is not normal
+GROWTH = 10.0
+PATIENCE = 10
 #: the largest omega used (the optimal one tends to 2 as the rate tends to 1)
 OMEGA_MAX = 1.95
 #: below 1 + OMEGA_MIN_EXCESS the iteration is plain Sinkhorn
@@ -73,19 +80,48 @@ def window_rate(errs, window=WINDOW):
 
 
 class _Relax:
-    """The scalings, the relaxation state and the safeguard's checkpoint."""
+    """The absorbed kernel, the scalings, the relaxation state and the safeguard's
+    checkpoint.
 
-    def __init__(self, n, m, omega):
+    ``K = exp((f + g - M) / reg)``; the plan is ``diag(u) K diag(v)``. A checkpoint
+    keeps the scalings and the kernel's version: a restore after an absorption
+    rebuilds the kernel from the checkpoint's potentials.
+    """
+
+    def __init__(self, M, reg, f, g, omega):
+        n, m = M.shape
+        self.M, self.reg, self.f, self.g = M, reg, f, g
+        self.work = eng._Work(n, m)
+        self.K = np.empty((n, m))
+        self.version = 0
+        self._build()
         self.u, self.v = np.ones(n), np.ones(m)
         self.s, self.w = np.empty(n), np.empty(m)
         self.omega = 1.0 if omega is None else float(omega)
         self.relaxed = omega is not None   # past the plain stage
         self.since = 0      # relaxed iterations since the last checkpoint
-        self.ck = None      # (u, v, err) at the last checkpoint
+        self.ck = None      # (u, v, f, g, version, err) at the last checkpoint
         self.restarts = 0
 
+    def _build(self):
+        gibbs_kernel(self.M, self.f, self.g, self.reg, self.K, self.work.vbuf[0],
+                     *self.work.vbuf[2:])
+
+    def potentials(self, u=None, v=None, f=None, g=None):
+        u, v = (self.u, self.v) if u is None else (u, v)
+        f, g = (self.f, self.g) if f is None else (f, g)
+        with np.errstate(divide="ignore"):
+            return f + self.reg * np.log(u), g + self.reg * np.log(v)
+
+    def absorb(self):
+        """Move the scalings into the potentials (one exp pass)."""
+        self.f, self.g = self.potentials()
+        self._build()
+        self.version += 1
+        self.u[:], self.v[:] = 1.0, 1.0
+
     def checkpoint(self, err):
-        self.ck = (self.u.copy(), self.v.copy(), err)
+        self.ck = (self.u.copy(), self.v.copy(), self.f, self.g, self.version, err)
         self.since = 0
 
     def relax(self, omega, err):
@@ -94,18 +130,21 @@ class _Relax:
 
     def restore(self):
         """Undo the window; halve ``omega - 1``. Returns the checkpoint's error."""
-        u, v, err = self.ck
-        self.u[:], self.v[:] = u, v
+        u, v, f, g, version, err = self.ck
+        if version == self.version:
+            self.u[:], self.v[:] = u, v
+        else:   # absorbed since: the checkpoint's potentials, a fresh kernel
+            self.f, self.g = self.potentials(u, v, f, g)
+            self._build()
+            self.version += 1
+            self.u[:], self.v[:] = 1.0, 1.0
+            self.ck = (self.u.copy(), self.v.copy(), self.f, self.g, self.version, err)
         self.omega = 1.0 + 0.5 * (self.omega - 1.0)
         if self.omega - 1.0 < OMEGA_MIN_EXCESS:
             self.omega = 1.0
         self.restarts += 1
         self.since = 0
         return err
-
-    def finite(self):
-        return (np.all(np.isfinite(self.u)) and np.all(self.u > 0)
-                and np.all(np.isfinite(self.w)) and np.all(self.w > 0))
 
 
 def _potentials(last, reg):
@@ -135,10 +174,7 @@ def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
     n, m = M.shape
     f = M.min(axis=1) if f0 is None else np.array(f0, dtype=np.float64)
     g = np.zeros(m) if g0 is None else np.array(g0, dtype=np.float64)
-    work = eng._Work(n, m)
-    K = np.empty((n, m))
-    gibbs_kernel(M, f, g, reg, K, work.vbuf[0], *work.vbuf[2:])
-    R = _Relax(n, m, omega)
+    R = _Relax(M, reg, f, g, omega)
     if R.relaxed:
         R.checkpoint(np.inf)
     st = eng._State(f=None, g=None, engine="sinkhorn")
@@ -148,18 +184,20 @@ def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
     last = (f, g, np.ones(n), np.ones(m), 0)   # (f, g, u, v, its): the last good plain pair
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         for it in range(1, maxiter + 1):
-            kern.scaling_sweep_relaxed(K, a, R.v, R.omega, R.u, R.s, work.part, R.w)
+            kern.scaling_sweep_relaxed(R.K, a, R.v, R.omega, R.u, R.s, R.work.part, R.w)
             err = kern.relaxed_error(R.u, R.s, R.v, R.w, a, b, R.omega)
             if R.omega > 1.0:
                 R.since += 1
-                if not math.isfinite(err) or (R.since >= WINDOW and err > R.ck[2]):
+                window_end = R.since % WINDOW == 0
+                if not math.isfinite(err) or (window_end and (
+                        err > GROWTH * R.ck[-1] or R.since >= PATIENCE * WINDOW)):
                     err = R.restore()
                     errs = []
                     if monitor is not None:   # far from the linear regime: Newton's turn
                         st.extra["handover"] = True
                         break
                     continue
-                if R.since >= WINDOW:
+                if window_end and err <= R.ck[-1]:
                     R.checkpoint(err)
             elif not math.isfinite(err):
                 return None, _potentials(last, reg)
@@ -183,12 +221,9 @@ def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
                 st.extra["handover"] = True
                 break
             big = kern.relaxed_column(R.u, R.v, R.w, b, R.omega)
-            if not math.isfinite(big) and R.omega == 1.0:
-                return None, _potentials(last, reg)
-            if not math.isfinite(big) or (big > SCALE_LIMIT and R.omega > 1.0
-                                          and err > R.ck[2]):
-                # diverging (a scaling that would be absorbed while the error is above
-                # the checkpoint's): undo the window rather than absorb it
+            if not math.isfinite(big):
+                if R.omega == 1.0:
+                    return None, _potentials(last, reg)
                 err = R.restore()
                 errs = []
                 if monitor is not None:
@@ -196,17 +231,12 @@ def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
                     break
                 continue
             if R.omega == 1.0:
-                last = (f, g, R.u.copy(), R.v.copy(), it)
+                last = (R.f, R.g, R.u.copy(), R.v.copy(), it)
             if big > SCALE_LIMIT:
-                # absorb the scalings into the potentials (one exp pass)
-                f, g = f + reg * np.log(R.u), g + reg * np.log(R.v)
-                gibbs_kernel(M, f, g, reg, K, work.vbuf[0], *work.vbuf[2:])
-                R.u[:], R.v[:] = 1.0, 1.0
-                if R.ck is not None:
-                    R.checkpoint(err)
+                R.absorb()
                 st.extra["n_absorb"] = st.extra.get("n_absorb", 0) + 1
-    st.f, st.g = f + reg * np.log(R.u), g + reg * np.log(R.v)
-    st.nit, st.err, st.status, st.K = it, err, status, K
+    st.f, st.g = R.potentials()
+    st.nit, st.err, st.status, st.K = it, err, status, R.K
     st.extra.update(uv=(R.u, R.v), omega=R.omega, restarts=R.restarts)
     st.extra.setdefault("relaxed_at", 0 if omega is not None else None)
     return st, None
