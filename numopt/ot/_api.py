@@ -15,6 +15,7 @@ from numopt._validation import check_array, check_choice, check_scalar
 
 from . import _engines as eng
 from . import _auto, _sns
+from . import _kernels as kern
 from . import _stabilized as stab
 from ._checks import check_ot_inputs
 
@@ -233,10 +234,13 @@ def _plan(st, Mc, reg, xp):
     """The plan of an engine's final state."""
     if st.K is not None:
         u, v = st.extra["uv"]
-        if xp is np:  # the same products, one n x m array instead of two
-            P = np.multiply(u[:, None], st.K)
-            P *= v[None, :]
-            return P
+        K = st.K
+        if xp is np and K.dtype == np.float64 and K.flags.c_contiguous and K.flags.writeable:
+            # the engine's own kernel, no longer needed: the plan over it, one pass
+            st.K = None
+            kern.scale_plan(K, np.ascontiguousarray(u, dtype=np.float64),
+                            np.ascontiguousarray(v, dtype=np.float64))
+            return K
         return u[:, None] * st.K * v[None, :]
     if st.extra.get("P") is not None:
         return st.extra["P"]

@@ -21,9 +21,8 @@ import numpy as np
 from numopt._jit import njit, prange
 
 __all__ = ["vexp", "work_buffers", "scaling_sweep", "scaling_sweep_relaxed", "relaxed_error",
-           "relaxed_column", "log_sweep",
-           "col_lse", "plan_sweep", "sparsify", "sparsify_rows", "schur_matvec", "schur_diag",
-           "n_chunks"]
+           "scale_plan", "relaxed_column", "log_sweep", "col_lse", "plan_sweep", "sparsify",
+           "sparsify_rows", "schur_matvec", "schur_diag", "n_chunks"]
 
 LOG2E = 1.4426950408889634
 LN2_HI = 6.93147180369123816490e-01
@@ -189,6 +188,17 @@ def scaling_sweep_relaxed(K, a, v, omega, u, s, part, w):
         for c in range(nchunk):
             t += part[c, j]
         w[j] = t
+
+
+@njit(parallel=True, fastmath=True)
+def scale_plan(K, u, v):
+    """``K <- diag(u) K diag(v)`` in place, one pass (the plan of a scaling engine's
+    final state, written over its kernel)."""
+    n, m = K.shape
+    for i in prange(n):
+        ui = u[i]
+        for j in range(m):
+            K[i, j] *= ui * v[j]
 
 
 @njit(error_model="numpy")

@@ -94,7 +94,12 @@ class _Relax:
         self.work = eng._Work(n, m)
         self.K = np.empty((n, m))
         self.version = 0
-        self._build()
+        if f is None:   # the row minima of M, in the kernel's pass
+            self.f = np.empty(n)
+            gibbs_kernel(M, self.f, g, reg, self.K, self.work.vbuf[0], *self.work.vbuf[2:],
+                         rowmin=True)
+        else:
+            self._build()
         self.u, self.v = np.ones(n), np.ones(m)
         self.s, self.w = np.empty(n), np.empty(m)
         self.omega = 1.0 if omega is None else float(omega)
@@ -172,9 +177,10 @@ def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
     (a column underflowed): the caller then runs the stabilized engine.
     """
     n, m = M.shape
-    f = M.min(axis=1) if f0 is None else np.array(f0, dtype=np.float64)
+    f = None if f0 is None else np.array(f0, dtype=np.float64)
     g = np.zeros(m) if g0 is None else np.array(g0, dtype=np.float64)
     R = _Relax(M, reg, f, g, omega)
+    f = R.f
     if R.relaxed:
         R.checkpoint(np.inf)
     st = eng._State(f=None, g=None, engine="sinkhorn")

@@ -45,11 +45,13 @@ TAU = 1e3
 
 
 @njit(parallel=True, fastmath={"contract"})
-def gibbs_kernel(M, alpha, beta, reg, K, tb, fb, fbi, sc, scf):
+def gibbs_kernel(M, alpha, beta, reg, K, tb, fb, fbi, sc, scf, rowmin=False):
     """``K_ij = exp((alpha_i + beta_j - M_ij) / reg)`` (row-parallel, vectorised exp).
 
     ``tb``, ``fb``/``fbi``, ``sc``/``scf`` are ``(nchunk, m)`` work buffers
-    (:func:`._kernels.work_buffers`).
+    (:func:`._kernels.work_buffers`). ``rowmin=True`` first sets ``alpha_i`` to
+    ``min_j (M_ij - beta_j)`` (in place), in the same pass over ``M``: every row of
+    ``K`` then has an entry 1.
     """
     # the row-block loop has the shape of the kernels in _kernels.py (``duplicates``
     # lists it): each compiled kernel keeps its own loop so Numba fuses and vectorises it
@@ -61,6 +63,11 @@ def gibbs_kernel(M, alpha, beta, reg, K, tb, fb, fbi, sc, scf):
         hi = (c + 1) * n // nchunk
         tc = tb[c]
         for i in range(lo, hi):
+            if rowmin:
+                lo_i = np.inf
+                for j in range(m):
+                    lo_i = min(lo_i, M[i, j] - beta[j])
+                alpha[i] = lo_i
             ai = alpha[i]
             for j in range(m):
                 tc[j] = (ai + beta[j] - M[i, j]) * inv
