@@ -18,11 +18,17 @@ about 0.67: 4-5x fewer iterations, each the cost of a plain one (the powers are
 ``O(n + m)``).
 
 Far from the solution the map is not linear and a large ``omega`` can diverge.
-The safeguard is a restart: every ``WINDOW`` relaxed iterations the error is
-compared with the one at the window's start; if it grew (or stopped being
-finite) the window is undone (scalings restored from the checkpoint) and
-``omega - 1`` is halved. The iterates are then those of a convergent scheme
-(``omega`` tends to 1, plain Sinkhorn).
+The safeguard is a restart from a checkpoint (the scalings, and the potentials
+of the kernel they scale, so that it survives an absorption): a checkpoint is
+taken at the end of every ``WINDOW`` relaxed iterations whose error is below the
+last checkpoint's; the iterations since are undone and ``omega - 1`` halved when
+the error is not finite, or at a window's end when it exceeds ``GROWTH`` times
+the checkpoint's or ``PATIENCE`` windows passed without a new checkpoint (the
+error of an over-relaxed iteration is not monotone, so one window's growth is
+not divergence). With a rate monitor (SNS's warm-up, ``'auto'``) a restart
+hands over to the Newton phase instead: the iterates are far from the linear
+regime, where Newton with epsilon scaling does better. The iterates are those
+of a convergent scheme (``omega`` tends to 1, plain Sinkhorn).
 
 With ``omega != 1`` the row marginals are not exact after the row update, so
 the error tested is the larger of the row and column marginal errors of the
