@@ -37,12 +37,15 @@ for ax, (title, p, reg) in zip(axes, cases):
             if k:
                 ax.plot([k], [log["err"][k - 1]], "s", color=line.get_color())
             if log["method"] == "sns":
-                k = log["nit_sinkhorn"]  # the hand-over: Sinkhorn iterations before Newton
+                # the hand-over: the first of the Newton phase's errors, one per step and
+                # one for the final plan, at the end of the record (epsilon scaling's
+                # iterations at larger reg, when they run, are counted, not recorded)
+                k = len(log["err"]) - log["nit_newton"]
                 ax.plot([k], [log["err"][k - 1]], "o", color=line.get_color())
         print(f"{title}: {method:>8} -> {log['method']:>8}, {log['niter']} iterations")
     ax.axhline(1e-9, color="gray", lw=0.8)
     ax.set_xscale("log")
-    ax.set_xlabel("iteration (Sinkhorn iterations, then Newton steps)")
+    ax.set_xlabel("recorded iteration (Sinkhorn iterations, then Newton steps)")
     ax.set_ylabel("marginal error")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)

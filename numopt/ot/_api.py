@@ -346,8 +346,9 @@ def _log_dict(st, f, g, reg, xp, method=None):
            "status": st.status, "method": st.engine,
            "nit_sinkhorn": st.extra.get("nit_sinkhorn", st.nit),
            "nit_newton": st.extra.get("nit_newton", 0)}
-    if "omega" in st.extra:   # 'sns' and 'auto': the over-relaxed Sinkhorn iterations
-        log["omega"], log["relaxed_at"] = st.extra["omega"], st.extra.get("relaxed_at")
+    if method in ("sns", "auto"):   # the over-relaxed Sinkhorn iterations (1.0: none)
+        log["omega"] = float(st.extra.get("omega", 1.0))
+        log["relaxed_at"] = st.extra.get("relaxed_at")
     # POT's method-specific keys
     if method in ("sinkhorn_stabilized", "greenkhorn"):
         log["n_iter"] = st.nit
