@@ -442,16 +442,17 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
           single row/column steps; max-norm stopping test).
         * ``'sns'``: Sinkhorn-Newton-Sparse (see
           :func:`sinkhorn_newton_sparse`).
-        * ``'auto'``: ``'sinkhorn'`` as its own probe. From iteration 20 on,
-          every 10 iterations, the measured rate of the marginal error and
-          the time per iteration predict the time still needed; once that
-          exceeds the predicted time of a Newton phase, the potentials warm
-          start SNS (no iteration is wasted: they are its warm-up). Problems
-          Sinkhorn solves fast (``reg`` large against the cost range) never
-          leave it, and give the same plan, bit for bit, as ``'sinkhorn'``
-          where ``exp(-M/reg)`` does not underflow (where it does, the probe
-          scales SNS's warm-up kernel, the row minima of ``M`` absorbed).
-          ``log['method']`` names the engine that finished.
+        * ``'auto'``: Sinkhorn as its own probe, on SNS's warm-up kernel (the
+          row minima of ``M`` absorbed). From iteration 20 on, every 10
+          iterations, the measured rate of the marginal error and the time
+          per iteration predict the time still needed; when more than a few
+          iterations remain they are over-relaxed (``omega`` from the rate),
+          and once even those are predicted to cost more than a Newton phase
+          the potentials warm start SNS (no iteration is wasted: they are its
+          warm-up). Problems Sinkhorn solves fast (``reg`` large against the
+          cost range) never leave plain iterations: the same iterations as
+          ``'sinkhorn'``, the plan equal to rounding. ``log['method']`` names
+          the engine that finished.
     numItermax : int
         Maximum number of iterations (for ``'sns'``: of Newton steps; for
         ``'auto'``: Sinkhorn iterations and Newton steps together).
@@ -754,10 +755,10 @@ def solve(M, a=None, b=None, reg=None, method="auto", *, maxiter=None, tol=1e-9,
     reg : float
         Entropic regularization (> 0). Required.
     method : {'auto', 'sns', 'sinkhorn', 'sinkhorn_log'}
-        ``'auto'`` (default): scaling Sinkhorn (stabilized where
-        ``exp(-M/reg)`` underflows) while it converges fast, handing its
-        potentials to Sinkhorn-Newton-Sparse once its measured rate predicts
-        that the remaining iterations cost more than a Newton phase (see
+        ``'auto'`` (default): scaling Sinkhorn while it converges fast,
+        over-relaxed when it slows, handing its potentials to
+        Sinkhorn-Newton-Sparse once its measured rate predicts that the
+        remaining iterations cost more than a Newton phase (see
         :func:`sinkhorn`); ``res.method`` names the engine that finished.
     maxiter : int, optional
         Iteration limit (default 1000 Newton steps for ``'sns'``, 100,000

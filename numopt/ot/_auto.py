@@ -30,9 +30,7 @@ import time
 
 from . import _engines as eng
 from . import _sns
-from ._monitor import (ENTRY_SECONDS, ITER_SECONDS, MIN_PROBE, NEWTON_STEPS,  # noqa: F401
-                       RELAX_ITERS, STEP_ITERS, STEP_OVERHEAD, WINDOW, RateMonitor,
-                       iteration_seconds, newton_seconds)
+from ._monitor import RateMonitor, iteration_seconds
 from ._relaxed import relaxed_numba
 from ._stabilized import stabilized_numba
 

@@ -99,15 +99,12 @@ def kernel_underflows(M, reg, xp=np):
 # Numba engines
 # --------------------------------------------------------------------------
 
-def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False,
-                  monitor=None):
+def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False):
     """Scaling (Sinkhorn-Knopp) iterations with the fused kernel.
 
     Returns ``None`` when the scaling vectors stop being finite and positive
     (the caller then switches to the log domain); the last good potentials
-    are in ``state.extra['last']``. ``monitor(it, err)``, when given, is called
-    after each unconverged iteration; True stops the loop there (status
-    ``MAXITER``, ``extra['handover']``), as ``maxiter`` would.
+    are in ``state.extra['last']``.
     """
     from ._stabilized import gibbs_kernel
     n, m = M.shape
@@ -133,6 +130,7 @@ def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False,
     if not (np.all(np.isfinite(v)) and np.all(v > 0)):
         return None
     part = np.empty((kern.n_chunks(n), m))
+    s = np.empty(n)   # K v, written by the sweep
     last = (u.copy(), v.copy())
     t0 = time.perf_counter()
     status = MAXITER
@@ -140,13 +138,13 @@ def scaling_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False,
     err = np.inf
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         for it in range(1, maxiter + 1):
-            kern.scaling_sweep(K, a, v, u, part, w)
+            kern.scaling_sweep(K, a, v, u, part, w, s)
             err = float(np.linalg.norm(v * w - b))
             if not (math.isfinite(err) and np.all(w > 0) and np.all(u > 0)
                     and np.all(np.isfinite(u))):
                 st.extra["last"] = last
                 return None
-            stop = record_and_stop(st, err, it, maxiter, tol, record, t0, monitor)
+            stop = record_and_stop(st, err, it, maxiter, tol, record, t0, None)
             if stop is not None:
                 status = stop
                 break
@@ -225,21 +223,18 @@ def log_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, record=False, t_star
     return st
 
 
-def auto_numba(a, b, M, reg, maxiter, tol, method, f0=None, g0=None, record=False,
-               monitor=None):
+def auto_numba(a, b, M, reg, maxiter, tol, method, f0=None, g0=None, record=False):
     """``method='sinkhorn'``: scaling unless the kernel underflows or the
     scaling breaks down, then stabilized scaling (absorption into the
     potentials: the same fused pass per iteration, not the log domain's
-    exp per entry); ``'sinkhorn_log'``: the log domain. ``monitor``: see
-    :func:`scaling_numba` (``'sinkhorn'`` only)."""
+    exp per entry); ``'sinkhorn_log'``: the log domain."""
     if method == "sinkhorn":
         if not kernel_underflows(M, reg):
-            st = scaling_numba(a, b, M, reg, maxiter, tol, f0, g0, record, monitor)
+            st = scaling_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
             if st is not None:
                 return st
         from ._stabilized import stabilized_numba
-        return stabilized_numba(a, b, M, reg, maxiter, tol, f0, g0, record=record,
-                                monitor=monitor)
+        return stabilized_numba(a, b, M, reg, maxiter, tol, f0, g0, record=record)
     return log_numba(a, b, M, reg, maxiter, tol, f0, g0, record)
 
 
@@ -272,8 +267,9 @@ def scaling_xp(xp, a, b, M, reg, maxiter, tol, f0=None, g0=None, monitor=None):
     """Vectorised scaling iterations; ``b`` may be ``(m, k)`` (batched).
 
     Returns ``None`` when the scalings stop being finite and positive (the
-    caller then switches to a stabilized engine). ``monitor``: see
-    :func:`scaling_numba`.
+    caller then switches to a stabilized engine). ``monitor(it, err)``, when given,
+    is called after each unconverged iteration; True stops the loop there (status
+    ``MAXITER``, ``extra['handover']``), as ``maxiter`` would.
     """
     n, m = M.shape
     batched = b.ndim == 2

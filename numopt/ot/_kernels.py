@@ -98,23 +98,22 @@ def n_chunks(n_rows):
 
 
 @njit(fastmath=True)
-def scaling_sweep(K, a, v, u, part, w):
+def scaling_sweep(K, a, v, u, part, w, s):
     """One fused Sinkhorn iteration in a single pass over ``K``.
 
     ``u = a / (K v)`` and ``w = K^T u`` (the column sums needed by the next
-    ``v``-update and by the marginal error ``v * w - b``). ``part`` is a
-    ``(nchunk, m)`` work array. :func:`scaling_sweep_relaxed` with
-    ``omega = 1``, without storing ``K v``.
+    ``v``-update and by the marginal error ``v * w - b``); ``s`` (length ``n``)
+    receives ``K v``. ``part`` is a ``(nchunk, m)`` work array.
+    :func:`scaling_sweep_relaxed` with ``omega = 1``.
     """
-    s = np.empty(K.shape[0])
     scaling_sweep_relaxed(K, a, v, 1.0, u, s, part, w)
 
 
-#: rows per block of the fused sweeps: the block's ``K v`` entries are summed in one
-#: pass over its rows, and its ``K^T u`` contribution is added to the column sums in
-#: one more (from cache), so the column sums are loaded and stored once per block
-#: instead of once per row (1.5-2x faster than row by row at n = 500-3000, one core)
-ROW_BLOCK = 8
+# The fused sweeps go over the rows in blocks of 8: the block's ``K v`` entries are
+# summed in one pass over its rows, and its ``K^T u`` contribution is added to the
+# column sums in one more (from cache), so the column sums are loaded and stored once
+# per block instead of once per row (1.5-2x faster than row by row at n = 500-3000,
+# one core). The block is written out so that Numba keeps the eight sums in registers.
 
 
 @njit(fastmath=True, error_model="numpy")
@@ -131,9 +130,8 @@ def scaling_sweep_relaxed(K, a, v, omega, u, s, part, w):
     ``s = K v``, ``u <- u**(1 - omega) * (a / s)**omega`` (``u`` in place;
     ``omega = 1``: ``u = a / s``, plain Sinkhorn) and ``w = K^T u``: the plan
     ``diag(u) K diag(v)`` has row sums ``u * s`` and column sums ``v * w``.
-    ``part`` is a ``(nchunk, m)`` work array. Rows go in blocks of
-    ``ROW_BLOCK`` (8, written out so that Numba keeps the eight sums in
-    registers).
+    ``part`` is a ``(nchunk, m)`` work array. Rows go in blocks of 8 (see
+    above).
     """
     n, m = K.shape
     nchunk = part.shape[0]

@@ -68,7 +68,6 @@ from . import _engines as eng
 from . import _kernels as kern
 from ._monitor import WINDOW, RateMonitor, iteration_seconds
 from ._relaxed import relaxed_numba
-from ._stabilized import gibbs_kernel
 
 
 SOLVERS = ("auto", "cholesky", "cg")
@@ -401,36 +400,22 @@ def eps_levels(M, reg, span=None):
 
 def _scaling_levels(a, b, M, plan, f, g):
     """Scaling Sinkhorn iterations, ``its`` at each ``(r, its)`` of ``plan`` in turn, each
-    level on the kernel with the current potentials absorbed (:func:`._stabilized.gibbs_kernel`:
-    its entries are near the plan's, so the scalings stay near 1; one exp per entry per
-    level), from ``(f, g)`` (row minima of ``M`` and 0 when None).
+    level on the kernel with the current potentials absorbed (plain iterations of
+    :func:`._relaxed.relaxed_numba`: its entries are near the plan's, so the scalings
+    stay near 1; one exp per entry per level), from ``(f, g)``.
 
     Returns ``(f, g, iterations, err, ok)``: ``err`` the column-marginal error of the
     last iterate (row marginals exact), ``ok`` False when a level's scalings stopped
     being finite and positive (an underflowed column): that level is dropped and ends
     the run."""
-    n, m = M.shape
-    f = M.min(axis=1) if f is None else np.array(f, dtype=np.float64)
-    g = np.zeros(m) if g is None else np.array(g, dtype=np.float64)
-    work = eng._Work(n, m)
-    K = np.empty((n, m))
-    u, w = np.empty(n), np.empty(m)
     done, err = 0, np.inf
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        for r, its in plan:
-            if its <= 0:
-                continue
-            gibbs_kernel(M, f, g, r, K, work.vbuf[0], *work.vbuf[2:])
-            v = np.ones(m)
-            for _ in range(its):
-                kern.scaling_sweep(K, a, v, u, work.part, w)
-                e = float(np.linalg.norm(v * w - b))
-                v = b / w
-            fn, gn = f + r * np.log(u), g + r * np.log(v)
-            if not (np.all(np.isfinite(fn)) and np.all(np.isfinite(gn))):
-                return f, g, done, err, False
-            f, g, done = fn, gn, done + its
-            err = e
+    for r, its in plan:
+        if its <= 0:
+            continue
+        st, _ = relaxed_numba(a, b, M, r, its, 0.0, f, g)
+        if st is None:
+            return f, g, done, err, False
+        f, g, done, err = st.f, st.g, done + st.nit, st.err
     return f, g, done, err, True
 
 
@@ -447,10 +432,13 @@ def _eps_warmup(a, b, M, reg, levels, f, g, tol, record, t_start, errs, times):
     return f, g, its
 
 
-def _relaxed_warmup(a, b, M, reg, n_warmup, tol, f0, g0, record):
-    """The warm-up: ``n_warmup`` scaling iterations on the absorbed kernel, then
-    over-relaxed ones (:func:`._relaxed.relaxed_numba`) while the rate monitor predicts
-    them cheaper than a Newton phase. None where a column underflows."""
+def _warmup(a, b, M, reg, n_warmup, tol, f0, g0, record, overrelax):
+    """The warm-up: ``n_warmup`` scaling iterations on the absorbed kernel, then with
+    ``overrelax`` over-relaxed ones (:func:`._relaxed.relaxed_numba`) while the rate
+    monitor predicts them cheaper than a Newton phase. None where a column underflows."""
+    if not overrelax:
+        st, _ = relaxed_numba(a, b, M, reg, n_warmup, tol, f0, g0, record=record)
+        return st
     mon = RateMonitor(tol, iteration_seconds(*M.shape), min_probe=n_warmup + WINDOW + 1,
                       relax=False)
     st, _ = relaxed_numba(a, b, M, reg, n_warmup + RELAX_MAXITER, tol, f0, g0,
@@ -467,11 +455,13 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
     # stage 1: Sinkhorn warm-up (the scaling engine where the absorbed kernel underflows)
     errs, times = [], []
     relax_info = {}
-    if overrelax and n_warmup > 0:
-        st = _relaxed_warmup(a, b, M, reg, n_warmup, tol, f0, g0, record)
+    ok = True
+    if n_warmup > 0:
+        st = _warmup(a, b, M, reg, n_warmup, tol, f0, g0, record, overrelax)
         ok = st is not None
         if ok:
-            relax_info = {k: st.extra[k] for k in RELAX_KEYS}
+            if overrelax:
+                relax_info = {k: st.extra[k] for k in RELAX_KEYS}
             errs.extend(st.errs)
             times.extend(st.times)
             f, g, nit_sink = st.f, st.g, st.nit
@@ -481,8 +471,10 @@ def sns_numba(a, b, M, reg, maxiter, tol, *, n_warmup=20, density=None, solver="
                 st.engine = "sns"
                 st.extra.update(nit_sinkhorn=st.nit, nit_newton=0, timings=timings)
                 return st
-    else:
-        f, g, nit_sink, err, ok = _scaling_levels(a, b, M, [(reg, n_warmup)], f0, g0)
+    else:   # a caller's start ('auto' hands over its potentials)
+        f = M.min(axis=1) if f0 is None else np.array(f0, dtype=np.float64)
+        g = np.zeros(m) if g0 is None else np.array(g0, dtype=np.float64)
+        nit_sink = 0
     if not ok:
         st = _sinkhorn_chunk(a, b, M, reg, n_warmup, tol, f0, g0, record, t_start, errs,
                              times)

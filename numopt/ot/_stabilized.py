@@ -84,6 +84,7 @@ class _Stab:
         self.K = np.empty((n, m))
         self.part = np.empty((self.work.nchunk, m))
         self.w = np.empty(m)
+        self.s = np.empty(n)   # K v, written by the sweep
         self.u = np.ones(n)
         self.v = np.ones(m)
         self.n_absorb = 0
@@ -129,7 +130,7 @@ def stabilized_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU, reco
     log-domain iteration from ``g0`` (``f0`` only stabilizes it). Returns an
     ``_engines._State`` with ``K`` (the stabilized kernel) and
     ``extra['uv']`` so that ``P = diag(u) K diag(v)``. ``monitor``: see
-    :func:`._engines.scaling_numba`.
+    :func:`._engines.scaling_xp`.
     """
     n, m = M.shape
     loga, logb = np.log(a), np.log(b)
@@ -148,7 +149,7 @@ def stabilized_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, tau=TAU, reco
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         for it in range(1, maxiter + 1):
             u_prev, v_prev = S.u.copy(), S.v
-            kern.scaling_sweep(S.K, a, S.v, S.u, S.part, S.w)
+            kern.scaling_sweep(S.K, a, S.v, S.u, S.part, S.w, S.s)
             err = float(np.linalg.norm(S.v * S.w - b))
             if not (math.isfinite(err) and _scalings_ok(S.u, S.w)):
                 if fresh:  # broke down right after an exact step: give up here

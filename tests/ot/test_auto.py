@@ -14,7 +14,7 @@ import pytest
 from numopt import OptimizeWarning
 from numopt.ot import sinkhorn, sinkhorn2, solve
 from numopt.ot._relaxed import relaxed_numba
-from numopt.ot._auto import (NEWTON_STEPS, STEP_ITERS, STEP_OVERHEAD, RateMonitor,
+from numopt.ot._monitor import (NEWTON_STEPS, STEP_ITERS, STEP_OVERHEAD, RateMonitor,
                              iteration_seconds)
 from numopt.problems import (ot_densities_1d, ot_gaussian_clouds, ot_image_histograms,
                              ot_random_assignment)

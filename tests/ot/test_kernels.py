@@ -39,7 +39,7 @@ def test_scaling_sweep(n, m):
     K = np.exp(-M / reg)
     v = np.exp(g / reg)
     u, w = np.empty(n), np.empty(m)
-    kern.scaling_sweep(K, a, v, u, np.empty((kern.n_chunks(n), m)), w)
+    kern.scaling_sweep(K, a, v, u, np.empty((kern.n_chunks(n), m)), w, np.empty(n))
     u0, w0 = _naive.scaling_sweep(K, a, v)
     np.testing.assert_allclose(u, u0, rtol=1e-13)
     np.testing.assert_allclose(w, w0, rtol=1e-13)

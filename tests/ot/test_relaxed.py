@@ -7,7 +7,7 @@ import pytest
 
 from numopt.ot import _engines as eng
 from numopt.ot import _kernels as kern
-from numopt.ot._auto import RELAX_ITERS, RateMonitor
+from numopt.ot._monitor import RELAX_ITERS, RateMonitor
 from numopt.ot._relaxed import (OMEGA_MAX, WINDOW, omega_from_rate, relaxed_numba,
                                 window_rate)
 from numopt.problems import ot_densities_1d, ot_gaussian_clouds, ot_point_clouds
@@ -40,7 +40,7 @@ def test_relaxed_sweep_against_numpy(omega):
     np.testing.assert_allclose(w, K.T @ u_ref, rtol=1e-13)
     if omega == 1.0:   # the plain sweep's update
         u2, w2 = np.empty(n), np.empty(m)
-        kern.scaling_sweep(K, a, v, u2, part, w2)
+        kern.scaling_sweep(K, a, v, u2, part, w2, np.empty(n))
         np.testing.assert_allclose(u, u2, rtol=1e-15)
     # the error: the larger of the column and (relaxed) row marginal errors
     b = rng.uniform(0.5, 2.0, m)
