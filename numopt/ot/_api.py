@@ -349,6 +349,7 @@ def _log_dict(st, f, g, reg, xp, method=None):
     if method in ("sns", "auto"):   # the over-relaxed Sinkhorn iterations (1.0: none)
         log["omega"] = float(st.extra.get("omega", 1.0))
         log["relaxed_at"] = st.extra.get("relaxed_at")
+        log["truncated"] = st.extra.get("truncated")
     # POT's method-specific keys
     if method in ("sinkhorn_stabilized", "greenkhorn"):
         log["n_iter"] = st.nit
@@ -496,8 +497,10 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9,
         ``niter``, ``log_u``/``log_v`` and ``u``/``v``, ``status``, ``method``
         (the engine that finished), ``nit_sinkhorn``/``nit_newton``; for
         ``'sns'`` and ``'auto'`` on NumPy arrays ``omega`` (the
-        over-relaxation used at the end of the Sinkhorn phase, 1.0: plain) and
-        ``relaxed_at`` (the iteration where it started, None: never).
+        over-relaxation used at the end of the Sinkhorn phase, 1.0: plain),
+        ``relaxed_at`` (the iteration where it started, None: never) and
+        ``truncated`` (the entries kept by the Sinkhorn phase's truncated
+        kernel, None: dense kernel).
 
     Notes
     -----
@@ -724,8 +727,8 @@ def sinkhorn_newton_sparse(a, b, M, reg, numItermax=1000, stopThr=1e-9, verbose=
     Returns
     -------
     P : ndarray
-    log : dict, with ``nit_sinkhorn``, ``nit_newton``, ``omega`` and ``relaxed_at``
-        (when ``log=True``; see :func:`sinkhorn`).
+    log : dict, with ``nit_sinkhorn``, ``nit_newton``, ``omega``, ``relaxed_at`` and
+        ``truncated`` (when ``log=True``; see :func:`sinkhorn`).
 
     Examples
     --------

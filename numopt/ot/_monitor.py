@@ -62,6 +62,20 @@ class RateMonitor:
         self.rate = 1.0
         self.predicted = None   # (remaining Sinkhorn seconds, Newton seconds) at hand-over
 
+    def set_iteration_seconds(self, t_iter):
+        """The Sinkhorn iterations cost ``t_iter`` each (a truncated kernel): the
+        over-relaxation budget follows, the Newton phase's (dense sweeps) does not."""
+        self.t_iter = t_iter
+        if len(self.budgets) > 1:
+            self.budgets[0] = RELAX_ITERS * t_iter
+
+    def restart(self, t_iter):
+        """A fresh run at ``t_iter`` seconds per iteration (the truncated kernel given
+        up): the first stage, no errors."""
+        self.stage = 0
+        self.reset()
+        self.set_iteration_seconds(t_iter)
+
     @property
     def relaxes_next(self):
         """True while a request means "over-relax" rather than "hand over"."""

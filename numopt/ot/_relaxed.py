@@ -44,6 +44,8 @@ from numopt._result import MAXITER
 
 from . import _engines as eng
 from . import _kernels as kern
+from . import _truncated as trunc
+from ._monitor import iteration_seconds
 from ._stabilized import gibbs_kernel
 
 #: scalings outside [1/SCALE_LIMIT, SCALE_LIMIT] are absorbed into the potentials
@@ -94,17 +96,29 @@ class _Relax:
     rebuilds the kernel from the checkpoint's potentials.
     """
 
-    def __init__(self, M, reg, f, g, omega):
+    def __init__(self, M, reg, f, g, omega, cut=None):
         n, m = M.shape
         self.M, self.reg, self.f, self.g = M, reg, f, g
         self.work = eng._Work(n, m)
-        self.K = np.empty((n, m))
+        self.K = self.tk = self.P = None
         self.version = 0
-        if f is None:   # the row minima of M, in the kernel's pass
+        self.checks = 0     # failed dense checks of the truncated kernel
+        self.rebuilds = self.sweeps = 0
+        self.discard = False
+        if cut is not None:   # truncated, from the double c-transform of M
+            self.f, self.g = np.empty(n), np.empty(m)
+            trunc.c_transform(M, self.f, self.g, self.work.part)
+            self.tk = trunc.Truncated(M, reg, cut, self.work)
+            self.tk.build(self.f, self.g, trunc.TRUNC_DENSITY)
+            if self.tk.density() > 2 * trunc.TRUNC_DENSITY:   # the prediction was off
+                self.tk = None
+        if self.tk is None:
+            self.K = np.empty((n, m))
+        if self.tk is None and self.f is None:   # the row minima of M, in the kernel's pass
             self.f = np.empty(n)
-            gibbs_kernel(M, self.f, g, reg, self.K, self.work.vbuf[0], *self.work.vbuf[2:],
-                         rowmin=True)
-        else:
+            gibbs_kernel(M, self.f, self.g, reg, self.K, self.work.vbuf[0],
+                         *self.work.vbuf[2:], rowmin=True)
+        elif self.tk is None:
             self._build()
         self.u, self.v = np.ones(n), np.ones(m)
         self.s, self.w = np.empty(n), np.empty(m)
@@ -115,8 +129,44 @@ class _Relax:
         self.restarts = 0
 
     def _build(self):
+        if self.tk is not None:
+            self.tk.build(self.f, self.g, self.tk.density())
+            return
         gibbs_kernel(self.M, self.f, self.g, self.reg, self.K, self.work.vbuf[0],
                      *self.work.vbuf[2:])
+
+    def sweep(self, a):
+        """One (over-relaxed) row update with the column sums of the new plan."""
+        self.sweeps += 1
+        if self.tk is None:
+            kern.scaling_sweep_relaxed(self.K, a, self.v, self.omega, self.u, self.s,
+                                       self.work.part, self.w)
+        else:
+            self.tk.sweep(a, self.v, self.omega, self.u, self.s, self.work.part, self.w)
+
+    def truncation_grew(self, tol):
+        """True when the entries the truncation dropped could carry more than
+        ``TRUNC_SAFETY * tol`` of marginal error at the current scalings."""
+        return self.tk is not None and math.exp(self.tk.cut) * trunc.truncation_bound(
+            self.u, self.v) > trunc.TRUNC_SAFETY * tol
+
+    def dense_check(self, a, b, tol):
+        """The dense plan of the truncated run (``self.P``) and its error. Returns
+        ``(err, densified)``: after ``MAX_CHECKS`` errors above ``tol`` the run goes on
+        with the dense kernel (the plan just computed, its potentials absorbed)."""
+        f, g = self.potentials()
+        self.P, err = self.tk.dense(f, g, a, b)
+        if err <= tol or not math.isfinite(err):
+            return err, False
+        self.checks += 1
+        if self.checks < trunc.MAX_CHECKS:
+            self.P = None
+            return err, False
+        self.tk, self.K, self.P = None, self.P, None
+        self.f, self.g = f, g
+        self.version += 1
+        self.u[:], self.v[:] = 1.0, 1.0
+        return err, True
 
     def potentials(self, u=None, v=None, f=None, g=None):
         u, v = (self.u, self.v) if u is None else (u, v)
@@ -125,8 +175,20 @@ class _Relax:
             return f + self.reg * np.log(u), g + self.reg * np.log(v)
 
     def absorb(self):
-        """Move the scalings into the potentials (one exp pass)."""
+        """Move the scalings into the potentials (one exp pass). A truncated kernel is
+        rebuilt; once rebuilds come more often than every ``trunc.REBUILD_EVERY``
+        sweeps (the scalings far from their limit) it is made dense, or, within the
+        first ``trunc.EARLY_SWEEPS`` sweeps, marked ``discard``: the caller then starts
+        over on the dense kernel, on the path the dense engine takes from the start."""
         self.f, self.g = self.potentials()
+        if self.tk is not None:
+            self.rebuilds += 1
+            if self.rebuilds > trunc.REBUILD_FREE + self.sweeps / trunc.REBUILD_EVERY:
+                if self.sweeps <= trunc.EARLY_SWEEPS:
+                    self.discard = True
+                    return
+                self.tk = None
+                self.K = np.empty(self.M.shape)
         self._build()
         self.version += 1
         self.u[:], self.v[:] = 1.0, 1.0
@@ -166,7 +228,7 @@ def _potentials(last, reg):
 
 
 def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
-                  relax_after=None, monitor=None, record=False):
+                  relax_after=None, monitor=None, record=False, truncate=True):
     """Scaling Sinkhorn on the kernel with the potentials absorbed, over-relaxed.
 
     The kernel is ``exp((f + g - M) / reg)`` with ``(f, g) = (f0, g0)``, or the row
@@ -181,12 +243,22 @@ def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
     Returns ``(state, None)``, or ``(None, (f, g, iterations))`` with the last good
     potentials when a scaling stops being finite and positive in a plain iteration
     (a column underflowed): the caller then runs the stabilized engine.
+
+    Without a start, and with ``truncate``, large problems whose absorbed kernel is
+    mostly negligible run on the truncated kernel (:mod:`._truncated`): the state
+    then carries the dense plan in ``extra['P']`` (no kernel) unless it hands over.
     """
     n, m = M.shape
+    cut = None
+    relax_after0 = relax_after
+    if truncate and f0 is None and g0 is None:
+        cut = trunc.use_truncation(M, reg, tol)
     f = None if f0 is None else np.array(f0, dtype=np.float64)
     g = np.zeros(m) if g0 is None else np.array(g0, dtype=np.float64)
-    R = _Relax(M, reg, f, g, omega)
-    f = R.f
+    R = _Relax(M, reg, f, g, omega, cut)
+    f, g = R.f, R.g
+    if R.tk is not None and monitor is not None:
+        monitor.set_iteration_seconds(trunc.iteration_seconds(R.tk.nnz, n, m))
     if R.relaxed:
         R.checkpoint(np.inf)
     st = eng._State(f=None, g=None, engine="sinkhorn")
@@ -196,7 +268,7 @@ def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
     last = (f, g, np.ones(n), np.ones(m), 0)   # (f, g, u, v, its): the last good plain pair
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         for it in range(1, maxiter + 1):
-            kern.scaling_sweep_relaxed(R.K, a, R.v, R.omega, R.u, R.s, R.work.part, R.w)
+            R.sweep(a)
             err = kern.relaxed_error(R.u, R.s, R.v, R.w, a, b, R.omega)
             if R.omega > 1.0:
                 R.since += 1
@@ -214,7 +286,18 @@ def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
             elif not math.isfinite(err):
                 return None, _potentials(last, reg)
             errs.append(err)
-            stop = eng.record_and_stop(st, err, it, maxiter, tol, record, t0, None)
+            # truncated: the sparse plan within (1 - TRUNC_SAFETY) tol, the dense plan decides
+            stop = eng.record_and_stop(st, err, it, maxiter, tol if R.tk is None else
+                                       (1.0 - trunc.TRUNC_SAFETY) * tol, record, t0, None)
+            if stop is not None and R.tk is not None:
+                err, densified = R.dense_check(a, b, tol)
+                if err <= tol or not math.isfinite(err) or it == maxiter:
+                    status = eng.stop_status(err, tol)
+                    status = MAXITER if status is None else status
+                    break
+                stop = None
+                if densified:
+                    continue
             if stop is not None:
                 status = stop
                 break
@@ -244,11 +327,23 @@ def relaxed_numba(a, b, M, reg, maxiter, tol, f0=None, g0=None, *, omega=None,
                 continue
             if R.omega == 1.0:
                 last = (R.f, R.g, R.u.copy(), R.v.copy(), it)
-            if big > SCALE_LIMIT:
+            if big > SCALE_LIMIT or R.truncation_grew(tol):
+                truncated = R.tk is not None
                 R.absorb()
+                if R.discard:   # the truncation does not pay: the dense run from the start
+                    if monitor is not None:
+                        monitor.restart(iteration_seconds(n, m))
+                    return relaxed_numba(a, b, M, reg, maxiter, tol, f0, g0, omega=omega,
+                                         relax_after=relax_after0, monitor=monitor,
+                                         record=record, truncate=False)
+                if truncated and R.tk is None and monitor is not None:   # made dense
+                    monitor.set_iteration_seconds(iteration_seconds(n, m))
                 st.extra["n_absorb"] = st.extra.get("n_absorb", 0) + 1
     st.f, st.g = R.potentials()
     st.nit, st.err, st.status, st.K = it, err, status, R.K
-    st.extra.update(uv=(R.u, R.v), omega=R.omega, restarts=R.restarts)
+    st.extra.update(uv=(R.u, R.v), omega=R.omega, restarts=R.restarts, P=R.P)
+    # the truncated kernel's kept entries (None: dense), and its dense checks
+    st.extra.update(truncated=None if R.tk is None else R.tk.nnz,
+                    dense_checks=R.checks + (R.P is not None))
     st.extra.setdefault("relaxed_at", 0 if omega is not None else None)
     return st, None

@@ -113,8 +113,9 @@ EPS_FINAL = 20
 EPS_ITS = 20
 #: the line search starts at the step whose largest potential change is STEP_MAX * reg
 STEP_MAX = 30.0
-#: what the warm-up's over-relaxation reports (``log['omega']``, ``log['relaxed_at']``)
-RELAX_KEYS = ("omega", "relaxed_at", "restarts")
+#: what the warm-up reports (``log['omega']``, ``log['relaxed_at']``,
+#: ``log['truncated']``)
+RELAX_KEYS = ("omega", "relaxed_at", "restarts", "truncated")
 #: the over-relaxed warm-up's iterations after the plain ones, at most (the rate
 #: monitor ends it earlier when a Newton phase is predicted cheaper)
 RELAX_MAXITER = 10_000
