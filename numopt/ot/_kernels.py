@@ -554,7 +554,8 @@ def schur_matvec(P, ia, c, v, part, out):
     its dot product with ``v``, then its scaled copy into the block's column sums).
 
     The Schur complement of the dual Hessian after eliminating the row potentials.
-    ``part`` is ``(nchunk, m)``.
+    ``part`` is ``(nchunk, m)``. Rows go in blocks of 8, as in
+    :func:`scaling_sweep_relaxed`.
     """
     n, m = P.shape
     nchunk = part.shape[0]
@@ -564,13 +565,40 @@ def schur_matvec(P, ia, c, v, part, out):
         pc = part[ch]
         for j in range(m):
             pc[j] = 0.0
-        for i in range(lo, hi):
+        i = lo
+        while i + 8 <= hi:
+            t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = 0.0
+            for j in range(m):
+                vj = v[j]
+                t0 += P[i, j] * vj
+                t1 += P[i + 1, j] * vj
+                t2 += P[i + 2, j] * vj
+                t3 += P[i + 3, j] * vj
+                t4 += P[i + 4, j] * vj
+                t5 += P[i + 5, j] * vj
+                t6 += P[i + 6, j] * vj
+                t7 += P[i + 7, j] * vj
+            t0 *= ia[i]
+            t1 *= ia[i + 1]
+            t2 *= ia[i + 2]
+            t3 *= ia[i + 3]
+            t4 *= ia[i + 4]
+            t5 *= ia[i + 5]
+            t6 *= ia[i + 6]
+            t7 *= ia[i + 7]
+            for j in range(m):
+                pc[j] += (t0 * P[i, j] + t1 * P[i + 1, j] + t2 * P[i + 2, j]
+                          + t3 * P[i + 3, j] + t4 * P[i + 4, j] + t5 * P[i + 5, j]
+                          + t6 * P[i + 6, j] + t7 * P[i + 7, j])
+            i += 8
+        while i < hi:
             t = 0.0
             for j in range(m):
                 t += P[i, j] * v[j]
             t *= ia[i]
             for j in range(m):
                 pc[j] += t * P[i, j]
+            i += 1
     for j in prange(m):
         acc = 0.0
         for ch in range(nchunk):

@@ -73,14 +73,16 @@ def test_sparsify_rows_single_entry_rows_and_kmin_cap():
     assert list(np.diff(indptr)) == [4, 4, 1]
 
 
-def test_schur_kernels_match_numpy():
+@pytest.mark.parametrize("nchunk", [1, 3])
+def test_schur_kernels_match_numpy(nchunk):
+    # 23 rows: blocks of 8 rows and remainders, in one block or three
     rng = np.random.default_rng(1)
     n, m = 23, 17
     P = rng.random((n, m))
     a = P.sum(axis=1)
     c = P.sum(axis=0)
     v = rng.normal(size=m)
-    part = np.empty((kern.n_chunks(n), m))
+    part = np.empty((nchunk, m))
     out = np.empty(m)
     kern.schur_matvec(P, 1 / a, c, v, part, out)
     np.testing.assert_allclose(out, c * v - P.T @ ((P @ v) / a), rtol=1e-12, atol=1e-14)
