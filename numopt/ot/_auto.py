@@ -23,8 +23,10 @@ The model, not a clock, decides, so the same inputs always take the same path.
 No work is thrown away: the iterations done are SNS's warm-up (the NumPy path
 runs on SNS's warm-up kernel, the cost with the row minima absorbed, from the
 start), and a problem plain Sinkhorn solves in a few dozen iterations never
-leaves plain iterations. The device path (:func:`auto_xp`) does not over-relax:
-plain Sinkhorn, then SNS.
+leaves plain iterations. On large problems whose absorbed kernel is mostly
+negligible (small ``reg`` against the cost's spread) the Sinkhorn phase runs on a
+truncated sparse kernel (:mod:`._truncated`). The device path (:func:`auto_xp`)
+does not over-relax: plain Sinkhorn, then SNS.
 """
 import time
 

@@ -34,6 +34,11 @@ With ``omega != 1`` the row marginals are not exact after the row update, so
 the error tested is the larger of the row and column marginal errors of the
 plan ``diag(u) K diag(v)`` (plain iterations keep POT's column error: rows are
 exact there).
+
+Without a start, a large problem whose absorbed kernel is mostly negligible runs
+on the truncated kernel of :mod:`._truncated` (the same loop; its sweeps go over
+the kept entries only, an absorption rebuilds the truncation, and a dense pass at
+the end gives the plan and its exact error).
 """
 import math
 import time

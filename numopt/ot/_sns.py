@@ -6,7 +6,9 @@ the stabilized scaling engine where that kernel underflows a column); then, with
 ``overrelax=True`` (default), over-relaxed iterations (:mod:`._relaxed`, ``omega``
 from the plain iterations' rate) while the rate monitor predicts them cheaper
 than a Newton phase; they may converge on their own (no Newton step), and a
-window that diverges is undone and ends the warm-up. When
+window that diverges is undone and ends the warm-up. On large problems whose
+absorbed kernel is mostly negligible the warm-up runs on a truncated sparse
+kernel (:mod:`._truncated`). When
 the Newton phase's first row update finds the columns far off
 (``sqrt(m) ||P^T 1 - b||_2 > EPS_IF``; also from a caller's ``f0, g0`` with
 ``n_warmup=0``; not when its iterations exceed ``maxiter``), epsilon scaling
