@@ -114,7 +114,7 @@ class _Relax:
             self.f, self.g = np.empty(n), np.empty(m)
             trunc.c_transform(M, self.f, self.g, self.work.part)
             self.tk = trunc.Truncated(M, reg, cut, self.work)
-            self.tk.build(self.f, self.g, trunc.TRUNC_DENSITY)
+            self.tk.build(self.f, self.g)
             if self.tk.density() > 2 * trunc.TRUNC_DENSITY:   # the prediction was off
                 self.tk = None
         if self.tk is None:
@@ -135,7 +135,7 @@ class _Relax:
 
     def _build(self):
         if self.tk is not None:
-            self.tk.build(self.f, self.g, self.tk.density())
+            self.tk.build(self.f, self.g)
             return
         gibbs_kernel(self.M, self.f, self.g, self.reg, self.K, self.work.vbuf[0],
                      *self.work.vbuf[2:])

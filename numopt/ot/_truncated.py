@@ -41,6 +41,7 @@ import numpy as np
 from numopt._jit import njit, prange
 
 from . import _kernels as kern
+from ._monitor import ITER_SECONDS
 
 #: the dropped mass is kept below TRUNC_SAFETY * tol
 TRUNC_SAFETY = 0.1
@@ -101,19 +102,19 @@ def c_transform(M, f, g, part):
 
 
 @njit
-def sample_density(M, rows, g, reg, cut):
-    """The fraction of entries of ``rows`` with ``(f_i + g_j - M_ij) / reg >= cut``,
-    ``f_i = min_j (M_ij - g_j)`` (each sampled row's own c-transform)."""
+def sample_density(M, rows, reg, cut):
+    """The fraction of entries of ``rows`` with ``(f_i - M_ij) / reg >= cut``,
+    ``f_i = min_j M_ij`` (each sampled row's own minimum)."""
     m = M.shape[1]
     kept = 0
     for r in range(rows.shape[0]):
         i = rows[r]
         fi = np.inf
         for j in range(m):
-            fi = min(fi, M[i, j] - g[j])
+            fi = min(fi, M[i, j])
         lim = fi - cut * reg
         for j in range(m):
-            if M[i, j] - g[j] <= lim:
+            if M[i, j] <= lim:
                 kept += 1
     return kept / max(1, rows.shape[0] * m)
 
@@ -247,7 +248,7 @@ def predicted_density(M, reg, cut):
     only adds entries)."""
     n, m = M.shape
     rows = np.unique(np.linspace(0, n - 1, min(n, SAMPLE_ROWS)).astype(np.int64))
-    return sample_density(M, rows, np.zeros(m), reg, cut)
+    return sample_density(M, rows, reg, cut)
 
 
 def use_truncation(M, reg, tol):
@@ -264,17 +265,18 @@ def use_truncation(M, reg, tol):
 
 class Truncated:
     """The truncated absorbed kernel of ``M`` at ``reg`` (kept entries ``>= exp(cut)``),
-    rebuilt by :meth:`build` from potentials ``(f, g)``."""
+    rebuilt by :meth:`build` from potentials ``(f, g)``. The buffers hold 1.5 times
+    ``density`` of the entries (a prediction) and grow when a build needs more."""
 
-    def __init__(self, M, reg, cut, work):
+    def __init__(self, M, reg, cut, work, density=TRUNC_DENSITY):
         n, m = M.shape
         self.M, self.reg, self.cut, self.work = M, reg, cut, work
         self.nchunk = work.nchunk
         self.start = np.empty(n, dtype=np.int64)
         self.end = np.empty(n, dtype=np.int64)
         self.counts = np.empty(self.nchunk, dtype=np.int64)
-        self.cap = 0
-        self.indices = self.data = None
+        rows = -(-n // self.nchunk)
+        self._alloc(min(rows * m, int(1.5 * density * rows * m) + 2 * m))
         self.nnz = 0
 
     def _alloc(self, per_block):
@@ -283,13 +285,9 @@ class Truncated:
         self.indices = np.empty(size, dtype=np.int32)
         self.data = np.empty(size)
 
-    def build(self, f, g, density):
-        """Keep the entries of ``exp((f + g - M) / reg)`` above ``kappa``; ``density``
-        predicts their fraction (the buffers grow when it was low)."""
-        n, m = self.M.shape
-        if self.indices is None:
-            rows = -(-n // self.nchunk)
-            self._alloc(min(rows * m, int(1.5 * density * rows * m) + 2 * m))
+    def build(self, f, g):
+        """Keep the entries of ``exp((f + g - M) / reg)`` above ``kappa``."""
+        m = self.M.shape[1]
         while True:
             truncate(self.M, f, g, self.reg, self.cut, self.cap, self.start, self.end,
                      self.indices, self.data, self.counts)
@@ -326,5 +324,4 @@ class Truncated:
 def iteration_seconds(nnz, n, m):
     """Modelled seconds of one sparse iteration over ``nnz`` kept entries of an
     ``n x m`` kernel (see :func:`._monitor.iteration_seconds`)."""
-    from ._monitor import ITER_SECONDS
     return nnz * SPARSE_ENTRY_SECONDS + (n + m) * SPARSE_LINE_SECONDS + ITER_SECONDS

@@ -53,8 +53,8 @@ def test_truncation_keeps_exactly_the_entries_above_kappa(nchunk):
     f, g = np.empty(n), np.empty(m)
     T.c_transform(M, f, g, np.empty((1, m)))
     cut = -3.0
-    tk = T.Truncated(M, reg, cut, _work(n, m, nchunk))
-    tk.build(f, g, 1e-4)   # far too low a prediction: the buffers must grow
+    tk = T.Truncated(M, reg, cut, _work(n, m, nchunk), density=1e-4)
+    tk.build(f, g)   # far too low a prediction: the buffers must grow
     X = (f[:, None] + g[None, :] - M) / reg
     keep = X >= cut
     assert tk.nnz == keep.sum() and 0 < tk.nnz < n * m
@@ -76,8 +76,8 @@ def test_sparse_sweep_against_the_dense_sweep_of_the_masked_kernel(omega, nchunk
     M = _cost(n, m, 2)
     f, g = np.empty(n), np.empty(m)
     T.c_transform(M, f, g, np.empty((1, m)))
-    tk = T.Truncated(M, reg, -2.5, _work(n, m, nchunk))
-    tk.build(f, g, 0.3)
+    tk = T.Truncated(M, reg, -2.5, _work(n, m, nchunk), density=0.3)
+    tk.build(f, g)
     X = (f[:, None] + g[None, :] - M) / reg
     K = np.where(X >= -2.5, np.exp(X), 0.0)
     a, v, u0 = rng.uniform(0.5, 2, n), rng.uniform(0.5, 2, m), rng.uniform(0.5, 2, n)
